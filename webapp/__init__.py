@@ -1,0 +1,74 @@
+"""The conversation planner's Flask application."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, request, session
+
+from webapp.config import INSTANCE_DIR, Config
+from webapp.extensions import babel, csrf, db, login_manager, migrate
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in ("da", "en"):
+        return lang
+    return "da"
+
+
+def include_in_migrations(obj: Any, name: str | None, type_: str, reflected: bool,
+                          compare_to: Any) -> bool:
+    """Alembic compares our tables only; the scheduler's job store keeps its own."""
+    return not (type_ == "table" and name is not None and name.startswith("apscheduler_"))
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+
+    from webapp.domain.cpr import CprRedactingFilter
+    for handler in logging.getLogger().handlers + app.logger.handlers:
+        handler.addFilter(CprRedactingFilter())
+    app.logger.addFilter(CprRedactingFilter())
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True,
+                     include_object=include_in_migrations,
+                     directory=str(INSTANCE_DIR.parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Copenhagen")
+    login_manager.init_app(app)
+
+    from webapp import models  # noqa: F401  (register the mappers)
+    from webapp.auth import bp as auth_bp
+    from webapp.auth.loader import configure_login
+    configure_login(login_manager)
+    app.register_blueprint(auth_bp)
+
+    from webapp.admin import init_admin
+    init_admin(app)
+
+    from webapp.cli import register_cli
+    register_cli(app)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith(("/admin", "/portal", "/login")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app

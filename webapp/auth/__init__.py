@@ -1,0 +1,109 @@
+"""Login and logout for staff and citizens, and the language switch."""
+
+from __future__ import annotations
+
+import hmac
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from webapp.auth.forms import CitizenLoginForm, LoginForm
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+from webapp.models import Citizen, User
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return default
+
+
+def home_for(principal: object) -> str:
+    role = getattr(principal, "role", None)
+    if role == "citizen":
+        return url_for("auth.portal_home")
+    if getattr(principal, "can_administer", False):
+        return url_for("admin.index")
+    return url_for("auth.staff_home")
+
+
+@bp.get("/")
+def index() -> Response:
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        if user is not None and user.is_enabled and user.check_password(form.password.data):
+            session.clear()
+            login_user(user)
+            if user.locale in ("da", "en"):
+                session["lang"] = user.locale
+            return redirect(_safe_next(home_for(user)))
+        flash("Forkert brugernavn eller adgangskode.", "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    portal = getattr(current_user, "role", None) == "citizen"
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.portal_login" if portal else "auth.login"))
+
+
+@bp.post("/lang/<code>")
+def set_language(code: str) -> Response:
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    return redirect(_safe_next(url_for("auth.index")))
+
+
+@bp.get("/home")
+@login_required
+def staff_home() -> str:
+    return render_template("auth/home.html")
+
+
+@bp.route("/portal/login", methods=["GET", "POST"])
+def portal_login() -> str | Response:
+    """Demo citizen login: CPR and a shared code. Real deployments put MitID/OIDC here."""
+    form = CitizenLoginForm()
+    if form.validate_on_submit():
+        from webapp.domain.cpr import normalise_cpr
+        try:
+            cpr = normalise_cpr(form.cpr.data)
+        except DomainError as error:
+            form.cpr.errors.append(error.message_da)
+        else:
+            code = current_app.config.get("PLANNER_DEMO_CITIZEN_CODE") or ""
+            citizen = db.session.scalar(select(Citizen).where(Citizen.cpr == cpr).limit(1))
+            if citizen is not None and code and hmac.compare_digest(form.code.data, code):
+                session.clear()
+                login_user(citizen)
+                return redirect(url_for("auth.portal_home"))
+            flash("CPR-nummer eller kode er forkert.", "error")
+    return render_template("auth/portal_login.html", form=form)
+
+
+@bp.get("/portal/")
+@login_required
+def portal_home() -> str | Response:
+    if getattr(current_user, "role", None) != "citizen":
+        return redirect(url_for("auth.index"))
+    return render_template("auth/portal_home.html")

@@ -1,0 +1,99 @@
+"""Command-line tools: `flask seed ...`, `flask closure-days seed`, `flask users create`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import JobCentre, Role, User
+
+seed_cli = AppGroup("seed", help="Load reference and demo data.")
+closure_cli = AppGroup("closure-days", help="National closure days (R-1.3.1).")
+users_cli = AppGroup("users", help="Staff users.")
+job_centre_cli = AppGroup("job-centre", help="Job centres.")
+
+
+@seed_cli.command("reference")
+def seed_reference() -> None:
+    """Conversation types, holding forms and contact groups (idempotent)."""
+    from webapp.services.reference import seed_reference_data
+    added = seed_reference_data()
+    db.session.commit()
+    click.echo(f"Reference data: {added} rows added.")
+
+
+@seed_cli.command("demo")
+@click.option("--seed", "random_seed", default=2027, show_default=True, help="Random seed.")
+def seed_demo(random_seed: int) -> None:
+    """A realistic demo job centre; prints the logins."""
+    from seed.demo import build_demo
+    logins = build_demo(random_seed=random_seed)
+    db.session.commit()
+    click.echo("Demo logins (username / password / role):")
+    for username, password, role in logins:
+        click.echo(f"  {username:<28} {password:<14} {role}")
+
+
+@closure_cli.command("seed")
+@click.option("--from", "first_year", type=int, required=True, help="First year.")
+@click.option("--to", "last_year", type=int, required=True, help="Last year.")
+@click.option("--include-may-first", is_flag=True, help="Also close on 1 May.")
+def seed_closure_days(first_year: int, last_year: int, include_may_first: bool) -> None:
+    """Add the Danish national closure days of the years (a second run adds nothing)."""
+    if first_year > last_year:
+        raise click.BadParameter("--from must not be after --to")
+    from webapp.services.reference import seed_national_closure_days
+    added = seed_national_closure_days(first_year, last_year, include_may_first)
+    db.session.commit()
+    click.echo(f"National closure days {first_year}-{last_year}: {len(added)} added.")
+
+
+@job_centre_cli.command("create")
+@click.argument("name")
+@click.option("--municipality", required=True)
+@click.option("--root-team", default=None, help="Default: '<municipality> Jobcenter'.")
+@click.option("--child-team", default=None, help="Default: the root's name (rename it later).")
+def create_job_centre_command(name: str, municipality: str, root_team: str | None,
+                              child_team: str | None) -> None:
+    """A job centre with the default two-level team structure (R-1.1.1)."""
+    from webapp.domain.errors import DomainError
+    from webapp.services.organisation import create_job_centre
+    try:
+        job_centre = create_job_centre(name, municipality, root_team, child_team)
+    except DomainError as error:
+        raise click.ClickException(error.message_en) from error
+    db.session.commit()
+    click.echo(f"Created job centre {job_centre.name} (id {job_centre.id}).")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--job-centre", "job_centre_name", default=None)
+@click.password_option()
+def create_user(username: str, name: str, role: str, job_centre_name: str | None,
+                password: str) -> None:
+    """A staff user; every role but support belongs to a job centre."""
+    job_centre = None
+    if job_centre_name:
+        job_centre = db.session.scalar(select(JobCentre).where(JobCentre.name == job_centre_name))
+        if job_centre is None:
+            raise click.ClickException(f"No job centre named {job_centre_name!r}.")
+    elif role != Role.SUPPORT:
+        raise click.ClickException("--job-centre is required for this role.")
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise click.ClickException(f"The username {username!r} is taken.")
+    user = User(username=username, name=name, role=Role(role), job_centre=job_centre)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {username}.")
+
+
+def register_cli(app: Flask) -> None:
+    for group in (seed_cli, closure_cli, users_cli, job_centre_cli):
+        app.cli.add_command(group)

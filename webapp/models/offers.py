@@ -1,0 +1,53 @@
+"""Online offers citizens book themselves (R-4.1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, String, Table,
+                        UniqueConstraint, true)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.models.base import Model, TenantMixin, created_at_column
+from webapp.models.templates import (MeetingSpecMixin, SelfBookingTermsMixin, meeting_checks,
+                                     terms_checks)
+
+offer_caseworkers = Table(
+    "offer_caseworkers", Model.metadata,
+    Column("offer_id", ForeignKey("online_offers.id", ondelete="CASCADE"), primary_key=True),
+    Column("caseworker_id", ForeignKey("caseworkers.id", ondelete="CASCADE"), primary_key=True),
+)
+
+offer_contact_groups = Table(
+    "offer_contact_groups", Model.metadata,
+    Column("offer_id", ForeignKey("online_offers.id", ondelete="CASCADE"), primary_key=True),
+    Column("contact_group_id", ForeignKey("contact_groups.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class OnlineOffer(TenantMixin, MeetingSpecMixin, SelfBookingTermsMixin, Model):
+    __tablename__ = "online_offers"
+    __table_args__ = (
+        UniqueConstraint("job_centre_id", "name"),
+        *meeting_checks(),
+        *terms_checks(),
+        CheckConstraint("fixed_end_date IS NOT NULL OR rolling_end_weeks IS NOT NULL",
+                        name="has_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("callin_templates.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Why it was switched off by the system (R-1.2.9), shown until reactivated.
+    deactivated_reason: Mapped[str | None] = mapped_column(String(200))
+    # R-1.1.5 / R-4.6: set when the out-of-slots e-mail went; cleared when slots return.
+    out_of_slots_notified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at_column()
+
+    caseworkers = relationship("Caseworker", secondary=offer_caseworkers)
+    contact_groups = relationship("ContactGroup", secondary=offer_contact_groups)
+
+    def __str__(self) -> str:
+        return self.name
