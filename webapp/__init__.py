@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 
 from webapp.config import INSTANCE_DIR, Config
 from webapp.extensions import babel, csrf, db, login_manager, migrate
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "da"
     lang = session.get("lang")
     if lang in ("da", "en"):
         return lang

@@ -163,15 +163,15 @@ class PlannerModelView(AccessMixin, ModelView):
             self.apply_rules(model, is_created)
         except DomainError as error:
             raise ValidationError(error.message_da) from error
+        # Read the changes before the flush, which resets attribute history.
+        before, after = ({}, {}) if is_created else audit.changes(model)
         db.session.flush()
         if is_created:
             audit.record(AuditEvent.ADMIN_CREATED, actor=current_user, obj=model,
                          after=audit.snapshot(model))
-        else:
-            before, after = audit.changes(model)
-            if after:
-                audit.record(AuditEvent.ADMIN_UPDATED, actor=current_user, obj=model,
-                             before=before, after=after)
+        elif after:
+            audit.record(AuditEvent.ADMIN_UPDATED, actor=current_user, obj=model,
+                         before=before, after=after)
 
     def apply_rules(self, model: Any, is_created: bool) -> None:
         """Call the domain services for this model; raise DomainError to refuse."""

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
                    url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -54,7 +56,7 @@ def login() -> str | Response:
             if user.locale in ("da", "en"):
                 session["lang"] = user.locale
             return redirect(_safe_next(home_for(user)))
-        flash("Forkert brugernavn eller adgangskode.", "error")
+        flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
 
 
@@ -89,7 +91,7 @@ def portal_login() -> str | Response:
         try:
             cpr = normalise_cpr(form.cpr.data)
         except DomainError as error:
-            form.cpr.errors.append(error.message_da)
+            form.cpr.errors.append(error.message_en if get_locale().language == "en" else error.message_da)
         else:
             code = current_app.config.get("PLANNER_DEMO_CITIZEN_CODE") or ""
             citizen = db.session.scalar(select(Citizen).where(Citizen.cpr == cpr).limit(1))
@@ -97,7 +99,7 @@ def portal_login() -> str | Response:
                 session.clear()
                 login_user(citizen)
                 return redirect(url_for("auth.portal_home"))
-            flash("CPR-nummer eller kode er forkert.", "error")
+            flash(_("Wrong CPR number or code."), "error")
     return render_template("auth/portal_login.html", form=form)
 
 

@@ -1,16 +1,17 @@
 """Login forms (CSRF-protected by Flask-WTF)."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Brugernavn", validators=[DataRequired("Skriv dit brugernavn."),
+    username = StringField(_l("Username"), validators=[DataRequired(_l("Enter your username.")),
                                                      Length(max=120)])
-    password = PasswordField("Adgangskode", validators=[DataRequired("Skriv din adgangskode.")])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
 class CitizenLoginForm(FlaskForm):
-    cpr = StringField("CPR-nummer", validators=[DataRequired("Skriv dit CPR-nummer.")])
-    code = PasswordField("Kode", validators=[DataRequired("Skriv din kode.")])
+    cpr = StringField(_l("CPR number"), validators=[DataRequired(_l("Enter your CPR number."))])
+    code = PasswordField(_l("Code"), validators=[DataRequired(_l("Enter your code."))])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_login import LoginManager
 
 from webapp.extensions import db
@@ -23,6 +24,6 @@ def load_principal(key: str) -> User | Citizen | None:
 def configure_login(manager: LoginManager) -> None:
     manager.user_loader(load_principal)
     manager.login_view = "auth.login"
-    manager.login_message = "Log ind for at se siden."
+    manager.login_message = lazy_gettext("Log in to see the page.")
     manager.login_message_category = "info"
     manager.session_protection = "strong"

@@ -1,0 +1,145 @@
+"""Login, CSRF, roles, the Danish admin menu and the audit of admin changes (R-0.1, §1)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask_babel import refresh
+from sqlalchemy import select
+
+from tests.factories import PASSWORD, login
+from webapp.extensions import db
+from webapp.models import AuditEntry, AuditEvent, Role, Room, User
+
+MENU_DA = ["Vejledere", "Teams", "Lokale lukkedage", "Mødelokaler", "Indkaldelsesskabeloner",
+           "Samtaletyper", "Samtaletypevarianter", "Brevmodul", "Revisionsspor", "Systemlog",
+           "WSRM-log", "Om"]
+
+
+@pytest.fixture
+def admin(reference_data, create_job_centre, create_user) -> User:
+    return create_user(Role.ADMINISTRATOR, create_job_centre("Jobcenter Aarhus"))
+
+
+def _menu(html: str) -> list[str]:
+    menu = html[html.index('id="admin-menu"'):html.index("</nav>", html.index('id="admin-menu"'))]
+    return [re.sub(r"\s+", " ", label).strip()
+            for label in re.findall(r'class="nav-link[^"]*"[^>]*>(.*?)</a>', menu, re.S)]
+
+
+def test_r_0_1_admin_menu_is_danish_in_the_manuals_order(client, admin):
+    """SPEC §1: left menu in this order; Competences is hidden (R-1.2.11)."""
+    login(client, admin)
+    html = client.get("/admin/").get_data(as_text=True)
+    assert _menu(html)[1:1 + len(MENU_DA)] == MENU_DA
+    assert "Kompetencer" not in _menu(html)
+
+
+def test_english_is_selectable(client, admin):
+    login(client, admin)
+    response = client.post("/lang/en?next=/admin/room/")
+    assert response.status_code == 302
+    refresh()  # the fixture's app context outlives requests; drop its cached locale
+    html = client.get("/admin/room/").get_data(as_text=True)
+    assert "Meeting rooms" in _menu(html) and "Caseworkers" in _menu(html)
+    assert "Create" in html  # Flask-Admin's own strings follow
+    client.post("/lang/da")
+    refresh()
+    html = client.get("/admin/room/").get_data(as_text=True)
+    assert "Mødelokaler" in _menu(html) and "Oprette" in html
+
+
+def test_r_0_1_administration_link_only_for_administrators_and_support(
+        client, admin, create_user):
+    login(client, admin)
+    assert "Administration" in client.get("/home").get_data(as_text=True)
+    client.post("/logout")
+    caseworker = create_user(Role.CASEWORKER, admin.job_centre)
+    login(client, caseworker)
+    page = client.get("/home").get_data(as_text=True)
+    assert "Administration" not in page
+    client.post("/logout")
+    support = create_user(Role.SUPPORT, None)
+    login(client, support)
+    assert "Administration" in client.get("/home").get_data(as_text=True)
+
+
+def test_passwords_are_hashed_and_checked(client, admin):
+    assert PASSWORD not in admin.password_hash
+    response = client.post("/login", data={"username": admin.username, "password": "wrong"})
+    assert response.status_code == 200
+    assert "Forkert brugernavn eller adgangskode." in response.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_disabled_users_cannot_log_in(client, admin):
+    admin.is_enabled = False
+    db.session.commit()
+    response = client.post("/login", data={"username": admin.username, "password": PASSWORD})
+    assert response.status_code == 200
+
+
+def test_login_redirect_stays_on_this_site(client, admin):
+    response = client.post("/login?next=https://evil.example/x",
+                           data={"username": admin.username, "password": PASSWORD})
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_r_0_1_post_without_csrf_token_is_refused(csrf_app, reference_data, create_job_centre,
+                                                  create_user):
+    client = csrf_app.test_client()
+    user = create_user(Role.ADMINISTRATOR, create_job_centre())
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert response.status_code == 400  # the login form itself needs its token
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD,
+                                           "csrf_token": token})
+    assert response.status_code == 302
+    response = client.post("/admin/room/new/", data={"name": "Uden token"})
+    assert response.status_code == 400
+    assert db.session.scalar(select(Room).where(Room.name == "Uden token")) is None
+
+
+def test_r_1_9_1_admin_changes_are_audited_with_before_and_after(client, admin):
+    """R-1.9.1: every admin change is recorded: who, when, before/after."""
+    login(client, admin)
+    assert client.post("/admin/room/new/", data={"name": "Lokale 1", "capacity": "4"}).status_code == 302
+    room = db.session.scalar(select(Room).where(Room.name == "Lokale 1"))
+    assert room.job_centre_id == admin.job_centre_id
+    client.post(f"/admin/room/edit/?id={room.id}", data={"name": "Lokale 1", "capacity": "6"})
+    client.post("/admin/room/delete/", data={"id": room.id})
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [e.event for e in entries] == [AuditEvent.ADMIN_CREATED, AuditEvent.ADMIN_UPDATED,
+                                          AuditEvent.ADMIN_DELETED]
+    created, updated, deleted = entries
+    assert created.user_id == admin.id and created.object_type == "Room"
+    assert created.after["capacity"] == 4
+    assert updated.before == {"capacity": 4} and updated.after == {"capacity": 6}
+    assert deleted.before["name"] == "Lokale 1"
+    assert all(e.job_centre_id == admin.job_centre_id for e in entries)
+
+
+def test_r_1_9_2_audit_trail_offers_no_edit_or_delete(client, admin):
+    login(client, admin)
+    html = client.get("/admin/audit/").get_data(as_text=True)
+    assert "/admin/audit/new/" not in html
+    assert client.get("/admin/audit/new/").status_code == 302
+    assert client.post("/admin/audit/delete/", data={"id": 1}).status_code == 302
+
+
+def test_r_1_12_1_about_page(client, admin):
+    login(client, admin)
+    html = client.get("/admin/about/").get_data(as_text=True)
+    assert "Version" in html and "Database" in html and "Seneste kørsel" in html
+
+
+def test_r_1_6_1_conversation_types_are_read_only_for_administrators(client, admin):
+    login(client, admin)
+    html = client.get("/admin/conversationtype/").get_data(as_text=True)
+    assert "Jobsamtale" in html
+    assert client.get("/admin/conversationtype/new/").status_code == 302
+    assert client.post("/admin/conversationtype/edit/?id=1", data={"name": "X"}).status_code == 302
+    from webapp.models import ConversationType
+    assert db.session.get(ConversationType, 1).name != "X"
