@@ -123,3 +123,14 @@ def test_r_1_6_2_holding_forms_and_contact_groups(refs: tuple, by_code: dict,
     assert len(by_code) == len(refs)
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", r.code) for r in refs)
     assert all(r.name_en for r in refs)
+
+
+def test_every_stored_vocabulary_has_a_danish_label():
+    """The screens never show a raw stored value such as BOOKED (SPEC: Danish UI)."""
+    from webapp.admin.labels import ENUM_LABELS_DA
+    from webapp.models import enums
+    for cls in (enums.Role, enums.SyncMode, enums.MembershipState, enums.MeetingForm,
+                enums.DeadlineMode, enums.Distribution, enums.LetterActivity,
+                enums.CallInStatus, enums.BookingStatus, enums.BookingOrigin,
+                enums.DeadlineStatus, enums.OutboxStatus, enums.LogLevel, enums.AuditEvent):
+        assert set(cls) <= set(ENUM_LABELS_DA), cls

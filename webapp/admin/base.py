@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import ValidationError
 
+from webapp.admin.labels import COLUMN_TYPE_FORMATTERS
 from webapp.auth.tenancy import staff_job_centre_id
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -77,6 +78,8 @@ class PlannerModelView(AccessMixin, ModelView):
     """A model view scoped to the user's job centre, auditing every change."""
 
     column_labels = LABELS
+    column_type_formatters = COLUMN_TYPE_FORMATTERS
+    column_type_formatters_detail = COLUMN_TYPE_FORMATTERS
     page_size = 50
     can_view_details = True
     can_set_page_size = True
