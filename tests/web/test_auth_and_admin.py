@@ -143,3 +143,12 @@ def test_r_1_6_1_conversation_types_are_read_only_for_administrators(client, adm
     assert client.post("/admin/conversationtype/edit/?id=1", data={"name": "X"}).status_code == 302
     from webapp.models import ConversationType
     assert db.session.get(ConversationType, 1).name != "X"
+
+
+def test_cpr_numbers_never_reach_the_log_in_clear(app, caplog):
+    """Personal data: the app's logger masks CPR numbers (R-0.1 set-up)."""
+    app.logger.warning("Opslag på %s fejlede", "0101901234")
+    app.logger.warning("Opslag på 010190-1234 fejlede")
+    text = caplog.text
+    assert "0101901234" not in text and "010190-1234" not in text
+    assert text.count("010190-****") == 2

@@ -13,7 +13,8 @@ from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Booking, BookingOrigin, CallIn,
                            CallInTemplate, Competence, ContactGroup, ConversationType,
                            HoldingForm, InboundMessage, LetterTemplate, LocalClosureDay,
-                           MeetingForm, OnlineOffer, Role, SystemLogEntry, Variant)
+                           MeetingForm, OnlineOffer, OutboxMessage, Role, SelfBookingDeadline,
+                           SystemLogEntry, Variant)
 
 
 def _one_of_each(job_centre, create_caseworker, create_room, create_citizen) -> dict[str, int]:
@@ -48,6 +49,10 @@ def _one_of_each(job_centre, create_caseworker, create_room, create_citizen) -> 
         "booking": Booking(starts_at=datetime(2027, 3, 2, 9), ends_at=datetime(2027, 3, 2, 9, 30),
                            origin=BookingOrigin.CALLED_IN, **meeting),
         "citizen": citizen,
+        "deadline": SelfBookingDeadline(job_centre=job_centre, citizen=citizen,
+                                        conversation_type=ctype, deadline_date=date(2027, 3, 15)),
+        "outbox": OutboxMessage(job_centre_id=job_centre.id, kind="receipt",
+                                recipient="borger@example.dk", subject="Kvittering", body_text="."),
     }
     db.session.add_all(objects.values())
     db.session.commit()
@@ -61,7 +66,7 @@ def _admin_view(app, endpoint):
 
 SCOPED_ENDPOINTS = ["caseworker", "competence", "team", "localclosureday", "room",
                     "callintemplate", "variant", "lettertemplate", "audit", "systemlog",
-                    "inbound", "offer", "callin", "booking", "citizen"]
+                    "inbound", "offer", "callin", "booking", "citizen", "deadline", "outbox"]
 
 
 @pytest.fixture

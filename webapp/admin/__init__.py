@@ -43,6 +43,10 @@ def init_admin(app: Flask) -> Admin:
                                      category=OVERVIEW))
     admin.add_view(v.CallInView(m.CallIn, name=_l("Waiting list"), endpoint="callin", category=OVERVIEW))
     admin.add_view(v.BookingView(m.Booking, name=_l("Bookings"), endpoint="booking", category=OVERVIEW))
+    admin.add_view(v.SelfBookingDeadlineView(m.SelfBookingDeadline, name=_l("Self-booking deadlines"),
+                                             endpoint="deadline", category=OVERVIEW))
+    admin.add_view(v.OutboxView(m.OutboxMessage, name=_l("Outbox"), endpoint="outbox",
+                                category=OVERVIEW))
     admin.add_view(v.CitizenView(m.Citizen, name=_l("Citizens"), endpoint="citizen", category=OVERVIEW))
 
     admin.add_view(v.JobCentreView(m.JobCentre, name=_l("Job centres"), endpoint="jobcentre",

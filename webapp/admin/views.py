@@ -162,3 +162,19 @@ class HoldingFormView(ReferenceModelView):
 
 class ContactGroupView(ReferenceModelView):
     column_list = ("code", "name")
+
+
+class SelfBookingDeadlineView(ReadOnlyModelView):
+    can_view_details = False
+    column_list = ("citizen", "conversation_type", "deadline_date", "status")
+    column_default_sort = "deadline_date"
+    column_filters = ("status", "deadline_date")
+
+
+class OutboxView(ReadOnlyModelView):
+    """What was and will be sent; message bodies may hold personal data, so no details."""
+
+    can_view_details = False
+    column_list = ("created_at", "kind", "recipient", "subject", "status", "attempts", "sent_at")
+    column_default_sort = ("created_at", True)
+    column_filters = ("status", "kind")

@@ -1,0 +1,42 @@
+"""`make bench`: every benchmark in turn, each table into docs/, then one summary page."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = (
+    ("bench_availability", "Availability and slot listing", "performance-availability.md"),
+    ("bench_optimizer", "Optimiser against the greedy baseline", "performance-optimizer.md"),
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--write", metavar="PATH", help="the summary page to write")
+    args = parser.parse_args(argv)
+    docs = Path("docs")
+    sections = []
+    status = 0
+    for module, title, filename in BENCHMARKS:
+        if importlib.util.find_spec(f"bench.{module}") is None:
+            continue
+        print(f"== {title}", flush=True)
+        result = subprocess.run([sys.executable, "-m", f"bench.{module}",
+                                 "--write", str(docs / filename)], check=False)
+        status = status or result.returncode
+        table = (docs / filename).read_text(encoding="utf-8") if (docs / filename).exists() else ""
+        sections.append(f"## {title}\n\n{table.strip()}\n")
+    if args.write:
+        Path(args.write).write_text(
+            "# Performance\n\nMeasured with `make bench` (`python -m bench --write "
+            "docs/performance.md`) on the project's 2-core machine. Each section names the "
+            "exact command that made its table.\n\n" + "\n".join(sections), encoding="utf-8")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

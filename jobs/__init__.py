@@ -1,0 +1,1 @@
+"""Scheduled batch jobs (APScheduler) that connect the database and the optimiser."""
