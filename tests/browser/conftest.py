@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from tests.conftest import _config
 from webapp import create_app
+from webapp.extensions import db
 
 CHROMIUM = os.environ.get("PLANNER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,6 +40,9 @@ def live_server(app, database_url: str) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(5)
+        server.server_close()
+        with server_app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
