@@ -1,0 +1,172 @@
+"""Benchmark: the solver beside the greedy baseline on generated instances at tight and normal load.
+
+    python -m bench.bench_optimizer [--sizes small,medium,large] [--write docs/performance-optimizer.md]
+
+Each solve runs in its own child process; its peak memory is the largest resident set of that
+process tree (read from getrusage of the children, which covers the pool workers it waits for).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = {
+    # name: meetings, caseworkers, working days, target ratio, target seconds, memory target (MiB)
+    "small": (1_000, 40, 20, 0.999, 2.0, None),
+    "medium": (5_000, 150, 20, 0.998, 10.0, None),
+    "large": (20_000, 300, 40, 0.995, 45.0, 1024),
+}
+LOADS = ("tight", "normal")
+
+
+def _measure(command: list[str]) -> dict:
+    """Run a command in a fresh child that reports the peak RSS of everything it waited for."""
+    probe = (
+        "import resource, subprocess, sys, time, json\n"
+        "t = time.perf_counter()\n"
+        "code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(json.dumps({'code': code, 'wall': time.perf_counter() - t,\n"
+        "  'rss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))\n"
+    )
+    output = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, cwd=ROOT)
+    return json.loads(output.stdout)
+
+
+def _greedy_only(instance_path: str, output_path: str) -> None:
+    """Child process entry: the plain greedy baseline, written as a solution file."""
+    from optimizer.greedy import build_problem, greedy
+    from optimizer.model import Placement, Solution, Unplaced, load_instance, solution_to_json, write_json
+
+    started = time.perf_counter()
+    instance = load_instance(instance_path)
+    problem = build_problem(instance)
+    schedule = greedy(problem)
+    placements = [
+        Placement(problem.meetings[i].id, problem.start_of(day, minute), tuple(problem.cw_ids[c] for c in team),
+                  problem.room_ids[room] if room >= 0 else None)
+        for i, (team, room, day, minute) in sorted(schedule.placed.items())
+    ]
+    unplaced = [Unplaced(m.id, "not placed by the greedy") for m in problem.meetings if m.index not in schedule.placed]
+    stats = {"seconds": round(time.perf_counter() - started, 3), "placed": len(placements), "solver": "greedy"}
+    write_json(solution_to_json(Solution(placements, unplaced, stats)), output_path)
+
+
+def _run(name: str, load: str, seed: int, workdir: Path) -> dict:
+    from optimizer.check import check
+    from optimizer.generate import generate
+    from optimizer.model import instance_to_json, load_instance, load_solution, write_json
+
+    meetings, caseworkers, days, _ratio, _seconds, _memory = SIZES[name]
+    instance_path = workdir / f"{name}-{load}.json"
+    write_json(instance_to_json(generate(meetings, caseworkers, days, seed, load)), instance_path)
+    instance = load_instance(instance_path)
+    row = {"size": name, "load": load, "meetings": meetings, "caseworkers": caseworkers, "days": days}
+    for who in ("solver", "greedy"):
+        out = workdir / f"{name}-{load}-{who}.json"
+        if who == "solver":
+            command = [sys.executable, "-m", "optimizer", "solve", str(instance_path), "-o", str(out)]
+        else:
+            command = [sys.executable, "-m", "bench.bench_optimizer", "--greedy-only", str(instance_path), str(out)]
+        measured = _measure(command)
+        if measured["code"] != 0:
+            row[who] = {"error": f"exit {measured['code']}"}
+            continue
+        solution = load_solution(out)
+        report = check(instance, solution)
+        row[who] = {
+            "placed": report.figures["placed"],
+            "weighted": report.figures["weighted_placed"],
+            "feasible": report.feasible,
+            "seconds": measured["wall"],
+            "rss_mib": measured["rss_kib"] / 1024,
+            "bound": solution.stats.get("upper_bound"),
+        }
+    return row
+
+
+def _table(rows: list[dict]) -> str:
+    lines = [
+        "| size | load | solver placed (weighted) | greedy placed (weighted) | upper bound | solver ratio | "
+        "greedy ratio | solver s | greedy s | solver peak RSS MiB | greedy peak RSS MiB | target | met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        _m, _c, _d, ratio_target, seconds_target, memory_target = SIZES[row["size"]]
+        solver, greedy = row["solver"], row["greedy"]
+        size = f"{row['meetings']:,} × {row['caseworkers']} × {row['days']} d"
+        if "error" in solver:
+            lines.append(f"| {size} | {row['load']} | {solver['error']} | | | | | | | | | | no |")
+            continue
+        bound = solver["bound"]
+        ratio = solver["weighted"] / bound if bound else 1.0
+        greedy_ratio = greedy["weighted"] / bound if bound and "weighted" in greedy else float("nan")
+        target = f"≥ {ratio_target:.1%}, < {seconds_target:g} s" + (f", < {memory_target} MiB" if memory_target else "")
+        met = ratio >= ratio_target and solver["seconds"] < seconds_target and solver["feasible"]
+        if memory_target:
+            met = met and solver["rss_mib"] < memory_target
+        misses = []
+        if ratio < ratio_target:
+            misses.append("ratio")
+        if solver["seconds"] >= seconds_target:
+            misses.append("time")
+        if memory_target and solver["rss_mib"] >= memory_target:
+            misses.append("memory")
+        if not solver["feasible"]:
+            misses.append("INFEASIBLE")
+        lines.append(
+            f"| {size} | {row['load']} | {solver['placed']:,} ({solver['weighted']:,g}) | "
+            f"{greedy.get('placed', 0):,} ({greedy.get('weighted', 0):,g}) | {bound:,} | {ratio:.3%} | "
+            f"{greedy_ratio:.3%} | {solver['seconds']:.1f} | {greedy.get('seconds', 0):.1f} | "
+            f"{solver['rss_mib']:.0f} | {greedy.get('rss_mib', 0):.0f} | {target} | "
+            f"{'yes' if met else 'no: ' + ', '.join(misses)} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="small,medium,large")
+    parser.add_argument("--loads", default=",".join(LOADS))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--write", help="markdown file for the table, e.g. docs/performance-optimizer.md")
+    parser.add_argument("--greedy-only", nargs=2, metavar=("INSTANCE", "SOLUTION"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.greedy_only:
+        _greedy_only(*args.greedy_only)
+        return 0
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.sizes.split(","):
+            for load in args.loads.split(","):
+                row = _run(name, load, args.seed, Path(tmp))
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr, flush=True)
+    table = _table(rows)
+    print(table)
+    if args.write:
+        command = "python -m bench.bench_optimizer " + " ".join(argv if argv is not None else sys.argv[1:])
+        text = (
+            "# Optimiser performance\n\n"
+            f"Command: `{command}`\n\n"
+            f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+            "Instances from `python -m optimizer generate` (seed "
+            f"{args.seed}); tight load leaves free caseworker time about demand / 0.95, normal demand / 0.7. "
+            "Ratio = weighted placed / proven upper bound. Seconds are wall time of the whole "
+            "`python -m optimizer solve` process; peak RSS is the largest process of its tree.\n\n"
+            f"{table}\n"
+        )
+        Path(args.write).write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

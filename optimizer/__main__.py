@@ -1,0 +1,74 @@
+"""Command line: solve, check and generate instances (`python -m optimizer --help`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from optimizer.check import check
+from optimizer.generate import LOADS, generate
+from optimizer.model import FormatError, instance_to_json, load_instance, load_solution, solution_to_json, write_json
+from optimizer.solve import solve
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m optimizer", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("solve", help="place the meetings of an instance")
+    p.add_argument("instance")
+    p.add_argument("-o", "--output", required=True, help="solution file to write")
+    p.add_argument("--time-limit", type=float, default=None, help="seconds; the best solution so far is kept")
+    p.add_argument("--workers", type=int, default=None, help="processes for independent components (default 2)")
+
+    p = commands.add_parser("check", help="verify a solution; exit 0 iff feasible")
+    p.add_argument("instance")
+    p.add_argument("solution")
+
+    p = commands.add_parser("generate", help="write a random instance")
+    p.add_argument("--meetings", type=int, required=True)
+    p.add_argument("--caseworkers", type=int, required=True)
+    p.add_argument("--days", type=int, required=True, help="working days in the horizon")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--load", choices=sorted(LOADS), default="normal", help="tight: demand near capacity")
+    p.add_argument("-o", "--output", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "solve":
+            instance = load_instance(args.instance)
+            solution = solve(instance, time_limit=args.time_limit, workers=args.workers)
+            write_json(solution_to_json(solution), args.output)
+            s = solution.stats
+            print(
+                f"placed {s['placed']} of {len(instance.meetings)} (upper bound {s['upper_bound']}, "
+                f"greedy {s['greedy_placed']}) in {s['seconds']} s"
+            )
+            return 0
+        if args.command == "check":
+            instance = load_instance(args.instance)
+            report = check(instance, load_solution(args.solution))
+            for violation in report.violations:
+                print(violation)
+            for key, value in report.figures.items():
+                print(f"{key}: {round(value, 6) if isinstance(value, float) else value}")
+            print("feasible" if report.feasible else f"infeasible: {len(report.violations)} violations")
+            return 0 if report.feasible else 1
+        if args.command == "generate":
+            instance = generate(args.meetings, args.caseworkers, args.days, args.seed, args.load)
+            write_json(instance_to_json(instance), args.output)
+            return 0
+    except FormatError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,268 @@
+"""Time-indexed placement model as a sparse matrix, its LP relaxation in HiGHS, and a proven upper bound."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from optimizer.greedy import DAY, MeetingData, Problem, Schedule
+
+# Earlier days get a slightly larger objective coefficient. The bound is computed with the
+# pure priorities from the duals, so this never weakens its validity.
+EARLY_WEIGHT = 1e-4
+
+
+@dataclass
+class MeetingClass:
+    """Meetings that are interchangeable: same resources, lengths, open days and priority."""
+
+    members: list[int]
+    sample: MeetingData
+    options: list[tuple[tuple[int, ...], int]]
+
+
+@dataclass
+class Columns:
+    """One column per (class, option, day, start) that is free in the static calendars."""
+
+    classes: list[MeetingClass]
+    cls: np.ndarray
+    option: np.ndarray
+    day: np.ndarray
+    minute: np.ndarray
+    weight: np.ndarray  # pure priority: the count objective
+    cost: np.ndarray  # priority with the small preference for early days
+
+    @property
+    def size(self) -> int:
+        return int(self.cls.shape[0])
+
+
+def meeting_classes(problem: Problem, indices: list[int]) -> list[MeetingClass]:
+    groups: dict[tuple, list[int]] = {}
+    for i in indices:
+        m = problem.meetings[i]
+        cws = m.cws if m.kind == "group" else tuple(sorted(m.cws))
+        key = (m.kind, cws, tuple(sorted(m.rooms)), m.length, m.duration, m.days.tobytes(), m.priority)
+        groups.setdefault(key, []).append(i)
+    classes = []
+    for members in groups.values():
+        sample = problem.meetings[members[0]]
+        classes.append(MeetingClass(members, sample, sample.options()))
+    return classes
+
+
+def enumerate_columns(problem: Problem, static: Schedule, indices: list[int], limit: int) -> Columns | None:
+    """All statically free starts of the given meetings, or None when there are more than `limit`."""
+    classes = meeting_classes(problem, indices)
+    parts: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+    total = 0
+    for k, meeting_class in enumerate(classes):
+        m = meeting_class.sample
+        grid = static.grid(m.length)
+        for o, (_team, _room, mask) in enumerate(static.masks(m)):
+            rows, cols = np.nonzero(mask)
+            if rows.size:
+                parts.append((k, o, m.days[rows], grid[cols]))
+                total += rows.size
+                if total > limit:
+                    return None
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return Columns(classes, empty, empty, empty, empty, np.zeros(0), np.zeros(0))
+    cls = np.concatenate([np.full(p[2].size, p[0], dtype=np.int64) for p in parts])
+    option = np.concatenate([np.full(p[2].size, p[1], dtype=np.int64) for p in parts])
+    day = np.concatenate([p[2] for p in parts]).astype(np.int64)
+    minute = np.concatenate([p[3] for p in parts]).astype(np.int64)
+    weight = np.array([c.sample.priority for c in classes], dtype=float)[cls]
+    span = max(problem.n_days, 1)
+    earliest = np.array([c.sample.days[0] if len(c.sample.days) else 0 for c in classes], dtype=np.int64)[cls]
+    cost = weight * (1.0 - EARLY_WEIGHT * (day - earliest + minute / DAY) / span)
+    return Columns(classes, cls, option, day, minute, weight, cost)
+
+
+@dataclass
+class Matrix:
+    """Columns: the placement columns first, then one idle arc per pair of neighbouring time points."""
+
+    start: np.ndarray  # int32, n_col + 1
+    index: np.ndarray  # int32 row numbers
+    value: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    cost: np.ndarray
+    weight: np.ndarray
+    n_class: int
+
+    @property
+    def n_row(self) -> int:
+        return int(self.row_lower.shape[0])
+
+    @property
+    def n_col(self) -> int:
+        return int(self.cost.shape[0])
+
+
+def build_matrix(problem: Problem, columns: Columns) -> Matrix:
+    """Arc-flow form of the time-indexed model: each caseworker-day and room-day is a path of one
+    unit of flow through its time points, a placement is an arc from its start to its end slot.
+    This is the same LP as one row per slot (interval matrices are network matrices) with two
+    entries per resource instead of one per slot covered."""
+    g = problem.granularity
+    slots_per_day = DAY // g
+    n_cw = len(problem.cw_ids)
+    n_class = len(columns.classes)
+    res_days = max(len(problem.cw_ids) + len(problem.room_ids), 1) * problem.n_days
+    col_parts, key_a, key_b = [], [], []
+    order = np.arange(columns.size)
+    key = columns.cls * 1_000_003 + columns.option
+    boundaries = np.flatnonzero(np.diff(key)) + 1
+    for group in np.split(order, boundaries):
+        if not group.size:
+            continue
+        meeting_class = columns.classes[int(columns.cls[group[0]])]
+        team, room = meeting_class.options[int(columns.option[group[0]])]
+        m = meeting_class.sample
+        day = columns.day[group]
+        first = columns.minute[group] // g
+        uses = [(c, math.ceil(m.length / g)) for c in team]
+        if room >= 0:
+            uses.append((n_cw + room, math.ceil(m.duration / g)))
+        for resource, span in uses:
+            node = (resource * problem.n_days + day) * (slots_per_day + 1)
+            col_parts.append(group)
+            key_a.append(node + first)
+            key_b.append(node + first + span)
+    entry_col = np.concatenate(col_parts)
+    entry_a = np.concatenate(key_a)
+    entry_b = np.concatenate(key_b)
+    nodes, inverse = np.unique(np.concatenate([entry_a, entry_b]), return_inverse=True)
+    node_a, node_b = inverse[: entry_a.size], inverse[entry_a.size :]
+    path = nodes // (slots_per_day + 1)
+    assert path.max(initial=0) < res_days
+    same = path[1:] == path[:-1]
+    idle_from = np.flatnonzero(same)
+    supply = np.zeros(nodes.size)
+    starts_path = np.ones(nodes.size, dtype=bool)
+    starts_path[1:] = ~same
+    ends_path = np.ones(nodes.size, dtype=bool)
+    ends_path[:-1] = ~same
+    supply[starts_path] += 1.0
+    supply[ends_path] -= 1.0
+
+    n_meet = columns.size
+    n_idle = idle_from.size
+    rows = np.concatenate([
+        columns.cls, n_class + node_a, n_class + node_b, n_class + idle_from, n_class + idle_from + 1,
+    ])
+    cols = np.concatenate([order, entry_col, entry_col, n_meet + np.arange(n_idle), n_meet + np.arange(n_idle)])
+    values = np.concatenate([
+        np.ones(n_meet), np.ones(entry_col.size), -np.ones(entry_col.size), np.ones(n_idle), -np.ones(n_idle),
+    ])
+    sort = np.argsort(cols, kind="stable")
+    counts = np.bincount(cols, minlength=n_meet + n_idle)
+    start = np.zeros(n_meet + n_idle + 1, dtype=np.int64)
+    np.cumsum(counts, out=start[1:])
+    class_size = np.array([len(c.members) for c in columns.classes], dtype=float)
+    row_lower = np.concatenate([np.full(n_class, -highspy.kHighsInf), supply])
+    row_upper = np.concatenate([class_size, supply])
+    return Matrix(
+        start.astype(np.int32), rows[sort].astype(np.int32), values[sort], row_lower, row_upper,
+        np.concatenate([columns.cost, np.zeros(n_idle)]), np.concatenate([columns.weight, np.zeros(n_idle)]),
+        n_class,
+    )
+
+
+@dataclass
+class LpResult:
+    values: np.ndarray | None
+    bound: float | None
+    optimal: bool
+
+
+def _highs(matrix: Matrix, threads: int, seconds: float | None, integer_columns: int = 0) -> highspy.Highs | None:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", threads)
+    if seconds is not None:
+        h.setOptionValue("time_limit", max(float(seconds), 0.01))
+    n_col = matrix.n_col
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_col
+    lp.num_row_ = matrix.n_row
+    lp.col_cost_ = matrix.cost
+    lp.col_lower_ = np.zeros(n_col)
+    lp.col_upper_ = np.ones(n_col)
+    lp.row_lower_ = matrix.row_lower
+    lp.row_upper_ = matrix.row_upper
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_col
+    lp.a_matrix_.num_row_ = matrix.n_row
+    lp.a_matrix_.start_ = matrix.start
+    lp.a_matrix_.index_ = matrix.index
+    lp.a_matrix_.value_ = matrix.value
+    if integer_columns:
+        kinds = [highspy.HighsVarType.kInteger] * integer_columns
+        kinds += [highspy.HighsVarType.kContinuous] * (n_col - integer_columns)
+        lp.integrality_ = kinds
+    if h.passModel(lp) != highspy.HighsStatus.kOk:
+        return None
+    return h
+
+
+def solve_lp(columns: Columns, matrix: Matrix, time_limit: float | None, threads: int = 1) -> LpResult:
+    """LP relaxation; the bound comes from weak duality with the returned duals, so it holds whatever the tolerances."""
+    h = _highs(matrix, threads, time_limit)
+    if h is None:
+        return LpResult(None, None, False)
+    # Interior point without crossover was several times faster than simplex on these
+    # degenerate models; the bound needs only duals, and rounding tolerates an interior point.
+    h.setOptionValue("solver", "ipm")
+    h.setOptionValue("run_crossover", "off")
+    h.run()
+    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    solution = h.getSolution()
+    values = np.asarray(solution.col_value)[: columns.size] if solution.value_valid else None
+    bound = None
+    if solution.dual_valid:
+        duals = np.asarray(solution.row_dual)
+        bound = min(dual_bound(matrix, duals), dual_bound(matrix, -duals))
+    return LpResult(values, bound, optimal)
+
+
+def dual_bound(matrix: Matrix, duals: np.ndarray) -> float:
+    """Weak duality: for any y (>= 0 on the class rows, free on the flow rows) and 0 <= x <= 1,
+    y.b + sum_j max(0, w_j - (A^T y)_j) bounds the weighted count."""
+    y = duals.astype(float).copy()
+    y[: matrix.n_class] = np.maximum(y[: matrix.n_class], 0.0)
+    if matrix.n_col == 0:
+        return 0.0
+    rhs = np.where(np.isfinite(matrix.row_upper), matrix.row_upper, 0.0)
+    reduced = matrix.weight - np.add.reduceat(y[matrix.index] * matrix.value, matrix.start[:-1].astype(np.int64))
+    return float(y @ rhs + np.maximum(reduced, 0.0).sum())
+
+
+def solve_mip(columns: Columns, matrix: Matrix, seconds: float, threads: int = 1) -> tuple[np.ndarray | None, float | None]:
+    """Exact 0/1 model in HiGHS under a time limit: the best solution found and the proven dual bound.
+
+    A time-out may still report a solution; only its feasibility, re-checked by the caller, counts.
+    """
+    h = _highs(matrix, threads, seconds, integer_columns=columns.size)
+    if h is None:
+        return None, None
+    h.setOptionValue("mip_rel_gap", 1e-5)
+    h.run()
+    info = h.getInfo()
+    solution = h.getSolution()
+    values = np.asarray(solution.col_value)[: columns.size] if solution.value_valid else None
+    dual = float(info.mip_dual_bound)
+    bound = None
+    if math.isfinite(dual):
+        # The model maximises cost >= (1 - EARLY_WEIGHT) * priority, so the priority optimum is
+        # at most the cost bound scaled back.
+        bound = dual / (1.0 - EARLY_WEIGHT)
+    return values, bound

@@ -1,0 +1,181 @@
+"""Random instances, deterministic by seed: departments of teams, shared caseworkers, rooms, call-in batches."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+
+from optimizer.model import Caseworker, Instance, Meeting, Room, Team
+
+START = date(2027, 3, 1)  # a Monday
+LOADS = {"tight": 0.95, "normal": 0.7}
+TEAMS_PER_DEPARTMENT = 3
+CASEWORKERS_PER_TEAM = 10
+SHARED_FRACTION = 0.15  # caseworkers who also belong to a sibling team of their department
+GROUP_FRACTION = 0.1
+
+
+def _working_days(count: int) -> list[date]:
+    days, day = [], START
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def generate(meetings: int, caseworkers: int, days: int, seed: int, load: str = "normal") -> Instance:
+    """An instance whose free caseworker time is about demand / load (tight: near capacity)."""
+    if load not in LOADS:
+        raise ValueError(f"load must be one of {', '.join(LOADS)}")
+    rng = random.Random(seed)
+    workdays = _working_days(max(days, 1))
+    end_date = workdays[-1]
+    n_teams = max(1, round(caseworkers / CASEWORKERS_PER_TEAM))
+    team_ids = [f"t{k + 1}" for k in range(n_teams)]
+    department = {t: k // TEAMS_PER_DEPARTMENT for k, t in enumerate(team_ids)}
+
+    # Closure: one national day for all, a local day for some teams.
+    national = {workdays[len(workdays) // 2]} if len(workdays) >= 10 else set()
+    teams = {}
+    for t in team_ids:
+        closed = set(national)
+        if rng.random() < 0.3:
+            closed.add(rng.choice(workdays))
+        teams[t] = Team(t, frozenset(closed))
+
+    members: dict[str, list[str]] = {t: [] for t in team_ids}
+    cw_ids = [f"cw{k + 1}" for k in range(caseworkers)]
+    for k, c in enumerate(cw_ids):
+        home = team_ids[k % n_teams]
+        members[home].append(c)
+        siblings = [t for t in team_ids if department[t] == department[home] and t != home]
+        if siblings and rng.random() < SHARED_FRACTION:
+            members[rng.choice(siblings)].append(c)
+
+    rooms: dict[str, Room] = {}
+    team_rooms: dict[str, list[str]] = {}
+    group_rooms: dict[int, list[str]] = {}
+    for t in team_ids:
+        team_rooms[t] = []
+        for _ in range(max(1, len(members[t]) // 3)):
+            ident = f"r{len(rooms) + 1}"
+            rooms[ident] = Room(ident, rng.choice([2, 3, 4]), ())
+            team_rooms[t].append(ident)
+    for dep in sorted(set(department.values())):
+        ident = f"r{len(rooms) + 1}"
+        rooms[ident] = Room(ident, rng.choice([8, 12, 16, 20]), ())
+        group_rooms[dep] = [ident]
+
+    # Call-in batches: a template (caseworkers, room, length) and one creation day per batch.
+    meeting_list: list[Meeting] = []
+    demand: dict[str, float] = {c: 0.0 for c in cw_ids}
+    while len(meeting_list) < meetings:
+        t = rng.choice(team_ids)
+        if not members[t]:
+            continue
+        group = rng.random() < GROUP_FRACTION and len(members[t]) >= 2
+        # The waiting list of a nightly run: earliest dates spread over the first part of the
+        # horizon, deadlines one to three weeks later (a few beyond the horizon).
+        earliest = workdays[rng.randrange(max(1, len(workdays) - 5))]
+        deadline = earliest + timedelta(days=rng.randint(7, 21))
+        if deadline > end_date and rng.random() < 0.8:
+            deadline = end_date
+        if group:
+            names = rng.sample(members[t], 2)
+            room_ids = group_rooms[department[t]]
+            participants = rng.randint(4, 14)
+            duration, reporting = rng.choice([60, 90]), rng.choice([15, 30])
+            size = rng.randint(1, 2)
+        else:
+            names = rng.sample(members[t], min(len(members[t]), rng.randint(1, 4)))
+            room_ids = rng.sample(team_rooms[t], min(len(team_rooms[t]), rng.randint(1, 2))) if rng.random() < 0.4 else []
+            participants = 1
+            duration, reporting = rng.choice([30, 45, 60]), rng.choice([0, 10, 15])
+            size = rng.randint(1, 12)
+        priority = 2 if rng.random() < 0.1 else 1
+        for _ in range(min(size, meetings - len(meeting_list))):
+            ident = f"m{len(meeting_list) + 1}"
+            meeting_list.append(
+                Meeting(ident, t, "group" if group else "individual", tuple(names), duration, earliest, deadline,
+                        tuple(room_ids), participants, reporting, priority)
+            )
+            for c in names:
+                demand[c] += (duration + reporting) / (1 if group else len(names))
+
+    # Calendars: working time, a break, and existing bookings that leave about demand / load free.
+    cw_objects = {}
+    for c in cw_ids:
+        working = {d: (rng.choice([450, 480, 510]), rng.choice([930, 960])) for d in range(5)}
+        if rng.random() < 0.15:
+            working.pop(rng.randrange(5))  # part-time: one weekday off
+        lunch = rng.choice([690, 720])
+        breaks = {d: ((lunch, lunch + 30),) for d in working}
+        open_days = [day for day in workdays if day.weekday() in working]
+        free_per_day = demand[c] / LOADS[load] / max(len(open_days), 1)
+        # Stretches lose minutes to the lunch break and to rounding: aim once, measure, aim again.
+        for _ in range(2):
+            busy = []
+            for day in open_days:
+                a, b = working[day.weekday()]
+                busy.extend(_bookings(rng, day, a, b, lunch, free_per_day))
+            free = _free_minutes(working, lunch, open_days, busy)
+            target = free_per_day * len(open_days)
+            if free <= 0 or abs(free - target) < 0.03 * target:
+                break
+            free_per_day *= target / free
+        cw_objects[c] = Caseworker(c, working, breaks, tuple(busy))
+
+    for ident, room in list(rooms.items()):
+        busy = []
+        for day in workdays:
+            for _ in range(rng.randint(0, 3)):
+                start = rng.randrange(480, 900, 15)
+                busy.append((_at(day, start), _at(day, start + rng.choice([30, 60, 90]))))
+        rooms[ident] = Room(ident, room.seats, tuple(sorted(busy)))
+
+    return Instance(START, end_date, 5, teams, cw_objects, rooms, meeting_list)
+
+
+def _free_minutes(working: dict, lunch: int, open_days: list[date], busy: list) -> int:
+    taken = sum(int((b - a).total_seconds() // 60) for a, b in busy)
+    return sum(working[d.weekday()][1] - working[d.weekday()][0] - 30 for d in open_days) - taken
+
+
+def _at(day: date, minute: int) -> datetime:
+    return datetime.combine(day, datetime.min.time()) + timedelta(minutes=minute)
+
+
+def _bookings(rng: random.Random, day: date, a: int, b: int, lunch: int, free: float) -> list[tuple[datetime, datetime]]:
+    """Busy intervals covering the working day except a few free stretches of about `free` minutes in all."""
+    wanted = max(0.0, rng.gauss(free, free * 0.3))
+    lengths, total = [], 0
+    while total + 22 < wanted:
+        length = min(rng.randrange(45, 155, 5), max(30, int((wanted - total) / 5) * 5))
+        lengths.append(length)
+        total += length
+    slack = max(0, (b - a) - total)
+    cuts = sorted(rng.randrange(0, slack + 1, 5) for _ in lengths)
+    stretches, cursor, used = [], a, 0
+    for length, cut in zip(lengths, cuts):
+        start = cursor + (cut - used)
+        used = cut
+        end = min(start + length, b)
+        if end > start:
+            stretches.append((start, end))
+        cursor = end
+    stretches.sort()
+    busy, cursor = [], a
+    for start, end in stretches:
+        if start > cursor:
+            busy.append((cursor, start))
+        cursor = max(cursor, end)
+    if cursor < b:
+        busy.append((cursor, b))
+    # The lunch break already blocks its half hour; keep bookings out of it so they look real.
+    result = []
+    for start, end in busy:
+        for part in ((start, min(end, lunch)), (max(start, lunch + 30), end)):
+            if part[1] > part[0]:
+                result.append((_at(day, part[0]), _at(day, part[1])))
+    return result
