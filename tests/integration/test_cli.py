@@ -6,25 +6,11 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from tests.unit.test_closure_days import CLOSURE_DAYS_2027
 from webapp.extensions import db
 from webapp.models import (ContactGroup, ConversationType, HoldingForm, JobCentre,
                            NationalClosureDay, Role, Team, User)
 
-EXPECTED_2027 = [
-    (date(2027, 1, 1), "Nytårsdag"),
-    (date(2027, 3, 25), "Skærtorsdag"),
-    (date(2027, 3, 26), "Langfredag"),
-    (date(2027, 3, 28), "Påskedag"),
-    (date(2027, 3, 29), "Anden påskedag"),
-    (date(2027, 5, 6), "Kristi himmelfartsdag"),
-    (date(2027, 5, 16), "Pinsedag"),
-    (date(2027, 5, 17), "Anden pinsedag"),
-    (date(2027, 6, 5), "Grundlovsdag"),
-    (date(2027, 12, 24), "Juleaftensdag"),
-    (date(2027, 12, 25), "Juledag"),
-    (date(2027, 12, 26), "Anden juledag"),
-    (date(2027, 12, 31), "Nytårsaften"),
-]
 
 
 def test_r_1_3_1_closure_days_seed_command_is_idempotent(runner):
@@ -40,7 +26,7 @@ def test_r_1_3_1_closure_days_seed_command_is_idempotent(runner):
         select(NationalClosureDay.day, NationalClosureDay.name)
         .where(NationalClosureDay.day.between(date(2027, 1, 1), date(2027, 12, 31)))
         .order_by(NationalClosureDay.day)).all()
-    assert [tuple(r) for r in rows] == EXPECTED_2027
+    assert [tuple(r) for r in rows] == CLOSURE_DAYS_2027
 
 
 def test_r_1_3_1_may_first_only_on_request(runner):

@@ -105,6 +105,7 @@ def test_r_1_9_2_audit_entries_cannot_be_updated_or_deleted(setting):
     ("capacity", 0), ("capacity", -3), ("overbooking_seats", -1),
 ])
 def test_r_1_4_1_room_checks(setting, field, value):
+    """R-1.4.1: capacity empty or positive, overbooking seats not negative."""
     room = Room(job_centre=setting["job_centre"], name="Forkert", capacity=4)
     setattr(room, field, value)
     db.session.add(room)
@@ -114,6 +115,7 @@ def test_r_1_4_1_room_checks(setting, field, value):
 
 
 def test_r_1_4_1_overbooking_needs_a_capacity(setting):
+    """R-1.4.1: overbooking only with a capacity."""
     db.session.add(Room(job_centre=setting["job_centre"], name="Uden kapacitet",
                         accepts_overbooking=True, overbooking_seats=2))
     with pytest.raises(IntegrityError):
@@ -122,6 +124,7 @@ def test_r_1_4_1_overbooking_needs_a_capacity(setting):
 
 
 def test_r_1_1_2_team_names_are_unique_within_a_job_centre(setting, create_job_centre):
+    """R-1.1.2: names are unique within a job centre, not across job centres."""
     from webapp.models import Team
     job_centre = setting["job_centre"]
     db.session.add(Team(job_centre=job_centre, name=job_centre.teams[0].name))
@@ -134,6 +137,7 @@ def test_r_1_1_2_team_names_are_unique_within_a_job_centre(setting, create_job_c
 
 
 def test_r_1_2_2_caseworker_holds_a_rid_or_a_guid_not_both(setting):
+    """R-1.2.2: the record holds a RID or a GUID."""
     from webapp.models import Caseworker
     db.session.add(Caseworker(job_centre=setting["job_centre"], email="x@demo-jobcenter.dk",
                               name="X", rid=None, guid=None))
@@ -143,6 +147,7 @@ def test_r_1_2_2_caseworker_holds_a_rid_or_a_guid_not_both(setting):
 
 
 def test_r_1_2_5_working_time_end_not_before_start(setting):
+    """R-1.2.5: one interval per weekday; 00:00-00:00 is the only empty one."""
     db.session.add(WorkingTime(caseworker_id=setting["caseworker"].id, weekday=5,
                                start_time=time(16, 0), end_time=time(8, 0)))
     with pytest.raises(IntegrityError):

@@ -130,12 +130,14 @@ def test_r_1_9_2_audit_trail_offers_no_edit_or_delete(client, admin):
 
 
 def test_r_1_12_1_about_page(client, admin):
+    """R-1.12.1: version, database, scheduler status and last batch run."""
     login(client, admin)
     html = client.get("/admin/about/").get_data(as_text=True)
     assert "Version" in html and "Database" in html and "Seneste kørsel" in html
 
 
 def test_r_1_6_1_conversation_types_are_read_only_for_administrators(client, admin):
+    """R-1.6.1: the central list is read-only for job centres."""
     login(client, admin)
     html = client.get("/admin/conversationtype/").get_data(as_text=True)
     assert "Jobsamtale" in html
