@@ -109,3 +109,34 @@ def create_citizen(app: Any) -> Callable[..., Citizen]:
 def login(client: FlaskClient, user: User, password: str = PASSWORD) -> None:
     response = client.post("/login", data={"username": user.username, "password": password})
     assert response.status_code == 302, response.data[:500]
+
+
+@pytest.fixture
+def create_booking(app: Any, reference_data: None) -> Callable[..., Any]:
+    """Book through the booking service (all rules apply); `now` defaults to a fixed Monday."""
+    from datetime import datetime
+
+    from webapp.models import BookingOrigin, ConversationType, HoldingForm
+    from webapp.services.booking import MeetingRequest
+    from webapp.services.booking import create_booking as book
+
+    def make(caseworkers: list[Caseworker], starts_at: datetime, *, citizens: list[Citizen] = (),
+             minutes: int = 30, now: datetime = datetime(2027, 3, 1, 8, 0), commit: bool = True,
+             **kw: Any) -> Any:
+        first = caseworkers[0]
+        reserve_for = kw.pop("reserve_for", None)
+        req = MeetingRequest(
+            job_centre_id=first.job_centre_id,
+            team_id=kw.pop("team_id", None) or first.memberships[0].team_id,
+            conversation_type_id=kw.pop("conversation_type_id", None)
+            or db.session.scalars(db.select(ConversationType.id)).first(),
+            holding_form_id=kw.pop("holding_form_id", None)
+            or db.session.scalars(db.select(HoldingForm.id)).first(),
+            caseworker_ids=[c.id for c in caseworkers], starts_at=starts_at,
+            duration_minutes=minutes, origin=kw.pop("origin", BookingOrigin.CALLED_IN),
+            citizen_ids=[c.id for c in citizens], **kw)
+        booking = book(req, now=now, reserve_for=reserve_for)
+        if commit:
+            db.session.commit()
+        return booking
+    return make

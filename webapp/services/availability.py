@@ -1,0 +1,282 @@
+"""Free time from the database: the one bridge from stored calendars to `webapp.domain.availability` (R-2.2).
+
+Every caller — call-ins, rebooking in the admin, the optimiser's input, self-booking —
+asks here. The rules themselves live in the domain module; this module only loads
+working time, breaks, closure days (national + the team's and its ancestors'), live
+bookings with their reporting time and imported busy times, in a few bulk queries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+
+from webapp.domain.availability import (
+    WeeklySchedule,
+    caseworker_free_intervals,
+    room_free_intervals,
+    team_free_intervals,
+)
+from webapp.domain.intervals import Interval, covers
+from webapp.extensions import db
+from webapp.models import (
+    Booking,
+    BookingCaseworker,
+    BookingStatus,
+    Break,
+    BusyTime,
+    Caseworker,
+    LocalClosureDay,
+    MembershipState,
+    NationalClosureDay,
+    Room,
+    Team,
+    TeamMembership,
+    WorkingTime,
+)
+from webapp.models.rooms import room_teams
+
+_DAY = timedelta(days=1)
+
+
+# ---------------------------------------------------------------------------
+# Closure days (R-1.3.1, R-1.3.2)
+# ---------------------------------------------------------------------------
+
+def team_chain_ids(team_ids: Iterable[int]) -> set[int]:
+    """The given teams and all their ancestors: local closure days are inherited downwards."""
+    parents = dict(db.session.execute(select(Team.id, Team.parent_id)).all())
+    chain: set[int] = set()
+    for team_id in team_ids:
+        node: int | None = team_id
+        while node is not None and node not in chain:
+            chain.add(node)
+            node = parents.get(node)
+    return chain
+
+
+def national_closed_dates(first_day: date, last_day: date) -> set[date]:
+    rows = db.session.scalars(select(NationalClosureDay.day).where(
+        NationalClosureDay.day.between(first_day, last_day)))
+    return set(rows)
+
+
+def _local_closed_dates(team_ids: Collection[int], first_day: date, last_day: date) -> set[date]:
+    if not team_ids:
+        return set()
+    closed: set[date] = set()
+    rows = db.session.execute(select(LocalClosureDay.first_day, LocalClosureDay.last_day).where(
+        LocalClosureDay.team_id.in_(team_ids),
+        LocalClosureDay.first_day <= last_day, LocalClosureDay.last_day >= first_day))
+    for start, end in rows:
+        day = max(start, first_day)
+        while day <= min(end, last_day):
+            closed.add(day)
+            day += _DAY
+    return closed
+
+
+def closed_dates(team_id: int, first_day: date, last_day: date) -> set[date]:
+    """National closure days plus the local ones of the team and its ancestors (R-1.3.2)."""
+    return (national_closed_dates(first_day, last_day)
+            | _local_closed_dates(team_chain_ids([team_id]), first_day, last_day))
+
+
+# ---------------------------------------------------------------------------
+# Caseworkers (R-2.1)
+# ---------------------------------------------------------------------------
+
+def weekly_schedules(caseworker_ids: Collection[int]) -> dict[int, WeeklySchedule]:
+    """Working time and breaks of each caseworker; no rows means no working time."""
+    working: dict[int, dict] = defaultdict(dict)
+    breaks: dict[int, dict] = defaultdict(lambda: defaultdict(list))
+    for row in db.session.scalars(select(WorkingTime).where(
+            WorkingTime.caseworker_id.in_(caseworker_ids))):
+        if row.is_working:
+            working[row.caseworker_id][row.weekday] = (row.start_time, row.end_time)
+    for row in db.session.scalars(select(Break).where(Break.caseworker_id.in_(caseworker_ids))):
+        breaks[row.caseworker_id][row.weekday].append((row.start_time, row.end_time))
+    return {cw: WeeklySchedule(working_time=working.get(cw, {}), breaks=dict(breaks.get(cw, {})))
+            for cw in caseworker_ids}
+
+
+def live_booking_filter(now: datetime | None):
+    """Bookings that hold time: booked ones, and reservations not yet expired (R-4.7)."""
+    reserved = Booking.status == BookingStatus.RESERVED
+    if now is not None:
+        reserved = and_(reserved, Booking.expires_at > now)
+    return or_(Booking.status == BookingStatus.BOOKED, reserved)
+
+
+def caseworker_busy(caseworker_ids: Collection[int], start: datetime, end: datetime, *,
+                    now: datetime | None = None,
+                    ignore_booking_ids: Collection[int] = ()) -> dict[int, list[Interval]]:
+    """Booked time (reporting included) and imported busy time overlapping [start, end)."""
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    if not caseworker_ids:
+        return busy
+    query = (select(BookingCaseworker.caseworker_id, BookingCaseworker.starts_at,
+                    BookingCaseworker.busy_until)
+             .join(Booking, Booking.id == BookingCaseworker.booking_id)
+             .where(BookingCaseworker.caseworker_id.in_(caseworker_ids),
+                    BookingCaseworker.blocking,
+                    BookingCaseworker.starts_at < end, BookingCaseworker.busy_until > start,
+                    live_booking_filter(now)))
+    if ignore_booking_ids:
+        query = query.where(BookingCaseworker.booking_id.not_in(ignore_booking_ids))
+    for cw, b_start, b_end in db.session.execute(query):
+        busy[cw].append((b_start, b_end))
+    for cw, b_start, b_end in db.session.execute(
+            select(BusyTime.caseworker_id, BusyTime.starts_at, BusyTime.ends_at).where(
+                BusyTime.caseworker_id.in_(caseworker_ids),
+                BusyTime.starts_at < end, BusyTime.ends_at > start)):
+        busy[cw].append((b_start, b_end))
+    return busy
+
+
+def _membership_teams(caseworker_ids: Collection[int]) -> dict[int, set[int]]:
+    teams: dict[int, set[int]] = defaultdict(set)
+    for cw, team in db.session.execute(select(TeamMembership.caseworker_id, TeamMembership.team_id)
+                                       .where(TeamMembership.caseworker_id.in_(caseworker_ids),
+                                              TeamMembership.state == MembershipState.ACTIVE)):
+        teams[cw].add(team)
+    return teams
+
+
+def caseworkers_free(caseworker_ids: Iterable[int], first_day: date, last_day: date, *,
+                     team_id: int | None = None, now: datetime | None = None,
+                     ignore_booking_ids: Collection[int] = ()) -> dict[int, list[Interval]]:
+    """Free time of each caseworker from first_day to last_day, both included (R-2.1, R-2.2).
+
+    With `team_id` the closure days are that team's (the team the meeting belongs to);
+    without, each caseworker's own teams'. `now` makes expired reservations free;
+    `ignore_booking_ids` leaves out bookings being moved.
+    """
+    ids = list(dict.fromkeys(caseworker_ids))
+    if not ids:
+        return {}
+    window = (datetime.combine(first_day, datetime.min.time()),
+              datetime.combine(last_day + _DAY, datetime.min.time()))
+    schedules = weekly_schedules(ids)
+    busy = caseworker_busy(ids, *window, now=now, ignore_booking_ids=ignore_booking_ids)
+    if team_id is not None:
+        return team_free_intervals(schedules, first_day, last_day,
+                                   closed_dates(team_id, first_day, last_day), busy)
+    national = national_closed_dates(first_day, last_day)
+    teams = _membership_teams(ids)
+    out: dict[int, list[Interval]] = {}
+    for cw in ids:
+        closed = national | _local_closed_dates(team_chain_ids(teams.get(cw, ())),
+                                                first_day, last_day)
+        out[cw] = caseworker_free_intervals(schedules[cw], first_day, last_day, closed,
+                                            busy.get(cw, ()))
+    return out
+
+
+def free_caseworkers_at(candidate_ids: Iterable[int], starts_at: datetime, busy_until: datetime, *,
+                        team_id: int | None = None, now: datetime | None = None,
+                        ignore_booking_ids: Collection[int] = ()) -> list[int]:
+    """The candidates free for the whole of [starts_at, busy_until), in the given order."""
+    free = caseworkers_free(candidate_ids, starts_at.date(), busy_until.date(), team_id=team_id,
+                            now=now, ignore_booking_ids=ignore_booking_ids)
+    return [cw for cw, intervals in free.items() if covers(intervals, starts_at, busy_until)]
+
+
+# ---------------------------------------------------------------------------
+# Rooms (R-2.1, R-1.4.3)
+# ---------------------------------------------------------------------------
+
+def room_busy(room_id: int, start: datetime, end: datetime, *, now: datetime | None = None,
+              ignore_booking_ids: Collection[int] = ()) -> list[Interval]:
+    query = select(Booking.starts_at, Booking.ends_at).where(
+        Booking.room_id == room_id, Booking.starts_at < end, Booking.ends_at > start,
+        live_booking_filter(now))
+    if ignore_booking_ids:
+        query = query.where(Booking.id.not_in(ignore_booking_ids))
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def room_free(room_id: int, first_day: date, last_day: date, *, now: datetime | None = None,
+              ignore_booking_ids: Collection[int] = ()) -> list[Interval]:
+    """All time − the room's live bookings − closure days of its teams (R-2.1)."""
+    team_ids = db.session.scalars(select(room_teams.c.team_id).where(
+        room_teams.c.room_id == room_id)).all()
+    closed = (national_closed_dates(first_day, last_day)
+              | _local_closed_dates(team_chain_ids(team_ids), first_day, last_day))
+    window = (datetime.combine(first_day, datetime.min.time()),
+              datetime.combine(last_day + _DAY, datetime.min.time()))
+    busy = room_busy(room_id, *window, now=now, ignore_booking_ids=ignore_booking_ids)
+    return room_free_intervals(first_day, last_day, closed, busy)
+
+
+# ---------------------------------------------------------------------------
+# Why a time is not free: the words a caseworker reads (R-3.1)
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Clash:
+    code: str
+    message_da: str
+    message_en: str
+
+
+def _span(start: datetime, end: datetime) -> str:
+    return f"{start:%d.%m.%Y %H:%M}–{end:%H:%M}"
+
+
+def caseworker_clashes(caseworker: Caseworker, starts_at: datetime, busy_until: datetime, *,
+                       team_id: int, now: datetime | None = None,
+                       ignore_booking_ids: Collection[int] = ()) -> list[Clash]:
+    """Everything standing in the way of `caseworker` at [starts_at, busy_until)."""
+    day = starts_at.date()
+    clashes: list[Clash] = []
+    if day in closed_dates(team_id, day, busy_until.date()):
+        clashes.append(Clash("closure_day", f"{day:%d.%m.%Y} er en lukkedag.",
+                             f"{day:%Y-%m-%d} is a closure day."))
+        return clashes
+    schedule = weekly_schedules([caseworker.id])[caseworker.id]
+    working = caseworker_free_intervals(schedule, day, busy_until.date(), (), ())
+    if not covers(working, starts_at, busy_until):
+        clashes.append(Clash(
+            "outside_working_time",
+            f"{caseworker.name} arbejder ikke {_span(starts_at, busy_until)} (arbejdstid og pauser).",
+            f"{caseworker.name} does not work {_span(starts_at, busy_until)} (working time and breaks)."))
+    query = (select(Booking)
+             .join(BookingCaseworker, BookingCaseworker.booking_id == Booking.id)
+             .where(BookingCaseworker.caseworker_id == caseworker.id, BookingCaseworker.blocking,
+                    BookingCaseworker.starts_at < busy_until,
+                    BookingCaseworker.busy_until > starts_at, live_booking_filter(now))
+             .order_by(Booking.starts_at))
+    if ignore_booking_ids:
+        query = query.where(Booking.id.not_in(ignore_booking_ids))
+    for booking in db.session.scalars(query):
+        clashes.append(Clash(
+            "caseworker_busy",
+            f"{caseworker.name} er optaget af samtale nr. {booking.id} "
+            f"{_span(booking.starts_at, booking.ends_at)}.",
+            f"{caseworker.name} is busy with meeting no. {booking.id} "
+            f"{_span(booking.starts_at, booking.ends_at)}."))
+    for busy in db.session.scalars(select(BusyTime).where(
+            BusyTime.caseworker_id == caseworker.id, BusyTime.starts_at < busy_until,
+            BusyTime.ends_at > starts_at)):
+        clashes.append(Clash(
+            "caseworker_busy",
+            f"{caseworker.name} er optaget i egen kalender {_span(busy.starts_at, busy.ends_at)}.",
+            f"{caseworker.name} is busy in their own calendar {_span(busy.starts_at, busy.ends_at)}."))
+    return clashes
+
+
+def room_clashes(room: Room, starts_at: datetime, ends_at: datetime, *, now: datetime | None = None,
+                 ignore_booking_ids: Collection[int] = ()) -> list[Clash]:
+    query = select(Booking).where(Booking.room_id == room.id, Booking.starts_at < ends_at,
+                                  Booking.ends_at > starts_at, live_booking_filter(now))
+    if ignore_booking_ids:
+        query = query.where(Booking.id.not_in(ignore_booking_ids))
+    return [Clash("room_busy",
+                  f"Lokalet {room.name} er optaget af samtale nr. {b.id} {_span(b.starts_at, b.ends_at)}.",
+                  f"Room {room.name} is taken by meeting no. {b.id} {_span(b.starts_at, b.ends_at)}.")
+            for b in db.session.scalars(query.order_by(Booking.starts_at))]

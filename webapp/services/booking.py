@@ -1,0 +1,477 @@
+"""Creating, moving and cancelling bookings without ever double booking (R-2.4, R-4.4).
+
+Every write that takes caseworker or room time goes through here, so one place holds
+the concurrency rule, in pretix's manner: lock the resources late and once per
+transaction, in sorted order (no deadlocks), then re-check free time under the lock,
+then write. On PostgreSQL the lock is `SELECT ... FOR UPDATE` on the caseworker and
+room rows and the exclusion constraints are the last guard; on SQLite a no-op
+`UPDATE` takes the database's single write lock, which serialises writers.
+
+Callers commit. Each change is sent as the `booking_changed` signal after flushing,
+so notifications (letters, invitations, receipts) hang off one seam.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from blinker import Namespace
+from sqlalchemy import delete, func, inspect, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from webapp.domain.errors import Conflict, DomainError
+from webapp.extensions import db
+from webapp.models import (
+    AuditEvent,
+    Booking,
+    BookingCaseworker,
+    BookingOrigin,
+    BookingParticipant,
+    BookingStatus,
+    Caseworker,
+    Citizen,
+    MeetingForm,
+    Room,
+)
+from webapp.services import audit
+from webapp.services.availability import caseworker_clashes, room_clashes
+
+signals = Namespace()
+#: sent as booking_changed.send(booking, change=..., now=..., actor=..., previous=...)
+#: change is one of "created", "confirmed", "moved", "cancelled", "participants".
+booking_changed = signals.signal("booking-changed")
+
+TAKEN_DA = "Tiden er desværre taget. Vælg en anden."
+TAKEN_EN = "That time has just been taken. Please choose another."
+
+
+class SlotTaken(Conflict):
+    code = "slot_taken"
+
+
+# ---------------------------------------------------------------------------
+# Locks
+# ---------------------------------------------------------------------------
+
+def lock_resources(caseworker_ids: Iterable[int] = (), room_ids: Iterable[int | None] = ()) -> None:
+    """Serialise writers of these caseworkers' and rooms' time until the transaction ends."""
+    cw_ids = sorted({int(i) for i in caseworker_ids})
+    r_ids = sorted({int(i) for i in room_ids if i is not None})
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        if cw_ids:
+            session.execute(select(Caseworker.id).where(Caseworker.id.in_(cw_ids))
+                            .order_by(Caseworker.id).with_for_update())
+        if r_ids:
+            session.execute(select(Room.id).where(Room.id.in_(r_ids))
+                            .order_by(Room.id).with_for_update())
+    else:
+        # SQLite has one writer at a time; the first write of a transaction waits for it.
+        if cw_ids:
+            session.execute(update(Caseworker).where(Caseworker.id.in_(cw_ids))
+                            .values(id=Caseworker.id).execution_options(synchronize_session=False))
+        elif r_ids:
+            session.execute(update(Room).where(Room.id.in_(r_ids))
+                            .values(id=Room.id).execution_options(synchronize_session=False))
+
+
+def lock_booking(booking_id: int) -> Booking:
+    """The booking row under lock (group seats are counted under it, R-2.4)."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        booking = session.scalars(select(Booking).where(Booking.id == booking_id)
+                                  .with_for_update(of=Booking)
+                                  .execution_options(populate_existing=True)).one_or_none()
+    else:
+        session.execute(update(Booking).where(Booking.id == booking_id)
+                        .values(id=Booking.id).execution_options(synchronize_session=False))
+        booking = session.scalars(select(Booking).where(Booking.id == booking_id)
+                                  .execution_options(populate_existing=True)).one_or_none()
+    if booking is None:
+        raise Conflict("Samtalen findes ikke længere.", "The meeting no longer exists.",
+                       code="booking_gone")
+    return booking
+
+
+def release_expired_reservations(now: datetime, *, caseworker_ids: Collection[int] = (),
+                                 room_id: int | None = None) -> int:
+    """Delete reservations past their expiry (R-4.7); all, or those holding these resources.
+
+    Called under the resources' lock before booking, and hourly by the scheduler, so an
+    expired hold never blocks anyone (the exclusion constraints see only live rows).
+    """
+    query = select(Booking.id).where(Booking.status == BookingStatus.RESERVED,
+                                     Booking.expires_at <= now)
+    if caseworker_ids or room_id is not None:
+        holds = []
+        if caseworker_ids:
+            holds.append(Booking.id.in_(select(BookingCaseworker.booking_id).where(
+                BookingCaseworker.caseworker_id.in_(caseworker_ids))))
+        if room_id is not None:
+            holds.append(Booking.room_id == room_id)
+        query = query.where(or_(*holds))
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(delete(BookingParticipant).where(BookingParticipant.booking_id.in_(ids)))
+        db.session.execute(delete(BookingCaseworker).where(BookingCaseworker.booking_id.in_(ids)))
+        db.session.execute(delete(Booking).where(Booking.id.in_(ids)))
+        gone = set(ids)
+        for key, obj in list(db.session.identity_map.items()):
+            if (key[0] is Booking and key[1][0] in gone) or (
+                    isinstance(obj, BookingCaseworker | BookingParticipant)
+                    and inspect(obj).dict.get("booking_id") in gone):
+                db.session.expunge(obj)
+        db.session.expire_all()
+    return len(ids)
+
+
+# ---------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------
+
+@dataclass
+class MeetingRequest:
+    """What to book: the meeting fields of a template, offer or call-in, plus a time."""
+
+    job_centre_id: int
+    team_id: int
+    conversation_type_id: int
+    holding_form_id: int
+    caseworker_ids: Sequence[int]
+    starts_at: datetime
+    duration_minutes: int
+    origin: BookingOrigin
+    citizen_ids: Sequence[int] = ()
+    reporting_minutes: int = 0
+    meeting_form: MeetingForm = MeetingForm.INDIVIDUAL
+    variant_id: int | None = None
+    room_id: int | None = None
+    offer_id: int | None = None
+    template_id: int | None = None
+    description: str | None = None
+    message_to_caseworkers: str | None = None
+    cancellable_until: datetime | None = None
+    rebookable_until: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def busy_until(self) -> datetime:
+        return self.ends_at + timedelta(minutes=self.reporting_minutes)
+
+
+def _raise_clashes(clashes: list, *, race: bool) -> None:
+    if not clashes:
+        return
+    first = clashes[0]
+    message_da = " ".join(c.message_da for c in clashes)
+    message_en = " ".join(c.message_en for c in clashes)
+    if race and first.code in ("caseworker_busy", "room_busy"):
+        raise SlotTaken(f"{TAKEN_DA} {message_da}", f"{TAKEN_EN} {message_en}", field="starts_at")
+    cls = Conflict if first.code in ("caseworker_busy", "room_busy") else DomainError
+    raise cls(message_da, message_en, field="starts_at", code=first.code)
+
+
+def seats_for(meeting_form: MeetingForm, room: Room | None) -> int | None:
+    """Citizens a meeting may seat: one, or for a group the room's capacity + overbooking."""
+    if meeting_form == MeetingForm.INDIVIDUAL:
+        return 1
+    return room.seats if room is not None else None
+
+
+def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collection[int] = (),
+               race: bool = False) -> None:
+    """Raise unless every caseworker and the room are free for the meeting (R-2.1, R-3.1).
+
+    The message names each clash: closure day, outside working time, the booking in the
+    way. With `race=True` (re-check under lock) a clash with a booking is `SlotTaken`.
+    """
+    if req.starts_at.date() <= now.date() and req.origin == BookingOrigin.SELF_BOOKED:
+        raise DomainError("Der kan tidligst bookes fra i morgen.",
+                          "Bookings can be made from tomorrow on.", field="starts_at",
+                          code="too_soon")
+    if req.starts_at < now:
+        raise DomainError("Tidspunktet er overstået.", "That time has passed.",
+                          field="starts_at", code="in_the_past")
+    if not req.caseworker_ids:
+        raise DomainError("Vælg mindst én sagsbehandler.", "Choose at least one caseworker.",
+                          field="caseworker_ids", code="no_caseworker")
+    caseworkers = db.session.scalars(select(Caseworker).where(
+        Caseworker.id.in_(req.caseworker_ids), Caseworker.job_centre_id == req.job_centre_id)).all()
+    if len(caseworkers) != len(set(req.caseworker_ids)):
+        raise DomainError("Ukendt sagsbehandler.", "Unknown caseworker.",
+                          field="caseworker_ids", code="unknown_caseworker")
+    clashes = []
+    for caseworker in sorted(caseworkers, key=lambda c: c.name):
+        clashes += caseworker_clashes(caseworker, req.starts_at, req.busy_until, team_id=req.team_id,
+                                      now=now, ignore_booking_ids=ignore_booking_ids)
+        if clashes and clashes[0].code == "closure_day":
+            break
+    if req.room_id is not None and not clashes:
+        room = db.session.get(Room, req.room_id)
+        if room is None or room.job_centre_id != req.job_centre_id:
+            raise DomainError("Ukendt lokale.", "Unknown room.", field="room_id",
+                              code="unknown_room")
+        seats = seats_for(req.meeting_form, room)
+        if seats is not None and len(req.citizen_ids) > seats:
+            raise DomainError(
+                f"Lokalet {room.name} har kun plads til {seats} borgere.",
+                f"Room {room.name} seats only {seats} citizens.", field="room_id",
+                code="room_too_small")
+        clashes += room_clashes(room, req.starts_at, req.ends_at, now=now,
+                                ignore_booking_ids=ignore_booking_ids)
+    _raise_clashes(clashes, race=race)
+
+
+def _flush_guarded() -> None:
+    """Flush; a PostgreSQL exclusion violation (a lost race) becomes `SlotTaken`."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.flush()
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        if "no_overlap" in str(exc.orig):
+            raise SlotTaken(TAKEN_DA, TAKEN_EN, field="starts_at") from None
+        raise
+
+
+# ---------------------------------------------------------------------------
+# Use cases
+# ---------------------------------------------------------------------------
+
+def _actor_event(actor: Any, citizen_event: AuditEvent, job_centre_event: AuditEvent) -> AuditEvent:
+    return citizen_event if getattr(actor, "role", None) == "citizen" else job_centre_event
+
+
+def create_booking(req: MeetingRequest, *, now: datetime, actor: Any = None,
+                   reserve_for: timedelta | None = None) -> Booking:
+    """Book (or, with `reserve_for`, reserve) a meeting; raises unless everything is free.
+
+    The participants are `req.citizen_ids`; a group meeting seats up to the room's
+    capacity + overbooking (R-1.4.3).
+    """
+    check_free(req, now=now)
+    lock_resources(req.caseworker_ids, [req.room_id])
+    release_expired_reservations(now, caseworker_ids=req.caseworker_ids, room_id=req.room_id)
+    check_free(req, now=now, race=True)
+    room = db.session.get(Room, req.room_id) if req.room_id is not None else None
+    booking = Booking(
+        job_centre_id=req.job_centre_id, team_id=req.team_id,
+        conversation_type_id=req.conversation_type_id, variant_id=req.variant_id,
+        meeting_form=req.meeting_form, holding_form_id=req.holding_form_id, room_id=req.room_id,
+        offer_id=req.offer_id, template_id=req.template_id, starts_at=req.starts_at,
+        ends_at=req.ends_at, reporting_minutes=req.reporting_minutes,
+        seats=seats_for(req.meeting_form, room) if req.meeting_form == MeetingForm.GROUP else None,
+        status=BookingStatus.RESERVED if reserve_for else BookingStatus.BOOKED,
+        expires_at=now + reserve_for if reserve_for else None,
+        origin=req.origin, cancellable_until=req.cancellable_until,
+        rebookable_until=req.rebookable_until, description=req.description,
+        message_to_caseworkers=req.message_to_caseworkers,
+        created_by_user_id=_staff_id(actor), **req.extra)
+    for cw_id in dict.fromkeys(req.caseworker_ids):
+        booking.caseworker_links.append(BookingCaseworker(
+            caseworker_id=cw_id, starts_at=req.starts_at, busy_until=req.busy_until))
+    for citizen_id in dict.fromkeys(req.citizen_ids):
+        booking.participants.append(BookingParticipant(citizen_id=citizen_id))
+    db.session.add(booking)
+    _flush_guarded()
+    if not reserve_for:
+        _audit_created(booking, actor)
+        booking_changed.send(booking, change="created", now=now, actor=actor, previous=None)
+    return booking
+
+
+def _staff_id(actor: Any) -> int | None:
+    return actor.id if actor is not None and getattr(actor, "role", None) != "citizen" else None
+
+
+def _audit_created(booking: Booking, actor: Any) -> None:
+    audit.record(AuditEvent.BOOKING_CREATED, actor=actor, booking_id=booking.id, obj=booking)
+    for link in booking.caseworker_links:
+        audit.record(AuditEvent.CASEWORKER_ATTACHED, actor=actor, booking_id=booking.id,
+                     caseworker_id=link.caseworker_id, job_centre_id=booking.job_centre_id)
+    for participant in booking.participants:
+        audit.record(AuditEvent.CITIZEN_ATTACHED, actor=actor, booking_id=booking.id,
+                     citizen_id=participant.citizen_id, job_centre_id=booking.job_centre_id)
+
+
+def confirm_reservation(booking: Booking, *, now: datetime, actor: Any = None) -> Booking:
+    """Turn a live reservation into a booking (R-4.7); an expired one is gone."""
+    booking = lock_booking(booking.id)
+    if booking.status != BookingStatus.RESERVED or booking.expires_at is None \
+            or booking.expires_at <= now:
+        raise SlotTaken("Reservationen er udløbet. Vælg en tid igen.",
+                        "The reservation has expired. Please choose a time again.",
+                        code="reservation_expired")
+    booking.status = BookingStatus.BOOKED
+    booking.expires_at = None
+    db.session.flush()
+    _audit_created(booking, actor)
+    booking_changed.send(booking, change="created", now=now, actor=actor, previous=None)
+    return booking
+
+
+def request_for(booking: Booking, **changes: Any) -> MeetingRequest:
+    """The request that would book `booking` again, with some fields changed."""
+    req = MeetingRequest(
+        job_centre_id=booking.job_centre_id, team_id=booking.team_id,
+        conversation_type_id=booking.conversation_type_id, holding_form_id=booking.holding_form_id,
+        caseworker_ids=[link.caseworker_id for link in booking.caseworker_links],
+        starts_at=booking.starts_at,
+        duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
+        origin=booking.origin, citizen_ids=[p.citizen_id for p in booking.participants],
+        reporting_minutes=booking.reporting_minutes, meeting_form=booking.meeting_form,
+        variant_id=booking.variant_id, room_id=booking.room_id, offer_id=booking.offer_id,
+        template_id=booking.template_id)
+    for key, value in changes.items():
+        setattr(req, key, value)
+    return req
+
+
+def move_booking(booking: Booking, *, now: datetime, actor: Any = None,
+                 starts_at: datetime | None = None, caseworker_ids: Sequence[int] | None = None,
+                 room_id: int | None | object = ..., duration_minutes: int | None = None) -> Booking:
+    """Move a live booking to another time, caseworker(s) or room, re-checked under lock."""
+    if booking.status != BookingStatus.BOOKED:
+        raise DomainError("Kun bookede samtaler kan flyttes.", "Only booked meetings can be moved.",
+                          code="not_movable")
+    changes: dict[str, Any] = {}
+    if starts_at is not None:
+        changes["starts_at"] = starts_at
+    if caseworker_ids is not None:
+        changes["caseworker_ids"] = list(caseworker_ids)
+    if room_id is not ...:
+        changes["room_id"] = room_id
+    if duration_minutes is not None:
+        changes["duration_minutes"] = duration_minutes
+    req = request_for(booking, **changes)
+    by_citizen = getattr(actor, "role", None) == "citizen"
+    audit.record(_actor_event(actor, AuditEvent.BOOKING_BEING_MOVED_BY_CITIZEN,
+                              AuditEvent.BOOKING_BEING_MOVED_BY_JOB_CENTRE),
+                 actor=actor, booking_id=booking.id, job_centre_id=booking.job_centre_id)
+    check_free(req, now=now, ignore_booking_ids=[booking.id])
+    lock_resources(set(req.caseworker_ids) | {link.caseworker_id for link in booking.caseworker_links},
+                   [req.room_id, booking.room_id])
+    release_expired_reservations(now, caseworker_ids=req.caseworker_ids, room_id=req.room_id)
+    booking = lock_booking(booking.id)
+    check_free(req, now=now, ignore_booking_ids=[booking.id], race=True)
+    previous = {"starts_at": booking.starts_at, "ends_at": booking.ends_at,
+                "caseworker_ids": [link.caseworker_id for link in booking.caseworker_links],
+                "room_id": booking.room_id}
+    before = audit.snapshot(booking)
+    booking.starts_at, booking.ends_at, booking.room_id = req.starts_at, req.ends_at, req.room_id
+    old_ids = set(previous["caseworker_ids"])
+    new_ids = list(dict.fromkeys(req.caseworker_ids))
+    for link in list(booking.caseworker_links):
+        if link.caseworker_id not in new_ids:
+            booking.caseworker_links.remove(link)
+            audit.record(AuditEvent.CASEWORKER_DETACHED, actor=actor, booking_id=booking.id,
+                         caseworker_id=link.caseworker_id, job_centre_id=booking.job_centre_id)
+        else:
+            link.starts_at, link.busy_until = req.starts_at, req.busy_until
+    for cw_id in new_ids:
+        if cw_id not in old_ids:
+            booking.caseworker_links.append(BookingCaseworker(
+                caseworker_id=cw_id, starts_at=req.starts_at, busy_until=req.busy_until))
+            audit.record(AuditEvent.CASEWORKER_ATTACHED, actor=actor, booking_id=booking.id,
+                         caseworker_id=cw_id, job_centre_id=booking.job_centre_id)
+    booking.ics_sequence += 1
+    _flush_guarded()
+    audit.record(AuditEvent.BOOKING_MOVED_BY_CITIZEN if by_citizen
+                 else AuditEvent.BOOKING_MOVED_BY_JOB_CENTRE,
+                 actor=actor, booking_id=booking.id, obj=booking, before=before,
+                 after=audit.snapshot(booking))
+    booking_changed.send(booking, change="moved", now=now, actor=actor, previous=previous)
+    return booking
+
+
+def reassign_caseworker(booking: Booking, old_caseworker_id: int, new_caseworker_id: int, *,
+                        now: datetime, actor: Any = None) -> Booking:
+    """Give one caseworker's part of a booking to another who is free then (R-1.2.8)."""
+    ids = [new_caseworker_id if link.caseworker_id == old_caseworker_id else link.caseworker_id
+           for link in booking.caseworker_links]
+    if old_caseworker_id not in {link.caseworker_id for link in booking.caseworker_links}:
+        raise DomainError("Sagsbehandleren er ikke på samtalen.",
+                          "The caseworker is not on the meeting.", code="not_on_booking")
+    return move_booking(booking, now=now, actor=actor, caseworker_ids=ids)
+
+
+def cancel_booking(booking: Booking, *, now: datetime, reason: str | None = None,
+                   actor: Any = None) -> Booking:
+    """Cancel a booking: its time is free again at once; kept for the record (R-1.9.1)."""
+    booking = lock_booking(booking.id)
+    if booking.status == BookingStatus.CANCELLED:
+        raise DomainError("Samtalen er allerede aflyst.", "The meeting is already cancelled.",
+                          code="already_cancelled")
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    booking.cancel_reason = (reason or "").strip()[:500] or None
+    booking.expires_at = None
+    booking.ics_sequence += 1
+    for link in booking.caseworker_links:
+        link.blocking = False
+    db.session.flush()
+    audit.record(_actor_event(actor, AuditEvent.BOOKING_CANCELLED_BY_CITIZEN,
+                              AuditEvent.BOOKING_CANCELLED_BY_JOB_CENTRE),
+                 actor=actor, booking_id=booking.id, job_centre_id=booking.job_centre_id,
+                 details=booking.cancel_reason)
+    booking_changed.send(booking, change="cancelled", now=now, actor=actor, previous=None)
+    return booking
+
+
+def seats_left(booking: Booking) -> int | None:
+    if booking.seats is None:
+        return None
+    taken = db.session.scalar(select(func.count()).select_from(BookingParticipant).where(
+        BookingParticipant.booking_id == booking.id)) or 0
+    return booking.seats - taken
+
+
+def add_participant(booking: Booking, citizen: Citizen, *, now: datetime,
+                    actor: Any = None) -> Booking:
+    """Seat a citizen at a group meeting; the last seat goes to exactly one (R-4.4)."""
+    booking = lock_booking(booking.id)
+    if booking.status != BookingStatus.BOOKED or booking.meeting_form != MeetingForm.GROUP:
+        raise DomainError("Der kan ikke tilmeldes flere til denne samtale.",
+                          "No more citizens can join this meeting.", code="not_joinable")
+    if any(p.citizen_id == citizen.id for p in booking.participants):
+        raise Conflict("Borgeren er allerede tilmeldt.", "The citizen is already attending.",
+                       code="already_attending")
+    left = seats_left(booking)
+    if left is not None and left <= 0:
+        raise SlotTaken("Der er ikke flere ledige pladser. Vælg en anden tid.",
+                        "No seats are left. Please choose another time.", code="no_seats")
+    booking.participants.append(BookingParticipant(citizen_id=citizen.id))
+    db.session.flush()
+    audit.record(AuditEvent.CITIZEN_ATTACHED, actor=actor, booking_id=booking.id,
+                 citizen_id=citizen.id, job_centre_id=booking.job_centre_id)
+    booking_changed.send(booking, change="participants", now=now, actor=actor,
+                         previous={"added": citizen.id})
+    return booking
+
+
+def remove_participant(booking: Booking, citizen: Citizen, *, now: datetime,
+                       actor: Any = None, reason: str | None = None) -> Booking:
+    """Take a citizen off a meeting; the last one off cancels it."""
+    booking = lock_booking(booking.id)
+    participant = next((p for p in booking.participants if p.citizen_id == citizen.id), None)
+    if participant is None:
+        raise DomainError("Borgeren er ikke tilmeldt samtalen.",
+                          "The citizen is not attending the meeting.", code="not_attending")
+    if len(booking.participants) == 1:
+        return cancel_booking(booking, now=now, reason=reason, actor=actor)
+    booking.participants.remove(participant)
+    db.session.flush()
+    audit.record(AuditEvent.CITIZEN_DETACHED, actor=actor, booking_id=booking.id,
+                 citizen_id=citizen.id, job_centre_id=booking.job_centre_id, details=reason)
+    booking_changed.send(booking, change="participants", now=now, actor=actor,
+                         previous={"removed": citizen.id})
+    return booking
