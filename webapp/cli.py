@@ -14,6 +14,7 @@ seed_cli = AppGroup("seed", help="Load reference and demo data.")
 closure_cli = AppGroup("closure-days", help="National closure days (R-1.3.1).")
 users_cli = AppGroup("users", help="Staff users.")
 job_centre_cli = AppGroup("job-centre", help="Job centres.")
+calendar_cli = AppGroup("calendar", help="Calendar sync (R-5.2).")
 
 
 @seed_cli.command("reference")
@@ -69,6 +70,19 @@ def create_job_centre_command(name: str, municipality: str, root_team: str | Non
     click.echo(f"Created job centre {job_centre.name} (id {job_centre.id}).")
 
 
+@calendar_cli.command("import")
+def import_calendars() -> None:
+    """Import busy times from the calendars of two-way caseworkers now."""
+    from webapp.clock import now_local
+    from webapp.services.busy_import import import_all
+    result = import_all(now=now_local())
+    db.session.commit()
+    click.echo(f"Imported {result.busy_times} busy times for {result.caseworkers} caseworkers; "
+               f"{len(result.failed)} calendars failed.")
+    if result.failed:
+        raise SystemExit(1)
+
+
 @users_cli.command("create")
 @click.option("--username", required=True)
 @click.option("--name", required=True)
@@ -95,5 +109,5 @@ def create_user(username: str, name: str, role: str, job_centre_name: str | None
 
 
 def register_cli(app: Flask) -> None:
-    for group in (seed_cli, closure_cli, users_cli, job_centre_cli):
+    for group in (seed_cli, closure_cli, users_cli, job_centre_cli, calendar_cli):
         app.cli.add_command(group)

@@ -13,7 +13,8 @@ from webapp.extensions import db
 from webapp.models import AuditEntry, AuditEvent
 
 # Columns whose values never go into the trail in clear.
-SECRET_COLUMNS = frozenset({"password_hash", "ics_token", "cpr", "pdf", "data"})
+SECRET_COLUMNS = frozenset({"password_hash", "ics_token", "cpr", "pdf", "data",
+                            "busy_calendar_url", "token_hash"})
 
 
 def _plain(value: Any) -> Any:
