@@ -209,8 +209,12 @@ def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collec
                           field="caseworker_ids", code="unknown_caseworker")
     clashes = []
     for caseworker in sorted(caseworkers, key=lambda c: c.name):
-        clashes += caseworker_clashes(caseworker, req.starts_at, req.busy_until, team_id=req.team_id,
-                                      now=now, ignore_booking_ids=ignore_booking_ids)
+        found = caseworker_clashes(caseworker, req.starts_at, req.busy_until, team_id=req.team_id,
+                                   now=now, ignore_booking_ids=ignore_booking_ids)
+        if req.origin == BookingOrigin.IMPORTED:
+            # An appointment from the case system is a fact: only another booking stops it.
+            found = [c for c in found if c.code == "caseworker_busy"]
+        clashes += found
         if clashes and clashes[0].code == "closure_day":
             break
     if req.room_id is not None and not clashes:

@@ -1,0 +1,106 @@
+"""Inbound appointments from the municipal case system (R-1.11.1)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+
+import pytest
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import Booking, BookingOrigin, BookingStatus, InboundMessage
+from webapp.services import availability
+from webapp.services.inbound import receive
+
+NOW = datetime(2027, 2, 26, 12, 0)
+MONDAY = date(2027, 3, 1)
+
+
+def at(hh: int, mm: int = 0) -> datetime:
+    return datetime.combine(MONDAY, time(hh, mm))
+
+
+@pytest.fixture
+def setup(create_job_centre, create_caseworker, create_citizen, reference_data):
+    centre = create_job_centre()
+    caseworker = create_caseworker(centre, rid="55501")
+    citizen = create_citizen(centre)
+    return centre, caseworker, citizen
+
+
+def message(**fields) -> str:
+    base = {"appointment_id": "KSS-1", "action": "create", "caseworker": {"rid": "55501"},
+            "starts_at": "2027-03-01T09:00:00+01:00", "ends_at": "2027-03-01T10:00:00+01:00"}
+    return json.dumps(base | fields)
+
+
+def test_create_move_cancel_block_time_and_are_logged(setup):
+    """R-1.11.1: the appointment takes the caseworker's time; each message is logged raw."""
+    centre, caseworker, citizen = setup
+    outcome = receive(centre.id, message(citizen_cpr=citizen.cpr), now=NOW)
+    db.session.commit()
+    assert outcome.code == "created"
+    booking = db.session.get(Booking, outcome.booking_id)
+    assert (booking.origin, booking.starts_at, booking.ends_at, booking.external_id) == \
+        (BookingOrigin.IMPORTED, at(9), at(10), "KSS-1")
+    assert [p.citizen_id for p in booking.participants] == [citizen.id]
+    assert availability.free_caseworkers_at([caseworker.id], at(9, 30), at(9, 45), now=NOW) == []
+
+    # Summer time offsets are honoured too: 07:00Z on 1 March is 08:00 in Copenhagen.
+    assert receive(centre.id, message(action="update", starts_at="2027-03-01T07:00:00Z",
+                                      ends_at="2027-03-01T07:30:00Z"), now=NOW).code == "moved"
+    assert (booking.starts_at, booking.ends_at) == (at(8), at(8, 30))
+    assert receive(centre.id, message(action="cancel"), now=NOW).code == "cancelled"
+    db.session.commit()
+    assert booking.status == BookingStatus.CANCELLED
+    logged = db.session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+    assert [m.outcome for m in logged] == ["created", "moved", "cancelled"]
+    assert citizen.cpr not in logged[0].raw and citizen.cpr[:6] in logged[0].raw
+
+
+def test_outside_working_time_is_accepted_but_a_clash_is_rejected(setup, create_booking):
+    """R-1.11.1: a case-system appointment is a fact; only another booking stops it."""
+    centre, caseworker, _ = setup
+    early = receive(centre.id, message(appointment_id="KSS-2", starts_at="2027-03-01T06:00:00+01:00",
+                                       ends_at="2027-03-01T07:00:00+01:00"), now=NOW)
+    assert early.code == "created"
+    create_booking([caseworker], at(9), now=NOW)
+    clash = receive(centre.id, message(appointment_id="KSS-3"), now=NOW)
+    db.session.commit()
+    assert clash.code == "rejected" and "optaget" in clash.detail
+    assert db.session.scalar(select(Booking).where(Booking.external_id == "KSS-3")) is None
+
+
+def test_unknown_caseworker_is_ignored_and_so_are_later_moves(setup):
+    """R-1.11.1 / §1.2.3 note 3: logged and ignored, later moves of it too."""
+    centre, caseworker, _ = setup
+    first = receive(centre.id, message(appointment_id="KSS-9", caseworker={"rid": "999999"}),
+                    now=NOW)
+    later = receive(centre.id, message(appointment_id="KSS-9", action="update"), now=NOW)
+    db.session.commit()
+    assert (first.code, later.code) == ("ignored_unknown_caseworker",
+                                        "ignored_unknown_appointment")
+    assert db.session.scalar(select(Booking.id)) is None
+
+
+@pytest.mark.parametrize("raw, words", [
+    ("not json", "Ikke gyldig JSON"),
+    ("[1, 2]", "JSON-objekt"),
+    (message(action="delete"), "action skal være"),
+    (message(appointment_id=""), "appointment_id mangler"),
+    (message(starts_at="i morgen"), "ISO 8601"),
+    (message(starts_at="2027-03-01T09:00:00"), "UTC-forskydning"),
+    (message(ends_at="2027-03-01T08:00:00+01:00"), "efter starts_at"),
+    (message(caseworker="55501"), "objekt"),
+    (message(citizen_cpr="123"), "CPR"),
+])
+def test_bad_messages_are_rejected_logged_and_change_nothing(setup, raw, words):
+    """R-1.11.1: a bad message changes nothing but its log line, which says why."""
+    centre, _, _ = setup
+    outcome = receive(centre.id, raw, now=NOW)
+    db.session.commit()
+    assert outcome.code == "rejected"
+    assert words in outcome.detail
+    assert db.session.scalar(select(Booking.id)) is None
+    assert db.session.scalar(select(InboundMessage.outcome)) == "rejected"
