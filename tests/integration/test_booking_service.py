@@ -210,3 +210,17 @@ def test_team_chain_includes_every_ancestor(centre, create_team):
     child = create_team(centre, parent=root)
     grandchild = create_team(centre, parent=child)
     assert availability.team_chain_ids([grandchild.id]) == {root.id, child.id, grandchild.id}
+
+
+def test_a_citizen_cannot_attend_two_meetings_at_once(centre, create_caseworker, create_citizen,
+                                                      create_booking):
+    """R-3.1: the second meeting at the same time names the citizen's first one."""
+    a, b = create_caseworker(centre), create_caseworker(centre)
+    citizen = create_citizen(centre)
+    first = create_booking([a], at(MONDAY, 9), citizens=[citizen], now=NOW)
+    with pytest.raises(Conflict) as caught:
+        create_booking([b], at(MONDAY, 9, 15), citizens=[citizen], now=NOW)
+    db.session.rollback()
+    assert caught.value.code == "citizen_busy"
+    assert f"samtale nr. {first.id}" in caught.value.message_da
+    assert create_booking([b], at(MONDAY, 9, 30), citizens=[citizen], now=NOW).id

@@ -26,6 +26,7 @@ from webapp.extensions import db
 from webapp.models import (
     Booking,
     BookingCaseworker,
+    BookingParticipant,
     BookingStatus,
     Break,
     BusyTime,
@@ -280,3 +281,22 @@ def room_clashes(room: Room, starts_at: datetime, ends_at: datetime, *, now: dat
                   f"Lokalet {room.name} er optaget af samtale nr. {b.id} {_span(b.starts_at, b.ends_at)}.",
                   f"Room {room.name} is taken by meeting no. {b.id} {_span(b.starts_at, b.ends_at)}.")
             for b in db.session.scalars(query.order_by(Booking.starts_at))]
+
+
+def citizen_clashes(citizen_ids: Collection[int], starts_at: datetime, ends_at: datetime, *,
+                    now: datetime | None = None,
+                    ignore_booking_ids: Collection[int] = ()) -> list[Clash]:
+    """A citizen cannot attend two meetings at once."""
+    if not citizen_ids:
+        return []
+    query = (select(Booking.id, Booking.starts_at, Booking.ends_at)
+             .join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
+             .where(BookingParticipant.citizen_id.in_(citizen_ids), Booking.starts_at < ends_at,
+                    Booking.ends_at > starts_at, live_booking_filter(now))
+             .order_by(Booking.starts_at))
+    if ignore_booking_ids:
+        query = query.where(Booking.id.not_in(ignore_booking_ids))
+    return [Clash("citizen_busy",
+                  f"Borgeren har allerede samtale nr. {b_id} {_span(b_start, b_end)}.",
+                  f"The citizen already has meeting no. {b_id} {_span(b_start, b_end)}.")
+            for b_id, b_start, b_end in db.session.execute(query).all()]

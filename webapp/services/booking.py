@@ -37,7 +37,7 @@ from webapp.models import (
     Room,
 )
 from webapp.services import audit
-from webapp.services.availability import caseworker_clashes, room_clashes
+from webapp.services.availability import caseworker_clashes, citizen_clashes, room_clashes
 
 signals = Namespace()
 #: sent as booking_changed.send(booking, change=..., now=..., actor=..., previous=...)
@@ -174,7 +174,7 @@ def _raise_clashes(clashes: list, *, race: bool) -> None:
     message_en = " ".join(c.message_en for c in clashes)
     if race and first.code in ("caseworker_busy", "room_busy"):
         raise SlotTaken(f"{TAKEN_DA} {message_da}", f"{TAKEN_EN} {message_en}", field="starts_at")
-    cls = Conflict if first.code in ("caseworker_busy", "room_busy") else DomainError
+    cls = Conflict if first.code in ("caseworker_busy", "room_busy", "citizen_busy") else DomainError
     raise cls(message_da, message_en, field="starts_at", code=first.code)
 
 
@@ -230,6 +230,9 @@ def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collec
                 code="room_too_small")
         clashes += room_clashes(room, req.starts_at, req.ends_at, now=now,
                                 ignore_booking_ids=ignore_booking_ids)
+    if not clashes:
+        clashes += citizen_clashes(req.citizen_ids, req.starts_at, req.ends_at, now=now,
+                                   ignore_booking_ids=ignore_booking_ids)
     _raise_clashes(clashes, race=race)
 
 
