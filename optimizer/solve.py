@@ -1,4 +1,4 @@
-"""Batch solver: greedy floor, LP rounding per connected component, exact MIP on small ones, repair (R-3.2, R-3.4)."""
+"""Batch solver per connected component: greedy floor, LP rounding, ejection chains, exact re-solves (R-3.2, R-3.4)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.bound import Columns, build_matrix, enumerate_columns, meeting_classes, solve_lp, solve_mip
+from optimizer.exact import apply, build_and_solve, solve_component_mip, spots_from_counts, start_counts
 from optimizer.check import check
 from optimizer.greedy import MeetingData, Problem, Schedule, build_problem, edf_order, greedy
 from optimizer.model import Instance, Placement, Solution, Unplaced
@@ -19,12 +20,26 @@ from optimizer.model import Instance, Placement, Solution, Unplaced
 # Beyond this many columns a component's LP is skipped (its bound falls back to the count of
 # placeable meetings) to keep memory and time in check.
 COLUMN_LIMIT = 3_000_000
-# Exact MIP only for components whose model is this small.
-MIP_COLUMN_LIMIT = 20_000
+# The whole component's MIP (in PuLP) only when its model is this small: PuLP builds a model at
+# roughly 10 µs per entry, and HiGHS rarely closes larger ones within a second.
+MIP_COLUMN_LIMIT = 4_000
+# Up to this many columns the whole component's MIP goes to HiGHS directly (the LP's matrix).
+MATRIX_MIP_COLUMN_LIMIT = 20_000
 MIP_SECONDS = 2.0
 # A process pool costs about a second to start; below this many meetings it does not pay.
 POOL_MIN_MEETINGS = 1500
 REPAIR_BLOCKERS = 40
+# Under a time limit: kept back for merging the components, the check and writing the file.
+FINISH_SECONDS = 0.5
+FINISH_SECONDS_PER_MEETING = 0.0001
+REPAIR_DEPTH = 2
+# Neighbourhood re-solves: days per neighbourhood, seconds and columns per model, and the
+# time they may take in all per component (a base plus a share per meeting).
+NEIGHBOURHOOD_DAYS = 3
+NEIGHBOURHOOD_SECONDS = 0.5
+NEIGHBOURHOOD_COLUMNS = 6_000
+IMPROVE_SECONDS = 0.1
+IMPROVE_SECONDS_PER_MEETING = 0.0002
 
 Spot = tuple[tuple[int, ...], int, int, int]
 
@@ -37,6 +52,7 @@ class ComponentResult:
     method: str
     lp_optimal: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def _remaining(deadline: float | None) -> float | None:
@@ -47,10 +63,10 @@ def _expired(deadline: float | None) -> bool:
     return deadline is not None and time.time() >= deadline
 
 
-def _score(problem: Problem, placed: dict[int, Spot]) -> tuple[float, int]:
-    """Weighted count first, then earlier days (R-3.2)."""
+def _score(problem: Problem, placed: dict[int, Spot]) -> tuple[float, int, int]:
+    """Weighted count first, then the plain count, then earlier days (R-3.2)."""
     weight = sum(problem.meetings[i].priority for i in placed)
-    return round(weight, 9), -sum(spot[2] for spot in placed.values())
+    return round(weight, 9), len(placed), -sum(spot[2] for spot in placed.values())
 
 
 def _fill(schedule: Schedule, meetings: list[MeetingData], deadline: float | None) -> None:
@@ -61,46 +77,98 @@ def _fill(schedule: Schedule, meetings: list[MeetingData], deadline: float | Non
             schedule.fit(m, balance=True)
 
 
+def _one_blocker_starts(schedule: Schedule, static: Schedule, m: MeetingData) -> list[tuple[int, Spot]]:
+    """Statically free starts of a meeting where exactly one placed meeting is in the way, the
+    first such start for each blocking meeting (computed over whole days at once)."""
+    grid = static.grid(m.length)
+    found: dict[int, Spot] = {}
+    for team, room, mask in static.masks(m):
+        rows = np.flatnonzero(mask.any(axis=1))
+        for row in rows.tolist():
+            day = int(m.days[row])
+            cols = np.flatnonzero(mask[row])
+            starts = grid[cols]
+            low = np.full(starts.size, np.iinfo(np.int32).max, dtype=np.int64)
+            high = np.full(starts.size, -1, dtype=np.int64)
+            owners = [(schedule.cw_owner[c, day], m.length) for c in team]
+            if room >= 0:
+                owners.append((schedule.room_owner[room, day], m.duration))
+            for owner, length in owners:
+                windows = np.lib.stride_tricks.sliding_window_view(owner, length)[starts]
+                high = np.maximum(high, windows.max(axis=1))
+                low = np.minimum(low, np.where(windows < 0, np.iinfo(np.int32).max, windows).min(axis=1))
+            single = np.flatnonzero((high >= 0) & (low == high))
+            for k in single.tolist():
+                b = int(high[k])
+                if b not in found:
+                    found[b] = (team, room, day, int(starts[k]))
+    return list(found.items())
+
+
+def _relocate(schedule: Schedule, static: Schedule, problem: Problem, m: MeetingData, depth: int,
+              chain: set[int]) -> bool:
+    """Place a meeting that was taken out: at a free start, or (depth > 0) by moving the one
+    meeting in the way of a start further along, an ejection chain."""
+    if schedule.fit(m, balance=True):
+        return True
+    if depth <= 0:
+        return False
+    tried = 0
+    for b, (team, room, day, minute) in _one_blocker_starts(schedule, static, m):
+        if b in chain:
+            continue
+        chain.add(b)
+        tried += 1
+        other = problem.meetings[b]
+        where = schedule.remove(other)
+        if schedule.is_free(team, room, day, minute, m):
+            schedule.place(m, team, room, day, minute)
+            if _relocate(schedule, static, problem, other, depth - 1, chain):
+                return True
+            schedule.remove(m)
+        schedule.place(other, *where)
+        if tried >= REPAIR_BLOCKERS // (2 ** (REPAIR_DEPTH - depth)):
+            break
+    return False
+
+
 def _repair(schedule: Schedule, static: Schedule, problem: Problem, deadline: float | None) -> None:
-    """Place an unplaced meeting by moving one meeting in its way elsewhere (or out, if it weighs less)."""
+    """Place each waiting meeting by ejection chains: move the meeting in its way elsewhere, that
+    one possibly moving another; or swap it out when it weighs less."""
     unplaced = [m for m in problem.meetings if m.index not in schedule.placed and m.index not in problem.unusable]
     unplaced.sort(key=lambda m: (-m.priority, m.deadline, m.index))
     for m in unplaced:
         if _expired(deadline):
             return
-        if m.index in schedule.placed:
+        if m.index in schedule.placed or schedule.fit(m, balance=True):
             continue
-        if schedule.fit(m, balance=True):
-            continue
-        tried: set[int] = set()
-        grid = static.grid(m.length)
-        done = False
-        for team, room, mask in static.masks(m):
-            rows, cols = np.nonzero(mask)
-            for row, col in zip(rows.tolist(), cols.tolist()):
-                day, minute = int(m.days[row]), int(grid[col])
-                blocking = schedule.blockers(team, room, day, minute, m)
-                if len(blocking) != 1:
-                    continue
-                b = blocking.pop()
-                if b in tried:
-                    continue
-                tried.add(b)
-                other = problem.meetings[b]
-                if other.priority > m.priority:
-                    continue
-                where = schedule.remove(other)
-                if schedule.is_free(team, room, day, minute, m):
-                    schedule.place(m, team, room, day, minute)
-                    if schedule.fit(other, balance=True) or other.priority < m.priority:
-                        done = True
-                        break
-                    schedule.remove(m)
-                schedule.place(other, *where)
-                if len(tried) >= REPAIR_BLOCKERS:
+        chain = {m.index}
+        swap = None
+        tried = 0
+        for b, (team, room, day, minute) in _one_blocker_starts(schedule, static, m):
+            if b in chain:
+                continue
+            chain.add(b)
+            tried += 1
+            other = problem.meetings[b]
+            if other.priority > m.priority:
+                continue
+            where = schedule.remove(other)
+            if schedule.is_free(team, room, day, minute, m):
+                schedule.place(m, team, room, day, minute)
+                if _relocate(schedule, static, problem, other, REPAIR_DEPTH - 1, chain):
+                    swap = None
                     break
-            if done or len(tried) >= REPAIR_BLOCKERS:
+                schedule.remove(m)
+                if other.priority < m.priority and swap is None:
+                    swap = (other, (team, room, day, minute))
+            schedule.place(other, *where)
+            if tried >= REPAIR_BLOCKERS:
                 break
+        if m.index not in schedule.placed and swap is not None:
+            other, spot = swap
+            schedule.remove(other)
+            schedule.place(m, *spot)
 
 
 def _shift_earlier(schedule: Schedule, problem: Problem, deadline: float | None) -> None:
@@ -134,12 +202,87 @@ def _round(schedule: Schedule, columns: Columns, values: np.ndarray) -> None:
             waiting[k].pop()
 
 
+def _neighbourhood(problem: Problem, schedule: Schedule, m: MeetingData, days: set[int]) -> tuple[set[int], set[int], list[int]]:
+    """Caseworkers and rooms of a waiting meeting over some days, and the meetings placed on them."""
+    cws = set(m.cws)
+    rooms = set(m.rooms)
+    freed = [
+        i for i, (team, room, day, _minute) in schedule.placed.items()
+        if day in days and (cws.intersection(team) or room in rooms)
+    ]
+    return cws, rooms, freed
+
+
+def _improve(problem: Problem, schedule: Schedule, static: Schedule, deadline: float | None, budget: float,
+             threads: int, stats: dict[str, int]) -> None:
+    """Exact re-solves (PuLP + HiGHS) of small neighbourhoods around the meetings still waiting."""
+    stop = time.time() + budget
+    if deadline is not None:
+        stop = min(stop, deadline)
+    waiting = [
+        m for m in problem.meetings
+        if m.index not in schedule.placed and m.index not in problem.unusable
+        and any(mask.any() for _t, _r, mask in static.masks(m))
+    ]
+    waiting.sort(key=lambda m: (-m.priority, m.deadline, m.index))
+    seen: set[tuple] = set()
+    for m in waiting:
+        if m.index in schedule.placed:
+            continue
+        open_days = m.days.tolist()
+        for first in range(0, len(open_days), NEIGHBOURHOOD_DAYS):
+            left = stop - time.time()
+            if left <= 0.02:
+                return
+            days = set(open_days[first : first + NEIGHBOURHOOD_DAYS])
+            cws, rooms, freed = _neighbourhood(problem, schedule, m, days)
+            key = (tuple(sorted(cws)), tuple(sorted(rooms)), tuple(sorted(days)), tuple(sorted(freed)))
+            if key in seen:
+                continue
+            seen.add(key)
+            incumbent = {i: schedule.placed[i] for i in freed}
+            others = [
+                w for w in waiting
+                if w.index not in schedule.placed and cws.intersection(w.cws) and days.intersection(w.days.tolist())
+            ]
+            members = [problem.meetings[i] for i in freed] + others
+            for i in freed:
+                schedule.remove(problem.meetings[i])
+            # The meetings taken out may move to any of their caseworkers and rooms on these days.
+            result = build_and_solve(problem, schedule, members, incumbent, None, None, days,
+                                     min(NEIGHBOURHOOD_SECONDS, left), threads, NEIGHBOURHOOD_COLUMNS)
+            stats["neighbourhoods"] = stats.get("neighbourhoods", 0) + 1
+            if result is not None:
+                stats["columns"] = stats.get("columns", 0) + result.columns
+                stats["proven"] = stats.get("proven", 0) + int(result.proven_optimal)
+            else:
+                stats["too_big"] = stats.get("too_big", 0) + 1
+            better = (
+                result is not None and result.placed is not None
+                and _score(problem, result.placed)[0] > _score(problem, incumbent)[0] + 1e-9
+            )
+            if better and apply(schedule, problem, result.placed):
+                stats["improved"] = stats.get("improved", 0) + 1
+            else:
+                for i, spot in incumbent.items():
+                    schedule.place(problem.meetings[i], *spot)
+            if m.index in schedule.placed:
+                break
+
+
 def _placeable_weight(problem: Problem, static: Schedule, indices: list[int]) -> float:
     total = 0.0
     for meeting_class in meeting_classes(problem, indices):
         if any(mask.any() for _t, _r, mask in static.masks(meeting_class.sample)):
             total += meeting_class.sample.priority * len(meeting_class.members)
     return total
+
+
+def _target(problem: Problem, bound: float) -> float:
+    """The best weighted count still possible: the bound, rounded down when the priorities are whole."""
+    if all(float(m.priority).is_integer() for m in problem.meetings):
+        return float(math.floor(bound + 1e-6 * (1.0 + abs(bound))))
+    return bound
 
 
 def solve_component(problem: Problem, deadline: float | None, threads: int = 1) -> ComponentResult:
@@ -156,13 +299,21 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1) 
     placeable = _placeable_weight(problem, static, indices)
     bound = placeable
     lp_optimal = False
+    counts: dict[str, int] = {}
     if _score(problem, best)[0] >= placeable - 1e-9 or _expired(deadline):
         return ComponentResult(greedy_placed, best, bound, method, False, timings)
+
+    def keep(name: str, placed: dict[int, Spot]) -> None:
+        nonlocal best, method
+        if _score(problem, placed) > _score(problem, best):
+            best, method = placed, name
 
     clock = time.perf_counter()
     columns = enumerate_columns(problem, static, indices, COLUMN_LIMIT)
     timings["columns"] = time.perf_counter() - clock
-    candidates: list[tuple[str, dict[int, Spot]]] = []
+    schedule = Schedule(problem)
+    matrix = None
+    name = "greedy+repair"
     if columns is not None and columns.size:
         clock = time.perf_counter()
         matrix = build_matrix(problem, columns)
@@ -174,41 +325,55 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1) 
         if lp.bound is not None:
             bound = min(bound, lp.bound)
         if lp.values is not None:
-            clock = time.perf_counter()
-            schedule = Schedule(problem)
             _round(schedule, columns, lp.values)
-            _fill(schedule, problem.meetings, deadline)
-            _repair(schedule, static, problem, deadline)
-            _shift_earlier(schedule, problem, deadline)
-            candidates.append(("lp-rounding", dict(schedule.placed)))
-            timings["rounding"] = time.perf_counter() - clock
-            reached = _score(problem, schedule.placed)[0]
-            if reached < math.floor(bound + 1e-6) - 1e-9 and columns.size <= MIP_COLUMN_LIMIT and not _expired(deadline):
-                clock = time.perf_counter()
-                seconds = MIP_SECONDS if deadline is None else min(MIP_SECONDS, _remaining(deadline) or 0.0)
-                if seconds > 0.05:
-                    values, mip_bound = solve_mip(columns, matrix, seconds, threads)
-                    if mip_bound is not None:
-                        bound = min(bound, mip_bound)
-                    if values is not None:
-                        schedule = Schedule(problem)
-                        _round(schedule, columns, values)
-                        _fill(schedule, problem.meetings, deadline)
-                        _repair(schedule, static, problem, deadline)
-                        _shift_earlier(schedule, problem, deadline)
-                        candidates.append(("mip", dict(schedule.placed)))
-                timings["mip"] = time.perf_counter() - clock
-    if not candidates:
-        # Without a usable LP: the greedy improved by balance and repair.
-        schedule = Schedule(problem)
-        _fill(schedule, problem.meetings, deadline)
-        _repair(schedule, static, problem, deadline)
-        _shift_earlier(schedule, problem, deadline)
-        candidates.append(("greedy+repair", dict(schedule.placed)))
-    for name, placed in candidates:
-        if _score(problem, placed) > _score(problem, best):
-            best, method = placed, name
-    return ComponentResult(greedy_placed, best, bound, method, lp_optimal, timings)
+            name = "lp-rounding"
+    clock = time.perf_counter()
+    _fill(schedule, problem.meetings, deadline)
+    _repair(schedule, static, problem, deadline)
+    timings["rounding"] = time.perf_counter() - clock
+    keep(name, dict(schedule.placed))
+
+    # Exact re-solves where rounding fell short of the bound: neighbourhoods of the waiting
+    # meetings first, then the whole component when its model is small.
+    target = _target(problem, bound)
+    if _score(problem, schedule.placed)[0] < target - 1e-9 and not _expired(deadline):
+        clock = time.perf_counter()
+        _improve(problem, schedule, static, deadline, IMPROVE_SECONDS + IMPROVE_SECONDS_PER_MEETING * len(indices),
+                 threads, counts)
+        timings["neighbourhoods"] = time.perf_counter() - clock
+        keep(name + "+exact-neighbourhoods", dict(schedule.placed))
+    if (_score(problem, best)[0] < _target(problem, bound) - 1e-9 and columns is not None and matrix is not None
+            and 0 < columns.size <= MATRIX_MIP_COLUMN_LIMIT):
+        # The exact model of the whole component, started from the best so far: it may close
+        # the gap from either side (a better schedule, a lower bound through its cuts). Small
+        # ones are modelled in PuLP; larger ones go to HiGHS as the LP's matrix, which PuLP
+        # would take longer to build than HiGHS to solve. A time-out only keeps what checks.
+        clock = time.perf_counter()
+        seconds = MIP_SECONDS if deadline is None else min(MIP_SECONDS, _remaining(deadline) or 0.0)
+        if seconds > 0.05:
+            if columns.size <= MIP_COLUMN_LIMIT:
+                model = solve_component_mip(problem, columns, matrix, best, seconds, threads)
+                found, mip_bound, proven, name = model.placed, model.dual_bound, model.proven_optimal, "exact-mip (PuLP)"
+            else:
+                values, mip_bound, proven = solve_mip(columns, matrix, start_counts(columns, best), seconds, threads)
+                found = None if values is None else spots_from_counts(columns, values)
+                name = "exact-mip (HiGHS)"
+            counts["component_mip"] = counts.get("component_mip", 0) + 1
+            counts["component_mip_proven"] = counts.get("component_mip_proven", 0) + int(proven)
+            # A proven bound can never lie below a schedule that checks; one that does is a
+            # misread solver report and is ignored.
+            if mip_bound is not None and mip_bound >= _score(problem, best)[0] - 1e-6:
+                bound = min(bound, mip_bound)
+            if found is not None:
+                exact_schedule = Schedule(problem)
+                if apply(exact_schedule, problem, found):
+                    keep(name, dict(exact_schedule.placed))
+        timings["mip"] = time.perf_counter() - clock
+    schedule = Schedule(problem)
+    apply(schedule, problem, best)
+    _shift_earlier(schedule, problem, deadline)
+    keep(method, dict(schedule.placed))
+    return ComponentResult(greedy_placed, best, bound, method, lp_optimal, timings, counts)
 
 
 # --- components and the process pool ------------------------------------------------
@@ -264,7 +429,9 @@ def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None
             pass
     for k, (sub, _c, _r) in enumerate(subs):
         if results[k] is None:
-            results[k] = solve_component(sub, deadline, threads=workers or 1)
+            # One HiGHS thread: HiGHS keeps one thread pool per process, sized by its first
+            # run, and refuses a later run that asks for another size.
+            results[k] = solve_component(sub, deadline, threads=1)
     return subs, results
 
 
@@ -275,7 +442,7 @@ def _names(ids: list[str]) -> str:
     return ", ".join(ids)
 
 
-def unplaced_reason(instance: Instance, problem: Problem, index: int) -> str:
+def unplaced_reason(instance: Instance, problem: Problem, index: int, static: Schedule | None = None) -> str:
     """A reason a caseworker understands for a meeting left on the waiting list (R-3.4)."""
     meeting = instance.meetings[index]
     m = problem.meetings[index]
@@ -291,7 +458,7 @@ def unplaced_reason(instance: Instance, problem: Problem, index: int) -> str:
     if meeting.rooms and not m.rooms:
         seats = ", ".join(f"{r} seats {instance.rooms[r].seats}" for r in meeting.rooms)
         return f"room too small: {seats}, {meeting.participants} participants"
-    static = _StaticView(problem)
+    static = static or _StaticView(problem)
     cw_only = MeetingData(m.index, m.id, m.kind, m.cws, (), m.length, m.duration, m.days, m.priority, m.deadline,
                           m.earliest)
     if not any(mask.any() for _t, _r, mask in static.masks(cw_only)):
@@ -351,8 +518,9 @@ def _to_placements(problem: Problem, instance: Instance, placed: dict[int, Spot]
 
 
 def _assemble(instance: Instance, problem: Problem, placed: dict[int, Spot], stats: dict) -> Solution:
+    static = _StaticView(problem)  # one view, so its per-row prefix sums are built once
     unplaced = [
-        Unplaced(m.id, unplaced_reason(instance, problem, i))
+        Unplaced(m.id, unplaced_reason(instance, problem, i, static))
         for i, m in enumerate(instance.meetings)
         if i not in placed
     ]
@@ -362,7 +530,11 @@ def _assemble(instance: Instance, problem: Problem, placed: dict[int, Spot], sta
 def solve(instance: Instance, time_limit: float | None = None, workers: int | None = None) -> Solution:
     """Place as many waiting meetings as possible (R-3.2); the result always passes `check`."""
     started = time.perf_counter()
-    deadline = None if time_limit is None else time.time() + time_limit
+    deadline = None
+    if time_limit is not None:
+        # Keep back the time to merge, check and write the result, so the limit holds overall.
+        reserve = min(FINISH_SECONDS + FINISH_SECONDS_PER_MEETING * len(instance.meetings), time_limit / 2)
+        deadline = time.time() + time_limit - reserve
     problem = build_problem(instance)
     groups = components(problem)
     subs, results = _solve_all(problem, groups, deadline, workers)
@@ -371,12 +543,16 @@ def solve(instance: Instance, time_limit: float | None = None, workers: int | No
     floor: dict[int, Spot] = {}
     bound = 0.0
     methods: dict[str, int] = {}
-    for (_sub, cws, rooms), group, result in zip(subs, groups, results):
+    counts: dict[str, int] = {}
+    for (sub, cws, rooms), group, result in zip(subs, groups, results):
         for source, target in ((result.best, best), (result.greedy, floor)):
             for local, (team, room, day, minute) in source.items():
                 target[group[local]] = (tuple(cws[c] for c in team), rooms[room] if room >= 0 else -1, day, minute)
-        bound += result.bound
+        # Whole priorities: each component's optimum is whole, so each bound rounds down on its own.
+        bound += _target(sub, result.bound)
         methods[result.method] = methods.get(result.method, 0) + 1
+        for key, value in result.counts.items():
+            counts[key] = counts.get(key, 0) + value
 
     integral = all(float(m.priority).is_integer() for m in instance.meetings)
     margin = 1e-6 * (1.0 + abs(bound))
@@ -394,9 +570,11 @@ def solve(instance: Instance, time_limit: float | None = None, workers: int | No
             "solver": solver,
             "components": len(groups),
             "methods": methods,
+            "exact_models": counts,
         }
 
-    solution = _assemble(instance, problem, best, stats(best, "lp-rounding+repair (HiGHS), greedy floor"))
+    solver = "LP rounding + ejection chains + exact re-solves (HiGHS; PuLP for the MIPs), greedy floor"
+    solution = _assemble(instance, problem, best, stats(best, solver))
     report = check(instance, solution)
     if not report.feasible:
         # Should not happen; the greedy floor is the safe answer then.
