@@ -105,10 +105,13 @@ def test_r_0_1_post_without_csrf_token_is_refused(csrf_app, reference_data, crea
 def test_r_1_9_1_admin_changes_are_audited_with_before_and_after(client, admin):
     """R-1.9.1: every admin change is recorded: who, when, before/after."""
     login(client, admin)
-    assert client.post("/admin/room/new/", data={"name": "Lokale 1", "capacity": "4"}).status_code == 302
+    team = admin.job_centre.teams[0].id  # R-1.4.2: a room belongs to at least one team
+    assert client.post("/admin/room/new/", data={"name": "Lokale 1", "capacity": "4",
+                                                 "teams": team}).status_code == 302
     room = db.session.scalar(select(Room).where(Room.name == "Lokale 1"))
     assert room.job_centre_id == admin.job_centre_id
-    client.post(f"/admin/room/edit/?id={room.id}", data={"name": "Lokale 1", "capacity": "6"})
+    client.post(f"/admin/room/edit/?id={room.id}", data={"name": "Lokale 1", "capacity": "6",
+                                                         "teams": team})
     client.post("/admin/room/delete/", data={"id": room.id})
     entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert [e.event for e in entries] == [AuditEvent.ADMIN_CREATED, AuditEvent.ADMIN_UPDATED,

@@ -1,51 +1,44 @@
-"""Base admin views: role checks, job-centre scoping and the audit of every change."""
+"""Base admin views: role checks, job-centre scoping, tabs, Danish errors and the audit of every change."""
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.form import BaseForm, FormOpts, rules
+from flask_admin.form.fields import Select2Field
+from flask_admin.contrib.sqla.validators import Unique
+from flask_admin.helpers import get_redirect_target
+from flask_admin.model.form import converts
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
-from wtforms import ValidationError
+from sqlalchemy.exc import IntegrityError
+from wtforms import ValidationError, validators, widgets
+from wtforms.fields import DateField
 
-from webapp.admin.labels import COLUMN_TYPE_FORMATTERS
+from webapp.admin.labels import COLUMN_LABELS, COLUMN_TYPE_FORMATTERS, enum_label
 from webapp.auth.tenancy import staff_job_centre_id
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import AuditEvent, JobCentre
 from webapp.services import audit
 
-LABELS = {
-    "name": "Navn", "job_centre": "Jobcenter", "parent": "Overordnet team", "address": "Adresse",
-    "postal_code": "Postnummer", "city": "By", "email": "E-mail", "phone": "Telefon",
-    "description": "Beskrivelse", "initials": "Initialer", "rid": "RID", "guid": "GUID",
-    "can_be_assigned_callins": "Kan tilknyttes indkaldelser", "sync_mode": "Kalendersynk",
-    "team": "Team", "teams": "Teams", "first_day": "Fra dato", "last_day": "Til dato",
-    "day": "Dato", "capacity": "Maks. kapacitet", "accepts_overbooking": "Accepter overbooking",
-    "overbooking_seats": "Ekstra pladser", "usable_for_callins": "Kan bruges til indkaldelser",
-    "comment": "Kommentar", "resource_type": "Ressourcetype", "code": "Kode",
-    "conversation_type": "Samtaletype", "conversation_types": "Samtaletyper",
-    "variant": "Variant", "meeting_form": "Mødeform", "holding_form": "Afholdelsesform",
-    "room": "Mødelokale", "duration_minutes": "Standardvarighed (min.)",
-    "reporting_minutes": "Afsæt tid til rapportering (min.)", "deadline_mode": "Frist for afholdelse",
-    "distribution": "Kalenderfordeling", "subject": "Emne", "body": "Brevtekst",
-    "occurred_at": "Tidspunkt", "event": "Hændelse", "user_name": "Bruger",
-    "booking_id": "Samtalenummer", "citizen_id": "Borger", "caseworker_id": "Vejleder",
-    "object_type": "Objekt", "object_id": "Id", "before": "Før", "after": "Efter",
-    "details": "Detaljer", "level": "Niveau", "category": "Kategori", "message": "Besked",
-    "figures": "Tal", "received_at": "Modtaget", "external_id": "Ekstern id", "raw": "Indhold",
-    "outcome": "Udfald", "detail": "Detalje", "username": "Brugernavn", "role": "Rolle",
-    "municipality": "Kommune", "starts_at": "Start", "ends_at": "Slut", "status": "Status",
-    "origin": "Oprindelse", "earliest_date": "Tidligste dato", "deadline_date": "Frist",
-    "citizen": "Borger", "masked_cpr": "CPR", "contact_group": "Kontaktgruppe",
-    "active": "Aktiv", "unplaced_reason": "Årsag", "caseworkers": "Vejledere",
-    "recipient": "Modtager", "kind": "Art", "attempts": "Forsøg", "sent_at": "Sendt",
-    "created_at": "Oprettet", "is_enabled": "Aktiv", "sync_modes": "Synk-muligheder",
-    "pending_rename": "Skal omdøbes", "seats": "Pladser",
-}
+# Kept for callers that import the labels from here.
+LABELS = COLUMN_LABELS
+
+
+def error_text(error: DomainError) -> str:
+    """The message of a domain error in the user's language."""
+    locale = get_locale()
+    return error.message_en if locale is not None and locale.language == "en" else error.message_da
 
 
 def _login_redirect() -> Any:
@@ -74,12 +67,136 @@ class PlannerIndexView(AccessMixin, AdminIndexView):
         return self.render("admin/planner_index.html")
 
 
+class PlannerModelConverter(AdminModelConverter):
+    """Stored vocabularies are offered with their words, not their stored values."""
+
+    @converts("sqlalchemy.sql.sqltypes.Enum")
+    def convert_enum(self, column: Any, field_args: dict, **extra: Any) -> Select2Field:
+        enum_cls = column.type.enum_class
+        field_args["choices"] = [(m.value, _EnumLabel(m)) for m in enum_cls]
+        accepted: list[Any] = [m.value for m in enum_cls]
+        if column.nullable:
+            field_args["allow_blank"] = True
+            field_args.setdefault("blank_text", _l("All"))
+            accepted.append(None)
+            self._nullable_common(column, field_args)
+        field_args["validators"].append(validators.AnyOf(accepted))
+        field_args["coerce"] = lambda v: v.value if isinstance(v, Enum) else (None if v is None else str(v))
+        return Select2Field(**field_args)
+
+
+    @converts("Date")
+    def convert_date(self, field_args: dict, **extra: Any) -> DateField:
+        """Dates typed and shown the Danish way (31.12.2027); ISO (2027-12-31) is read too."""
+        field_args.setdefault("format", ["%d.%m.%Y", "%Y-%m-%d"])
+        field_args.setdefault("widget", widgets.TextInput())
+        field_args.setdefault("render_kw", {"placeholder": "31.12.2027", "inputmode": "numeric",
+                                            "autocomplete": "off"})
+        return DateField(**field_args)
+
+
+class _EnumLabel:
+    """A choice label resolved when rendered, so it follows the user's language."""
+
+    def __init__(self, member: Enum) -> None:
+        self.member = member
+
+    def __str__(self) -> str:
+        return enum_label(self.member)
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+# WTForms ships no Danish catalog: its messages the admin forms can show, in Danish.
+WTFORMS_DA = {
+    "This field is required.": "Feltet skal udfyldes.",
+    "Not a valid integer value.": "Skriv et helt tal, fx 30.",
+    "Not a valid decimal value.": "Skriv et tal.",
+    "Not a valid float value.": "Skriv et tal.",
+    "Not a valid date value.": "Skriv en gyldig dato som dd.mm.åååå, fx 31.12.2027.",
+    "Not a valid datetime value.": "Skriv en gyldig dato og et gyldigt klokkeslæt.",
+    "Not a valid time value.": "Skriv et gyldigt klokkeslæt, fx 12:30.",
+    "Not a valid choice.": "Vælg en af mulighederne.",
+    "Not a valid choice": "Vælg en af mulighederne.",
+    "Invalid Choice: could not coerce.": "Vælg en af mulighederne.",
+    "Invalid value, must be one of: %(values)s.": "Vælg en af mulighederne.",
+    "Field cannot be longer than %(max)d character.": "Feltet må højst have %(max)d tegn.",
+    "Field cannot be longer than %(max)d characters.": "Feltet må højst have %(max)d tegn.",
+    "Field must be at least %(min)d character long.": "Feltet skal have mindst %(min)d tegn.",
+    "Field must be at least %(min)d characters long.": "Feltet skal have mindst %(min)d tegn.",
+    "Number must be at least %(min)s.": "Tallet skal være mindst %(min)s.",
+    "Number must be at most %(max)s.": "Tallet må højst være %(max)s.",
+    "Already exists.": "Findes allerede.",
+}
+
+
+class _FormTranslations:
+    """WTForms messages in the user's language: Danish from WTFORMS_DA, else English."""
+
+    def gettext(self, string: str) -> str:
+        locale = get_locale()
+        if locale is None or locale.language == "da":
+            return WTFORMS_DA.get(string, string)
+        return string
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+class PlannerBaseForm(BaseForm):
+    class Meta:
+        def get_translations(self, form: Any) -> _FormTranslations:
+            return _FormTranslations()
+
+
+class Tabs(rules.BaseRule):
+    """The manual's tabs: one Bootstrap tab per (label, fields); a tab with an error opens first."""
+
+    def __init__(self, *tabs: tuple[Any, list[Any]]) -> None:
+        super().__init__()
+        self.tabs = [(label, rules.NestedRule(items)) for label, items in tabs]
+
+    def configure(self, rule_set: rules.RuleSet, parent: rules.BaseRule | None) -> rules.BaseRule:
+        self.tabs = [(label, nested.configure(rule_set, self)) for label, nested in self.tabs]
+        return super().configure(rule_set, parent)
+
+    @property
+    def visible_fields(self) -> list[str]:
+        return [name for _, nested in self.tabs for name in nested.visible_fields]
+
+    def __call__(self, form: Any, form_opts: Any = None, field_args: Any = None) -> str:
+        with_errors = [any(getattr(form, name, None) is not None and getattr(form, name).errors
+                           for name in nested.visible_fields) for _, nested in self.tabs]
+        active = with_errors.index(True) if True in with_errors else 0
+        nav, panes = [], []
+        for index, (label, nested) in enumerate(self.tabs):
+            tab_id = f"tab-{index}"
+            is_active = index == active
+            mark = ' <span class="badge badge-danger">!</span>' if with_errors[index] else ""
+            nav.append(
+                f'<li class="nav-item"><a class="nav-link{" active" if is_active else ""}" '
+                f'id="{tab_id}-link" data-toggle="tab" href="#{tab_id}" role="tab" '
+                f'aria-controls="{tab_id}" aria-selected="{"true" if is_active else "false"}">'
+                f"{escape(str(label))}{mark}</a></li>")
+            panes.append(
+                f'<div class="tab-pane fade{" show active" if is_active else ""}" id="{tab_id}" '
+                f'role="tabpanel" aria-labelledby="{tab_id}-link">'
+                f"{nested(form, form_opts=form_opts, field_args=field_args)}</div>")
+        return Markup(f'<ul class="nav nav-tabs planner-form-tabs mb-3" role="tablist">{"".join(nav)}</ul>'
+                      f'<div class="tab-content">{"".join(panes)}</div>')
+
+
 class PlannerModelView(AccessMixin, ModelView):
     """A model view scoped to the user's job centre, auditing every change."""
 
-    column_labels = LABELS
+    column_labels = COLUMN_LABELS
     column_type_formatters = COLUMN_TYPE_FORMATTERS
     column_type_formatters_detail = COLUMN_TYPE_FORMATTERS
+    model_form_converter = PlannerModelConverter
+    form_base_class = PlannerBaseForm
+    create_template = "admin/planner_create.html"
+    edit_template = "admin/planner_edit.html"
     page_size = 50
     can_view_details = True
     can_set_page_size = True
@@ -87,6 +204,10 @@ class PlannerModelView(AccessMixin, ModelView):
     tenant_scoped = True
     # Reference data administrators may read but only support may change.
     support_edits_only = False
+    # Many-to-many relations whose before/after go into the audit trail with the columns.
+    audited_relations: tuple[str, ...] = ()
+    # Buttons inside a form that fill or copy values without saving: request key -> method.
+    form_helper_actions: dict[str, str] = {}
 
     def __init__(self, model: type, **kwargs: Any) -> None:
         super().__init__(model, db, **kwargs)
@@ -139,10 +260,31 @@ class PlannerModelView(AccessMixin, ModelView):
         return form
 
     def create_form(self, obj: Any = None) -> Any:
-        return self._scope_form(super().create_form(obj))
+        return self.prepare_form(self._loosen(self._scope_form(super().create_form(obj))), None)
 
     def edit_form(self, obj: Any = None) -> Any:
-        return self._scope_form(super().edit_form(obj))
+        if obj is not None:
+            g.planner_related_before = self.related_snapshot(obj)
+        return self.prepare_form(self._loosen(self._scope_form(super().edit_form(obj))), obj)
+
+    def prepare_form(self, form: Any, obj: Any) -> Any:
+        """Adjust a form instance (choices, read-only fields) before it is used."""
+        return form
+
+    # Fields a service normalises and checks with a precise message: no generic length check.
+    service_checked_fields = ("postal_code", "phone", "rid", "guid", "email")
+
+    def _loosen(self, form: Any) -> Any:
+        for field in form:
+            # An empty choice reads "(none)", not Flask-Admin's "__None".
+            if getattr(field, "allow_blank", False) and not str(getattr(field, "blank_text", "") or "").strip():
+                field.blank_text = _l("(none)")
+        for name in self.service_checked_fields:
+            field = getattr(form, name, None)
+            if field is not None:
+                field.validators = [v for v in field.validators
+                                    if not isinstance(v, validators.Length | Unique)]
+        return form
 
     def scaffold_form(self) -> Any:
         form_class = super().scaffold_form()
@@ -154,42 +296,109 @@ class PlannerModelView(AccessMixin, ModelView):
     def _support_form(self) -> bool:
         return False
 
-    # --- saving, with audit -----------------------------------------------
-    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
-        job_centre_id = staff_job_centre_id()
-        if self.tenant_scoped and hasattr(model, "job_centre_id"):
-            if job_centre_id is not None:
-                model.job_centre_id = job_centre_id
-            elif model.job_centre_id is None and getattr(model, "job_centre", None) is None:
-                raise ValidationError("Vælg et jobcenter.")
+    # --- buttons that fill a form without saving ----------------------------
+    def _helper_action(self) -> str | None:
+        if request.method != "POST":
+            return None
+        return next((key for key in self.form_helper_actions if key in request.form), None)
+
+    def _render_after_helper(self, form: Any, action: str, template: str, ruleset: Any,
+                             **context: Any) -> str:
         try:
-            self.apply_rules(model, is_created)
+            getattr(self, self.form_helper_actions[action])(form)
         except DomainError as error:
-            raise ValidationError(error.message_da) from error
+            self.field_error(form, error)
+        form_opts = FormOpts(widget_args=self.form_widget_args, form_rules=ruleset)
+        return_url = get_redirect_target() or self.get_url(".index_view")
+        return self.render(template, form=form, form_opts=form_opts, return_url=return_url, **context)
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self) -> Any:
+        action = self._helper_action()
+        if action and self.can_create:
+            form = self.create_form()
+            return self._render_after_helper(form, action, self.create_template, self._form_create_rules)
+        return super().create_view()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self) -> Any:
+        action = self._helper_action()
+        if action and self.can_edit and request.args.get("id"):
+            model = self.get_one(request.args["id"])
+            form = self.edit_form(obj=model)
+            return self._render_after_helper(form, action, self.edit_template, self._form_edit_rules,
+                                             model=model)
+        return super().edit_view()
+
+    # --- errors ---------------------------------------------------------------
+    def field_error(self, form: Any, error: DomainError) -> bool:
+        """Show a domain error on its form field; False if the form has no such field."""
+        field = getattr(form, error.field, None) if error.field else None
+        if field is None or form is None:
+            return False
+        field.errors = [*field.errors, error_text(error)]
+        return True
+
+    # --- saving, with audit -----------------------------------------------
+    def related_snapshot(self, model: Any) -> dict[str, Any]:
+        """Values of related rows that the audit trail records with the columns."""
+        return {name: sorted(str(item) for item in getattr(model, name))
+                for name in self.audited_relations}
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        # No autoflush until the changes are read: a lazy load would flush them away.
+        with db.session.no_autoflush:
+            job_centre_id = staff_job_centre_id()
+            if self.tenant_scoped and hasattr(model, "job_centre_id"):
+                if job_centre_id is not None:
+                    model.job_centre_id = job_centre_id
+                    if getattr(model, "job_centre", None) is None:
+                        model.job_centre = db.session.get(JobCentre, job_centre_id)
+                elif model.job_centre_id is None and getattr(model, "job_centre", None) is None:
+                    raise ValidationError(str(_l("Choose a job centre.")))
+            try:
+                self.apply_rules(form, model, is_created)
+            except DomainError as error:
+                self.field_error(form, error)
+                raise ValidationError(error_text(error)) from error
+            self._record_change(model, is_created)
+
+    def _record_change(self, model: Any, is_created: bool) -> None:
         # Read the changes before the flush, which resets attribute history.
         before, after = ({}, {}) if is_created else audit.changes(model)
+        related_before = {} if is_created else g.pop("planner_related_before", {})
+        related_after = self.related_snapshot(model)
+        for key, value in related_after.items():
+            if not is_created and related_before.get(key) != value:
+                before[key], after[key] = related_before.get(key), value
         db.session.flush()
         if is_created:
             audit.record(AuditEvent.ADMIN_CREATED, actor=current_user, obj=model,
-                         after=audit.snapshot(model))
+                         after=audit.snapshot(model) | related_after)
         elif after:
             audit.record(AuditEvent.ADMIN_UPDATED, actor=current_user, obj=model,
                          before=before, after=after)
 
-    def apply_rules(self, model: Any, is_created: bool) -> None:
-        """Call the domain services for this model; raise DomainError to refuse."""
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        """Call the services for this model; raise DomainError to refuse."""
 
     def on_model_delete(self, model: Any) -> None:
+        self.check_delete(model)
         audit.record(AuditEvent.ADMIN_DELETED, actor=current_user, obj=model,
-                     before=audit.snapshot(model))
+                     before=audit.snapshot(model) | self.related_snapshot(model))
+
+    def check_delete(self, model: Any) -> None:
+        """Raise DomainError when the row may not be deleted."""
 
     def handle_view_exception(self, exc: Exception) -> bool:
-        if isinstance(exc, DomainError):
-            flash(exc.message_da, "error")
+        if isinstance(exc, ValidationError):
+            flash(str(_l("Not saved: %(reason)s", reason=str(exc))), "error")
             return True
-        from sqlalchemy.exc import IntegrityError
+        if isinstance(exc, DomainError):
+            flash(error_text(exc), "error")
+            return True
         if isinstance(exc, IntegrityError):
-            flash("Kunne ikke gemmes: værdien findes allerede eller bryder en regel.", "error")
+            flash(str(_l("Could not be saved: the value already exists or breaks a rule.")), "error")
             return True
         return super().handle_view_exception(exc)
 
@@ -220,7 +429,6 @@ class SupportModelView(PlannerModelView):
 
 
 def _related_model(model: type, attribute: str) -> type | None:
-    from sqlalchemy import inspect as sa_inspect
     relationship = sa_inspect(model).relationships.get(attribute)
     return relationship.mapper.class_ if relationship is not None else None
 

@@ -1,22 +1,232 @@
-"""The administration module's screens (SPEC §1), in menu order."""
+"""The administration module's screens (SPEC §1), in menu order. Thin: rules live in services."""
 
 from __future__ import annotations
 
-from flask import current_app
+import calendar
+from datetime import date, timedelta
+from typing import Any
+
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.form import rules
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
+from wtforms import SelectField, StringField
 
 from webapp.admin.base import (PlannerBaseView, PlannerModelView, ReadOnlyModelView,
-                               ReferenceModelView, SupportModelView)
+                               ReferenceModelView, SupportModelView, Tabs, error_text)
+from webapp.admin.fields import BreaksField, TeamChecklistField, WeekField
+from webapp.admin.labels import ENUM_LABELS, MONTHS, WEEKDAYS, enum_label
+from webapp.auth.tenancy import get_scoped_or_404, scoped, staff_job_centre_id
+from webapp.clock import now_local, today_local
+from webapp.domain.directory import FileDirectory
+from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import SystemLogEntry
+from webapp.models import (AuditEntry, AuditEvent, Caseworker, Citizen, LetterRule,
+                           LetterTemplate, MembershipState, SystemLogEntry, Team)
+from webapp.services import audit
+from webapp.services import callin_templates as template_service
+from webapp.services import caseworkers as caseworker_service
+from webapp.services import closures as closure_service
+from webapp.services import rooms as room_service
+from webapp.services import teams as team_service
+from webapp.services import variants as variant_service
 
+
+def get_directory() -> FileDirectory:
+    """The national user directory adapter (R-1.2.1); file-backed in the demo."""
+    path = current_app.config["PLANNER_DIRECTORY_FILE"]
+    cache = current_app.extensions.setdefault("planner_directory", {})
+    if path not in cache:
+        cache[path] = FileDirectory(path)
+    return cache[path]
+
+
+def _teams_in_tree(job_centre_id: int | None) -> list[tuple[Team, int]]:
+    if job_centre_id is None:
+        teams = list(db.session.scalars(select(Team)))
+        ordered: list[tuple[Team, int]] = []
+        for jc in sorted({t.job_centre_id for t in teams}):
+            ordered += team_service.tree_order([t for t in teams if t.job_centre_id == jc])
+        return ordered
+    return team_service.tree_order(team_service.teams_of(job_centre_id))
+
+
+def _tree_choices(field: Any) -> None:
+    """Offer teams in tree order, indented by depth."""
+    if field is None:
+        return
+    ordered = _teams_in_tree(staff_job_centre_id())
+    depth = {team.id: d for team, d in ordered}
+    field.query_factory = lambda: [team for team, _d in ordered]
+    field.get_label = lambda team: ("\u2003" * depth.get(team.id, 0)) + team.name
+    field.depths = {str(team.id): d for team, d in ordered}
+
+
+def _changed(model: Any) -> set[str]:
+    """Columns and relationships changed on `model` since it was loaded."""
+    state = sa_inspect(model)
+    return {attr.key for attr in state.attrs if attr.history.has_changes()}
+
+
+# --- Caseworkers (R-1.2.x) ------------------------------------------------------
 
 class CaseworkerView(PlannerModelView):
-    column_list = ("name", "email", "initials", "rid", "guid", "can_be_assigned_callins", "sync_mode")
+    column_list = ("name", "email", "initials", "rid", "guid", "teams", "can_be_assigned_callins",
+                   "sync_mode")
     column_searchable_list = ("name", "email", "initials")
     column_filters = ("can_be_assigned_callins", "sync_mode")
-    form_excluded_columns = ("ics_token", "created_at", "memberships", "working_times", "breaks")
+    column_formatters = {"teams": lambda v, c, m, n: ", ".join(t.name for t in m.teams)}
+    column_details_exclude_list = ("ics_token",)  # the private calendar feed's secret
+    form_columns = ("email", "name", "initials", "phone", "rid", "guid", "can_be_assigned_callins",
+                    "teams", "working_time", "breaks", "sync_mode", "busy_calendar_url")
+    form_extra_fields = {
+        "teams": TeamChecklistField(_l("Teams"), query_factory=lambda: []),
+        "working_time": WeekField(_l("Working time")),
+        "breaks": BreaksField(_l("Breaks")),
+    }
+    form_rules = [Tabs(
+        (_l("Contact info"), ["email", rules.Macro("planner.fetch_button"), "name", "initials",
+                              "phone", "rid", "guid", "can_be_assigned_callins"]),
+        (_l("Teams"), ["teams"]),
+        (_l("Working time"), ["working_time"]),
+        (_l("Breaks"), ["breaks"]),
+        (_l("Calendar sync"), ["sync_mode", "busy_calendar_url"]),
+    )]
+    form_args = {
+        "email": {"description": _l("Type the full e-mail address and press Fetch data: the "
+                                    "person is looked up in the national user directory.")},
+        "name": {"description": _l("Filled in from the directory.")},
+        "guid": {"description": _l("FASIT customers only: instead of a RID.")},
+        "can_be_assigned_callins": {"description": _l(
+            "Untick only for caseworkers who exist so that appointments from the municipal "
+            "case system can be imported: they never get call-ins or self-bookings.")},
+    }
+    form_helper_actions = {"fetch_directory": "fetch_directory", "copy_monday": "copy_monday",
+                           "copy_breaks": "copy_breaks", "copy_breaks_from": "copy_breaks_from",
+                           "add_break": "add_break"}
+
+    def prepare_form(self, form: Any, obj: Any) -> Any:
+        _tree_choices(form.teams)
+        job_centre = (obj.job_centre if obj is not None else
+                      current_user.job_centre if staff_job_centre_id() is not None else None)
+        if job_centre is not None:
+            form.sync_mode.choices = [(m.value, enum_label(m))
+                                      for m in caseworker_service.offered_sync_modes(job_centre)]
+        if obj is None:
+            # On creation the name comes from the directory, not from typing.
+            form.name.render_kw = {"readonly": True}
+            form.name.validators = [v for v in form.name.validators
+                                    if not getattr(v, "field_flags", {}).get("required")]
+            form.name.flags.required = False
+        job_centre_id = obj.job_centre_id if obj is not None else staff_job_centre_id()
+        if job_centre_id is not None:
+            form.breaks.copy_from_choices = [
+                (cw.id, cw.name) for cw in caseworker_service.other_caseworkers(
+                    job_centre_id, obj.id if obj is not None else None)]
+        if obj is not None and request.method == "GET":
+            form.working_time.data = caseworker_service.week_of(obj)
+            form.breaks.data = caseworker_service.breaks_of(obj)
+        try:
+            form.breaks.warnings = caseworker_service.check_schedule(form.working_time.data,
+                                                                     form.breaks.data)
+        except DomainError:
+            form.breaks.warnings = []
+        return form
+
+    # Buttons that fill the form (R-1.2.1, R-1.2.5, R-1.2.6).
+    def fetch_directory(self, form: Any) -> None:
+        entry = caseworker_service.look_up(get_directory(), form.email.data or "", staff_job_centre_id())
+        form.email.data, form.name.data, form.rid.data = entry.email, entry.name, entry.rid
+        form.phone.data, form.initials.data = entry.phone, entry.initials
+        flash(_("Found %(name)s in the directory. Check RID, phone and initials, choose the "
+                "teams and save.", name=entry.name), "info")
+
+    def copy_monday(self, form: Any) -> None:
+        form.working_time.data = caseworker_service.copy_monday_to_weekdays(form.working_time.data)
+
+    def copy_breaks(self, form: Any) -> None:
+        day = int(request.form.get("copy_breaks_day", "0"))
+        form.breaks.data = caseworker_service.copy_breaks_to_other_days(
+            form.breaks.data, day, form.working_time.data)
+
+    def copy_breaks_from(self, form: Any) -> None:
+        other = get_scoped_or_404(Caseworker, request.form.get("copy_breaks_caseworker", type=int))
+        form.breaks.data = caseworker_service.breaks_of(other)
+        flash(_("The breaks of %(name)s are filled in. Save to keep them.", name=other.name), "info")
+
+    def add_break(self, form: Any) -> None:
+        """Blank rows are always shown; the button keeps the manual's way of working."""
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        caseworker_service.validate_identity(model, directory=get_directory(), is_created=is_created)
+        g.pending_team_removals = caseworker_service.set_teams(model, form.teams.data, now_local())
+        g.schedule_warnings = caseworker_service.set_schedule(model, form.working_time.data,
+                                                              form.breaks.data)
+
+    def related_snapshot(self, model: Any) -> dict[str, Any]:
+        return caseworker_service.schedule_summary(model)
+
+    def after_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        for warning in g.pop("schedule_warnings", []):
+            flash(warning, "warning")
+
+    def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
+        pending = g.pop("pending_team_removals", [])
+        if pending:
+            return url_for(".remove_team_view", id=model.id, team_id=pending[0].id)
+        return super().get_save_return_url(model, is_created)
+
+    def check_delete(self, model: Any) -> None:
+        caseworker_service.check_delete(model, now_local())
+
+    # R-1.2.8: the two-choice dialog when a team with future meetings is unticked.
+    @expose("/remove-team/", methods=("GET", "POST"))
+    def remove_team_view(self) -> Any:
+        caseworker = get_scoped_or_404(Caseworker, request.args.get("id", type=int))
+        team = get_scoped_or_404(Team, request.args.get("team_id", type=int))
+        now = now_local()
+        meetings = caseworker_service.future_meetings(caseworker.id, team.id, now)
+        if request.method == "POST":
+            choice = request.form.get("choice")
+            if choice == "keep":
+                caseworker_service.close_keep_meetings(caseworker, team, actor=current_user)
+                db.session.commit()
+                flash(_("%(name)s keeps the meetings for %(team)s; no new self-bookings reach "
+                        "them for that team.", name=caseworker.name, team=team.name), "success")
+                return redirect(url_for(".edit_view", id=caseworker.id))
+            if choice == "rebook":
+                return redirect(url_for(".rebook_view", id=caseworker.id, team_id=team.id))
+        offers = caseworker_service.offers_left_without_team_caseworker(caseworker, team)
+        return self.render("admin/caseworker_remove_team.html", caseworker=caseworker, team=team,
+                           meetings=meetings, offers=offers)
+
+    @expose("/rebook/", methods=("GET", "POST"))
+    def rebook_view(self) -> Any:
+        caseworker = get_scoped_or_404(Caseworker, request.args.get("id", type=int))
+        team = get_scoped_or_404(Team, request.args.get("team_id", type=int))
+        now = now_local()
+        plan = caseworker_service.rebooking_plan(caseworker, team, now)
+        if request.method == "POST":
+            choices = {item.booking.id: request.form.get(f"booking-{item.booking.id}", type=int)
+                       for item in plan}
+            try:
+                result = caseworker_service.apply_rebooking(caseworker, team, choices,
+                                                            actor=current_user, now=now)
+            except DomainError as error:
+                db.session.rollback()
+                flash(error_text(error), "error")
+                return redirect(url_for(".rebook_view", id=caseworker.id, team_id=team.id))
+            db.session.commit()
+            return self.render("admin/caseworker_rebooked.html", caseworker=caseworker, team=team,
+                               result=result)
+        return self.render("admin/caseworker_rebook.html", caseworker=caseworker, team=team,
+                           plan=plan)
 
 
 class CompetenceView(PlannerModelView):
@@ -26,71 +236,428 @@ class CompetenceView(PlannerModelView):
         return False
 
 
+# --- Teams (R-1.1.x) ---------------------------------------------------------------
+
+def _team_name(view: Any, context: Any, model: Team, name: str) -> Markup:
+    depth = g.get("team_depths", {}).get(model.id, 0)
+    must_rename = escape(_("Must be renamed"))
+    mark = f' <span class="badge badge-warning">{must_rename}</span>' if model.pending_rename else ""
+    return Markup(f'<span class="planner-tree-node depth-{min(depth, 1)}" '
+                  f'style="margin-left:{depth * 1.5}rem">{escape(model.name)}</span>{mark}')
+
+
+def _team_calendar_link(view: Any, context: Any, model: Team, name: str) -> Markup:
+    text = escape(_("Calendar"))
+    return Markup(f'<a href="{url_for("teamcalendar.index", team_id=model.id)}">{text}</a>')
+
+
 class TeamView(PlannerModelView):
-    column_list = ("name", "parent", "postal_code", "city", "email", "phone")
+    list_template = "admin/planner_list.html"
+    column_list = ("name", "postal_code", "city", "email", "phone", "calendar")
+    column_labels = {**PlannerModelView.column_labels, "calendar": _l("Team calendar")}
+    column_sortable_list = ()
     column_searchable_list = ("name",)
-    column_default_sort = "name"
-    form_excluded_columns = ("children", "pending_rename")
+    column_formatters = {"name": _team_name, "calendar": _team_calendar_link}
+    form_columns = ("name", "parent", "address", "postal_code", "city", "email", "phone", "description")
+    form_args = {
+        "address": {"description": _l("A house-number letter is written in upper case: Vestergade 12B.")},
+        "city": {"description": _l("Filled in from the postal code.")},
+        "email": {"description": _l("Gets the notice when an online offer runs out of free "
+                                    "times; without one, the team above is used.")},
+    }
+    form_widget_args = {"city": {"readonly": True}}
+
+    def get_list(self, page: Any, sort_column: Any, sort_desc: Any, search: Any, filters: Any,
+                 execute: bool = True, page_size: Any = None) -> Any:
+        """R-1.1.6: the tree, shown as a tree (depth-first, indented)."""
+        count, rows = super().get_list(None, None, False, search, filters, execute=True,
+                                       page_size=0)
+        ordered = _teams_in_tree(staff_job_centre_id())
+        g.team_depths = {team.id: depth for team, depth in ordered}
+        wanted = {row.id for row in rows}
+        tree = [team for team, _d in ordered if team.id in wanted]
+        size = page_size or self.page_size
+        start = (page or 0) * size
+        return count, tree[start:start + size]
+
+    def list_notices(self) -> list[str]:
+        job_centre_id = staff_job_centre_id()
+        pending = ([t for t in db.session.scalars(select(Team).where(Team.pending_rename))]
+                   if job_centre_id is None else team_service.pending_renames(job_centre_id))
+        return [_("Two levels of the team tree are named \"%(name)s\". Rename the lower one "
+                  "before other changes: the two teams must be told apart.", name=t.name)
+                for t in pending]
+
+    def edit_notice(self, model: Team) -> str | None:
+        if model.pending_rename:
+            return _("This team has the same name as the team above it. Rename it first; other "
+                     "changes are possible after that.")
+        return None
+
+    def prepare_form(self, form: Any, obj: Any) -> Any:
+        _tree_choices(form.parent)
+        if obj is None and request.method == "GET" and form.parent.data is None:
+            roots = [team for team, depth in _teams_in_tree(staff_job_centre_id()) if depth == 0]
+            if len(roots) == 1:
+                form.parent.data = roots[0]
+        return form
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        changed = _changed(model) - {"city", "children"}
+        team_service.validate_team(model, is_created=is_created, changed=changed)
+
+    def check_delete(self, model: Any) -> None:
+        team_service.check_delete(model, now_local())
+
+
+# --- Closure days (R-1.3.x) ---------------------------------------------------------
+
+def _calendar_link(view: Any, context: Any, model: Any, name: str) -> Markup:
+    return Markup(f'<a href="{url_for("teamcalendar.index", team_id=model.team_id, month=model.first_day.strftime("%Y-%m"))}">'
+                  f'{escape(model.team.name)}</a>')
 
 
 class LocalClosureDayView(PlannerModelView):
     # R-1.3.3: closure days are deleted and created again, never edited.
     can_edit = False
+    can_view_details = False
     column_list = ("team", "name", "first_day", "last_day")
     column_default_sort = ("first_day", True)
-    form_excluded_columns = ("created_at",)
+    column_formatters = {"team": _calendar_link}
+    form_columns = ("team", "name", "first_day", "last_day")
+    form_args = {"team": {"description": _l("The closure day also applies to every team below "
+                                            "this one; on the top team it applies to the whole job centre.")}}
 
+    def prepare_form(self, form: Any, obj: Any) -> Any:
+        _tree_choices(form.team)
+        return form
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        closure_service.validate_local_closure(model)
+
+    def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
+        if closure_service.colliding_bookings(model.first_day, model.last_day, model.team):
+            return url_for(".collisions_view", id=model.id)
+        return super().get_save_return_url(model, is_created)
+
+    @expose("/collisions/")
+    def collisions_view(self) -> Any:
+        """R-1.3.4: the bookings a new closure day falls on, for rebooking."""
+        closure = self.get_one(request.args.get("id"))
+        bookings = closure_service.colliding_bookings(closure.first_day, closure.last_day, closure.team)
+        return self.render("admin/closure_collisions.html", closure=closure, bookings=bookings,
+                           first_day=closure.first_day, last_day=closure.last_day)
+
+
+class NationalClosureDayView(SupportModelView):
+    can_edit = False
+    service_checked_fields = ("day",)
+    can_view_details = False
+    column_list = ("day", "name")
+    column_default_sort = "day"
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        closure_service.validate_national_closure(model)
+
+    def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
+        if closure_service.colliding_bookings(model.day, model.day):
+            return url_for(".collisions_view", id=model.id)
+        return super().get_save_return_url(model, is_created)
+
+    @expose("/collisions/")
+    def collisions_view(self) -> Any:
+        closure = self.get_one(request.args.get("id"))
+        bookings = closure_service.colliding_bookings(closure.day, closure.day)
+        return self.render("admin/closure_collisions.html", closure=closure, bookings=bookings,
+                           first_day=closure.day, last_day=closure.day)
+
+
+class TeamCalendarView(PlannerBaseView):
+    """A team's month with its closure days greyed: national and inherited local (R-1.3.4)."""
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/")
+    def index(self) -> Any:
+        team_id = request.args.get("team_id", type=int)
+        teams = _teams_in_tree(staff_job_centre_id())
+        if team_id is None:
+            if not teams:
+                abort(404)
+            team_id = teams[0][0].id
+        team = get_scoped_or_404(Team, team_id)
+        today = today_local()
+        try:
+            year, month = (int(x) for x in request.args.get("month", "").split("-"))
+            first = date(year, month, 1)
+        except ValueError:
+            first = today.replace(day=1)
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        grid_start = first - timedelta(days=first.weekday())
+        grid_end = last + timedelta(days=6 - last.weekday())
+        closed = closure_service.closure_days_for_team(team, grid_start, grid_end)
+        weeks, day = [], grid_start
+        while day <= grid_end:
+            weeks.append([day + timedelta(days=i) for i in range(7)])
+            day += timedelta(days=7)
+        previous = (first - timedelta(days=1)).replace(day=1)
+        following = last + timedelta(days=1)
+        return self.render("admin/team_calendar.html", team=team, teams=teams, weeks=weeks,
+                           closed=closed, first=first, today=today,
+                           weekday_names=[str(w)[:3] for w in WEEKDAYS],
+                           month_names=[str(m) for m in MONTHS],
+                           previous=previous.strftime("%Y-%m"), following=following.strftime("%Y-%m"))
+
+
+# --- Meeting rooms (R-1.4.x) --------------------------------------------------------
 
 class RoomView(PlannerModelView):
     column_list = ("name", "capacity", "accepts_overbooking", "overbooking_seats", "address",
-                   "postal_code", "city", "usable_for_callins")
+                   "postal_code", "city", "usable_for_callins", "teams")
     column_searchable_list = ("name",)
+    column_formatters = {"teams": lambda v, c, m, n: ", ".join(t.name for t in m.teams)}
+    form_columns = ("name", "resource_type", "capacity", "accepts_overbooking", "overbooking_seats",
+                    "address", "postal_code", "city", "email", "usable_for_callins", "comment", "teams")
+    form_overrides = {"resource_type": SelectField}
+    form_args = {
+        "resource_type": {"choices": [("meeting_room", _l("Meeting room"))]},
+        "capacity": {"description": _l("How many people can be called to meetings here; empty = unlimited.")},
+        "overbooking_seats": {"description": _l("Extra chairs beyond the capacity.")},
+        "address": {"description": _l("Citizens are called to this address; if empty, the team's. "
+                                      "A house-number letter is upper case: 12B.")},
+        "city": {"description": _l("Filled in from the postal code.")},
+        "comment": {"description": _l("Internal: only administrators see it.")},
+    }
+    form_widget_args = {"city": {"readonly": True}}
+    form_rules = [Tabs(
+        (_l("Details"), ["name", "resource_type", "capacity", "accepts_overbooking",
+                         "overbooking_seats", "address", "postal_code", "city", "email",
+                         "usable_for_callins", "comment"]),
+        (_l("Teams"), ["teams"]),
+    )]
+    form_extra_fields = {"teams": TeamChecklistField(_l("Teams"), query_factory=lambda: [])}
+    audited_relations = ("teams",)
 
+    def prepare_form(self, form: Any, obj: Any) -> Any:
+        _tree_choices(form.teams)
+        return form
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        model.teams = list(form.teams.data)
+        room_service.validate_room(model)
+
+    def check_delete(self, model: Any) -> None:
+        room_service.check_delete(model, now_local())
+
+
+# --- Call-in templates (R-1.5.x) -----------------------------------------------------
 
 class CallInTemplateView(PlannerModelView):
     column_list = ("name", "conversation_type", "variant", "meeting_form", "team",
                    "duration_minutes", "distribution")
     column_searchable_list = ("name",)
+    form_columns = ("name", "conversation_type", "variant", "meeting_form", "holding_form", "team",
+                    "room", "caseworkers", "duration_minutes", "reporting_minutes", "deadline_mode",
+                    "deadline_days", "distribution", "earliest_after_days", "description",
+                    "message_to_caseworkers", "letter_text", "accept_cancellation",
+                    "accept_rebooking", "rebooking_until_days", "activate_offer_at_once",
+                    "citizen_chooses_caseworker", "first_meeting_date", "fixed_end_date",
+                    "rolling_end_weeks", "visible_from", "contact_groups")
+    form_rules = [Tabs(
+        (_l("Details"), ["name", "conversation_type", "variant", "meeting_form", "holding_form",
+                         "team", "room", "caseworkers", "duration_minutes", "reporting_minutes",
+                         "deadline_mode", "deadline_days", "distribution", "earliest_after_days"]),
+        (_l("Messages"), ["description", "message_to_caseworkers", "letter_text"]),
+        (_l("Online booking"), ["accept_cancellation", "accept_rebooking", "rebooking_until_days",
+                                "activate_offer_at_once", "citizen_chooses_caseworker",
+                                "first_meeting_date", "fixed_end_date", "rolling_end_weeks",
+                                "visible_from", "contact_groups"]),
+    )]
+    form_args = {
+        "name": {"label": _l("Template name")},
+        "meeting_form": {"description": _l("Individual meeting: one of the chosen caseworkers per "
+                                           "meeting. Group meeting: all chosen caseworkers on every meeting.")},
+        "team": {"description": _l("Pre-selected when the template is used; it can be changed there.")},
+        "caseworkers": {"description": _l("Only caseworkers of the chosen team.")},
+        "reporting_minutes": {"description": _l("Post-processing after the meeting, reserved in the calendar.")},
+        "deadline_days": {"description": _l("Needed for the two settings with N days.")},
+        "earliest_after_days": {"description": _l("Days from the day the call-in is created to the first conversation.")},
+        "description": {"description": _l("Used for call-ins and online offers.")},
+        "message_to_caseworkers": {"description": _l("Sent with the invitation to the caseworker's calendar.")},
+        "letter_text": {"description": _l("Merged into letters.")},
+        "rolling_end_weeks": {"description": _l("Whole weeks from the day the citizen looks.")},
+        "contact_groups": {"description": _l("Online offers only: which citizens see the offer.")},
+    }
+    audited_relations = ("caseworkers", "contact_groups")
 
+    def render(self, template: str, **kwargs: Any) -> str:
+        kwargs.setdefault("team_options_url", url_for(".team_options"))
+        return super().render(template, **kwargs)
+
+    def prepare_form(self, form: Any, obj: Any) -> Any:
+        _tree_choices(form.team)
+        return form
+
+    @expose("/team-options/")
+    def team_options(self) -> Any:
+        """The caseworkers and rooms a template of a team may use (for the form's filter)."""
+        team = get_scoped_or_404(Team, request.args.get("team_id", type=int))
+        caseworkers = [m.caseworker_id for m in db.session.scalars(_active_memberships(team.id))]
+        rooms = [room.id for room in team_service.rooms_of_team(team.id)]
+        return jsonify(caseworkers=caseworkers, rooms=rooms)
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        template_service.validate_template(model)
+
+
+def _active_memberships(team_id: int) -> Any:
+    from webapp.models import TeamMembership
+    return select(TeamMembership).where(TeamMembership.team_id == team_id,
+                                        TeamMembership.state == MembershipState.ACTIVE)
+
+
+# --- Conversation types and variants (R-1.6, R-1.7) -------------------------------------
 
 class ConversationTypeView(ReferenceModelView):
+    """The central list, read-only for job centres (R-1.6.1)."""
+
     column_list = ("code", "name")
     column_default_sort = "code"
+    can_view_details = False
+
+
+def _scoped_letter_templates() -> list[LetterTemplate]:
+    return list(db.session.scalars(scoped(LetterTemplate).order_by(LetterTemplate.name)))
 
 
 class VariantView(PlannerModelView):
     column_list = ("name", "conversation_types", "teams")
     column_searchable_list = ("name",)
-    form_excluded_columns = ("letter_rules",)
+    form_columns = ("name", "description", "conversation_types", "teams")
+    inline_models = [(LetterRule, {
+        "form_columns": ("id", "conversation_type", "activity", "letter_template", "contact_group",
+                         "holding_form", "meeting_form"),
+        "form_label": _l("Letter rule"),
+        "column_labels": {"conversation_type": _l("Conversation type"), "activity": _l("Activity"),
+                          "letter_template": _l("Letter template"),
+                          "contact_group": _l("Contact group"), "holding_form": _l("Holding form"),
+                          "meeting_form": _l("Meeting form")},
+        "form_args": {"letter_template": {"query_factory": _scoped_letter_templates},
+                      "contact_group": {"blank_text": _l("All")},
+                      "holding_form": {"blank_text": _l("All")}},
+    })]
+    form_rules = [Tabs(
+        (_l("Details"), ["name", "description", "conversation_types"]),
+        (_l("Letters"), [rules.Macro("planner.letter_rules_help"), "letter_rules"]),
+        (_l("Teams"), ["teams"]),
+    )]
+    form_extra_fields = {"teams": TeamChecklistField(_l("Teams"), query_factory=lambda: [])}
+    form_args = {"conversation_types": {"description": _l("One or more of the 11 conversation types.")}}
+    audited_relations = ("conversation_types", "teams")
+
+    def prepare_form(self, form: Any, obj: Any) -> Any:
+        _tree_choices(form.teams)
+        return form
+
+    def related_snapshot(self, model: Any) -> dict[str, Any]:
+        snapshot = super().related_snapshot(model)
+        snapshot["letter_rules"] = sorted(
+            " / ".join(str(part) for part in (
+                r.conversation_type, enum_label(r.activity) if r.activity else "",
+                r.letter_template, r.contact_group or _("All"), r.holding_form or _("All"),
+                enum_label(r.meeting_form) if r.meeting_form else _("All")))
+            for r in model.letter_rules)
+        return snapshot
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        model.teams = list(form.teams.data)
+        variant_service.validate_variant(model)
 
 
 class LetterTemplateView(PlannerModelView):
     column_list = ("name", "subject")
     column_searchable_list = ("name", "subject")
 
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        variant_service.validate_letter_template(model)
+
+
+# --- Audit trail, logs, about (R-1.9 to R-1.12) ---------------------------------------
+
+class CprFilter(sqla_filters.BaseSQLAFilter):
+    """R-1.9.3: search by the citizen's CPR number; the trail itself holds only the id."""
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        digits = "".join(ch for ch in str(value) if ch.isdigit())
+        ids = list(db.session.scalars(scoped(Citizen, select(Citizen.id)).where(Citizen.cpr == digits)))
+        return query.filter(AuditEntry.citizen_id.in_(ids or [-1]))
+
+    def operation(self) -> str:
+        return str(_l("equals"))
+
+
+class CaseworkerFilter(sqla_filters.BaseSQLAFilter):
+    """R-1.9.3: search by the caseworker's name, among the user's job centre's caseworkers."""
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        ids = list(db.session.scalars(scoped(Caseworker, select(Caseworker.id)).where(
+            Caseworker.name.ilike(f"%{str(value).strip()}%"))))
+        return query.filter(AuditEntry.caseworker_id.in_(ids or [-1]))
+
+    def operation(self) -> str:
+        return str(_l("contains"))
+
+
+class EventFilter(sqla_filters.FilterEqual):
+    def get_options(self, view: Any) -> list[tuple[str, Any]]:
+        return [(event.value, ENUM_LABELS[event]) for event in AuditEvent]
+
+
+def _caseworker_name(view: Any, context: Any, model: AuditEntry, name: str) -> str:
+    if model.caseworker_id is None:
+        return ""
+    caseworker = db.session.get(Caseworker, model.caseworker_id)
+    return caseworker.name if caseworker is not None else f"#{model.caseworker_id}"
+
 
 class AuditTrailView(ReadOnlyModelView):
-    """Append-only (R-1.9.2): nobody creates, edits or deletes here."""
+    """Append-only (R-1.9.2): nobody creates, edits or deletes here. 7 search fields (R-1.9.3)."""
 
     column_list = ("occurred_at", "event", "user_name", "booking_id", "citizen_id",
                    "caseworker_id", "object_type", "object_id")
+    column_details_list = ("occurred_at", "event", "user_name", "booking_id", "citizen_id",
+                           "caseworker_id", "object_type", "object_id", "before", "after", "details")
     column_default_sort = ("occurred_at", True)
-    column_filters = ("booking_id", "citizen_id", "caseworker_id", "event", "occurred_at",
-                      "user_name")
+    column_formatters = {"caseworker_id": _caseworker_name}
+    column_filters = (
+        sqla_filters.IntEqualFilter(AuditEntry.booking_id, _l("Conversation number")),
+        CprFilter(AuditEntry.citizen_id, _l("Citizen (CPR)")),
+        CaseworkerFilter(AuditEntry.caseworker_id, _l("Caseworker")),
+        EventFilter(AuditEntry.event, _l("Event")),
+        sqla_filters.DateTimeGreaterFilter(AuditEntry.occurred_at, _l("From")),
+        sqla_filters.DateTimeSmallerFilter(AuditEntry.occurred_at, _l("To")),
+        sqla_filters.FilterLike(AuditEntry.user_name, _l("User")),
+    )
 
 
 class SystemLogView(ReadOnlyModelView):
+    """Technical events and batch runs, searchable (R-1.10.1)."""
+
     column_list = ("occurred_at", "level", "category", "message")
     column_default_sort = ("occurred_at", True)
     column_filters = ("level", "category", "occurred_at")
-    column_searchable_list = ("message",)
+    column_searchable_list = ("message", "category")
 
 
 class InboundLogView(SystemLogView):
+    """Raw inbound appointment messages with their outcome (R-1.11.1)."""
+
     column_list = ("received_at", "external_id", "outcome", "detail")
+    column_details_list = ("received_at", "external_id", "outcome", "detail", "raw")
     column_default_sort = ("received_at", True)
     column_filters = ("outcome", "received_at", "external_id")
-    column_searchable_list = ("external_id",)
+    column_searchable_list = ("external_id", "detail")
 
 
 class AboutView(PlannerBaseView):
@@ -106,15 +673,44 @@ class AboutView(PlannerBaseView):
         scheduler = db.session.scalar(
             select(SystemLogEntry).where(SystemLogEntry.category == "scheduler")
             .order_by(SystemLogEntry.occurred_at.desc()).limit(1))
+        version_info = engine.dialect.server_version_info
         return self.render("admin/about.html", version=__version__,
-                           database=f"{engine.dialect.name} {engine.dialect.server_version_info or ''}",
+                           database=f"{engine.dialect.name} "
+                                    f"{'.'.join(str(p) for p in version_info) if version_info else ''}",
                            last_run=last_run, scheduler=scheduler,
                            timezone=current_app.config["PLANNER_TIMEZONE"])
 
 
 # --- Overview and support ------------------------------------------------------
 
-class CitizenView(ReadOnlyModelView):
+class CitizenAuditMixin:
+    """Lists that show citizens record a citizen card viewed for each one shown (R-1.9.1)."""
+
+    def citizens_shown(self, rows: list) -> list[Citizen]:
+        return rows
+
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        count, rows = super().get_list(*args, **kwargs)  # type: ignore[misc]
+        seen: set[int] = set()
+        for citizen in self.citizens_shown(rows):
+            if citizen.id in seen:
+                continue
+            seen.add(citizen.id)
+            audit.record(AuditEvent.CITIZEN_CARD_VIEWED, actor=current_user,
+                         job_centre_id=citizen.job_centre_id, citizen_id=citizen.id,
+                         details=f"admin: {request.path}")
+        g.audit_to_commit = g.get("audit_to_commit", False) or bool(seen)
+        return count, rows
+
+    @expose("/")
+    def index_view(self) -> Any:
+        response = super().index_view()  # type: ignore[misc]
+        if g.pop("audit_to_commit", False):
+            db.session.commit()
+        return response
+
+
+class CitizenView(CitizenAuditMixin, ReadOnlyModelView):
     can_view_details = False
     column_list = ("name", "masked_cpr", "contact_group", "postal_code", "city")
     column_searchable_list = ("name",)
@@ -125,7 +721,7 @@ class BookingView(ReadOnlyModelView):
     column_list = ("id", "starts_at", "ends_at", "team", "room", "conversation_type", "status",
                    "origin")
     column_default_sort = ("starts_at", True)
-    column_filters = ("status", "origin", "starts_at")
+    column_filters = ("id", "status", "origin", "starts_at")
 
 
 class CallInView(ReadOnlyModelView):
@@ -136,23 +732,57 @@ class CallInView(ReadOnlyModelView):
 
 
 class OnlineOfferView(PlannerModelView):
-    column_list = ("name", "team", "conversation_type", "meeting_form", "active")
-    form_excluded_columns = ("out_of_slots_notified_at", "created_at")
+    column_list = ("name", "team", "conversation_type", "meeting_form", "active", "deactivated_reason")
+    form_excluded_columns = ("out_of_slots_notified_at", "created_at", "deactivated_reason")
+    audited_relations = ("caseworkers", "contact_groups")
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        # R-1.2.9: an offer switched off when its last team caseworker left can be reactivated.
+        caseworker_service.check_offer_activation(model)
 
 
 class JobCentreView(SupportModelView):
+    """Support creates job centres with the default two-level team structure (R-1.1.1)."""
+
     column_list = ("name", "municipality", "sync_modes")
-    form_excluded_columns = ("teams", "created_at")
+    form_columns = ("name", "municipality", "sync_modes", "root_team", "child_team")
+    form_extra_fields = {
+        "root_team": StringField(_l("Name of the top team"), description=_l(
+            "Recommended: \"<Municipality> Jobcenter\". Empty: that name.")),
+        "child_team": StringField(_l("Name of the team below it"), description=_l(
+            "The job centre renames it if both get the same name.")),
+    }
 
+    def prepare_form(self, form: Any, obj: Any) -> Any:
+        if obj is not None:
+            # The structure is created once; afterwards teams are edited under Teams.
+            del form.root_team
+            del form.child_team
+        return form
 
-class NationalClosureDayView(SupportModelView):
-    can_edit = False
-    column_list = ("day", "name")
-    column_default_sort = "day"
+    def create_model(self, form: Any) -> Any:
+        from webapp.services.organisation import create_job_centre
+        try:
+            job_centre = create_job_centre(form.name.data or "", form.municipality.data or "",
+                                           form.root_team.data or None, form.child_team.data or None)
+            if form.sync_modes.data:
+                job_centre.sync_modes = form.sync_modes.data
+            db.session.flush()
+            audit.record(AuditEvent.ADMIN_CREATED, actor=current_user, obj=job_centre,
+                         after=audit.snapshot(job_centre)
+                         | {"teams": sorted(t.name for t in job_centre.teams)})
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            self.field_error(form, error)
+            flash(error_text(error), "error")
+            return False
+        return job_centre
 
 
 class UserView(SupportModelView):
     column_list = ("username", "name", "role", "job_centre", "is_enabled")
+    column_details_exclude_list = ("password_hash",)
     form_excluded_columns = ("password_hash", "created_at")
 
 
@@ -164,8 +794,12 @@ class ContactGroupView(ReferenceModelView):
     column_list = ("code", "name")
 
 
-class SelfBookingDeadlineView(ReadOnlyModelView):
+class SelfBookingDeadlineView(CitizenAuditMixin, ReadOnlyModelView):
     can_view_details = False
+
+    def citizens_shown(self, rows: list) -> list[Citizen]:
+        return [row.citizen for row in rows]
+
     column_list = ("citizen", "conversation_type", "deadline_date", "status")
     column_default_sort = "deadline_date"
     column_filters = ("status", "deadline_date")
@@ -178,3 +812,4 @@ class OutboxView(ReadOnlyModelView):
     column_list = ("created_at", "kind", "recipient", "subject", "status", "attempts", "sent_at")
     column_default_sort = ("created_at", True)
     column_filters = ("status", "kind")
+

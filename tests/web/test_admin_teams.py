@@ -1,0 +1,213 @@
+"""Teams (R-1.1.x): the tree, names, address, postal code, moving and deleting."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+
+from tests.factories import login
+from tests.web.admin_support import field_errors, flashes, post
+from webapp.extensions import db
+from webapp.models import AuditEntry, AuditEvent, Role, Team
+
+
+@pytest.fixture
+def admin(reference_data, create_job_centre, create_user):
+    job_centre = create_job_centre("Jobcenter Aarhus", root_team="Aarhus Jobcenter",
+                                   child_team="Ungeindsatsen")
+    return create_user(Role.ADMINISTRATOR, job_centre)
+
+
+def _team(name: str) -> Team:
+    return db.session.scalar(select(Team).where(Team.name == name))
+
+
+def _valid(parent_team: Team, **changes: str) -> dict:
+    data = {"name": "Jobparate", "parent": parent_team.id, "address": "Vestergade 12B",
+            "postal_code": "8000", "city": "", "email": "jobparate@aarhus.dk",
+            "phone": "87 13 00 00", "description": "Jobparate borgere"}
+    return data | changes
+
+
+def test_r_1_1_2_r_1_1_3_create_team_fills_city_and_normalises(client, admin):
+    login(client, admin)
+    status, _ = post(client, "/admin/team/new/", _valid(_team("Aarhus Jobcenter")))
+    assert status == 302
+    team = _team("Jobparate")
+    assert (team.city, team.postal_code, team.phone, team.email) == (
+        "Aarhus C", "8000", "+4587130000", "jobparate@aarhus.dk")
+    assert team.parent.name == "Aarhus Jobcenter"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.event == AuditEvent.ADMIN_CREATED))
+    assert entry.after["name"] == "Jobparate" and entry.user_id == admin.id
+
+
+BAD_TEAM_INPUT = [
+    ("address", "Vestergade 12b", "Husnummerets bogstav skal være stort: skriv »Vestergade 12B«."),
+    ("postal_code", "0000", "Postnummeret 0000 findes ikke"),
+    ("postal_code", "80000", "er ugyldigt: et dansk postnummer er fire cifre"),
+    ("name", "Ungeindsatsen", "Der findes allerede et team med navnet »Ungeindsatsen«"),
+    ("name", "  ", "Skriv teamets navn."),
+    ("email", "jobparate@aarhus", "E-mailadressen »jobparate@aarhus« er ikke gyldig"),
+    ("email", "jobparate.aarhus.dk", "den mangler et @"),
+    ("phone", "1234", "Telefonnummeret »1234« er ikke gyldigt"),
+    ("parent", "", "Vælg et overordnet team"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_TEAM_INPUT,
+                         ids=[f"{f}={v!r}" for f, v, _ in BAD_TEAM_INPUT])
+def test_r_1_1_2_r_1_1_3_bad_team_input_is_refused_on_the_field(client, admin, field, value, message):
+    """R-1.1.2/R-1.1.3/R-1.1.6: what a person would mistype gets a Danish message; nothing saved."""
+    login(client, admin)
+    before = db.session.scalar(select(func.count(Team.id)))
+    data = _valid(_team("Aarhus Jobcenter"), **{field: value})
+    if field == "parent":
+        data.pop("parent")
+    status, page = post(client, "/admin/team/new/", data)
+    assert status == 200
+    assert any(message in error for error in field_errors(page, field)), field_errors(page, field)
+    assert db.session.scalar(select(func.count(Team.id))) == before
+    assert not db.session.scalar(select(func.count(AuditEntry.id)))
+
+
+def test_r_1_1_6_a_team_cannot_become_its_own_ancestor(client, admin, create_team):
+    login(client, admin)
+    root, child = _team("Aarhus Jobcenter"), _team("Ungeindsatsen")
+    grandchild = create_team(admin.job_centre, parent=child, name="Unge under 25")
+    for parent in (child, grandchild):
+        status, page = post(client, f"/admin/team/edit/?id={child.id}",
+                            {"name": "Ungeindsatsen", "parent": (parent if parent is grandchild else child).id})
+        assert status == 200
+        assert any("kan ikke flyttes ind under sig selv eller sine egne underteams" in e
+                   for e in field_errors(page, "parent"))
+    db.session.expire_all()
+    assert _team("Ungeindsatsen").parent_id == root.id
+
+
+def test_r_1_1_6_teams_are_renamed_and_moved(client, admin, create_team):
+    login(client, admin)
+    root, child = _team("Aarhus Jobcenter"), _team("Ungeindsatsen")
+    other = create_team(admin.job_centre, parent=root, name="Sygedagpenge")
+    status, _ = post(client, f"/admin/team/edit/?id={other.id}",
+                     {"name": "Sygedagpengeteamet", "parent": child.id})
+    assert status == 302
+    db.session.expire_all()
+    moved = _team("Sygedagpengeteamet")
+    assert moved.parent_id == child.id and moved.ancestors() == [child, root]
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.event == AuditEvent.ADMIN_UPDATED))
+    assert entry.before["name"] == "Sygedagpenge" and entry.after["name"] == "Sygedagpengeteamet"
+
+
+def test_r_1_1_6_team_list_is_a_tree(client, admin, create_team):
+    login(client, admin)
+    child = _team("Ungeindsatsen")
+    create_team(admin.job_centre, parent=_team("Aarhus Jobcenter"), name="Aaa-team")
+    create_team(admin.job_centre, parent=child, name="Unge under 25")
+    page = client.get("/admin/team/").get_data(as_text=True)
+    nodes = re.findall(r'planner-tree-node depth-\d" style="margin-left:([\d.]+)rem">([^<]+)<', page)
+    assert nodes == [("0.0", "Aarhus Jobcenter"), ("1.5", "Aaa-team"), ("1.5", "Ungeindsatsen"),
+                     ("3.0", "Unge under 25")]
+
+
+@pytest.fixture
+def same_name_admin(reference_data, create_job_centre, create_user):
+    job_centre = create_job_centre("Jobcenter Vejle", municipality="Vejle",
+                                   root_team="Vejle Jobcenter", child_team="Vejle Jobcenter")
+    return create_user(Role.ADMINISTRATOR, job_centre)
+
+
+def test_r_1_1_1_two_levels_with_one_name_must_be_renamed_before_other_edits(client, same_name_admin):
+    """R-1.1.1: the default structure with one name: rename first, and say why."""
+    login(client, same_name_admin)
+    root, child = sorted(same_name_admin.job_centre.teams, key=lambda t: t.parent_id or 0)
+    assert child.pending_rename
+    listing = client.get("/admin/team/").get_data(as_text=True)
+    assert "To niveauer i teamstrukturen hedder »Vejle Jobcenter«" in listing
+    # Another edit of the pending team is refused with the reason.
+    status, page = post(client, f"/admin/team/edit/?id={child.id}",
+                        {"name": "Vejle Jobcenter", "parent": root.id, "description": "Nyt"})
+    assert status == 200
+    assert any("Omdøb teamet »Vejle Jobcenter« under »Vejle Jobcenter«" in e
+               for e in field_errors(page, "name"))
+    # So is creating a team or editing the root in other ways.
+    status, page = post(client, "/admin/team/new/", {"name": "Nyt team", "parent": root.id})
+    assert status == 200 and any("før du foretager andre ændringer" in e for e in field_errors(page, "name"))
+    status, page = post(client, f"/admin/team/edit/?id={root.id}",
+                        {"name": "Vejle Jobcenter", "description": "Rod"})
+    assert status == 200
+    db.session.expire_all()
+    assert child.description is None and root.description is None
+    # Renaming settles it; then other edits are allowed.
+    assert post(client, f"/admin/team/edit/?id={child.id}",
+                {"name": "Jobklar", "parent": root.id})[0] == 302
+    db.session.expire_all()
+    assert not child.pending_rename and child.name == "Jobklar"
+    assert post(client, "/admin/team/new/", {"name": "Nyt team", "parent": root.id})[0] == 302
+    assert "To niveauer" not in client.get("/admin/team/").get_data(as_text=True)
+
+
+def test_r_1_1_1_renaming_the_root_also_settles_the_same_name(client, same_name_admin):
+    login(client, same_name_admin)
+    root, child = sorted(same_name_admin.job_centre.teams, key=lambda t: t.parent_id or 0)
+    assert post(client, f"/admin/team/edit/?id={root.id}", {"name": "Vejle Kommune Jobcenter"})[0] == 302
+    db.session.expire_all()
+    assert not child.pending_rename
+
+
+@pytest.mark.parametrize("what", ["children", "caseworker", "room", "booking", "root"])
+def test_r_1_1_6_a_team_in_use_cannot_be_deleted(client, admin, create_team, create_caseworker,
+                                                 create_room, create_booking, what):
+    login(client, admin)
+    root = _team("Aarhus Jobcenter")
+    team = create_team(admin.job_centre, parent=root, name="Slettes")
+    expected = {"children": "det har underteams", "caseworker": "der er vejledere tilknyttet",
+                "room": "der er mødelokaler tilknyttet", "booking": "kommende samtaler",
+                "root": "det er øverst i teamstrukturen"}[what]
+    if what == "children":
+        create_team(admin.job_centre, parent=team, name="Under")
+    elif what == "caseworker":
+        create_caseworker(admin.job_centre, teams=[team])
+    elif what == "room":
+        room = create_room(admin.job_centre)
+        room.teams.append(team)
+        db.session.commit()
+    elif what == "booking":
+        from datetime import datetime
+        other = create_caseworker(admin.job_centre, teams=[_team("Ungeindsatsen")])
+        create_booking([other], datetime(2030, 3, 5, 9), team_id=team.id)
+    elif what == "root":
+        team = root
+    page = client.post("/admin/team/delete/", data={"id": team.id},
+                       follow_redirects=True).get_data(as_text=True)
+    assert any(expected in message for message in flashes(page)), flashes(page)
+    db.session.expire_all()
+    assert db.session.get(Team, team.id) is not None
+    assert not db.session.scalar(select(func.count(AuditEntry.id)).where(
+        AuditEntry.event == AuditEvent.ADMIN_DELETED))
+
+
+def test_r_1_1_6_an_unused_team_is_deleted_and_audited(client, admin, create_team):
+    login(client, admin)
+    team = create_team(admin.job_centre, parent=_team("Aarhus Jobcenter"), name="Midlertidig")
+    client.post("/admin/team/delete/", data={"id": team.id})
+    assert db.session.get(Team, team.id) is None
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.event == AuditEvent.ADMIN_DELETED))
+    assert entry.before["name"] == "Midlertidig"
+
+
+def test_r_1_1_1_support_creates_a_job_centre_with_the_default_structure(client, reference_data,
+                                                                         create_user):
+    support = create_user(Role.SUPPORT, None)
+    login(client, support)
+    status, _ = post(client, "/admin/jobcentre/new/", {"name": "Jobcenter Vejle", "municipality": "Vejle",
+                                                       "sync_modes": "none,one_way",
+                                                       "root_team": "", "child_team": ""})
+    assert status == 302
+    created = db.session.scalars(select(Team).order_by(Team.id)).all()
+    assert [(t.name, t.parent is None, t.pending_rename) for t in created] == [
+        ("Vejle Jobcenter", True, False), ("Vejle Jobcenter", False, True)]
+    status, page = post(client, "/admin/jobcentre/new/", {"name": "Jobcenter Vejle", "municipality": "Vejle"})
+    assert status == 200 and any("findes allerede" in e for e in field_errors(page, "name"))

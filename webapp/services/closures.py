@@ -1,0 +1,75 @@
+"""Closure days: local ones per team, inherited down the tree, and national ones (R-1.3.x)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import or_, select
+
+from webapp.domain.contact import check_date_range
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+from webapp.models import (Booking, BookingStatus, LocalClosureDay, NationalClosureDay, Team)
+from webapp.services.teams import subtree_ids
+
+
+def validate_local_closure(closure: LocalClosureDay) -> None:
+    """R-1.3.2: team, name, from date, to date."""
+    closure.name = (closure.name or "").strip()
+    if closure.team is None:
+        raise DomainError("Vælg det team, lukkedagen gælder for.",
+                          "Choose the team the closure day applies to.", field="team")
+    if not closure.name:
+        raise DomainError("Giv lukkedagen et sigende navn.", "Give the closure day a name.",
+                          field="name")
+    if closure.first_day is None:
+        raise DomainError("Angiv fra-datoen.", "Enter the from date.", field="first_day")
+    if closure.last_day is None:
+        closure.last_day = closure.first_day
+    check_date_range(closure.first_day, closure.last_day, field="last_day")
+    if closure.team.job_centre_id != closure.job_centre_id:
+        raise DomainError("Teamet hører til et andet jobcenter.",
+                          "The team belongs to another job centre.", field="team")
+
+
+def validate_national_closure(closure: NationalClosureDay) -> None:
+    closure.name = (closure.name or "").strip()
+    if not closure.name:
+        raise DomainError("Giv lukkedagen et navn.", "Give the closure day a name.", field="name")
+    if closure.day is None:
+        raise DomainError("Angiv datoen.", "Enter the date.", field="day")
+    if db.session.scalar(select(NationalClosureDay.id).where(
+            NationalClosureDay.day == closure.day, NationalClosureDay.id != (closure.id or 0))):
+        raise DomainError(f"{closure.day:%d.%m.%Y} er allerede en national lukkedag.",
+                          f"{closure.day:%d.%m.%Y} is already a national closure day.",
+                          field="day", code="duplicate_day")
+
+
+def colliding_bookings(first_day: date, last_day: date, team: Team | None = None) -> list[Booking]:
+    """R-1.3.4: bookings on the closed days, of the team and the teams below it (all when None)."""
+    stmt = (select(Booking).where(
+        Booking.starts_at >= datetime.combine(first_day, time.min),
+        Booking.starts_at < datetime.combine(last_day + timedelta(days=1), time.min),
+        Booking.status != BookingStatus.CANCELLED).order_by(Booking.starts_at))
+    if team is not None:
+        stmt = stmt.where(Booking.team_id.in_(subtree_ids(team)))
+    return list(db.session.scalars(stmt))
+
+
+def closure_days_for_team(team: Team, first_day: date, last_day: date) -> dict[date, str]:
+    """Every closed day of the team in the range with its name: national days and the local
+    ones of the team and its ancestors (R-1.3.2, R-1.3.4)."""
+    days: dict[date, str] = {}
+    for row in db.session.scalars(select(NationalClosureDay).where(
+            NationalClosureDay.day.between(first_day, last_day))):
+        days[row.day] = row.name
+    chain = [team.id, *(ancestor.id for ancestor in team.ancestors())]
+    local = db.session.scalars(select(LocalClosureDay).where(
+        LocalClosureDay.team_id.in_(chain), LocalClosureDay.first_day <= last_day,
+        or_(LocalClosureDay.last_day >= first_day)))
+    for row in local:
+        day = max(row.first_day, first_day)
+        while day <= min(row.last_day, last_day):
+            days.setdefault(day, f"{row.name} ({row.team.name})")
+            day += timedelta(days=1)
+    return days

@@ -1,0 +1,57 @@
+// Administration forms: show the fields that apply, limit choices to the chosen team.
+(function () {
+  "use strict";
+  function group(id) {
+    var el = document.getElementById(id);
+    return el ? el.closest(".form-group") : null;
+  }
+  function toggle(id, show) {
+    var g = group(id);
+    if (g) { g.style.display = show ? "" : "none"; }
+  }
+  function bindSelect(id, fn) {
+    var el = document.getElementById(id);
+    if (!el) { return; }
+    fn(el.value);
+    el.addEventListener("change", function () { fn(el.value); });
+    if (window.jQuery) { window.jQuery(el).on("change", function () { fn(el.value); }); }
+  }
+  // N days only for the two settings that need it.
+  bindSelect("deadline_mode", function (v) { toggle("deadline_days", v && v !== "fall_date"); });
+  // earliest date only with automatic distribution.
+  bindSelect("distribution", function (v) { toggle("earliest_after_days", v === "automatic"); });
+  // extra seats only when overbooking is accepted.
+  var over = document.getElementById("accepts_overbooking");
+  if (over) {
+    var showSeats = function () { toggle("overbooking_seats", over.checked); };
+    showSeats();
+    over.addEventListener("change", showSeats);
+  }
+  // Template: caseworkers and room of the chosen team only.
+  var team = document.getElementById("team");
+  var config = document.getElementById("planner-form-config");
+  var optionsUrl = config && config.getAttribute("data-team-options-url");
+  if (team && optionsUrl) {
+    var limit = function () {
+      if (!team.value || team.value === "__None") { return; }
+      fetch(optionsUrl + "?team_id=" + encodeURIComponent(team.value), {credentials: "same-origin"})
+        .then(function (r) { return r.json(); })
+        .then(function (allowed) {
+          [["caseworkers", allowed.caseworkers], ["room", allowed.rooms]].forEach(function (pair) {
+            var select = document.getElementById(pair[0]);
+            if (!select) { return; }
+            Array.prototype.forEach.call(select.options, function (opt) {
+              if (opt.value === "" || opt.value === "__None") { return; }
+              var ok = pair[1].indexOf(parseInt(opt.value, 10)) >= 0;
+              opt.disabled = !ok;
+              if (!ok) { opt.selected = false; }
+            });
+            if (window.jQuery) { window.jQuery(select).trigger("change.select2"); }
+          });
+        });
+    };
+    limit();
+    team.addEventListener("change", limit);
+    if (window.jQuery) { window.jQuery(team).on("change", limit); }
+  }
+})();
