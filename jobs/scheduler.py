@@ -1,0 +1,194 @@
+"""The scheduler process: APScheduler 3, jobs kept in the app's database, started by `flask scheduler run`.
+
+Nothing starts a scheduler inside the web application: `create_app` never does, so
+gunicorn workers never run jobs twice. The jobs are an explicit registry (`REGISTRY`);
+a module adds its job by adding a line there. Entries are imported lazily, and one whose
+module or function does not exist (yet) is skipped with a warning, so the scheduler runs
+whatever subset is installed.
+
+Two scheduler processes against one database are safe but not coordinated by
+APScheduler 3 itself: each may fire the same job. The jobs guard themselves (the
+allocation takes a per-job-centre lock and runs once per night, see `jobs/allocate.py`;
+the other jobs are idempotent).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask, current_app, has_app_context
+
+from webapp.clock import TZ, now_local
+from webapp.extensions import db
+from webapp.models import LogLevel, SystemLogEntry
+
+log = logging.getLogger(__name__)
+
+JOB_TABLE = "apscheduler_jobs"  # ignored by the migrations (webapp.include_in_migrations)
+SCHEDULER_CATEGORY = "scheduler"
+
+# The app the jobs of this process run in; set by `build_scheduler`.
+_app: Flask | None = None
+
+
+@contextmanager
+def job_context() -> Iterator[Flask]:
+    """An application context for a job: the scheduler's app, the current one, or a new one."""
+    global _app
+    if has_app_context():
+        yield current_app._get_current_object()  # type: ignore[attr-defined]
+        return
+    if _app is None:
+        from webapp import create_app
+        _app = create_app()
+    with _app.app_context():
+        yield _app
+
+
+def daily_at(value: str) -> CronTrigger:
+    """A Copenhagen wall-clock time of day, "HH:MM" or "HH:MM:SS", as a daily trigger."""
+    parts = str(value).strip().split(":")
+    try:
+        numbers = [int(p) for p in parts]
+        if len(numbers) not in (2, 3):
+            raise ValueError
+        hour, minute, second = (numbers + [0])[:3]
+        if not (0 <= hour < 24 and 0 <= minute < 60 and 0 <= second < 60):
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"bad time of day {value!r}, expected HH:MM") from None
+    return CronTrigger(hour=hour, minute=minute, second=second, timezone=TZ)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One scheduled job: `target` is "module:function", called without arguments."""
+
+    id: str
+    target: str
+    trigger: Callable[[Mapping[str, Any]], BaseTrigger]
+    description: str
+    misfire_grace_seconds: int = 300
+
+
+REGISTRY: list[JobSpec] = [
+    JobSpec("allocate-nightly", "jobs.allocate:nightly_allocation",
+            lambda config: daily_at(config.get("PLANNER_ALLOCATION_TIME", "02:00")),
+            "Nightly allocation of each job centre's waiting list (R-3.2)",
+            misfire_grace_seconds=3 * 3600),
+    JobSpec("expire-reservations", "jobs.reservations:release_expired",
+            lambda config: IntervalTrigger(hours=1, timezone=TZ),
+            "Hourly release of expired reservations (R-4.7)"),
+    JobSpec("send-outbox", "jobs.outbox:send_queued",
+            lambda config: IntervalTrigger(minutes=int(config.get("PLANNER_OUTBOX_INTERVAL_MINUTES", 1)),
+                                           timezone=TZ),
+            "Send queued e-mails, letters and invitations (§1.8, R-5.1)"),
+    JobSpec("send-reminders", "jobs.reminders:send_reminders",
+            lambda config: daily_at(config.get("PLANNER_REMINDER_TIME", "07:00")),
+            "Reminders the day before a meeting (R-4.9)"),
+    JobSpec("import-calendars", "jobs.calendar_import:import_calendars",
+            lambda config: IntervalTrigger(
+                minutes=int(config.get("PLANNER_CALENDAR_IMPORT_MINUTES", 15)), timezone=TZ),
+            "Busy times from two-way caseworkers' own calendars (R-5.2)"),
+    JobSpec("release-seat-holds", "jobs.reminders:release_seat_holds",
+            lambda config: IntervalTrigger(hours=1, timezone=TZ),
+            "Hourly release of expired seat holds at group meetings (R-4.7)"),
+]
+
+
+def resolve(spec: JobSpec) -> Callable[..., Any] | None:
+    """The job's function, or None (with a warning) when its module or function is missing."""
+    module_name, _, function_name = spec.target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise  # the module exists but one of its imports is broken: say so
+        log.warning("Job %s skipped: module %s does not exist", spec.id, module_name)
+        return None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        log.warning("Job %s skipped: %s has no function %s", spec.id, module_name, function_name)
+        return None
+    return function
+
+
+def available_jobs(registry: list[JobSpec] | None = None) -> list[JobSpec]:
+    return [spec for spec in (REGISTRY if registry is None else registry) if resolve(spec) is not None]
+
+
+def build_scheduler(app: Flask, *, registry: list[JobSpec] | None = None) -> BackgroundScheduler:
+    """A scheduler with the registry's available jobs in the app's database; not started."""
+    global _app
+    _app = app
+    registry = REGISTRY if registry is None else registry
+    with app.app_context():
+        store = SQLAlchemyJobStore(engine=db.engine, tablename=JOB_TABLE)
+    scheduler = BackgroundScheduler(
+        jobstores={"default": store},
+        executors={"default": ThreadPoolExecutor(4)},
+        job_defaults={"coalesce": True, "max_instances": 1},
+        timezone=TZ,
+    )
+    available = {spec.id for spec in available_jobs(registry)}
+    for spec in registry:
+        if spec.id not in available:
+            continue
+        scheduler.add_job(spec.target, trigger=spec.trigger(app.config), id=spec.id,
+                          name=spec.description, replace_existing=True,
+                          misfire_grace_time=spec.misfire_grace_seconds)
+    scheduler._planner_missing = [s.id for s in registry if s.id not in available]  # type: ignore[attr-defined]
+    return scheduler
+
+
+def _log(app: Flask, message: str, figures: dict[str, Any]) -> None:
+    with app.app_context():
+        db.session.add(SystemLogEntry(occurred_at=now_local(), level=LogLevel.INFO,
+                                      category=SCHEDULER_CATEGORY, message=message, figures=figures))
+        db.session.commit()
+
+
+def run_scheduler(app: Flask, *, run_for: float | None = None,
+                  registry: list[JobSpec] | None = None) -> None:
+    """Run the jobs until SIGTERM/SIGINT (or for `run_for` seconds); logs start and stop (R-1.12.1)."""
+    scheduler = build_scheduler(app, registry=registry)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler.start()
+    # Jobs that the registry no longer offers must not linger in the shared store.
+    for job_id in scheduler._planner_missing:  # type: ignore[attr-defined]
+        try:
+            scheduler.remove_job(job_id)
+        except JobLookupError:
+            pass
+    jobs = [(job.id, job.next_run_time.isoformat() if job.next_run_time else None)
+            for job in scheduler.get_jobs()]
+    pid, host = os.getpid(), socket.gethostname()
+    _log(app, f"Planlægningsjobbet er startet (proces {pid} på {host}); job: "
+              + ", ".join(job_id for job_id, _ in jobs),
+         {"state": "started", "pid": pid, "host": host, "jobs": dict(jobs)})
+    log.info("Scheduler started with jobs: %s", ", ".join(f"{i} (next {t})" for i, t in jobs))
+    try:
+        stop.wait(run_for)
+    finally:
+        scheduler.shutdown(wait=True)
+        _log(app, f"Planlægningsjobbet er stoppet (proces {pid} på {host}).",
+             {"state": "stopped", "pid": pid, "host": host})
+        log.info("Scheduler stopped")
