@@ -1,0 +1,142 @@
+"""Calendar events for FullCalendar: bookings, breaks, closure days and free time (R-1.3.4, R-2.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import select
+
+from webapp.domain.intervals import union
+from webapp.extensions import db
+from webapp.models import (Booking, BookingCaseworker, BookingStatus, Caseworker, LocalClosureDay,
+                           NationalClosureDay, Team)
+from webapp.services.availability import caseworkers_free, team_chain_ids, weekly_schedules
+
+PALETTE = ("#1f6feb", "#8250df", "#bf3989", "#1a7f37", "#9a6700", "#cf222e", "#0a7ea4",
+           "#6e7781", "#953800", "#116329")
+MAX_DAYS = 62
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def closure_events(team_ids: Sequence[int], first: date, last: date) -> list[dict[str, Any]]:
+    """Closure days greyed, all day (R-1.3.4): national, and the teams' own and inherited."""
+    events = []
+    for row in db.session.scalars(select(NationalClosureDay).where(
+            NationalClosureDay.day.between(first, last))):
+        events.append({"start": row.day.isoformat(), "end": (row.day + timedelta(days=1)).isoformat(),
+                       "allDay": True, "display": "background", "classNames": ["closure"],
+                       "title": f"Lukkedag: {row.name}"})
+        events.append({"start": row.day.isoformat(), "allDay": True, "title": f"Lukket: {row.name}",
+                       "classNames": ["closure-label"], "editable": False})
+    chain = team_chain_ids(team_ids)
+    if chain:
+        for row in db.session.scalars(select(LocalClosureDay).where(
+                LocalClosureDay.team_id.in_(chain), LocalClosureDay.first_day <= last,
+                LocalClosureDay.last_day >= first)):
+            end = row.last_day + timedelta(days=1)
+            events.append({"start": row.first_day.isoformat(), "end": end.isoformat(),
+                           "allDay": True, "display": "background", "classNames": ["closure"],
+                           "title": f"Lukkedag: {row.name}"})
+            events.append({"start": row.first_day.isoformat(), "end": end.isoformat(),
+                           "allDay": True, "title": f"Lukket: {row.name}",
+                           "classNames": ["closure-label"]})
+    return events
+
+
+def _closed(events: list[dict[str, Any]]) -> set[date]:
+    days: set[date] = set()
+    for event in events:
+        if event.get("display") != "background":
+            continue
+        day = date.fromisoformat(event["start"])
+        end = date.fromisoformat(event["end"])
+        while day < end:
+            days.add(day)
+            day += timedelta(days=1)
+    return days
+
+
+def break_events(caseworker_id: int, first: date, last: date, closed: set[date]) -> list[dict]:
+    schedule = weekly_schedules([caseworker_id])[caseworker_id]
+    events = []
+    day = first
+    while day <= last:
+        if day not in closed and day.weekday() in schedule.working_time:
+            for start, end in schedule.breaks.get(day.weekday(), ()):
+                events.append({"start": _iso(datetime.combine(day, start)),
+                               "end": _iso(datetime.combine(day, end)),
+                               "display": "background", "classNames": ["break"],
+                               "title": "Pause"})
+        day += timedelta(days=1)
+    return events
+
+
+def free_events(intervals: Sequence[tuple[datetime, datetime]]) -> list[dict[str, Any]]:
+    return [{"start": _iso(start), "end": _iso(end), "display": "background",
+             "classNames": ["free"], "title": "Ledig"} for start, end in intervals]
+
+
+def booking_events(caseworker_ids: Sequence[int], first: date, last: date, *,
+                   colour_by_caseworker: bool) -> list[dict[str, Any]]:
+    window = (datetime.combine(first, datetime.min.time()),
+              datetime.combine(last + timedelta(days=1), datetime.min.time()))
+    rows = db.session.execute(
+        select(Booking, BookingCaseworker.caseworker_id)
+        .join(BookingCaseworker, BookingCaseworker.booking_id == Booking.id)
+        .where(BookingCaseworker.caseworker_id.in_(caseworker_ids),
+               Booking.status.in_([BookingStatus.BOOKED, BookingStatus.RESERVED]),
+               Booking.starts_at < window[1], Booking.ends_at > window[0])
+        .order_by(Booking.starts_at)).all()
+    names = dict(db.session.execute(select(Caseworker.id, Caseworker.initials)
+                                    .where(Caseworker.id.in_(caseworker_ids))).all())
+    colours = {cw: PALETTE[i % len(PALETTE)] for i, cw in enumerate(sorted(caseworker_ids))}
+    events, seen = [], set()
+    for booking, cw_id in rows:
+        if booking.id in seen:
+            continue
+        seen.add(booking.id)
+        people = [p.citizen.name for p in booking.participants]
+        who = people[0] if len(people) == 1 else f"{len(people)} borgere"
+        title = f"{booking.conversation_type.name} – {who}"
+        if colour_by_caseworker:
+            title = f"{names.get(cw_id) or ''} {title}".strip()
+        event = {"id": str(booking.id), "title": title,
+                 "start": _iso(booking.starts_at), "end": _iso(booking.ends_at),
+                 "url": url_for("workspace.booking_detail", booking_id=booking.id),
+                 "classNames": ["booking", f"booking-{booking.status.value}",
+                                f"booking-{booking.meeting_form.value}"],
+                 "extendedProps": {"room": booking.room.name if booking.room else "",
+                                   "number": booking.id}}
+        if colour_by_caseworker:
+            event["backgroundColor"] = event["borderColor"] = colours[cw_id]
+        events.append(event)
+        if booking.reporting_minutes:
+            events.append({"start": _iso(booking.ends_at),
+                           "end": _iso(booking.ends_at + timedelta(minutes=booking.reporting_minutes)),
+                           "display": "background", "classNames": ["reporting"],
+                           "title": "Rapportering"})
+    return events
+
+
+def caseworker_events(caseworker: Caseworker, first: date, last: date) -> list[dict[str, Any]]:
+    team_ids = [t.id for t in caseworker.teams]
+    closures = closure_events(team_ids, first, last)
+    free = caseworkers_free([caseworker.id], first, last)[caseworker.id]
+    return (closures + free_events(free)
+            + break_events(caseworker.id, first, last, _closed(closures))
+            + booking_events([caseworker.id], first, last, colour_by_caseworker=False))
+
+
+def team_events(team: Team, caseworker_ids: Sequence[int], first: date,
+                last: date) -> list[dict[str, Any]]:
+    """The team's week: every member's meetings, and time when at least one member is free."""
+    closures = closure_events([team.id], first, last)
+    free = caseworkers_free(caseworker_ids, first, last, team_id=team.id) if caseworker_ids else {}
+    return (closures + free_events(union(*free.values()) if free else [])
+            + booking_events(caseworker_ids, first, last, colour_by_caseworker=True))

@@ -1,0 +1,458 @@
+"""Views of the workspace: parse, check role and job centre, call a service, commit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import (Response, abort, flash, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.auth.tenancy import get_scoped_or_404, roles_required, staff_job_centre_id
+from webapp.caseworker import bp
+from webapp.caseworker import calendar as cal
+from webapp.clock import now_local, today_local
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+from webapp.models import (AuditEvent, Booking, BookingParticipant, BookingStatus, CallIn,
+                           CallInTemplate, Caseworker, Citizen, ConversationType, DeadlineMode,
+                           Distribution, HoldingForm, Letter, MeetingForm, MembershipState, Role,
+                           Room, Team, TeamMembership, Variant)
+from webapp.services import audit, calendar_ics, callins, letters
+
+STAFF = (Role.CASEWORKER, Role.ADMINISTRATOR)
+
+
+def _message(error: DomainError) -> str:
+    return error.message_en if str(get_locale()) == "en" else error.message_da
+
+
+def _job_centre_id() -> int:
+    job_centre_id = staff_job_centre_id()
+    if job_centre_id is None:
+        abort(403)
+    return job_centre_id
+
+
+def _own_caseworker() -> Caseworker | None:
+    cw_id = getattr(current_user, "caseworker_id", None)
+    if cw_id is None:
+        return None
+    caseworker = db.session.get(Caseworker, cw_id)
+    if caseworker is None or caseworker.job_centre_id != _job_centre_id():
+        return None
+    return caseworker
+
+
+def _my_teams() -> list[Team]:
+    """The caseworker's own teams; an administrator sees every team of the job centre."""
+    caseworker = _own_caseworker()
+    if current_user.role == Role.CASEWORKER:
+        return sorted(caseworker.teams, key=lambda t: t.name) if caseworker else []
+    return list(db.session.scalars(select(Team).where(Team.job_centre_id == _job_centre_id())
+                                   .order_by(Team.name)))
+
+
+def _members(team_ids: list[int]) -> list[Caseworker]:
+    if not team_ids:
+        return []
+    return list(db.session.scalars(
+        select(Caseworker).join(TeamMembership, TeamMembership.caseworker_id == Caseworker.id)
+        .where(TeamMembership.team_id.in_(team_ids),
+               TeamMembership.state == MembershipState.ACTIVE).distinct().order_by(Caseworker.name)))
+
+
+def _parse_day(raw: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat((raw or "")[:10])
+    except ValueError:
+        return default
+
+
+# ---------------------------------------------------------------------------
+# Calendar
+# ---------------------------------------------------------------------------
+
+def _calendar_subject() -> tuple[str, Caseworker | Team]:
+    """Whose calendar: ?caseworker=, ?team=, else the user's own, else their first team."""
+    teams = _my_teams()
+    team_ids = [t.id for t in teams]
+    if request.args.get("team"):
+        team = get_scoped_or_404(Team, request.args.get("team", type=int))
+        if team.id not in team_ids:
+            abort(404)
+        return "team", team
+    if request.args.get("caseworker"):
+        caseworker = get_scoped_or_404(Caseworker, request.args.get("caseworker", type=int))
+        own = _own_caseworker()
+        if current_user.role == Role.CASEWORKER and caseworker != own and \
+                caseworker not in _members(team_ids):
+            abort(404)
+        return "caseworker", caseworker
+    own = _own_caseworker()
+    if own is not None:
+        return "caseworker", own
+    if teams:
+        return "team", teams[0]
+    abort(404)
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def calendar() -> str:
+    kind, subject = _calendar_subject()
+    teams = _my_teams()
+    initial = _parse_day(request.args.get("date"), today_local())
+    own = _own_caseworker()
+    feed_url = None
+    if own is not None and own.ics_token:
+        feed_url = url_for("workspace.ics_feed", token=own.ics_token, _external=True)
+    return render_template("caseworker/calendar.html", kind=kind, subject=subject, teams=teams,
+                           caseworkers=_members([t.id for t in teams]), initial=initial,
+                           own=own, feed_url=feed_url)
+
+
+@bp.get("/events")
+@roles_required(*STAFF)
+def events() -> Response:
+    kind, subject = _calendar_subject()
+    first = _parse_day(request.args.get("start"), today_local())
+    last = _parse_day(request.args.get("end"), first + timedelta(days=7)) - timedelta(days=1)
+    if last < first or (last - first).days > cal.MAX_DAYS:
+        abort(400)
+    if kind == "team":
+        members = [cw.id for cw in _members([subject.id])]
+        return jsonify(cal.team_events(subject, members, first, last))
+    return jsonify(cal.caseworker_events(subject, first, last))
+
+
+# ---------------------------------------------------------------------------
+# Bookings
+# ---------------------------------------------------------------------------
+
+def _booking(booking_id: int) -> Booking:
+    booking = get_scoped_or_404(Booking, booking_id)
+    if booking.status == BookingStatus.RESERVED:
+        abort(404)
+    return booking
+
+
+@bp.get("/bookings/<int:booking_id>")
+@roles_required(*STAFF)
+def booking_detail(booking_id: int) -> str:
+    booking = _booking(booking_id)
+    audit.record(AuditEvent.BOOKING_DETAILS_VIEWED, actor=current_user, booking_id=booking.id,
+                 job_centre_id=booking.job_centre_id)
+    db.session.commit()
+    now = now_local()
+    proposals = (callins.move_proposals(booking, now=now)
+                 if booking.status == BookingStatus.BOOKED and booking.starts_at > now else [])
+    team_caseworkers = db.session.scalars(select(Caseworker).where(
+        Caseworker.id.in_(callins.team_caseworker_ids(booking.team_id)))
+        .order_by(Caseworker.name)).all()
+    names = {cw.id: cw.name for cw in team_caseworkers} | {
+        cw.id: cw.name for cw in booking.caseworkers}
+    return render_template("caseworker/booking.html", booking=booking, proposals=proposals,
+                           names=names, team_caseworkers=team_caseworkers,
+                           letters=letters.letters_of(booking.id),
+                           address=letters.meeting_address(booking), now=now)
+
+
+def _parse_datetime(raw: str | None, field: str) -> datetime:
+    try:
+        return datetime.fromisoformat((raw or "").strip()).replace(second=0, microsecond=0,
+                                                                   tzinfo=None)
+    except ValueError:
+        raise DomainError("Skriv dato og klokkeslæt, fx 2027-03-01 09:00.",
+                          "Enter a date and time, e.g. 2027-03-01 09:00.", field=field,
+                          code="datetime_format") from None
+
+
+@bp.post("/bookings/<int:booking_id>/move")
+@roles_required(*STAFF)
+def move(booking_id: int) -> Response:
+    booking = _booking(booking_id)
+    try:
+        proposal = request.form.get("proposal", "")
+        if proposal and proposal != "custom":
+            raw_start, _sep, raw_cw = proposal.partition("|")
+            starts_at = _parse_datetime(raw_start, "proposal")
+            caseworker_id = int(raw_cw) if raw_cw.isdigit() else None
+        else:
+            starts_at = _parse_datetime(request.form.get("starts_at"), "starts_at")
+            caseworker_id = request.form.get("caseworker_id", type=int)
+        callins.move_by_job_centre(booking, starts_at=starts_at, caseworker_id=caseworker_id,
+                                   now=now_local(), actor=current_user)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(_message(error), "error")
+        return redirect(url_for("workspace.booking_detail", booking_id=booking_id))
+    flash(_("The meeting has been moved to %(when)s.",
+            when=booking.starts_at.strftime("%d.%m.%Y %H:%M")), "success")
+    return redirect(url_for("workspace.booking_detail", booking_id=booking.id))
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@roles_required(*STAFF)
+def cancel(booking_id: int) -> Response:
+    booking = _booking(booking_id)
+    try:
+        callins.cancel_by_job_centre(booking, reason=request.form.get("reason", ""),
+                                     now=now_local(), actor=current_user)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(_message(error), "error")
+        return redirect(url_for("workspace.booking_detail", booking_id=booking_id))
+    flash(_("The meeting has been cancelled. The citizen gets a letter."), "success")
+    return redirect(url_for("workspace.booking_detail", booking_id=booking_id))
+
+
+@bp.get("/bookings/<int:booking_id>/letters/<int:letter_id>")
+@roles_required(*STAFF)
+def letter_pdf(booking_id: int, letter_id: int) -> Response:
+    booking = _booking(booking_id)
+    letter = db.session.get(Letter, letter_id)
+    if letter is None or letter.booking_id != booking.id:
+        abort(404)
+    audit.record(AuditEvent.BOOKING_DETAILS_VIEWED, actor=current_user, booking_id=booking.id,
+                 citizen_id=letter.citizen_id, job_centre_id=booking.job_centre_id,
+                 details=f"Brev hentet: {letter.filename}")
+    db.session.commit()
+    response = Response(letter.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{letter.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/citizens/<int:citizen_id>")
+@roles_required(*STAFF)
+def citizen_card(citizen_id: int) -> str:
+    citizen = get_scoped_or_404(Citizen, citizen_id)
+    audit.record(AuditEvent.CITIZEN_CARD_VIEWED, actor=current_user, citizen_id=citizen.id,
+                 job_centre_id=citizen.job_centre_id)
+    db.session.commit()
+    bookings = db.session.scalars(
+        select(Booking).join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
+        .where(BookingParticipant.citizen_id == citizen.id,
+               Booking.status != BookingStatus.RESERVED)
+        .order_by(Booking.starts_at.desc())).all()
+    calls = db.session.scalars(select(CallIn).where(CallIn.citizen_id == citizen.id)
+                               .order_by(CallIn.created_at.desc())).all()
+    return render_template("caseworker/citizen.html", citizen=citizen, bookings=bookings,
+                           callins=calls)
+
+
+# ---------------------------------------------------------------------------
+# Call-ins
+# ---------------------------------------------------------------------------
+
+def _choices() -> dict[str, Any]:
+    jc = _job_centre_id()
+    teams = list(db.session.scalars(select(Team).where(Team.job_centre_id == jc).order_by(Team.name)))
+    return {
+        "templates": db.session.scalars(select(CallInTemplate).where(
+            CallInTemplate.job_centre_id == jc).order_by(CallInTemplate.name)).all(),
+        "types": db.session.scalars(select(ConversationType).order_by(ConversationType.code)).all(),
+        "variants": db.session.scalars(select(Variant).where(Variant.job_centre_id == jc)
+                                       .order_by(Variant.name)).all(),
+        "holding_forms": db.session.scalars(select(HoldingForm).order_by(HoldingForm.id)).all(),
+        "teams": teams,
+        "rooms": db.session.scalars(select(Room).where(Room.job_centre_id == jc,
+                                                       Room.usable_for_callins)
+                                    .order_by(Room.name)).all(),
+        "all_caseworkers": _members([t.id for t in teams]),
+    }
+
+
+def _int(name: str) -> int | None:
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.lstrip("-").isdigit():
+        raise DomainError("Skriv et helt tal.", "Enter a whole number.", field=name,
+                          code="not_a_number")
+    return int(raw)
+
+
+def _day(name: str) -> date | None:
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise DomainError("Skriv en dato som åååå-mm-dd.", "Enter a date as yyyy-mm-dd.",
+                          field=name, code="date_format") from None
+
+
+def _form_input(cpr_text: str) -> callins.CallInInput:
+    def choice(enum_cls: Any, name: str, default: Any) -> Any:
+        try:
+            return enum_cls(request.form.get(name) or default)
+        except ValueError:
+            raise DomainError("Ugyldigt valg.", "Invalid choice.", field=name) from None
+    raw_start = (request.form.get("starts_at") or "").strip()
+    return callins.CallInInput(
+        job_centre_id=_job_centre_id(), cprs=callins.parse_cprs(cpr_text),
+        template_id=_int("template_id"), conversation_type_id=_int("conversation_type_id"),
+        variant_id=_int("variant_id"),
+        meeting_form=choice(MeetingForm, "meeting_form", MeetingForm.INDIVIDUAL),
+        holding_form_id=_int("holding_form_id"), team_id=_int("team_id"), room_id=_int("room_id"),
+        caseworker_ids=[int(v) for v in request.form.getlist("caseworker_ids") if v.isdigit()],
+        duration_minutes=_int("duration_minutes"), reporting_minutes=_int("reporting_minutes") or 0,
+        deadline_mode=choice(DeadlineMode, "deadline_mode", DeadlineMode.DAYS_AFTER_CREATION),
+        deadline_days=_int("deadline_days"),
+        distribution=choice(Distribution, "distribution", Distribution.AUTOMATIC),
+        earliest_date=_day("earliest_date"), deadline_date=_day("deadline_date"),
+        fall_date=_day("fall_date"),
+        starts_at=_parse_datetime(raw_start, "starts_at") if raw_start else None,
+        description=(request.form.get("description") or "").strip() or None,
+        message_to_caseworkers=(request.form.get("message_to_caseworkers") or "").strip() or None,
+        more_sessions=request.form.get("more_sessions") == "1")
+
+
+@bp.route("/callins/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new_callin() -> str | Response:
+    choices = _choices()
+    error = None
+    cpr_text = request.form.get("cprs", "") if request.method == "POST" else ""
+    if request.method == "POST":
+        try:
+            data = _form_input(cpr_text)
+            result = callins.create_callins(data, now=now_local(), actor=current_user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc
+            try:
+                data = _form_input(cpr_text)
+            except DomainError:
+                data = callins.CallInInput(job_centre_id=_job_centre_id(),
+                                           template_id=_int_or_none(request.form.get("template_id")))
+        else:
+            if result.bookings:
+                flash(_("%(n)s citizens called in: %(m)s meetings booked.", n=len(result.callins),
+                        m=len(result.bookings)), "success")
+                first = result.bookings[0]
+                return redirect(url_for("workspace.calendar", date=first.starts_at.date().isoformat()))
+            flash(_("%(n)s citizens called in and placed on the waiting list.",
+                    n=len(result.callins)), "success")
+            return redirect(url_for("workspace.waiting_list"))
+    else:
+        template_id = request.args.get("template", type=int)
+        template = get_scoped_or_404(CallInTemplate, template_id) if template_id else None
+        if template is not None:
+            data = callins.from_template(template, today=today_local())
+        else:
+            own = _own_caseworker()
+            team = (own.teams[0] if own and own.teams else None)
+            data = callins.CallInInput(job_centre_id=_job_centre_id(),
+                                       team_id=team.id if team else None,
+                                       caseworker_ids=[own.id] if own else [])
+    return render_template("caseworker/callin_form.html", data=data, cpr_text=cpr_text,
+                           error=error, error_message=_message(error) if error else None,
+                           **choices), (400 if error else 200)
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+# ---------------------------------------------------------------------------
+# Waiting list and "plan now"
+# ---------------------------------------------------------------------------
+
+@bp.get("/waiting")
+@roles_required(*STAFF)
+def waiting_list() -> str:
+    teams = _my_teams()
+    rows = callins.waiting_list(_job_centre_id(), [t.id for t in teams])
+    return render_template("caseworker/waiting.html", callins=rows, teams=teams,
+                           today=today_local())
+
+
+@bp.post("/plan-now")
+@roles_required(*STAFF)
+def plan_now() -> Response:
+    from webapp.services.planning import run_allocation
+    try:
+        result = run_allocation(_job_centre_id(), now=now_local(), actor=current_user)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(_message(error), "error")
+        return redirect(url_for("workspace.waiting_list"))
+    placed = _count(result, "placed")
+    unplaced = _count(result, "unplaced")
+    if placed is None:
+        flash(_("The planner has run."), "success")
+    else:
+        flash(_("The planner placed %(placed)s call-ins; %(left)s are still waiting.",
+                placed=placed, left=unplaced or 0), "success")
+    return redirect(url_for("workspace.waiting_list"))
+
+
+def _count(result: Any, name: str) -> int | None:
+    value = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
+    if value is None:
+        return None
+    return value if isinstance(value, int) else len(value)
+
+
+# ---------------------------------------------------------------------------
+# Private calendar feed (R-5.1)
+# ---------------------------------------------------------------------------
+
+@bp.post("/feed")
+@roles_required(*STAFF)
+def feed_issue() -> Response:
+    own = _own_caseworker()
+    if own is None:
+        abort(404)
+    calendar_ics.issue_feed_token(own)
+    audit.record(AuditEvent.ADMIN_UPDATED, actor=current_user, obj=own,
+                 details="Ny adresse til privat kalender-feed")
+    db.session.commit()
+    flash(_("A new private calendar address has been made; the old one no longer works."), "success")
+    return redirect(url_for("workspace.calendar"))
+
+
+@bp.post("/feed/revoke")
+@roles_required(*STAFF)
+def feed_revoke() -> Response:
+    own = _own_caseworker()
+    if own is None:
+        abort(404)
+    calendar_ics.revoke_feed_token(own)
+    audit.record(AuditEvent.ADMIN_UPDATED, actor=current_user, obj=own,
+                 details="Privat kalender-feed tilbagekaldt")
+    db.session.commit()
+    flash(_("The private calendar address has been revoked."), "success")
+    return redirect(url_for("workspace.calendar"))
+
+
+@bp.get("/feed/<token>.ics")
+def ics_feed(token: str) -> Response:
+    """No login: the secret address is the key (calendar programs cannot log in)."""
+    caseworker = calendar_ics.caseworker_for_token(token)
+    if caseworker is None:
+        abort(404)
+    now = now_local()
+    body = calendar_ics.feed(caseworker, today=now.date(), now=now)
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    # Pages with citizens' data are never cached; the feed sets its own header.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

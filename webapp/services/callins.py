@@ -1,0 +1,537 @@
+"""Calling citizens in: fixed time or the waiting list, one or many citizens, group sessions (R-3.1, R-1.5.x).
+
+A call-in starts from a template (R-1.5.4: it pre-fills everything and every field stays
+editable), takes one or more CPR numbers and either books at once (fixed time) or puts
+each citizen on the waiting list for the batch planner (automatic). Every input rule is
+checked before anything is written; a broken rule raises `DomainError` with a Danish
+message, and the caller rolls back, so nothing is saved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from webapp.domain.availability import group_free_intervals, slot_starts
+from webapp.domain.cpr import mask_cpr, normalise_cpr
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+from webapp.models import (AuditEvent, Booking, BookingOrigin, BookingParticipant, BookingStatus,
+                           CallIn, CallInStatus, CallInTemplate, Caseworker, Citizen,
+                           ConversationType, DeadlineMode, Distribution, HoldingForm,
+                           MeetingForm, MembershipState, Room, Team, TeamMembership, Variant)
+from webapp.services import audit
+from webapp.services.availability import caseworkers_free, free_caseworkers_at, room_free
+from webapp.services.booking import (MeetingRequest, cancel_booking, check_free, create_booking,
+                                     move_booking, seats_for)
+
+SEARCH_DAYS = 28
+GRANULARITY = 15
+
+
+@dataclass
+class CallInInput:
+    """Every field of the call-in form; `from_template` fills it, the caller may change any."""
+
+    job_centre_id: int
+    cprs: Sequence[str] = ()
+    template_id: int | None = None
+    conversation_type_id: int | None = None
+    variant_id: int | None = None
+    meeting_form: MeetingForm = MeetingForm.INDIVIDUAL
+    holding_form_id: int | None = None
+    team_id: int | None = None
+    room_id: int | None = None
+    caseworker_ids: Sequence[int] = ()
+    duration_minutes: int | None = 30
+    reporting_minutes: int = 0
+    deadline_mode: DeadlineMode = DeadlineMode.DAYS_AFTER_CREATION
+    deadline_days: int | None = None
+    distribution: Distribution = Distribution.AUTOMATIC
+    earliest_date: date | None = None
+    deadline_date: date | None = None
+    fall_date: date | None = None
+    starts_at: datetime | None = None
+    description: str | None = None
+    message_to_caseworkers: str | None = None
+    # Group meetings: more citizens than seats go to further sessions (else: room too small).
+    more_sessions: bool = True
+
+
+@dataclass
+class CallInResult:
+    callins: list[CallIn] = field(default_factory=list)
+    bookings: list[Booking] = field(default_factory=list)
+
+
+def from_template(template: CallInTemplate, *, today: date) -> CallInInput:
+    """The call-in a template describes (R-1.5.4); dates worked out from `today`."""
+    data = CallInInput(
+        job_centre_id=template.job_centre_id, template_id=template.id,
+        conversation_type_id=template.conversation_type_id, variant_id=template.variant_id,
+        meeting_form=MeetingForm(template.meeting_form), holding_form_id=template.holding_form_id,
+        team_id=template.team_id, room_id=template.room_id,
+        caseworker_ids=[cw.id for cw in template.caseworkers],
+        duration_minutes=template.duration_minutes,
+        reporting_minutes=template.reporting_minutes or 0,
+        deadline_mode=DeadlineMode(template.deadline_mode), deadline_days=template.deadline_days,
+        distribution=Distribution(template.distribution),
+        description=template.description, message_to_caseworkers=template.message_to_caseworkers)
+    if data.distribution == Distribution.AUTOMATIC:
+        data.earliest_date = today + timedelta(days=template.earliest_after_days or 0)
+    if data.deadline_mode == DeadlineMode.DAYS_AFTER_CREATION and data.deadline_days is not None:
+        data.deadline_date = today + timedelta(days=data.deadline_days)
+    return data
+
+
+def parse_cprs(text: str) -> list[str]:
+    """CPR numbers typed one a line (or separated by commas or semicolons)."""
+    return [part.strip() for part in re.split(r"[\n,;]+", text or "") if part.strip()]
+
+
+# ---------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------
+
+def _d(day: date) -> str:
+    return f"{day:%d.%m.%Y}"
+
+
+def _citizens(data: CallInInput, today: date) -> list[Citizen]:
+    if not data.cprs:
+        raise DomainError("Skriv mindst ét CPR-nummer.", "Enter at least one CPR number.",
+                          field="cprs", code="cpr_missing")
+    citizens: list[Citizen] = []
+    seen: dict[str, int] = {}
+    many = len(data.cprs) > 1
+    for number, raw in enumerate(data.cprs, start=1):
+        try:
+            cpr = normalise_cpr(raw, today=today)
+        except DomainError as error:
+            where_da = f"CPR-nummer {number} på listen: " if many else ""
+            where_en = f"CPR number {number} in the list: " if many else ""
+            raise DomainError(where_da + error.message_da, where_en + error.message_en,
+                              field="cprs", code=error.code) from None
+        if cpr in seen:
+            raise DomainError(
+                f"CPR-nummer {mask_cpr(cpr)} står to gange på listen; en borger kan kun "
+                "indkaldes én gang til samme samtale.",
+                f"CPR number {mask_cpr(cpr)} appears twice in the list; a citizen can be called "
+                "in only once to the same conversation.", field="cprs", code="duplicate_citizen")
+        seen[cpr] = number
+        citizen = db.session.scalar(select(Citizen).where(
+            Citizen.job_centre_id == data.job_centre_id, Citizen.cpr == cpr))
+        if citizen is None:
+            raise DomainError(
+                f"Der findes ingen borger med CPR-nummer {mask_cpr(cpr)} i jobcentret.",
+                f"There is no citizen with CPR number {mask_cpr(cpr)} in the job centre.",
+                field="cprs", code="unknown_citizen")
+        citizens.append(citizen)
+    return citizens
+
+
+def _in_job_centre(model: type, object_id: int | None, job_centre_id: int) -> Any:
+    if object_id is None:
+        return None
+    obj = db.session.get(model, object_id)
+    if obj is None or getattr(obj, "job_centre_id", job_centre_id) != job_centre_id:
+        return None
+    return obj
+
+
+def _check_spec(data: CallInInput) -> tuple[Team, Room | None, list[Caseworker]]:
+    jc = data.job_centre_id
+    conversation_type = db.session.get(ConversationType, data.conversation_type_id) \
+        if data.conversation_type_id else None
+    if conversation_type is None:
+        raise DomainError("Vælg en samtaletype.", "Choose a conversation type.",
+                          field="conversation_type_id")
+    if data.holding_form_id is None or db.session.get(HoldingForm, data.holding_form_id) is None:
+        raise DomainError("Vælg en afholdelsesform.", "Choose a holding form.",
+                          field="holding_form_id")
+    team = _in_job_centre(Team, data.team_id, jc)
+    if team is None:
+        raise DomainError("Vælg et team.", "Choose a team.", field="team_id")
+    if data.variant_id is not None:
+        variant = _in_job_centre(Variant, data.variant_id, jc)
+        if variant is None or conversation_type not in variant.conversation_types:
+            raise DomainError(
+                f"Varianten hører ikke til samtaletypen »{conversation_type.name}«.",
+                f"The variant does not belong to the conversation type '{conversation_type.name}'.",
+                field="variant_id", code="variant_type")
+    room = None
+    if data.room_id is not None:
+        room = _in_job_centre(Room, data.room_id, jc)
+        if room is None or not room.usable_for_callins:
+            raise DomainError("Mødelokalet kan ikke bruges til indkaldelser.",
+                              "The meeting room cannot be used for call-ins.", field="room_id",
+                              code="room_not_for_callins")
+    if data.meeting_form == MeetingForm.GROUP and room is None:
+        raise DomainError("Et fællesmøde skal have et mødelokale.",
+                          "A group meeting needs a meeting room.", field="room_id",
+                          code="group_needs_room")
+    if not data.caseworker_ids:
+        raise DomainError("Vælg mindst én vejleder.", "Choose at least one caseworker.",
+                          field="caseworker_ids", code="no_caseworker")
+    caseworkers = db.session.scalars(select(Caseworker).where(
+        Caseworker.id.in_(data.caseworker_ids), Caseworker.job_centre_id == jc)).all()
+    if len(caseworkers) != len(set(data.caseworker_ids)):
+        raise DomainError("Ukendt vejleder.", "Unknown caseworker.", field="caseworker_ids",
+                          code="unknown_caseworker")
+    members = set(db.session.scalars(select(TeamMembership.caseworker_id).where(
+        TeamMembership.team_id == team.id, TeamMembership.state == MembershipState.ACTIVE)))
+    for caseworker in caseworkers:
+        if caseworker.id not in members:
+            raise DomainError(f"{caseworker.name} hører ikke til teamet »{team.name}«.",
+                              f"{caseworker.name} does not belong to the team '{team.name}'.",
+                              field="caseworker_ids", code="caseworker_not_in_team")
+        if not caseworker.can_be_assigned_callins:
+            raise DomainError(f"{caseworker.name} kan ikke tildeles indkaldelser.",
+                              f"{caseworker.name} cannot be assigned call-ins.",
+                              field="caseworker_ids", code="caseworker_no_callins")
+    if data.duration_minutes is None or not 1 <= data.duration_minutes <= 480:
+        raise DomainError("Varigheden skal være mellem 1 og 480 minutter.",
+                          "The duration must be between 1 and 480 minutes.",
+                          field="duration_minutes", code="out_of_range")
+    if not 0 <= (data.reporting_minutes or 0) <= 240:
+        raise DomainError("Tid til rapportering skal være mellem 0 og 240 minutter.",
+                          "Time for reporting must be between 0 and 240 minutes.",
+                          field="reporting_minutes", code="out_of_range")
+    ordered = sorted(caseworkers, key=lambda cw: list(data.caseworker_ids).index(cw.id))
+    return team, room, ordered
+
+
+def deadline_for(data: CallInInput, today: date) -> date:
+    """The deadline from the template's setting (R-1.5.2); a typed deadline wins."""
+    mode = DeadlineMode(data.deadline_mode)
+    if mode in (DeadlineMode.FALL_DATE, DeadlineMode.DAYS_BEFORE_FALL_DATE) and data.fall_date is None:
+        raise DomainError(
+            "Fristen for afholdelse regnes ud fra falddatoen: angiv en falddato.",
+            "The deadline is worked out from the fall date: enter a fall date.",
+            field="fall_date", code="fall_date_missing")
+    if data.deadline_date is not None:
+        return data.deadline_date
+    if mode == DeadlineMode.FALL_DATE:
+        assert data.fall_date is not None
+        return data.fall_date
+    if data.deadline_days is None:
+        raise DomainError("Angiv en frist for afholdelse.", "Enter a deadline.",
+                          field="deadline_date", code="deadline_missing")
+    if mode == DeadlineMode.DAYS_BEFORE_FALL_DATE:
+        assert data.fall_date is not None
+        return data.fall_date - timedelta(days=data.deadline_days)
+    return today + timedelta(days=data.deadline_days)
+
+
+def _window(data: CallInInput, today: date) -> tuple[date, date]:
+    deadline = deadline_for(data, today)
+    if data.distribution == Distribution.FIXED_TIME:
+        if data.starts_at is None:
+            raise DomainError("Vælg dato og klokkeslæt for samtalen.",
+                              "Choose the date and time of the meeting.", field="starts_at",
+                              code="starts_at_missing")
+        if data.starts_at.date() > deadline:
+            raise DomainError(
+                f"Tidspunktet ({_d(data.starts_at.date())}) ligger efter fristen for afholdelse "
+                f"({_d(deadline)}).",
+                f"The time ({data.starts_at:%Y-%m-%d}) is after the deadline ({deadline:%Y-%m-%d}).",
+                field="starts_at", code="after_deadline")
+        earliest = min(today, data.starts_at.date())
+    else:
+        earliest = data.earliest_date or today
+        if earliest < today:
+            raise DomainError("Tidligste samtaledato kan ikke ligge i fortiden.",
+                              "The earliest conversation date cannot be in the past.",
+                              field="earliest_date", code="earliest_in_past")
+    if deadline < earliest:
+        raise DomainError(
+            f"Fristen for afholdelse ({_d(deadline)}) ligger før tidligste samtaledato "
+            f"({_d(earliest)}).",
+            f"The deadline ({deadline:%Y-%m-%d}) is before the earliest conversation date "
+            f"({earliest:%Y-%m-%d}).", field="deadline_date", code="deadline_before_earliest")
+    return earliest, deadline
+
+
+def _check_not_called_in_twice(citizens: list[Citizen], data: CallInInput, now: datetime) -> None:
+    """One open call-in per citizen and conversation type; no second meeting of it ahead."""
+    ids = [c.id for c in citizens]
+    waiting = db.session.scalars(select(CallIn).where(
+        CallIn.citizen_id.in_(ids), CallIn.status == CallInStatus.WAITING,
+        CallIn.conversation_type_id == data.conversation_type_id)).first()
+    if waiting is not None:
+        citizen = waiting.citizen
+        raise DomainError(
+            f"{citizen.name} ({citizen.masked_cpr}) er allerede indkaldt til "
+            f"{waiting.conversation_type.name} og står på afventerlisten.",
+            f"{citizen.name} ({citizen.masked_cpr}) is already called in to "
+            f"{waiting.conversation_type.name} and is on the waiting list.",
+            field="cprs", code="already_called_in")
+    booked = db.session.execute(
+        select(Booking, BookingParticipant.citizen_id)
+        .join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
+        .where(BookingParticipant.citizen_id.in_(ids), Booking.status == BookingStatus.BOOKED,
+               Booking.conversation_type_id == data.conversation_type_id,
+               Booking.starts_at >= now).order_by(Booking.starts_at)).first()
+    if booked is not None:
+        booking, citizen_id = booked
+        citizen = db.session.get(Citizen, citizen_id)
+        raise DomainError(
+            f"{citizen.name} ({citizen.masked_cpr}) har allerede samtale nr. {booking.id} "
+            f"({booking.conversation_type.name}) {booking.starts_at:%d.%m.%Y kl. %H:%M}.",
+            f"{citizen.name} ({citizen.masked_cpr}) already has meeting no. {booking.id} "
+            f"({booking.conversation_type.name}) on {booking.starts_at:%Y-%m-%d %H:%M}.",
+            field="cprs", code="already_called_in")
+
+
+# ---------------------------------------------------------------------------
+# Free times to propose (R-2.2: from the availability service)
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Proposal:
+    starts_at: datetime
+    caseworker_ids: tuple[int, ...]
+
+
+def next_free_times(caseworker_ids: Sequence[int], *, team_id: int, room_id: int | None,
+                    duration_minutes: int, reporting_minutes: int, after: datetime, now: datetime,
+                    group: bool = False, ignore_booking_ids: Sequence[int] = (), limit: int = 3,
+                    days: int = SEARCH_DAYS) -> list[Proposal]:
+    """The next starts at which the meeting fits: all caseworkers free (group) or any one."""
+    first_day = after.date()
+    last_day = first_day + timedelta(days=days)
+    free = caseworkers_free(caseworker_ids, first_day, last_day, team_id=team_id, now=now,
+                            ignore_booking_ids=ignore_booking_ids)
+    room = (room_free(room_id, first_day, last_day, now=now, ignore_booking_ids=ignore_booking_ids)
+            if room_id is not None else None)
+    not_before = max(after, now)
+    duration = timedelta(minutes=duration_minutes)
+    reporting = timedelta(minutes=reporting_minutes)
+    if group:
+        common = group_free_intervals(free.values())
+        starts = slot_starts(common, duration, reporting, GRANULARITY, not_before, room_free=room)
+        return [Proposal(s, tuple(caseworker_ids)) for s in starts[:limit]]
+    by_start: dict[datetime, list[int]] = {}
+    for cw_id in caseworker_ids:
+        for start in slot_starts(free.get(cw_id, ()), duration, reporting, GRANULARITY,
+                                 not_before, room_free=room)[:limit]:
+            by_start.setdefault(start, []).append(cw_id)
+    return [Proposal(s, tuple(by_start[s])) for s in sorted(by_start)[:limit]]
+
+
+def describe_proposals(proposals: Sequence[Proposal], *, names: dict[int, str],
+                       group: bool = False) -> tuple[str, str]:
+    if not proposals:
+        return ("Der er ingen ledige tider de næste fire uger.",
+                "There are no free times in the next four weeks.")
+    da = [f"{p.starts_at:%d.%m.%Y kl. %H:%M}" + ("" if group else
+          f" ({', '.join(names[c] for c in p.caseworker_ids)})") for p in proposals]
+    en = [f"{p.starts_at:%Y-%m-%d %H:%M}" + ("" if group else
+          f" ({', '.join(names[c] for c in p.caseworker_ids)})") for p in proposals]
+    return "Næste ledige tider: " + "; ".join(da) + ".", "Next free times: " + "; ".join(en) + "."
+
+
+# ---------------------------------------------------------------------------
+# Creating call-ins
+# ---------------------------------------------------------------------------
+
+def create_callins(data: CallInInput, *, now: datetime, actor: Any = None) -> CallInResult:
+    """Call in every citizen of `data`; raises `DomainError` (caller rolls back) on any bad input."""
+    today = now.date()
+    team, room, caseworkers = _check_spec(data)
+    citizens = _citizens(data, today)
+    earliest, deadline = _window(data, today)
+    _check_not_called_in_twice(citizens, data, now)
+    template = db.session.get(CallInTemplate, data.template_id) if data.template_id else None
+    if template is not None and template.job_centre_id != data.job_centre_id:
+        template = None
+    result = CallInResult()
+    placements: dict[int, Booking] = {}
+    if data.distribution == Distribution.FIXED_TIME:
+        result.bookings = _book_fixed(data, citizens, caseworkers, room, template, now=now,
+                                      actor=actor)
+        placements = {p.citizen_id: b for b in result.bookings for p in b.participants}
+    for citizen in citizens:
+        booking = placements.get(citizen.id)
+        callin = CallIn(
+            job_centre_id=data.job_centre_id, citizen_id=citizen.id, template_id=data.template_id,
+            conversation_type_id=data.conversation_type_id, variant_id=data.variant_id,
+            meeting_form=data.meeting_form, holding_form_id=data.holding_form_id,
+            team_id=team.id, room_id=data.room_id, duration_minutes=data.duration_minutes,
+            reporting_minutes=data.reporting_minutes or 0, description=data.description,
+            fall_date=data.fall_date, earliest_date=earliest, deadline_date=deadline,
+            status=CallInStatus.PLACED if booking else CallInStatus.WAITING,
+            booking_id=booking.id if booking else None,
+            created_by_user_id=actor.id if getattr(actor, "role", None) not in (None, "citizen")
+            else None,
+            created_at=now)
+        callin.caseworkers = list(caseworkers)
+        db.session.add(callin)
+        result.callins.append(callin)
+    db.session.flush()
+    for callin in result.callins:
+        audit.record(AuditEvent.CALL_IN_CREATED, actor=actor, job_centre_id=data.job_centre_id,
+                     citizen_id=callin.citizen_id, booking_id=callin.booking_id, obj=callin)
+    return result
+
+
+def _terms(template: CallInTemplate | None, starts_at: datetime) -> dict[str, datetime | None]:
+    """What the citizen may do with a called-in meeting, from the template (R-4.9)."""
+    if template is None:
+        return {"cancellable_until": None, "rebookable_until": None}
+    rebook = (starts_at - timedelta(days=template.rebooking_until_days or 0)
+              if template.accept_rebooking else None)
+    return {"cancellable_until": starts_at if template.accept_cancellation else None,
+            "rebookable_until": rebook}
+
+
+def _request(data: CallInInput, caseworker_ids: Sequence[int], starts_at: datetime,
+             citizen_ids: Sequence[int], template: CallInTemplate | None) -> MeetingRequest:
+    terms = _terms(template, starts_at)
+    return MeetingRequest(
+        job_centre_id=data.job_centre_id, team_id=data.team_id,  # type: ignore[arg-type]
+        conversation_type_id=data.conversation_type_id,  # type: ignore[arg-type]
+        holding_form_id=data.holding_form_id,  # type: ignore[arg-type]
+        caseworker_ids=list(caseworker_ids), starts_at=starts_at,
+        duration_minutes=data.duration_minutes or 30, origin=BookingOrigin.CALLED_IN,
+        citizen_ids=list(citizen_ids), reporting_minutes=data.reporting_minutes or 0,
+        meeting_form=data.meeting_form, variant_id=data.variant_id, room_id=data.room_id,
+        template_id=data.template_id, description=data.description,
+        message_to_caseworkers=data.message_to_caseworkers,
+        cancellable_until=terms["cancellable_until"], rebookable_until=terms["rebookable_until"])
+
+
+def _with_next_times(error: DomainError, data: CallInInput, caseworkers: list[Caseworker],
+                     after: datetime, now: datetime) -> DomainError:
+    group = data.meeting_form == MeetingForm.GROUP
+    proposals = next_free_times(
+        [cw.id for cw in caseworkers], team_id=data.team_id,  # type: ignore[arg-type]
+        room_id=data.room_id, duration_minutes=data.duration_minutes or 30,
+        reporting_minutes=data.reporting_minutes or 0, after=after, now=now, group=group)
+    da, en = describe_proposals(proposals, names={cw.id: cw.name for cw in caseworkers},
+                                group=group)
+    return type(error)(f"{error.message_da} {da}", f"{error.message_en} {en}",
+                       field=error.field or "starts_at", code=error.code)
+
+
+def _book_fixed(data: CallInInput, citizens: list[Citizen], caseworkers: list[Caseworker],
+                room: Room | None, template: CallInTemplate | None, *, now: datetime,
+                actor: Any) -> list[Booking]:
+    """Book at the chosen time: individual meetings back to back, group meetings in sessions."""
+    assert data.starts_at is not None
+    step = timedelta(minutes=(data.duration_minutes or 30) + (data.reporting_minutes or 0))
+    bookings: list[Booking] = []
+    ids = [cw.id for cw in caseworkers]
+    if data.meeting_form == MeetingForm.GROUP:
+        seats = seats_for(MeetingForm.GROUP, room) or len(citizens)
+        size = seats if data.more_sessions else len(citizens)
+        chunks = [citizens[i:i + size] for i in range(0, len(citizens), size)]
+        start = data.starts_at
+        for number, chunk in enumerate(chunks):
+            if number > 0:
+                found = next_free_times(ids, team_id=data.team_id,  # type: ignore[arg-type]
+                                        room_id=data.room_id,
+                                        duration_minutes=data.duration_minutes or 30,
+                                        reporting_minutes=data.reporting_minutes or 0,
+                                        after=start + step, now=now, group=True, limit=1)
+                if not found:
+                    raise DomainError(
+                        f"Der er ikke plads til alle: hold {number + 1} kan ikke placeres de "
+                        "næste fire uger.",
+                        f"Not everyone fits: session {number + 1} cannot be placed in the next "
+                        "four weeks.", field="cprs", code="no_session_time")
+                start = found[0].starts_at
+            req = _request(data, ids, start, [c.id for c in chunk], template)
+            try:
+                bookings.append(create_booking(req, now=now, actor=actor))
+            except DomainError as error:
+                if error.code == "room_too_small":
+                    raise
+                raise _with_next_times(error, data, caseworkers, start, now) from None
+        return bookings
+    for number, citizen in enumerate(citizens):
+        start = data.starts_at + number * step
+        free = free_caseworkers_at(ids, start, start + step, team_id=data.team_id, now=now)
+        req = _request(data, free[:1] or ids, start, [citizen.id], template)
+        try:
+            if not free:
+                # Nobody is free: checking them all names every caseworker's clash.
+                check_free(req, now=now)
+                req.caseworker_ids = ids[:1]
+            bookings.append(create_booking(req, now=now, actor=actor))
+        except DomainError as error:
+            raise _with_next_times(error, data, caseworkers, start, now) from None
+    return bookings
+
+
+# ---------------------------------------------------------------------------
+# The job centre moves and cancels (R-1.9.1)
+# ---------------------------------------------------------------------------
+
+def move_proposals(booking: Booking, *, now: datetime, per_caseworker: int = 3) -> list[Proposal]:
+    """Free times for the booking: same caseworkers first, then the team's other caseworkers."""
+    duration = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
+    current = [link.caseworker_id for link in booking.caseworker_links]
+    common = dict(team_id=booking.team_id, room_id=booking.room_id, duration_minutes=duration,
+                  reporting_minutes=booking.reporting_minutes, after=now, now=now,
+                  ignore_booking_ids=[booking.id])
+    if booking.meeting_form == MeetingForm.GROUP:
+        return next_free_times(current, group=True, limit=per_caseworker * 2, **common)
+    proposals = next_free_times(current, limit=per_caseworker, **common)
+    others = [cw_id for cw_id in team_caseworker_ids(booking.team_id) if cw_id not in current]
+    for cw_id in others:
+        proposals += next_free_times([cw_id], limit=1, **common)
+    return proposals
+
+
+def team_caseworker_ids(team_id: int) -> list[int]:
+    return list(db.session.scalars(
+        select(Caseworker.id).join(TeamMembership, TeamMembership.caseworker_id == Caseworker.id)
+        .where(TeamMembership.team_id == team_id, TeamMembership.state == MembershipState.ACTIVE,
+               Caseworker.can_be_assigned_callins).order_by(Caseworker.name)))
+
+
+def move_by_job_centre(booking: Booking, *, starts_at: datetime, caseworker_id: int | None,
+                       now: datetime, actor: Any = None) -> Booking:
+    """Move to another free time and, for an individual meeting, maybe another caseworker."""
+    caseworker_ids = None
+    if caseworker_id is not None and booking.meeting_form == MeetingForm.INDIVIDUAL:
+        if caseworker_id not in team_caseworker_ids(booking.team_id):
+            raise DomainError("Vejlederen hører ikke til samtalens team.",
+                              "The caseworker does not belong to the meeting's team.",
+                              field="caseworker_id", code="caseworker_not_in_team")
+        caseworker_ids = [caseworker_id]
+    return move_booking(booking, now=now, actor=actor, starts_at=starts_at,
+                        caseworker_ids=caseworker_ids)
+
+
+def cancel_by_job_centre(booking: Booking, *, reason: str, now: datetime,
+                         actor: Any = None) -> Booking:
+    """Cancel with a reason; the call-ins it placed are closed with it."""
+    if not (reason or "").strip():
+        raise DomainError("Skriv en begrundelse for aflysningen.",
+                          "Give a reason for the cancellation.", field="reason",
+                          code="reason_missing")
+    booking = cancel_booking(booking, now=now, reason=reason, actor=actor)
+    for callin in db.session.scalars(select(CallIn).where(CallIn.booking_id == booking.id)):
+        callin.status = CallInStatus.CANCELLED
+    db.session.flush()
+    return booking
+
+
+# ---------------------------------------------------------------------------
+# The waiting list (R-3.1, R-3.4)
+# ---------------------------------------------------------------------------
+
+def waiting_list(job_centre_id: int, team_ids: Sequence[int] | None) -> list[CallIn]:
+    query = (select(CallIn).where(CallIn.job_centre_id == job_centre_id,
+                                  CallIn.status == CallInStatus.WAITING)
+             .order_by(CallIn.deadline_date, CallIn.earliest_date, CallIn.id))
+    if team_ids is not None:
+        query = query.where(CallIn.team_id.in_(team_ids))
+    return list(db.session.scalars(query))

@@ -1,0 +1,282 @@
+"""Letters to citizens: pick the most specific rule, render Jinja to PDF, keep it with the booking (§1.8, R-1.7.2).
+
+Letter templates are written by administrators, so they run in Jinja's sandbox, and
+WeasyPrint may not fetch anything from outside while it renders. A template that does
+not render (a syntax error, an unknown filter) does not stop the booking: the built-in
+letter for the activity is used and the error is written to the system log.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from babel.dates import format_datetime
+from jinja2 import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import (Booking, CallInTemplate, Citizen, Letter, LetterActivity, LetterRule,
+                           LetterTemplate, Room, Team)
+
+log = logging.getLogger(__name__)
+
+# Built-in letters, used when no rule of the booking's variant matches.
+DEFAULT_LETTERS: dict[LetterActivity, tuple[str, str]] = {
+    LetterActivity.CALL_IN: (
+        "Indkaldelse til samtale",
+        "Kære {{ citizen.name }}\n\n"
+        "Du er indkaldt til {{ conversation_type|lower }} {{ booking.starts_at }}.\n"
+        "Mødested: {{ address }}.\n\n"
+        "Er du forhindret, skal du give besked hurtigst muligt.\n\n"
+        "Med venlig hilsen\n{{ team.name }}"),
+    LetterActivity.MOVE: (
+        "Din samtale er flyttet",
+        "Kære {{ citizen.name }}\n\n"
+        "Din samtale er flyttet til {{ booking.starts_at }}.\nMødested: {{ address }}.\n\n"
+        "Med venlig hilsen\n{{ team.name }}"),
+    LetterActivity.CANCELLATION: (
+        "Din samtale er aflyst",
+        "Kære {{ citizen.name }}\n\n"
+        "Din samtale {{ booking.starts_at }} er aflyst.{% if cancel_reason %} "
+        "Begrundelse: {{ cancel_reason }}{% endif %}\n\n"
+        "Du hører fra os, hvis der skal aftales en ny tid.\n\n"
+        "Med venlig hilsen\n{{ team.name }}"),
+    LetterActivity.UPDATE: (
+        "Der er ændringer til din samtale",
+        "Kære {{ citizen.name }}\n\n"
+        "Der er ændret i oplysningerne om din samtale {{ booking.starts_at }}.\n"
+        "Mødested: {{ address }}.\n\nMed venlig hilsen\n{{ team.name }}"),
+}
+
+ACTIVITY_NAMES_DA = {
+    LetterActivity.CALL_IN: "indkaldelse",
+    LetterActivity.MOVE: "flytning",
+    LetterActivity.CANCELLATION: "aflysning",
+    LetterActivity.UPDATE: "aendring",
+}
+
+_PAGE_CSS = """
+/* No "page X of Y" footer: counting pages makes WeasyPrint lay the letter out twice. */
+@page { size: A4; margin: 2.2cm 2cm 2cm 2.2cm; }
+body { font-family: "DejaVu Sans", sans-serif; font-size: 10.5pt; line-height: 1.45; color: #111; }
+.sender { text-align: right; font-size: 9pt; color: #333; }
+.recipient { margin: 1.2cm 0 1cm; }
+.date { text-align: right; margin-bottom: .8cm; }
+h1 { font-size: 14pt; margin: 0 0 .6cm; }
+table.facts { border-collapse: collapse; margin: .6cm 0; }
+table.facts th { text-align: left; padding: 2pt 12pt 2pt 0; font-weight: 600; vertical-align: top; }
+table.facts td { padding: 2pt 0; }
+.extra { margin-top: .6cm; padding-top: .3cm; border-top: 1px solid #bbb; }
+.ref { margin-top: 1cm; font-size: 8pt; color: #555; }
+"""
+
+_LAYOUT = """<!doctype html>
+<html lang="da"><head><meta charset="utf-8"><title>{{ subject }}</title></head>
+<body>
+<div class="sender">{{ team.name }}<br>{{ sender_address }}{% if team.email %}<br>{{ team.email }}{% endif %}{% if team.phone %}<br>Tlf. {{ team.phone }}{% endif %}</div>
+<div class="recipient">{{ citizen.name }}{% if citizen_address %}<br>{{ citizen_address }}{% endif %}</div>
+<div class="date">{{ letter_date }}</div>
+<h1>{{ subject }}</h1>
+{{ body }}
+<table class="facts">
+<tr><th>Tidspunkt</th><td>{{ booking.starts_at }} – {{ booking.ends_at.strftime('%H.%M') }}</td></tr>
+<tr><th>Samtale</th><td>{{ conversation_type }}{% if variant %} ({{ variant }}){% endif %}</td></tr>
+<tr><th>Afholdelsesform</th><td>{{ holding_form }}</td></tr>
+{% if activity != 'cancellation' %}<tr><th>Mødested</th><td>{{ address }}</td></tr>{% endif %}
+<tr><th>Sagsbehandler</th><td>{{ caseworkers }}</td></tr>
+</table>
+{% if letter_text %}<div class="extra">{{ letter_text }}</div>{% endif %}
+<div class="ref">Samtale nr. {{ booking.id }}</div>
+</body></html>
+"""
+
+
+class DanishDateTime(datetime):
+    """A wall-clock datetime that prints the way a Danish letter writes it."""
+
+    def __str__(self) -> str:
+        return format_datetime(self, "EEEE 'den' d. MMMM y 'kl.' HH.mm", locale="da")
+
+
+def danish_datetime(value: datetime) -> DanishDateTime:
+    return DanishDateTime(value.year, value.month, value.day, value.hour, value.minute)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def _deny_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
+    raise ValueError(f"letters may not load {url}")
+
+
+# ---------------------------------------------------------------------------
+# Which letter (R-1.7.2)
+# ---------------------------------------------------------------------------
+
+def matching_rule(booking: Booking, citizen: Citizen, activity: LetterActivity) -> LetterRule | None:
+    """The most specific rule of the booking's variant for this citizen and activity.
+
+    A rule's filters (contact group, holding form, meeting form) are each "all" (None)
+    or one value; a rule matches when every set filter equals the booking's or the
+    citizen's value. More set filters win; among equals the oldest rule wins.
+    """
+    if booking.variant_id is None:
+        return None
+    rules = db.session.scalars(select(LetterRule).where(
+        LetterRule.variant_id == booking.variant_id,
+        LetterRule.conversation_type_id == booking.conversation_type_id,
+        LetterRule.activity == activity).order_by(LetterRule.id)).all()
+    matching = [r for r in rules
+                if r.contact_group_id in (None, citizen.contact_group_id)
+                and r.holding_form_id in (None, booking.holding_form_id)
+                and r.meeting_form in (None, booking.meeting_form)]
+    if not matching:
+        return None
+    return max(matching, key=lambda r: (r.specificity, -r.id))
+
+
+# ---------------------------------------------------------------------------
+# Addresses (R-1.1.4, R-1.4.4)
+# ---------------------------------------------------------------------------
+
+def _format_address(holder: Team | Room | Citizen | None) -> str:
+    if holder is None or not holder.address:
+        return ""
+    place = " ".join(p for p in (holder.postal_code, holder.city) if p)
+    return f"{holder.address}, {place}" if place else holder.address
+
+
+def meeting_address(booking: Booking) -> str:
+    """Where the citizen is called to: the room's address, else the team's."""
+    return _format_address(booking.room) or _format_address(booking.team)
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------
+
+@dataclass
+class RenderedLetter:
+    subject: str
+    html: str
+    text: str
+    letter_template_id: int | None
+
+
+def _paragraphs(rendered: str) -> Markup:
+    """Plain text with blank lines between paragraphs, as HTML."""
+    blocks = [b.strip("\n") for b in rendered.replace("\r\n", "\n").split("\n\n")]
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(Markup("<br>").join(escape(line) for line in b.split("\n")))
+        for b in blocks if b.strip())
+
+
+def letter_context(booking: Booking, citizen: Citizen, activity: LetterActivity, *,
+                   now: datetime, previous: dict | None = None) -> dict[str, Any]:
+    template = db.session.get(CallInTemplate, booking.template_id) if booking.template_id else None
+    wrapped = _BookingView(booking)
+    context: dict[str, Any] = {
+        "citizen": citizen, "booking": wrapped, "address": meeting_address(booking),
+        "team": booking.team, "room": booking.room,
+        "conversation_type": booking.conversation_type.name,
+        "variant": booking.variant.name if booking.variant else "",
+        "holding_form": booking.holding_form.name,
+        "caseworkers": ", ".join(cw.name for cw in booking.caseworkers),
+        "activity": activity.value, "cancel_reason": booking.cancel_reason or "",
+        "letter_text": (template.letter_text or "") if template else "",
+        "letter_date": format_datetime(now, "d. MMMM y", locale="da"),
+        "sender_address": _format_address(booking.team),
+        "citizen_address": _format_address(citizen),
+    }
+    if previous and previous.get("starts_at"):
+        context["previous_starts_at"] = danish_datetime(previous["starts_at"])
+    return context
+
+
+class _BookingView:
+    """What a letter may read of a booking; times print in Danish."""
+
+    def __init__(self, booking: Booking) -> None:
+        self.id = booking.id
+        self.starts_at = danish_datetime(booking.starts_at)
+        self.ends_at = danish_datetime(booking.ends_at)
+        self.duration_minutes = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
+        self.description = booking.description or ""
+
+    def __str__(self) -> str:
+        return f"nr. {self.id}"
+
+
+def render_letter(booking: Booking, citizen: Citizen, activity: LetterActivity, *,
+                  now: datetime, previous: dict | None = None) -> RenderedLetter:
+    rule = matching_rule(booking, citizen, activity)
+    context = letter_context(booking, citizen, activity, now=now, previous=previous)
+    env = _environment()
+    source: LetterTemplate | None = rule.letter_template if rule else None
+    try:
+        if source is None:
+            raise LookupError
+        subject = env.from_string(source.subject).render(context)
+        body_text = env.from_string(source.body).render(context)
+        template_id: int | None = source.id
+    except (LookupError, TemplateError) as error:
+        if isinstance(error, TemplateError):
+            log.error("Letter template %s does not render: %s", source.id if source else "?", error)
+            _system_log(booking, f"Brevskabelonen »{source.name if source else '?'}« kunne ikke "
+                        f"flettes ({error}); standardbrevet blev brugt.")
+        default_subject, default_body = DEFAULT_LETTERS[activity]
+        subject = env.from_string(default_subject).render(context)
+        body_text = env.from_string(default_body).render(context)
+        template_id = None
+    # The sandbox escaped the values; the text part wants them plain again.
+    subject = Markup(subject).unescape()
+    page_context = context | {"subject": subject, "body": _paragraphs(Markup(body_text).unescape()),
+                              "letter_text": _paragraphs(context["letter_text"])}
+    html = env.from_string(_LAYOUT).render(page_context)
+    return RenderedLetter(subject=subject, html=html, text=Markup(body_text).unescape(),
+                          letter_template_id=template_id)
+
+
+def _system_log(booking: Booking, message: str) -> None:
+    from webapp.models import LogLevel, SystemLogEntry
+    db.session.add(SystemLogEntry(level=LogLevel.ERROR, category="letters", message=message,
+                                  job_centre_id=booking.job_centre_id))
+
+
+def html_to_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+    return HTML(string=html, url_fetcher=_deny_fetch).write_pdf(stylesheets=[_stylesheet()])
+
+
+@lru_cache(maxsize=1)
+def _stylesheet():  # type: ignore[no-untyped-def]
+    from weasyprint import CSS
+    return CSS(string=_PAGE_CSS)
+
+
+def create_letter(booking: Booking, citizen: Citizen, activity: LetterActivity, *,
+                  now: datetime, previous: dict | None = None) -> tuple[Letter, RenderedLetter]:
+    """Render the letter to PDF and keep it with the booking; the caller commits."""
+    rendered = render_letter(booking, citizen, activity, now=now, previous=previous)
+    pdf = html_to_pdf(rendered.html)
+    letter = Letter(booking_id=booking.id, citizen_id=citizen.id, activity=activity,
+                    letter_template_id=rendered.letter_template_id,
+                    filename=f"brev-{booking.id}-{ACTIVITY_NAMES_DA[activity]}-{citizen.id}"
+                             f"-{now:%Y%m%d%H%M%S}.pdf",
+                    pdf=pdf, created_at=now)
+    db.session.add(letter)
+    db.session.flush()
+    return letter, rendered
+
+
+def letters_of(booking_id: int) -> list[Letter]:
+    return list(db.session.scalars(select(Letter).where(Letter.booking_id == booking_id)
+                                   .order_by(Letter.created_at, Letter.id)))

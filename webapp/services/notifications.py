@@ -1,0 +1,124 @@
+"""What follows a booking change: the citizen's letter and the caseworkers' calendar invitations (R-1.7.2, R-3.5, R-5.1).
+
+The booking service sends `booking_changed` after each change; the listener here turns
+it into rows in the caller's transaction: a `Letter` kept with the booking, the letter
+e-mail to the citizen and an iCalendar message to every caseworker who syncs a mail
+calendar, all queued in the outbox. Nothing is sent here, so a change that is rolled
+back sends nothing either.
+
+Letters are the job centre's word to the citizen. A change the citizen made themselves
+(self-booking, rebooking, cancelling in the portal) gets the portal's receipt instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import Booking, Caseworker, Citizen, LetterActivity
+from webapp.services import calendar_ics, letters, outbox
+from webapp.services.booking import booking_changed
+
+log = logging.getLogger(__name__)
+
+_ACTIVITY = {
+    "created": LetterActivity.CALL_IN,
+    "confirmed": LetterActivity.CALL_IN,
+    "moved": LetterActivity.MOVE,
+    "cancelled": LetterActivity.CANCELLATION,
+}
+
+_SUBJECT_PREFIX = {
+    "created": "Ny samtale",
+    "confirmed": "Ny samtale",
+    "moved": "Flyttet",
+    "participants": "Opdateret",
+    "cancelled": "Aflyst",
+}
+
+
+def connect_listeners() -> None:
+    """Connect once; connecting again (a second app in one process) changes nothing."""
+    booking_changed.connect(on_booking_changed, weak=False)
+
+
+def disconnect_listeners() -> None:
+    booking_changed.disconnect(on_booking_changed)
+
+
+def on_booking_changed(booking: Booking, *, change: str, now: datetime, actor: Any = None,
+                       previous: dict | None = None, **_: Any) -> None:
+    by_citizen = getattr(actor, "role", None) == "citizen"
+    if change == "participants":
+        # Seats changed at a group meeting: the calendar event is updated, the
+        # citizen who joined or left gets the letter for that.
+        booking.ics_sequence += 1
+        db.session.flush()
+        if not by_citizen and previous:
+            if previous.get("added"):
+                send_letter(booking, db.session.get(Citizen, previous["added"]),
+                            LetterActivity.CALL_IN, now=now)
+            if previous.get("removed"):
+                send_letter(booking, db.session.get(Citizen, previous["removed"]),
+                            LetterActivity.CANCELLATION, now=now)
+    elif change in _ACTIVITY and not by_citizen:
+        for participant in booking.participants:
+            send_letter(booking, participant.citizen, _ACTIVITY[change], now=now,
+                        previous=previous)
+    send_invitations(booking, change=change, now=now, previous=previous)
+
+
+def send_letter(booking: Booking, citizen: Citizen | None, activity: LetterActivity, *,
+                now: datetime, previous: dict | None = None) -> None:
+    """Render and keep the letter; e-mail it when the citizen has an address."""
+    if citizen is None:
+        return
+    letter, rendered = letters.create_letter(booking, citizen, activity, now=now, previous=previous)
+    if not citizen.email:
+        # Digital Post is the adapter a real deployment adds here; the letter is kept.
+        return
+    body = (f"{rendered.text}\n\nBrevet er vedhæftet som PDF.\n"
+            f"Samtale nr. {booking.id}.")
+    outbox.enqueue(kind="letter", recipient=citizen.email, subject=rendered.subject,
+                   body_text=body, now=now, job_centre_id=booking.job_centre_id,
+                   booking_id=booking.id, dedupe_key=f"letter:{letter.id}",
+                   attachments=[(letter.filename, "application/pdf", letter.pdf)])
+
+
+def _invited(caseworker_ids: list[int]) -> list[Caseworker]:
+    if not caseworker_ids:
+        return []
+    rows = db.session.scalars(select(Caseworker).where(Caseworker.id.in_(caseworker_ids))
+                              .order_by(Caseworker.id)).all()
+    return [cw for cw in rows if cw.sync_mode in calendar_ics.INVITED_MODES and cw.email]
+
+
+def send_invitations(booking: Booking, *, change: str, now: datetime,
+                     previous: dict | None = None) -> None:
+    """REQUEST (new or update) or CANCEL to each caseworker who syncs a mail calendar."""
+    current = [link.caseworker_id for link in booking.caseworker_links]
+    if change == "cancelled":
+        plan = [(cw, calendar_ics.CANCEL) for cw in _invited(current)]
+    else:
+        plan = [(cw, calendar_ics.REQUEST) for cw in _invited(current)]
+        dropped = [cw_id for cw_id in (previous or {}).get("caseworker_ids", ())
+                   if cw_id not in current]
+        plan += [(cw, calendar_ics.CANCEL) for cw in _invited(dropped)]
+    for caseworker, method in plan:
+        ics = calendar_ics.invitation(booking, caseworker, now=now, method=method)
+        prefix = "Aflyst" if method == calendar_ics.CANCEL else _SUBJECT_PREFIX.get(change, "Opdateret")
+        subject = f"{prefix}: {calendar_ics.summary(booking)} {booking.starts_at:%d.%m.%Y %H:%M}"
+        body = [f"{subject}.", f"Team: {booking.team.name}."]
+        if booking.message_to_caseworkers and method == calendar_ics.REQUEST:
+            body.append(booking.message_to_caseworkers)
+        outbox.enqueue(
+            kind="invitation", recipient=caseworker.email, subject=subject,
+            body_text="\n\n".join(body), now=now, job_centre_id=booking.job_centre_id,
+            booking_id=booking.id,
+            dedupe_key=f"ics:{booking.id}:{caseworker.id}:{booking.ics_sequence}:{method}",
+            attachments=[(f"samtale-{booking.id}.ics",
+                          f"text/calendar; method={method}; charset=utf-8", ics)])

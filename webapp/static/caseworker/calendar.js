@@ -1,0 +1,39 @@
+// Week calendar of a caseworker or a team; events come as JSON from the workspace.
+document.addEventListener("DOMContentLoaded", function () {
+  var el = document.getElementById("calendar");
+  if (!el || !window.FullCalendar) { return; }
+  var lang = document.documentElement.lang === "en" ? "en-gb" : "da";
+  var calendar = new FullCalendar.Calendar(el, {
+    initialView: "timeGridWeek",
+    initialDate: el.dataset.initial,
+    locale: lang,
+    firstDay: 1,
+    weekends: false,
+    weekNumbers: true,
+    nowIndicator: true,
+    slotMinTime: "07:00:00",
+    slotMaxTime: "17:00:00",
+    slotDuration: "00:15:00",
+    slotLabelInterval: "01:00",
+    slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+    eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+    allDaySlot: true,
+    expandRows: true,
+    height: "auto",
+    headerToolbar: { left: "prev,next today", center: "title", right: "timeGridWeek,timeGridDay" },
+    events: { url: el.dataset.events },
+    eventDidMount: function (info) {
+      var room = info.event.extendedProps.room;
+      if (info.event.display !== "background") {
+        info.el.setAttribute("title", info.event.title + (room ? " · " + room : ""));
+      }
+    },
+    datesSet: function (info) {
+      // Keep the shown week in the address, so reload and back return to it.
+      var url = new URL(window.location.href);
+      url.searchParams.set("date", info.startStr.slice(0, 10));
+      window.history.replaceState(null, "", url);
+    }
+  });
+  calendar.render();
+});
