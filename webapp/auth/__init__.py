@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
                    url_for)
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from webapp.auth.forms import CitizenLoginForm, LoginForm
-from webapp.domain.errors import DomainError
+from webapp.auth.forms import LoginForm
 from webapp.extensions import db
-from webapp.models import Citizen, User
+from webapp.models import User
 
 bp = Blueprint("auth", __name__)
 
@@ -32,7 +29,7 @@ def _safe_next(default: str) -> str:
 def home_for(principal: object) -> str:
     role = getattr(principal, "role", None)
     if role == "citizen":
-        return url_for("auth.portal_home")
+        return url_for("portal.home")
     if getattr(principal, "can_administer", False):
         return url_for("admin.index")
     return url_for("auth.staff_home")
@@ -66,7 +63,7 @@ def logout() -> Response:
     portal = getattr(current_user, "role", None) == "citizen"
     logout_user()
     session.clear()
-    return redirect(url_for("auth.portal_login" if portal else "auth.login"))
+    return redirect(url_for("portal.login" if portal else "auth.login"))
 
 
 @bp.post("/lang/<code>")
@@ -82,30 +79,4 @@ def staff_home() -> str:
     return render_template("auth/home.html")
 
 
-@bp.route("/portal/login", methods=["GET", "POST"])
-def portal_login() -> str | Response:
-    """Demo citizen login: CPR and a shared code. Real deployments put MitID/OIDC here."""
-    form = CitizenLoginForm()
-    if form.validate_on_submit():
-        from webapp.domain.cpr import normalise_cpr
-        try:
-            cpr = normalise_cpr(form.cpr.data)
-        except DomainError as error:
-            form.cpr.errors.append(error.message_en if get_locale().language == "en" else error.message_da)
-        else:
-            code = current_app.config.get("PLANNER_DEMO_CITIZEN_CODE") or ""
-            citizen = db.session.scalar(select(Citizen).where(Citizen.cpr == cpr).limit(1))
-            if citizen is not None and code and hmac.compare_digest(form.code.data, code):
-                session.clear()
-                login_user(citizen)
-                return redirect(url_for("auth.portal_home"))
-            flash(_("Wrong CPR number or code."), "error")
-    return render_template("auth/portal_login.html", form=form)
-
-
-@bp.get("/portal/")
-@login_required
-def portal_home() -> str | Response:
-    if getattr(current_user, "role", None) != "citizen":
-        return redirect(url_for("auth.index"))
-    return render_template("auth/portal_home.html")
+# The citizen portal's login and pages live in webapp/portal (blueprint "portal").

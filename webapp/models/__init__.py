@@ -1,5 +1,6 @@
 """The data model: one module per aggregate, all imported here for Alembic."""
 
+from webapp.models.api import ApiClient
 from webapp.models.audit import AuditEntry, InboundMessage, SystemLogEntry
 from webapp.models.bookings import (Booking, BookingCaseworker, BookingParticipant, CallIn,
                                     Citizen, SelfBookingDeadline, callin_caseworkers)
@@ -20,7 +21,7 @@ from webapp.models.templates import CallInTemplate, template_caseworkers, templa
 from webapp.models.users import User
 
 __all__ = [
-    "AuditEntry", "AuditEvent", "Booking", "BookingCaseworker", "BookingOrigin",
+    "ApiClient", "AuditEntry", "AuditEvent", "Booking", "BookingCaseworker", "BookingOrigin",
     "BookingParticipant", "BookingStatus", "Break", "BusyTime", "CallIn", "CallInStatus",
     "CallInTemplate", "Caseworker", "Citizen", "Competence", "ContactGroup",
     "ConversationType", "DeadlineMode", "DeadlineStatus", "Distribution", "HoldingForm",

@@ -196,6 +196,8 @@ class BookingParticipant(Model):
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
     citizen_id: Mapped[int] = mapped_column(
         ForeignKey("citizens.id", ondelete="RESTRICT"), index=True)
+    # A seat held for a self-booking citizen until confirmed; None = attending.
+    reserved_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()
 
     booking: Mapped[Booking] = relationship(back_populates="participants")

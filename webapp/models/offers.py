@@ -33,6 +33,8 @@ class OnlineOffer(TenantMixin, MeetingSpecMixin, SelfBookingTermsMixin, Model):
         *terms_checks(),
         CheckConstraint("fixed_end_date IS NOT NULL OR rolling_end_weeks IS NOT NULL",
                         name="has_end"),
+        CheckConstraint("min_age IS NULL OR max_age IS NULL OR min_age <= max_age",
+                        name="age_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +46,11 @@ class OnlineOffer(TenantMixin, MeetingSpecMixin, SelfBookingTermsMixin, Model):
     deactivated_reason: Mapped[str | None] = mapped_column(String(200))
     # set when the out-of-slots e-mail went; cleared when slots return.
     out_of_slots_notified_at: Mapped[datetime | None]
+    # Rules besides the contact groups: the citizen's age on the day they look,
+    # and their postal code ("8000-8099, 8200"); empty means anyone.
+    min_age: Mapped[int | None]
+    max_age: Mapped[int | None]
+    postal_codes: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_at_column()
 
     caseworkers = relationship("Caseworker", secondary=offer_caseworkers)

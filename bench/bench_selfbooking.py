@@ -1,0 +1,304 @@
+"""Benchmark: self-booking on a real database.
+
+    python -m bench.bench_selfbooking [--write docs/performance-selfbooking.md]
+
+1. Slot listing in-process: `selfbooking.list_slots` for an offer with 50 caseworkers over
+   8 weeks with 2,000 existing bookings (the database queries included).
+2. Booking throughput over HTTP: gunicorn (2 workers) on PostgreSQL, 8 concurrent clients
+   booking through POST /api/v1/bookings; afterwards SQL checks that no caseworker has two
+   overlapping live bookings.
+
+The database is PLANNER_BENCH_DATABASE_URL (default: the local PostgreSQL database
+planner_bench, created when missing). Its schema is dropped and rebuilt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time as clock
+import urllib.error
+import urllib.request
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from webapp.config import normalise_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgresql://planner:planner@127.0.0.1:5432/planner_bench"
+CASEWORKERS = 50
+BOOKINGS = 2000
+WEEKS = 8
+CLIENTS = 8
+HTTP_BOOKINGS = 1000
+SEED = 20270301
+
+
+def _prepare_database(url: str) -> str:
+    url = normalise_database_url(url)
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                           {"n": target.database}):
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+def _build(url: str) -> dict:
+    """50 caseworkers, an 8-week offer, 2,000 bookings, citizens and an API token."""
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+    from webapp.api.clients import issue_client
+    from webapp.clock import now_local
+    from webapp.extensions import db
+    from webapp.models import (Booking, BookingCaseworker, BookingOrigin, BookingStatus, Break,
+                               Caseworker, Citizen, ConversationType, HoldingForm, MeetingForm,
+                               OnlineOffer,
+                               TeamMembership, WorkingTime)
+    from webapp.services.organisation import create_job_centre
+    from webapp.services.reference import seed_reference_data
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        upgrade()
+        seed_reference_data()
+        centre = create_job_centre("Jobcenter Bench", "Aarhus", "Bench Jobcenter", "Bench team")
+        team = next(t for t in centre.teams if t.parent_id is not None)
+        type_id = db.session.scalars(db.select(ConversationType.id)).first()
+        form_id = db.session.scalars(db.select(HoldingForm.id)).first()
+        caseworkers = []
+        for i in range(CASEWORKERS):
+            cw = Caseworker(job_centre=centre, email=f"cw{i}@bench.dk", name=f"Vejleder {i:02d}",
+                            rid=f"{900000 + i}")
+            cw.memberships.append(TeamMembership(team=team))
+            for day in range(5):
+                cw.working_times.append(WorkingTime(weekday=day, start_time=time(7, 30),
+                                                    end_time=time(16, 0)))
+                cw.breaks.append(Break(weekday=day, start_time=time(12), end_time=time(12, 30)))
+            caseworkers.append(cw)
+        db.session.add_all(caseworkers)
+        db.session.flush()
+        offer = OnlineOffer(job_centre_id=centre.id, name="Bench-tilbud", team_id=team.id,
+                            conversation_type_id=type_id, holding_form_id=form_id,
+                            duration_minutes=30, reporting_minutes=15, rolling_end_weeks=WEEKS,
+                            active=True)
+        offer.caseworkers = caseworkers
+        db.session.add(offer)
+        now = now_local()
+        rng = random.Random(SEED)
+        days = [now.date() + timedelta(days=d) for d in range(1, WEEKS * 7 + 1)]
+        days = [d for d in days if d.weekday() < 5]
+        taken: set[tuple[int, date, int]] = set()
+        placed = 0
+        while placed < BOOKINGS:
+            cw, day, slot = rng.choice(caseworkers), rng.choice(days), rng.randrange(0, 10)
+            if (cw.id, day, slot) in taken:
+                continue
+            taken.add((cw.id, day, slot))
+            start = datetime.combine(day, time(8, 0)) + timedelta(minutes=45 * slot)
+            if time(12, 0) <= start.time() < time(12, 30) or start.time() >= time(15, 15):
+                continue
+            booking = Booking(job_centre_id=centre.id, team_id=team.id,
+                              conversation_type_id=type_id, holding_form_id=form_id,
+                              meeting_form=MeetingForm.INDIVIDUAL, starts_at=start,
+                              ends_at=start + timedelta(minutes=30), reporting_minutes=15,
+                              status=BookingStatus.BOOKED, origin=BookingOrigin.CALLED_IN)
+            booking.caseworker_links.append(BookingCaseworker(
+                caseworker_id=cw.id, starts_at=start, busy_until=start + timedelta(minutes=45)))
+            db.session.add(booking)
+            placed += 1
+        citizens = [Citizen(job_centre_id=centre.id, cpr=f"{1 + i % 28:02d}{1 + i // 28 % 12:02d}"
+                            f"{60 + i // 336:02d}{4000 + i % 1000:04d}", name=f"Borger {i}")
+                    for i in range(HTTP_BOOKINGS + 200)]
+        db.session.add_all(citizens)
+        _, token = issue_client(centre, "Bench")
+        db.session.commit()
+        info = {"offer_id": offer.id, "token": token, "cprs": [c.cpr for c in citizens]}
+        db.engine.dispose()
+    return info
+
+
+def bench_listing(url: str, offer_id: int, runs: int) -> list[float]:
+    from webapp import create_app
+    from webapp.clock import now_local
+    from webapp.extensions import db
+    from webapp.models import OnlineOffer
+    from webapp.services import selfbooking
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    times = []
+    with app.app_context():
+        offer = db.session.get(OnlineOffer, offer_id)
+        now = now_local()
+        selfbooking.list_slots(offer, now=now)          # warm caches and the pool
+        for _ in range(runs):
+            db.session.expire_all()
+            offer = db.session.get(OnlineOffer, offer_id)
+            start = clock.perf_counter()
+            slots = selfbooking.list_slots(offer, now=now)
+            times.append((clock.perf_counter() - start) * 1000)
+        assert slots
+        db.engine.dispose()
+    return times
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_http(url: str, info: dict) -> dict:
+    """8 clients book through the API as fast as the server answers; then the SQL check."""
+    port = _free_port()
+    env = os.environ | {"PLANNER_DATABASE_URL": url, "PLANNER_RATELIMIT_ENABLED": "0",
+                        "PLANNER_SECRET_KEY": "bench"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
+         "--preload", "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1)
+                break
+            except OSError:
+                clock.sleep(0.1)
+        headers = {"Authorization": f"Bearer {info['token']}", "Content-Type": "application/json"}
+        request = urllib.request.Request(f"{base}/api/v1/offers/{info['offer_id']}/slots",
+                                         headers=headers | {"X-Citizen-CPR": info["cprs"][-1]})
+        slots = [s["starts_at"] for s in json.load(urllib.request.urlopen(request))]
+        rng = random.Random(SEED)
+        work: queue.Queue = queue.Queue()
+        for cpr in info["cprs"][:HTTP_BOOKINGS]:
+            work.put(cpr)
+        counts = {"booked": 0, "taken": 0, "other": 0}
+        lock = threading.Lock()
+
+        def client() -> None:
+            while True:
+                try:
+                    cpr = work.get_nowait()
+                except queue.Empty:
+                    return
+                for _attempt in range(20):
+                    body = json.dumps({"offer_id": info["offer_id"],
+                                       "starts_at": rng.choice(slots)}).encode()
+                    req = urllib.request.Request(f"{base}/api/v1/bookings", data=body,
+                                                 method="POST",
+                                                 headers=headers | {"X-Citizen-CPR": cpr})
+                    try:
+                        urllib.request.urlopen(req, timeout=60)
+                        status = 201
+                    except urllib.error.HTTPError as error:
+                        status = error.code
+                    with lock:
+                        key = {201: "booked", 409: "taken"}.get(status, "other")
+                        counts[key] += 1
+                    if status != 409:
+                        break
+
+        threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+        start = clock.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = clock.perf_counter() - start
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        overlaps = conn.scalar(text(
+            "SELECT count(*) FROM booking_caseworkers a JOIN booking_caseworkers b "
+            "ON a.caseworker_id = b.caseworker_id AND a.booking_id < b.booking_id "
+            "AND a.blocking AND b.blocking AND a.starts_at < b.busy_until AND b.starts_at < a.busy_until "
+            "JOIN bookings x ON x.id = a.booking_id JOIN bookings y ON y.id = b.booking_id "
+            "WHERE x.status <> 'cancelled' AND y.status <> 'cancelled'"))
+        self_booked = conn.scalar(text("SELECT count(*) FROM bookings WHERE origin = 'self_booked' "
+                                       "AND status = 'booked'"))
+    engine.dispose()
+    return {"elapsed": elapsed, "overlaps": overlaps, "in_db": self_booked, **counts}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--write", metavar="PATH")
+    args = parser.parse_args(argv)
+    raw = os.environ.get("PLANNER_BENCH_DATABASE_URL", DEFAULT_URL)
+    try:
+        url = _prepare_database(raw)
+    except Exception as error:  # no PostgreSQL here: say so instead of a traceback
+        print(f"self-booking benchmark skipped: no database at {make_url(raw).render_as_string()}"
+              f" ({type(error).__name__})")
+        return 0
+    info = _build(url)
+    times = bench_listing(url, info["offer_id"], args.runs)
+    median, p95 = statistics.median(times), sorted(times)[int(0.95 * (len(times) - 1))]
+    http = bench_http(url, info)
+    rate = http["booked"] / http["elapsed"]
+    rows = [
+        "# Self-booking",
+        "",
+        f"Measured {date.today():%Y-%m-%d} with `python -m bench.bench_selfbooking` on "
+        f"PostgreSQL, Python {platform.python_version()}, {os.cpu_count()} cores.",
+        "",
+        "| figure | target | measured |",
+        "| --- | --- | --- |",
+        f"| slot listing, 50 caseworkers × 8 weeks, {BOOKINGS:,} bookings, in-process "
+        f"(median of {args.runs}; p95) | < 50 ms median | {median:.1f} ms; {p95:.1f} ms "
+        f"{'✔' if median < 50 else '✘ missed'} |",
+        f"| confirmed bookings/s over HTTP, {CLIENTS} clients, gunicorn 2 workers "
+        f"({http['booked']} bookings in {http['elapsed']:.1f} s; {http['taken']} × 409, "
+        f"{http['other']} other) | ≥ 100/s | {rate:.0f}/s {'✔' if rate >= 100 else '✘ missed'} |",
+        f"| overlapping live bookings of one caseworker afterwards (SQL self-join) | 0 | "
+        f"{http['overlaps']} {'✔' if http['overlaps'] == 0 else '✘'} |",
+        "",
+        "Each HTTP booking is one `POST /api/v1/bookings` (reserve and confirm in one step): "
+        "token and citizen look-up, the offer's rules, the day's slots, the locked and "
+        "re-checked booking, audit entries, the receipt and invitations in the outbox, the "
+        "commit, and the out-of-slots check after it. The clients pick random starts from "
+        "the slot list; a start someone else took first answers 409 and the client tries "
+        "another.",
+        "",
+        "Where the time of one booking goes (cProfile, in-process): the booking service's "
+        "`create_booking` (free-time checks before and under the lock, audit entries, the "
+        "`booking_changed` listeners for receipt, letters and calendar invitations) about half; "
+        "the free-time look-up for the chosen start and the out-of-slots check after the commit "
+        "(`availability.caseworkers_free` loading 50 weekly schedules as ORM rows each time) most "
+        "of the rest. On this 2-core machine the clients, both gunicorn workers and PostgreSQL "
+        "share the two cores. A missed target is reported as measured.",
+    ]
+    page = "\n".join(rows) + "\n"
+    print(page)
+    if args.write:
+        Path(args.write).write_text(page, encoding="utf-8")
+    return 0 if http["overlaps"] == 0 and http["in_db"] == http["booked"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

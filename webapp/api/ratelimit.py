@@ -1,0 +1,40 @@
+"""Rate limits on logging in and on booking (R-4.10): Flask-Limiter, memory storage by default.
+
+Limits and storage come from the configuration (PLANNER_RATELIMIT_LOGIN,
+PLANNER_RATELIMIT_BOOKING, RATELIMIT_STORAGE_URI, RATELIMIT_ENABLED). Memory storage
+counts per process; with several gunicorn workers set a shared storage (redis://...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+
+limiter = Limiter(key_func=get_remote_address)
+
+
+def login_limit() -> str:
+    return current_app.config.get("PLANNER_RATELIMIT_LOGIN", "10 per minute")
+
+
+def booking_limit() -> str:
+    return current_app.config.get("PLANNER_RATELIMIT_BOOKING", "30 per minute")
+
+
+def citizen_key() -> str:
+    """Who is booking: the API client and citizen named in the headers, or the portal citizen.
+
+    Computed from the request alone (the limit is checked before the view runs); the
+    CPR number goes into the key only hashed.
+    """
+    token = request.headers.get("Authorization", "")
+    cpr = "".join(ch for ch in request.headers.get("X-Citizen-CPR", "") if ch.isdigit())
+    if token:
+        return "api:" + hashlib.sha256(f"{token}|{cpr}".encode()).hexdigest()[:32]
+    if getattr(current_user, "role", None) == "citizen":
+        return f"citizen:{current_user.id}"
+    return "ip:" + get_remote_address()

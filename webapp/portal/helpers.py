@@ -1,0 +1,41 @@
+"""Small view helpers of the portal: the current citizen, messages, dates in Danish."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, abort
+from flask_babel import format_date, get_locale
+from flask_login import current_user
+
+from webapp.domain.errors import DomainError
+from webapp.models import Citizen
+
+
+def citizen() -> Citizen:
+    if getattr(current_user, "role", None) != "citizen":
+        abort(403)
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def message(error: DomainError) -> str:
+    locale = get_locale()
+    return error.message_en if locale is not None and locale.language == "en" else error.message_da
+
+
+def long_day(day: date | datetime) -> str:
+    """'mandag 1. marts 2027' (or the English form)."""
+    if isinstance(day, datetime):
+        day = day.date()
+    return format_date(day, "EEEE d. MMMM y")
+
+
+def long_datetime(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return f"{long_day(moment)} {'at' if str(get_locale()) == 'en' else 'kl.'} {moment:%H:%M}"
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["long_day"] = long_day
+    app.jinja_env.filters["long_datetime"] = long_datetime

@@ -1,0 +1,330 @@
+"""Portal pages: thin views over `webapp.services.selfbooking` (R-4.2 – R-4.9)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from functools import wraps
+from typing import Any
+
+from flask import (abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+from werkzeug.wrappers import Response
+
+from webapp.api.ratelimit import booking_limit, citizen_key, limiter, login_limit
+from webapp.auth.forms import CitizenLoginForm
+from webapp.clock import now_local
+from webapp.domain.cpr import normalise_cpr
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+from webapp.models import MeetingForm, OnlineOffer
+from webapp.portal import bp
+from webapp.portal.authn import authenticator
+from webapp.portal.helpers import citizen, message
+from webapp.services import deadlines, offers, receipts, selfbooking
+
+log = logging.getLogger(__name__)
+
+
+def citizen_required(view: Any) -> Any:
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if getattr(current_user, "role", None) != "citizen":
+            return redirect(url_for("auth.index"))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.errorhandler(429)
+def too_many(error: Any) -> tuple[str, int]:
+    return render_template("portal/error.html", title=_("Too many attempts"),
+                           text=_("Too many attempts. Please wait a minute and try again.")), 429
+
+
+def _after_commit(offer_id: int | None, now: datetime, near: datetime | None = None,
+                  caseworker_id: int | None = None) -> None:
+    """R-4.6 after the booking's commit; a failure here never undoes the booking."""
+    if offer_id is None:
+        return
+    try:
+        offer = db.session.get(OnlineOffer, offer_id)
+        if offer is not None:
+            offers.refresh_out_of_slots(offer, now, near=near, caseworker_id=caseworker_id)
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("Out-of-slots check failed for offer %s", offer_id)
+
+
+def _hold() -> timedelta:
+    return timedelta(minutes=int(current_app.config.get("PLANNER_RESERVATION_MINUTES", 5)))
+
+
+# ---------------------------------------------------------------------------
+# Log in (demo: CPR + code; pluggable) and home
+# ---------------------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def login() -> str | Response:
+    form = CitizenLoginForm()
+    if form.validate_on_submit():
+        try:
+            cpr = normalise_cpr(form.cpr.data)
+        except DomainError as error:
+            form.cpr.errors.append(message(error))  # type: ignore[attr-defined]
+        else:
+            found = authenticator().authenticate(cpr, form.code.data or "")
+            if found is not None:
+                lang = session.get("lang")
+                session.clear()
+                if lang:
+                    session["lang"] = lang
+                login_user(found)
+                return redirect(url_for("portal.home"))
+            flash(_("Wrong CPR number or code."), "error")
+    return render_template("portal/login.html", form=form)
+
+
+@bp.get("/")
+@citizen_required
+def home() -> str:
+    me = citizen()
+    now = now_local()
+    meetings = selfbooking.live_bookings_of(me, now)
+    return render_template("portal/home.html", meetings=meetings, now=now,
+                           deadlines=deadlines.open_deadlines(me),
+                           offer_count=len(offers.offers_for_citizen(me, now.date())))
+
+
+# ---------------------------------------------------------------------------
+# Offers and slots (R-4.2, R-4.3)
+# ---------------------------------------------------------------------------
+
+@bp.get("/offers")
+@citizen_required
+def offer_list() -> str:
+    me = citizen()
+    today = now_local().date()
+    return render_template("portal/offers.html", offers=offers.offers_for_citizen(me, today),
+                           today=today, window=offers.window)
+
+
+def _offer_or_404(offer_id: int) -> OnlineOffer:
+    try:
+        return offers.offer_for_citizen(offer_id, citizen(), now_local().date())
+    except DomainError:
+        abort(404)
+
+
+def _week_of(raw: str | None, default: date) -> date:
+    try:
+        day = date.fromisoformat(raw) if raw else default
+    except ValueError:
+        day = default
+    return day - timedelta(days=day.weekday())
+
+
+def _slot_page(slots: list[selfbooking.Slot], start: date, span: tuple[date, date] | None
+               ) -> dict[str, Any]:
+    """One week of slots, grouped by day, with links to the weeks around it."""
+    week_start = _week_of(request.args.get("week"), slots[0].starts_at.date() if slots else start)
+    if span is not None:
+        week_start = max(week_start, span[0] - timedelta(days=span[0].weekday()))
+    week_end = week_start + timedelta(days=6)
+    days: dict[date, list[selfbooking.Slot]] = {}
+    for slot in slots:
+        if week_start <= slot.starts_at.date() <= week_end:
+            days.setdefault(slot.starts_at.date(), []).append(slot)
+    later = next((s for s in slots if s.starts_at.date() > week_end), None)
+    earlier = next((s for s in reversed(slots) if s.starts_at.date() < week_start), None)
+    return {"days": days, "week_start": week_start, "week_end": week_end,
+            "week_number": week_start.isocalendar()[1],
+            "next_week": (week_end + timedelta(days=1)).isoformat() if later else None,
+            "previous_week": (week_start - timedelta(days=7)).isoformat() if earlier else None,
+            "next_free": later.starts_at if later and not days else None,
+            "next_free_week": later.starts_at.date().isoformat() if later and not days else None}
+
+
+@bp.get("/offers/<int:offer_id>")
+@citizen_required
+def offer_detail(offer_id: int) -> str:
+    offer = _offer_or_404(offer_id)
+    now = now_local()
+    caseworker_id = request.args.get("caseworker", type=int)
+    if not offer.citizen_chooses_caseworker:
+        caseworker_id = None
+    slots = selfbooking.list_slots(offer, now=now, caseworker_id=caseworker_id)
+    span = offers.window(offer, now.date())
+    existing = selfbooking.live_bookings_of(citizen(), now, offer_id=offer.id)
+    return render_template(
+        "portal/offer.html", offer=offer, caseworker_id=caseworker_id, existing=existing,
+        caseworkers=sorted(offer.caseworkers, key=lambda c: c.name), span=span,
+        group=offer.meeting_form == MeetingForm.GROUP, **_slot_page(slots, now.date(), span))
+
+
+def _choice_from_form() -> dict[str, Any]:
+    session_id = request.form.get("session_id", type=int)
+    raw = request.form.get("slot", "")
+    starts_at = None
+    if raw.startswith("s") and raw[1:].isdigit():
+        session_id = int(raw[1:])
+    elif raw:
+        try:
+            starts_at = datetime.fromisoformat(raw)
+        except ValueError:
+            starts_at = None
+    if starts_at is None and session_id is None:
+        raise DomainError("Vælg en tid.", "Choose a time.", field="slot", code="slot_missing")
+    return {"starts_at": starts_at, "session_id": session_id,
+            "caseworker_id": request.form.get("caseworker_id", type=int) or None}
+
+
+@bp.post("/offers/<int:offer_id>/reserve")
+@citizen_required
+@limiter.limit(booking_limit, key_func=citizen_key)
+def reserve(offer_id: int) -> Response:
+    offer = _offer_or_404(offer_id)
+    me = citizen()
+    now = now_local()
+    try:
+        choice = _choice_from_form()
+        reservation = selfbooking.reserve(me, offer, now=now, hold=_hold(), **choice)
+    except DomainError as error:
+        db.session.rollback()
+        flash(message(error), "error")
+        return redirect(url_for("portal.offer_detail", offer_id=offer_id,
+                                week=request.form.get("week") or None,
+                                caseworker=request.form.get("caseworker_id") or None))
+    db.session.commit()
+    return redirect(url_for("portal.reservation", reservation_id=reservation.id))
+
+
+@bp.get("/reservations/<reservation_id>")
+@citizen_required
+def reservation(reservation_id: str) -> str | Response:
+    now = now_local()
+    try:
+        held = selfbooking.find_reservation(citizen(), reservation_id, now)
+    except DomainError as error:
+        flash(message(error), "error")
+        return redirect(url_for("portal.offer_list"))
+    return render_template("portal/reservation.html", reservation=held, booking=held.booking,
+                           now=now, place=receipts.meeting_place(held.booking))
+
+
+@bp.post("/reservations/<reservation_id>/confirm")
+@citizen_required
+@limiter.limit(booking_limit, key_func=citizen_key)
+def confirm(reservation_id: str) -> Response:
+    me = citizen()
+    now = now_local()
+    try:
+        booking = selfbooking.confirm(me, reservation_id, now=now)
+    except DomainError as error:
+        db.session.rollback()
+        flash(message(error), "error")
+        return redirect(url_for("portal.offer_list"))
+    offer_id, starts_at, booking_id = booking.offer_id, booking.starts_at, booking.id
+    db.session.commit()
+    _after_commit(offer_id, now, starts_at)
+    flash(_("Your meeting is booked. A receipt is on its way to your e-mail."), "success")
+    return redirect(url_for("portal.meeting", booking_id=booking_id))
+
+
+@bp.post("/reservations/<reservation_id>/release")
+@citizen_required
+def release(reservation_id: str) -> Response:
+    try:
+        selfbooking.release(citizen(), reservation_id, now=now_local())
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+    flash(_("The time was released."), "info")
+    return redirect(url_for("portal.offer_list"))
+
+
+# ---------------------------------------------------------------------------
+# My meetings (R-4.9), cancel and rebook (R-4.5, R-1.7.3)
+# ---------------------------------------------------------------------------
+
+def _own(booking_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return selfbooking.booking_for_citizen(citizen(), booking_id)
+    except DomainError:
+        abort(404)
+
+
+@bp.get("/meetings/<int:booking_id>")
+@citizen_required
+def meeting(booking_id: int) -> str:
+    booking = _own(booking_id)
+    selfbooking.see_booking(citizen(), booking)
+    now = now_local()
+    html = render_template("portal/meeting.html", booking=booking, now=now,
+                           place=receipts.meeting_place(booking),
+                           can_cancel=selfbooking.can_cancel(booking, now),
+                           can_rebook=selfbooking.can_rebook(booking, now))
+    db.session.commit()
+    return html
+
+
+@bp.route("/meetings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@citizen_required
+@limiter.limit(booking_limit, key_func=citizen_key, methods=["POST"])
+def cancel(booking_id: int) -> str | Response:
+    booking = _own(booking_id)
+    now = now_local()
+    if request.method == "POST":
+        try:
+            booking = selfbooking.cancel(citizen(), booking, now=now,
+                                         reason=request.form.get("reason", "")[:500])
+        except DomainError as error:
+            db.session.rollback()
+            flash(message(error), "error")
+            return redirect(url_for("portal.meeting", booking_id=booking_id))
+        offer_id = booking.offer_id
+        db.session.commit()
+        _after_commit(offer_id, now)
+        flash(_("You have cancelled the meeting. A receipt is on its way to your e-mail."), "success")
+        return redirect(url_for("portal.home"))
+    return render_template("portal/cancel.html", booking=booking, now=now,
+                           place=receipts.meeting_place(booking),
+                           allowed=selfbooking.can_cancel(booking, now))
+
+
+@bp.route("/meetings/<int:booking_id>/rebook", methods=["GET", "POST"])
+@citizen_required
+@limiter.limit(booking_limit, key_func=citizen_key, methods=["POST"])
+def rebook(booking_id: int) -> str | Response:
+    booking = _own(booking_id)
+    me = citizen()
+    now = now_local()
+    if request.method == "POST":
+        try:
+            choice = _choice_from_form()
+            offer_id = booking.offer_id
+            booking = selfbooking.rebook(me, booking, now=now, **choice)
+        except DomainError as error:
+            db.session.rollback()
+            flash(message(error), "error")
+            return redirect(url_for("portal.rebook", booking_id=booking_id,
+                                    week=request.form.get("week") or None))
+        new_id, starts_at = booking.id, booking.starts_at
+        db.session.commit()
+        _after_commit(offer_id, now, starts_at)
+        flash(_("Your meeting has been moved. A receipt is on its way to your e-mail."), "success")
+        return redirect(url_for("portal.meeting", booking_id=new_id))
+    try:
+        slots = selfbooking.rebook_slots(me, booking, now=now)
+    except DomainError as error:
+        flash(message(error), "error")
+        return redirect(url_for("portal.meeting", booking_id=booking_id))
+    offer = db.session.get(OnlineOffer, booking.offer_id)
+    span = offers.window(offer, now.date()) if offer else None
+    return render_template("portal/rebook.html", booking=booking, offer=offer, now=now,
+                           group=booking.meeting_form == MeetingForm.GROUP,
+                           **_slot_page(slots, now.date(), span))
