@@ -104,3 +104,31 @@ def test_bad_messages_are_rejected_logged_and_change_nothing(setup, raw, words):
     assert words in outcome.detail
     assert db.session.scalar(select(Booking.id)) is None
     assert db.session.scalar(select(InboundMessage.outcome)) == "rejected"
+
+
+def test_the_http_endpoint_needs_a_case_system_token(setup, client):
+    """R-1.11.1: only a case-system token may send appointments; a portal token may not."""
+    from webapp.api.clients import issue_client
+    from webapp.models import ApiClient
+
+    centre, caseworker, _ = setup
+    _, case_token = issue_client(centre, "KSS", ApiClient.CASE_SYSTEM)
+    _, portal_token = issue_client(centre, "Borgerportal")
+    db.session.commit()
+    url = "/integration/v1/appointments"
+    for headers in ({}, {"Authorization": f"Bearer {portal_token}"},
+                    {"Authorization": "Bearer nonsense"}):
+        assert client.post(url, data=message(), headers=headers).status_code == 401
+    assert db.session.scalar(select(InboundMessage.id)) is None
+    # Times are in the past for the real clock: put the appointment far ahead.
+    ok = client.post(url, data=message(starts_at="2099-03-02T09:00:00+01:00",
+                                       ends_at="2099-03-02T09:30:00+01:00"),
+                     headers={"Authorization": f"Bearer {case_token}"})
+    assert ok.status_code == 200, ok.json
+    assert ok.json["outcome"] == "created"
+    bad = client.post(url, data="{", headers={"Authorization": f"Bearer {case_token}"})
+    assert bad.status_code == 422
+    assert bad.json["code"] == "rejected" and "JSON" in bad.json["message_da"]
+    # A portal token cannot be used the other way round either: the citizen API refuses it.
+    assert client.get("/api/v1/offers", headers={"Authorization": f"Bearer {case_token}",
+                                                 "X-Citizen-CPR": "0101801234"}).status_code == 401
