@@ -140,3 +140,28 @@ def create_booking(app: Any, reference_data: None) -> Callable[..., Any]:
             db.session.commit()
         return booking
     return make
+
+
+@pytest.fixture
+def create_offer(app: Any, reference_data: None) -> Callable[..., Any]:
+    """An active online offer (R-4.1) of the first caseworker's team; rolling end 4 weeks."""
+    from webapp.models import ConversationType, HoldingForm, MeetingForm, OnlineOffer
+
+    def make(caseworkers: list[Caseworker], **kw: Any) -> OnlineOffer:
+        first = caseworkers[0]
+        offer = OnlineOffer(
+            job_centre_id=first.job_centre_id, name=kw.pop("name", f"Tilbud {_n()}"),
+            team_id=kw.pop("team_id", None) or first.memberships[0].team_id,
+            conversation_type_id=kw.pop("conversation_type_id", None)
+            or db.session.scalars(db.select(ConversationType.id)).first(),
+            holding_form_id=kw.pop("holding_form_id", None)
+            or db.session.scalars(db.select(HoldingForm.id)).first(),
+            meeting_form=kw.pop("meeting_form", MeetingForm.INDIVIDUAL),
+            duration_minutes=kw.pop("duration_minutes", 30),
+            rolling_end_weeks=kw.pop("rolling_end_weeks", 4), active=kw.pop("active", True),
+            **kw)
+        offer.caseworkers = list(caseworkers)
+        db.session.add(offer)
+        db.session.commit()
+        return offer
+    return make

@@ -62,8 +62,25 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from webapp.admin import init_admin
     init_admin(app)
 
+    from webapp.caseworker import bp as caseworker_bp
+    app.register_blueprint(caseworker_bp)
+    from webapp.services.notifications import connect_listeners
+    connect_listeners()
+
+    from webapp.api import init_api
+    init_api(app)
+    from webapp.integration import init_integration
+    init_integration(app)
+    from webapp.portal import init_portal
+    init_portal(app)
+    from webapp.offers_staff import bp as offers_staff_bp
+    app.register_blueprint(offers_staff_bp)
+
     from webapp.cli import register_cli
     register_cli(app)
+    # `flask allocate`, `flask scheduler run`; the scheduler itself never starts here.
+    from jobs.cli import register_cli as register_job_cli
+    register_job_cli(app)
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -108,6 +108,19 @@ def create_user(username: str, name: str, role: str, job_centre_name: str | None
     click.echo(f"Created {role} {username}.")
 
 
+outbox_cli = AppGroup("outbox", help="The outbox of e-mails (letters, receipts, invitations).")
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=200, show_default=True, help="At most this many messages.")
+def outbox_send(limit: int) -> None:
+    """Send the queued e-mails that are due; failures are retried later with backoff."""
+    from jobs.outbox import send_due
+    from webapp.clock import now_local
+    report = send_due(now_local(), limit=limit)
+    click.echo(f"Outbox: {report}.")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (seed_cli, closure_cli, users_cli, job_centre_cli, calendar_cli):
+    for group in (seed_cli, closure_cli, users_cli, job_centre_cli, calendar_cli, outbox_cli):
         app.cli.add_command(group)

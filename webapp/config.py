@@ -42,6 +42,26 @@ class Config:
     # The demo portal lets citizens log in with CPR and this code; a real
     # deployment puts MitID/OIDC in front and sets it empty.
     PLANNER_DEMO_CITIZEN_CODE = os.environ.get("PLANNER_DEMO_CITIZEN_CODE", "1234")
+    # Self-booking: how long a reserved slot is held, and the rate limits on
+    # logging in and booking. Memory storage counts per process.
+    PLANNER_RESERVATION_MINUTES = int(os.environ.get("PLANNER_RESERVATION_MINUTES", "5"))
+    RATELIMIT_ENABLED = os.environ.get("PLANNER_RATELIMIT_ENABLED", "1") not in ("0", "false", "no")
+    RATELIMIT_STORAGE_URI = os.environ.get("PLANNER_RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    PLANNER_RATELIMIT_LOGIN = os.environ.get("PLANNER_RATELIMIT_LOGIN", "10 per minute")
+    PLANNER_RATELIMIT_BOOKING = os.environ.get("PLANNER_RATELIMIT_BOOKING", "30 per minute")
+    # Outgoing mail: the outbox job sends through this SMTP server.
+    PLANNER_SMTP_HOST = os.environ.get("PLANNER_SMTP_HOST", "127.0.0.1")
+    PLANNER_SMTP_PORT = int(os.environ.get("PLANNER_SMTP_PORT", "25"))
+    PLANNER_SMTP_FROM = os.environ.get("PLANNER_SMTP_FROM", "samtaleplanlaegger@demo-jobcenter.dk")
+    PLANNER_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("PLANNER_OUTBOX_MAX_ATTEMPTS", "8"))
+    PLANNER_OUTBOX_BACKOFF_SECONDS = int(os.environ.get("PLANNER_OUTBOX_BACKOFF_SECONDS", "60"))
+    # Batch allocation: nightly at this Copenhagen time ("HH:MM") in `flask scheduler run`;
+    # the optimiser's time limit in seconds and how many days ahead it plans.
+    PLANNER_ALLOCATION_TIME = os.environ.get("PLANNER_ALLOCATION_TIME", "02:00")
+    PLANNER_ALLOCATION_TIME_LIMIT = float(os.environ.get("PLANNER_ALLOCATION_TIME_LIMIT", "300"))
+    PLANNER_ALLOCATION_HORIZON_DAYS = int(os.environ.get("PLANNER_ALLOCATION_HORIZON_DAYS", "42"))
+    PLANNER_ADMIN_TIME_LIMIT = float(os.environ.get("PLANNER_ADMIN_TIME_LIMIT", "30"))
 
 
 class TestConfig(Config):
@@ -50,3 +70,4 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("PLANNER_TEST_DATABASE_URL", "sqlite://"))
     WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False  # on only in the test that proves the limits

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask_admin import Admin
 from flask_babel import lazy_gettext as _l
@@ -10,6 +12,7 @@ from flask_admin.theme import Bootstrap4Theme
 from webapp import models as m
 from webapp.admin import views as v
 from webapp.admin.base import PlannerIndexView
+from webapp.admin.planning import PlanningView
 
 SUPPORT = _l("Support")
 OVERVIEW = _l("Overview")
@@ -20,6 +23,8 @@ def init_admin(app: Flask) -> Admin:
         app, name=_l("Conversation planner"),
         index_view=PlannerIndexView(name=_l("Home"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/planner_base.html", fluid=True),
+        # Fills the gaps of Flask-Admin's Danish catalog (domain "admin").
+        translations_path=str(Path(__file__).resolve().parent.parent / "translations"),
     )
     # The left menu of SPEC §1, in that order.
     admin.add_view(v.CaseworkerView(m.Caseworker, name=_l("Caseworkers"), endpoint="caseworker"))
@@ -38,10 +43,13 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(v.SystemLogView(m.SystemLogEntry, name=_l("System log"), endpoint="systemlog"))
     admin.add_view(v.InboundLogView(m.InboundMessage, name=_l("Inbound log (WSRM)"), endpoint="inbound"))
     admin.add_view(v.AboutView(name=_l("About"), endpoint="about"))
+    # Reached from the team and closure-day lists, not from the menu.
+    admin.add_view(v.TeamCalendarView(name=_l("Team calendar"), endpoint="teamcalendar"))
 
     admin.add_view(v.OnlineOfferView(m.OnlineOffer, name=_l("Online offers"), endpoint="offer",
                                      category=OVERVIEW))
     admin.add_view(v.CallInView(m.CallIn, name=_l("Waiting list"), endpoint="callin", category=OVERVIEW))
+    admin.add_view(PlanningView(name=_l("Planning"), endpoint="planning", category=OVERVIEW))
     admin.add_view(v.BookingView(m.Booking, name=_l("Bookings"), endpoint="booking", category=OVERVIEW))
     admin.add_view(v.SelfBookingDeadlineView(m.SelfBookingDeadline, name=_l("Self-booking deadlines"),
                                              endpoint="deadline", category=OVERVIEW))

@@ -95,12 +95,16 @@ def weekly_schedules(caseworker_ids: Collection[int]) -> dict[int, WeeklySchedul
     """Working time and breaks of each caseworker; no rows means no working time."""
     working: dict[int, dict] = defaultdict(dict)
     breaks: dict[int, dict] = defaultdict(lambda: defaultdict(list))
-    for row in db.session.scalars(select(WorkingTime).where(
-            WorkingTime.caseworker_id.in_(caseworker_ids))):
-        if row.is_working:
-            working[row.caseworker_id][row.weekday] = (row.start_time, row.end_time)
-    for row in db.session.scalars(select(Break).where(Break.caseworker_id.in_(caseworker_ids))):
-        breaks[row.caseworker_id][row.weekday].append((row.start_time, row.end_time))
+    # Plain rows, not ORM objects: this runs on every booking and slot listing.
+    for cw, weekday, start, end in db.session.execute(
+            select(WorkingTime.caseworker_id, WorkingTime.weekday, WorkingTime.start_time,
+                   WorkingTime.end_time).where(WorkingTime.caseworker_id.in_(caseworker_ids),
+                                               WorkingTime.start_time < WorkingTime.end_time)):
+        working[cw][weekday] = (start, end)
+    for cw, weekday, start, end in db.session.execute(
+            select(Break.caseworker_id, Break.weekday, Break.start_time, Break.end_time)
+            .where(Break.caseworker_id.in_(caseworker_ids))):
+        breaks[cw][weekday].append((start, end))
     return {cw: WeeklySchedule(working_time=working.get(cw, {}), breaks=dict(breaks.get(cw, {})))
             for cw in caseworker_ids}
 

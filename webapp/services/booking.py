@@ -265,10 +265,11 @@ def create_booking(req: MeetingRequest, *, now: datetime, actor: Any = None,
     The participants are `req.citizen_ids`; a group meeting seats up to the room's
     capacity + overbooking (R-1.4.3).
     """
-    check_free(req, now=now)
+    # Lock first, then check once: the check under the lock is the one that counts, and
+    # a citizen who loses a race is told the time was taken (R-4.4).
     lock_resources(req.caseworker_ids, [req.room_id])
     release_expired_reservations(now, caseworker_ids=req.caseworker_ids, room_id=req.room_id)
-    check_free(req, now=now, race=True)
+    check_free(req, now=now, race=req.origin == BookingOrigin.SELF_BOOKED)
     room = db.session.get(Room, req.room_id) if req.room_id is not None else None
     booking = Booking(
         job_centre_id=req.job_centre_id, team_id=req.team_id,
@@ -364,12 +365,11 @@ def move_booking(booking: Booking, *, now: datetime, actor: Any = None,
     audit.record(_actor_event(actor, AuditEvent.BOOKING_BEING_MOVED_BY_CITIZEN,
                               AuditEvent.BOOKING_BEING_MOVED_BY_JOB_CENTRE),
                  actor=actor, booking_id=booking.id, job_centre_id=booking.job_centre_id)
-    check_free(req, now=now, ignore_booking_ids=[booking.id])
     lock_resources(set(req.caseworker_ids) | {link.caseworker_id for link in booking.caseworker_links},
                    [req.room_id, booking.room_id])
     release_expired_reservations(now, caseworker_ids=req.caseworker_ids, room_id=req.room_id)
     booking = lock_booking(booking.id)
-    check_free(req, now=now, ignore_booking_ids=[booking.id], race=True)
+    check_free(req, now=now, ignore_booking_ids=[booking.id], race=by_citizen)
     previous = {"starts_at": booking.starts_at, "ends_at": booking.ends_at,
                 "caseworker_ids": [link.caseworker_id for link in booking.caseworker_links],
                 "room_id": booking.room_id}
