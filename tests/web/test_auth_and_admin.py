@@ -157,3 +157,15 @@ def test_cpr_numbers_never_reach_the_log_in_clear(app, caplog):
     text = caplog.text
     assert "0101901234" not in text and "010190-1234" not in text
     assert text.count("010190-****") == 2
+
+
+def test_r_0_1_a_caseworker_starts_in_the_workspace_calendar(client, reference_data,
+                                                             create_job_centre, create_user,
+                                                             create_caseworker):
+    """R-0.1: caseworkers land in their calendar; administrators get a link to it."""
+    centre = create_job_centre()
+    caseworker = create_caseworker(centre)
+    user = create_user(Role.CASEWORKER, centre, caseworker_id=caseworker.id)
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert response.headers["Location"] == "/caseworker/"
+    assert client.get("/caseworker/").status_code == 200

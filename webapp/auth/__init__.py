@@ -32,6 +32,8 @@ def home_for(principal: object) -> str:
         return url_for("portal.home")
     if getattr(principal, "can_administer", False):
         return url_for("admin.index")
+    if getattr(principal, "job_centre_id", None) is not None:
+        return url_for("workspace.calendar")  # caseworkers and team leaders start in their calendar
     return url_for("auth.staff_home")
 
 
