@@ -94,6 +94,17 @@ def test_r_1_2_8_closed_membership_gets_no_new_self_bookings(two_caseworkers, te
     assert {s.caseworker_ids for s in slots} == {(bo.id,)}
 
 
+def test_r_1_2_3_caseworkers_without_the_call_in_flag_get_no_self_bookings(two_caseworkers,
+                                                                          create_offer):
+    """R-1.2.3: a caseworker who may not be assigned call-ins is never offered to citizens."""
+    anna, bo = two_caseworkers
+    offer = create_offer(two_caseworkers)
+    bo.can_be_assigned_callins = False
+    db.session.commit()
+    slots = selfbooking.list_slots(offer, now=NOW, first=MONDAY, last=MONDAY)
+    assert slots and {s.caseworker_ids for s in slots} == {(anna.id,)}
+
+
 @pytest.mark.parametrize("change, visible", [
     ({}, True),
     ({"active": False}, False),

@@ -70,9 +70,11 @@ def bookable_caseworker_ids(offer: OnlineOffer) -> list[int]:
     """The offer's caseworkers who take new self-bookings, ordered by name.
 
     A caseworker closed in the offer's team with "keep meetings" (R-1.2.8), or with no
-    active team at all, keeps their meetings but gets no new ones.
+    active team at all, keeps their meetings but gets no new ones; one who may not be
+    assigned call-ins exists only for imported appointments and gets none (R-1.2.3).
     """
-    caseworkers = sorted(offer.caseworkers, key=lambda c: (c.name, c.id))
+    caseworkers = sorted((c for c in offer.caseworkers if c.can_be_assigned_callins),
+                         key=lambda c: (c.name, c.id))
     ids = [c.id for c in caseworkers]
     if not ids:
         return []
