@@ -45,8 +45,7 @@ def test_caseworker_calls_in_plans_moves_cancels_and_downloads_the_letter(
     page.get_by_label("Brugernavn").fill(ws.user.username)
     page.get_by_label("Adgangskode").fill(PASSWORD)
     page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(re.compile(r"/home$"))
-    page.goto(f"{live_server}/caseworker/")
+    page.wait_for_url(re.compile(r"/caseworker/$"))  # a caseworker starts in the calendar
     page.wait_for_selector(".fc-timegrid")
 
     # Call in three citizens with the automatic template.
