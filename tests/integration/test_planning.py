@@ -338,6 +338,24 @@ def test_r_3_3_booking_made_by_a_person_during_the_run_wins(centre, create_booki
     assert_no_overlaps()
 
 
+def test_r_3_4_a_placement_over_the_citizens_own_meeting_is_refused_with_that_reason(
+        centre, create_booking):
+    """R-3.4: the citizen already has a meeting then (with Bo); the run leaves the call-in
+    waiting and says why, without counting it as taken by others."""
+    c = centre
+    citizen = c.citizens[0]
+    # Alma's first free time on Tuesday is 07:30; the citizen is with Bo from 07:30 to 08:30.
+    create_booking([c.bo], datetime.combine(TUESDAY, time(7, 30)), minutes=60, team_id=c.unge.id,
+                   citizens=[citizen], now=NOW)
+    callin = make_callin(c.unge, citizen, [c.alma], earliest=TUESDAY, deadline=TUESDAY)
+    result = planning.run_allocation(c.job_centre.id, now=NOW)
+    waiting = db.session.get(CallIn, callin.id)
+    assert (result.placed, result.taken_meanwhile) == (0, 0)
+    assert waiting.status == CallInStatus.WAITING
+    assert "passer ikke borgeren" in waiting.unplaced_reason
+    assert "Borgeren har allerede samtale nr." in waiting.unplaced_reason
+
+
 def test_r_3_3_call_in_handled_by_a_person_during_the_run_is_left_alone(centre, monkeypatch):
     """R-3.3: a call-in cancelled by a caseworker after the solve is not booked by the run."""
     c = centre

@@ -95,6 +95,7 @@ REASON_LABELS_DA: dict[str, str] = {
     "deadline_passed": "fristen er overskredet",
     "later": "planlægges i en senere kørsel",
     "taken_meanwhile": "tiden blev taget under kørslen",
+    "citizen_busy": "borgeren har allerede en samtale på det tidspunkt",
     "no_caseworker": "ingen sagsbehandler kan modtage indkaldelsen",
     "room_not_for_callins": "lokalet kan ikke bruges til indkaldelser",
     "other": "anden årsag",
@@ -597,11 +598,19 @@ def publish(prepared: Prepared, solution: optimizer.Solution, *, now: datetime, 
                 except DomainError as error:
                     if len(created) != before:
                         raise  # the booking exists already: never leave it half done
-                    reason = (f"Tiden {placement.start:%d.%m.%Y %H:%M} blev optaget, mens "
-                              f"planlægningen kørte: {error.message_da}")
-                    result.taken_meanwhile += 1
+                    if error.code == "citizen_busy":
+                        # The optimiser does not see the citizens' own meetings; the
+                        # booking service does. The next run tries another time.
+                        code = "citizen_busy"
+                        reason = (f"Tiden {placement.start:%d.%m.%Y %H:%M} passer ikke borgeren: "
+                                  f"{error.message_da}")
+                    else:
+                        code = "taken_meanwhile"
+                        reason = (f"Tiden {placement.start:%d.%m.%Y %H:%M} blev optaget, mens "
+                                  f"planlægningen kørte: {error.message_da}")
+                        result.taken_meanwhile += 1
                     for callin in callins:
-                        result.unplaced[callin.id] = ("taken_meanwhile", reason)
+                        result.unplaced[callin.id] = (code, reason)
                 else:
                     for callin in callins:
                         callin.status = CallInStatus.PLACED
