@@ -224,3 +224,21 @@ def test_a_citizen_cannot_attend_two_meetings_at_once(centre, create_caseworker,
     assert caught.value.code == "citizen_busy"
     assert f"samtale nr. {first.id}" in caught.value.message_da
     assert create_booking([b], at(MONDAY, 9, 30), citizens=[citizen], now=NOW).id
+
+
+def test_an_expired_seat_hold_is_a_free_seat(centre, create_caseworker, create_room,
+                                             create_citizen, create_booking):
+    """R-4.7: a seat held past its time counts as free again."""
+    from webapp.models import BookingParticipant
+    from webapp.services.booking import seats_left
+
+    cw = create_caseworker(centre)
+    room = create_room(centre, capacity=2)
+    first, second = create_citizen(centre), create_citizen(centre)
+    group = create_booking([cw], at(MONDAY, 10), room_id=room.id, meeting_form=MeetingForm.GROUP,
+                           citizens=[first], now=NOW)
+    group.participants.append(BookingParticipant(citizen_id=second.id,
+                                                 reserved_until=NOW + timedelta(minutes=5)))
+    db.session.commit()
+    assert seats_left(group, NOW) == 0
+    assert seats_left(group, NOW + timedelta(minutes=6)) == 1

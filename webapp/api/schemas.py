@@ -136,7 +136,7 @@ def booking_json(booking: Booking, now: datetime) -> dict[str, Any]:
         "cancellable_until": stamp(booking.cancellable_until),
         "can_rebook": selfbooking.can_rebook(booking, now),
         "rebookable_until": stamp(booking.rebookable_until),
-        "seats_left": seats_left(booking),
+        "seats_left": seats_left(booking, now),
     }
 
 

@@ -434,12 +434,16 @@ def cancel_booking(booking: Booking, *, now: datetime, reason: str | None = None
     return booking
 
 
-def seats_left(booking: Booking) -> int | None:
+def seats_left(booking: Booking, now: datetime | None = None) -> int | None:
+    """Free seats of a group meeting; with `now`, a seat hold past its time is free (R-4.7)."""
     if booking.seats is None:
         return None
-    taken = db.session.scalar(select(func.count()).select_from(BookingParticipant).where(
-        BookingParticipant.booking_id == booking.id)) or 0
-    return booking.seats - taken
+    query = select(func.count()).select_from(BookingParticipant).where(
+        BookingParticipant.booking_id == booking.id)
+    if now is not None:
+        query = query.where(or_(BookingParticipant.reserved_until.is_(None),
+                                BookingParticipant.reserved_until > now))
+    return booking.seats - (db.session.scalar(query) or 0)
 
 
 def add_participant(booking: Booking, citizen: Citizen, *, now: datetime,
@@ -452,7 +456,7 @@ def add_participant(booking: Booking, citizen: Citizen, *, now: datetime,
     if any(p.citizen_id == citizen.id for p in booking.participants):
         raise Conflict("Borgeren er allerede tilmeldt.", "The citizen is already attending.",
                        code="already_attending")
-    left = seats_left(booking)
+    left = seats_left(booking, now)
     if left is not None and left <= 0:
         raise SlotTaken("Der er ikke flere ledige pladser. Vælg en anden tid.",
                         "No seats are left. Please choose another time.", code="no_seats")
