@@ -176,17 +176,23 @@ def test_r_4_10_booking_is_rate_limited_per_citizen(database_url, reference_data
     db.session.commit()
     limited = create_app(_config(database_url) | {"RATELIMIT_ENABLED": True,
                                                  "PLANNER_RATELIMIT_BOOKING": "3 per minute"})
-    client = limited.test_client()
-    headers = {"Authorization": f"Bearer {token}", "X-Citizen-CPR": "0101054000"}
-    codes = [client.post("/api/v1/reservations", headers=headers,
-                         json={"offer_id": offer.id, "starts_at": f"2027-03-01T{8 + i:02d}:00"}
-                         ).status_code for i in range(4)]
-    assert codes == [201, 201, 201, 429]
-    response = client.post("/api/v1/reservations", headers=headers, json={"offer_id": offer.id})
-    assert response.get_json()["code"] == "rate_limited" and response.headers.get("Retry-After")
-    # Another citizen is not held back by the first one's limit.
-    other = headers | {"X-Citizen-CPR": "0101054001"}
-    assert client.get("/api/v1/offers", headers=other).status_code == 404
+    try:
+        client = limited.test_client()
+        headers = {"Authorization": f"Bearer {token}", "X-Citizen-CPR": "0101054000"}
+        codes = [client.post("/api/v1/reservations", headers=headers,
+                             json={"offer_id": offer.id, "starts_at": f"2027-03-01T{8 + i:02d}:00"}
+                             ).status_code for i in range(4)]
+        assert codes == [201, 201, 201, 429]
+        response = client.post("/api/v1/reservations", headers=headers,
+                               json={"offer_id": offer.id})
+        assert response.get_json()["code"] == "rate_limited" and response.headers.get("Retry-After")
+        # Another citizen is not held back by the first one's limit.
+        other = headers | {"X-Citizen-CPR": "0101054001"}
+        assert client.get("/api/v1/offers", headers=other).status_code == 404
+    finally:
+        # The second app has its own engine: close its connections, or they leak.
+        with limited.app_context():
+            db.engine.dispose()
 
 
 def test_r_4_3_group_offer_over_the_api_shows_seats(client, api, create_offer, create_room,
