@@ -195,6 +195,7 @@ def test_r_1_2_4_edit_keeps_at_least_one_team_and_audits_before_after(client, ad
 
 def test_r_1_2_10_delete_asks_and_refuses_with_future_meetings(client, admin, create_caseworker,
                                                                 create_booking):
+    """R-1.2.10: a caseworker with future meetings cannot be deleted; delete asks first."""
     login(client, admin)
     busy = create_caseworker(admin.job_centre, teams=[_team("Ungeindsatsen")])
     free = create_caseworker(admin.job_centre, teams=[_team("Ungeindsatsen")])

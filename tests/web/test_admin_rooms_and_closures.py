@@ -73,6 +73,7 @@ def test_r_1_4_1_bad_room_input_is_refused_on_the_field(client, admin, create_ro
 
 def test_r_1_4_5_a_room_with_future_meetings_cannot_be_deleted(client, admin, create_room,
                                                               create_caseworker, create_booking):
+    """R-1.4.5: a room with future meetings cannot be deleted."""
     login(client, admin)
     used = create_room(admin.job_centre, name="Brugt", capacity=4)
     unused = create_room(admin.job_centre, name="Ledig")
@@ -113,6 +114,7 @@ def test_r_1_3_2_bad_closure_input_is_refused_on_the_field(client, admin, field,
 
 
 def test_r_1_3_3_closure_days_are_deleted_and_created_never_edited(client, admin):
+    """R-1.3.3: closure days cannot be edited, only deleted and created again."""
     login(client, admin)
     assert post(client, "/admin/localclosureday/new/", _closure())[0] == 302
     closure = db.session.scalar(select(LocalClosureDay))
