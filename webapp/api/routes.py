@@ -8,7 +8,7 @@ and `X-Citizen-CPR: <cpr>` naming the citizen the portal has authenticated. Erro
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, g, jsonify, request
@@ -75,21 +75,6 @@ def _body() -> dict[str, Any]:
 
 def _hold() -> timedelta:
     return timedelta(minutes=int(current_app.config.get("PLANNER_RESERVATION_MINUTES", 5)))
-
-
-def _after_commit(offer_id: int | None, now: datetime, near: datetime | None = None,
-                  caseworker_id: int | None = None) -> None:
-    """R-4.6: look for exhaustion after the booking is committed; never fails the request."""
-    if offer_id is None:
-        return
-    try:
-        offer = db.session.get(OnlineOffer, offer_id)
-        if offer is not None:
-            offers.refresh_out_of_slots(offer, now, near=near, caseworker_id=caseworker_id)
-            db.session.commit()
-    except Exception:  # the booking stands; the nightly sweep catches up
-        db.session.rollback()
-        log.exception("Out-of-slots check failed for offer %s", offer_id)
 
 
 def _slot_window() -> tuple[Any, Any]:
@@ -191,7 +176,7 @@ def confirm_reservation(reservation_id: str) -> tuple[Response, int]:
     body = booking_json(booking, now)
     offer_id, starts_at = booking.offer_id, booking.starts_at
     db.session.commit()
-    _after_commit(offer_id, now, starts_at)
+    offers.check_after_commit(offer_id, now, near=starts_at)
     return jsonify(body), 201
 
 
@@ -202,12 +187,14 @@ def create_booking() -> tuple[Response, int]:
     data = _body()
     now = now_local()
     offer = offers.offer_for_citizen(parse_id(data.get("offer_id"), "offer_id"), citizen, now.date())
-    booking = selfbooking.book(citizen, offer, now=now, **_slot_choice(data))
+    taken = selfbooking.book_slot(citizen, offer, now=now, **_slot_choice(data))
+    booking = taken.booking
     body = booking_json(booking, now)
     offer_id, starts_at = booking.offer_id, booking.starts_at
     first_cw = booking.caseworker_links[0].caseworker_id if booking.caseworker_links else None
     db.session.commit()
-    _after_commit(offer_id, now, starts_at, first_cw)
+    offers.check_after_commit(offer_id, now, near=starts_at, caseworker_id=first_cw,
+                              others_free=taken.others_free)
     return jsonify(body), 201
 
 
@@ -249,7 +236,7 @@ def cancel_booking(booking_id: int) -> Response:
     body = booking_json(booking, now)
     offer_id = booking.offer_id
     db.session.commit()
-    _after_commit(offer_id, now)
+    offers.check_after_commit(offer_id, now)
     return jsonify(body)
 
 
@@ -278,7 +265,7 @@ def rebook_booking(booking_id: int) -> Response:
     body = booking_json(booking, now)
     starts_at = booking.starts_at
     db.session.commit()
-    _after_commit(old_offer, now, starts_at)
+    offers.check_after_commit(old_offer, now, near=starts_at)
     return jsonify(body)
 
 

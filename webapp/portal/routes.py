@@ -44,21 +44,6 @@ def too_many(error: Any) -> tuple[str, int]:
                            text=_("Too many attempts. Please wait a minute and try again.")), 429
 
 
-def _after_commit(offer_id: int | None, now: datetime, near: datetime | None = None,
-                  caseworker_id: int | None = None) -> None:
-    """R-4.6 after the booking's commit; a failure here never undoes the booking."""
-    if offer_id is None:
-        return
-    try:
-        offer = db.session.get(OnlineOffer, offer_id)
-        if offer is not None:
-            offers.refresh_out_of_slots(offer, now, near=near, caseworker_id=caseworker_id)
-            db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("Out-of-slots check failed for offer %s", offer_id)
-
-
 def _hold() -> timedelta:
     return timedelta(minutes=int(current_app.config.get("PLANNER_RESERVATION_MINUTES", 5)))
 
@@ -230,7 +215,7 @@ def confirm(reservation_id: str) -> Response:
         return redirect(url_for("portal.offer_list"))
     offer_id, starts_at, booking_id = booking.offer_id, booking.starts_at, booking.id
     db.session.commit()
-    _after_commit(offer_id, now, starts_at)
+    offers.check_after_commit(offer_id, now, near=starts_at)
     flash(_("Your meeting is booked. A receipt is on its way to your e-mail."), "success")
     return redirect(url_for("portal.meeting", booking_id=booking_id))
 
@@ -288,7 +273,7 @@ def cancel(booking_id: int) -> str | Response:
             return redirect(url_for("portal.meeting", booking_id=booking_id))
         offer_id = booking.offer_id
         db.session.commit()
-        _after_commit(offer_id, now)
+        offers.check_after_commit(offer_id, now)
         flash(_("You have cancelled the meeting. A receipt is on its way to your e-mail."), "success")
         return redirect(url_for("portal.home"))
     return render_template("portal/cancel.html", booking=booking, now=now,
@@ -315,7 +300,7 @@ def rebook(booking_id: int) -> str | Response:
                                     week=request.form.get("week") or None))
         new_id, starts_at = booking.id, booking.starts_at
         db.session.commit()
-        _after_commit(offer_id, now, starts_at)
+        offers.check_after_commit(offer_id, now, near=starts_at)
         flash(_("Your meeting has been moved. A receipt is on its way to your e-mail."), "success")
         return redirect(url_for("portal.meeting", booking_id=new_id))
     try:

@@ -12,8 +12,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal, or_, select
 
 from webapp.domain.availability import (
     WeeklySchedule,
@@ -40,6 +41,7 @@ from webapp.models import (
     WorkingTime,
 )
 from webapp.models.rooms import room_teams
+from webapp.services.sql import in_ids
 
 _DAY = timedelta(days=1)
 
@@ -66,14 +68,9 @@ def national_closed_dates(first_day: date, last_day: date) -> set[date]:
     return set(rows)
 
 
-def _local_closed_dates(team_ids: Collection[int], first_day: date, last_day: date) -> set[date]:
-    if not team_ids:
-        return set()
+def _expand(spans: Iterable[tuple[date, date]], first_day: date, last_day: date) -> set[date]:
     closed: set[date] = set()
-    rows = db.session.execute(select(LocalClosureDay.first_day, LocalClosureDay.last_day).where(
-        LocalClosureDay.team_id.in_(team_ids),
-        LocalClosureDay.first_day <= last_day, LocalClosureDay.last_day >= first_day))
-    for start, end in rows:
+    for start, end in spans:
         day = max(start, first_day)
         while day <= min(end, last_day):
             closed.add(day)
@@ -81,10 +78,36 @@ def _local_closed_dates(team_ids: Collection[int], first_day: date, last_day: da
     return closed
 
 
+def _local_closed_dates(team_ids: Collection[int], first_day: date, last_day: date) -> set[date]:
+    if not team_ids:
+        return set()
+    rows = db.session.execute(select(LocalClosureDay.first_day, LocalClosureDay.last_day).where(
+        LocalClosureDay.team_id.in_(team_ids),
+        LocalClosureDay.first_day <= last_day, LocalClosureDay.last_day >= first_day))
+    return _expand(rows, first_day, last_day)
+
+
+def closed_dates_of_teams(team_ids: Any, first_day: date, last_day: date) -> set[date]:
+    """National closure days plus the local ones of the teams and their ancestors (R-1.3.2).
+
+    One query: the ancestors come from a recursive CTE (UNION, so even a broken tree
+    ends), the national days ride along as one-day spans. `team_ids` is a list or a
+    subquery of team ids.
+    """
+    chain = select(Team.id, Team.parent_id).where(Team.id.in_(team_ids)).cte(
+        "team_chain", recursive=True)
+    chain = chain.union(select(Team.id, Team.parent_id).join(chain, Team.id == chain.c.parent_id))
+    local = select(LocalClosureDay.first_day, LocalClosureDay.last_day).where(
+        LocalClosureDay.team_id.in_(select(chain.c.id)),
+        LocalClosureDay.first_day <= last_day, LocalClosureDay.last_day >= first_day)
+    national = select(NationalClosureDay.day, NationalClosureDay.day).where(
+        NationalClosureDay.day.between(first_day, last_day))
+    return _expand(db.session.execute(national.union_all(local)), first_day, last_day)
+
+
 def closed_dates(team_id: int, first_day: date, last_day: date) -> set[date]:
     """National closure days plus the local ones of the team and its ancestors (R-1.3.2)."""
-    return (national_closed_dates(first_day, last_day)
-            | _local_closed_dates(team_chain_ids([team_id]), first_day, last_day))
+    return closed_dates_of_teams([team_id], first_day, last_day)
 
 
 # ---------------------------------------------------------------------------
@@ -95,16 +118,18 @@ def weekly_schedules(caseworker_ids: Collection[int]) -> dict[int, WeeklySchedul
     """Working time and breaks of each caseworker; no rows means no working time."""
     working: dict[int, dict] = defaultdict(dict)
     breaks: dict[int, dict] = defaultdict(lambda: defaultdict(list))
-    # Plain rows, not ORM objects: this runs on every booking and slot listing.
-    for cw, weekday, start, end in db.session.execute(
-            select(WorkingTime.caseworker_id, WorkingTime.weekday, WorkingTime.start_time,
-                   WorkingTime.end_time).where(WorkingTime.caseworker_id.in_(caseworker_ids),
-                                               WorkingTime.start_time < WorkingTime.end_time)):
-        working[cw][weekday] = (start, end)
-    for cw, weekday, start, end in db.session.execute(
-            select(Break.caseworker_id, Break.weekday, Break.start_time, Break.end_time)
-            .where(Break.caseworker_id.in_(caseworker_ids))):
-        breaks[cw][weekday].append((start, end))
+    # Plain rows in one query, not ORM objects: this runs on every booking and slot listing.
+    rows = select(literal(True).label("working"), WorkingTime.caseworker_id, WorkingTime.weekday,
+                  WorkingTime.start_time, WorkingTime.end_time).where(
+        in_ids(WorkingTime.caseworker_id, caseworker_ids),
+        WorkingTime.start_time < WorkingTime.end_time).union_all(
+        select(literal(False), Break.caseworker_id, Break.weekday, Break.start_time,
+               Break.end_time).where(in_ids(Break.caseworker_id, caseworker_ids)))
+    for is_working, cw, weekday, start, end in db.session.execute(rows):
+        if is_working:
+            working[cw][weekday] = (start, end)
+        else:
+            breaks[cw][weekday].append((start, end))
     return {cw: WeeklySchedule(working_time=working.get(cw, {}), breaks=dict(breaks.get(cw, {})))
             for cw in caseworker_ids}
 
@@ -124,21 +149,19 @@ def caseworker_busy(caseworker_ids: Collection[int], start: datetime, end: datet
     busy: dict[int, list[Interval]] = defaultdict(list)
     if not caseworker_ids:
         return busy
-    query = (select(BookingCaseworker.caseworker_id, BookingCaseworker.starts_at,
-                    BookingCaseworker.busy_until)
-             .join(Booking, Booking.id == BookingCaseworker.booking_id)
-             .where(BookingCaseworker.caseworker_id.in_(caseworker_ids),
-                    BookingCaseworker.blocking,
-                    BookingCaseworker.starts_at < end, BookingCaseworker.busy_until > start,
-                    live_booking_filter(now)))
+    booked = (select(BookingCaseworker.caseworker_id, BookingCaseworker.starts_at,
+                     BookingCaseworker.busy_until)
+              .join(Booking, Booking.id == BookingCaseworker.booking_id)
+              .where(in_ids(BookingCaseworker.caseworker_id, caseworker_ids),
+                     BookingCaseworker.blocking,
+                     BookingCaseworker.starts_at < end, BookingCaseworker.busy_until > start,
+                     live_booking_filter(now)))
     if ignore_booking_ids:
-        query = query.where(BookingCaseworker.booking_id.not_in(ignore_booking_ids))
-    for cw, b_start, b_end in db.session.execute(query):
-        busy[cw].append((b_start, b_end))
-    for cw, b_start, b_end in db.session.execute(
-            select(BusyTime.caseworker_id, BusyTime.starts_at, BusyTime.ends_at).where(
-                BusyTime.caseworker_id.in_(caseworker_ids),
-                BusyTime.starts_at < end, BusyTime.ends_at > start)):
+        booked = booked.where(BookingCaseworker.booking_id.not_in(ignore_booking_ids))
+    imported = select(BusyTime.caseworker_id, BusyTime.starts_at, BusyTime.ends_at).where(
+        in_ids(BusyTime.caseworker_id, caseworker_ids), BusyTime.starts_at < end,
+        BusyTime.ends_at > start)
+    for cw, b_start, b_end in db.session.execute(booked.union_all(imported)):
         busy[cw].append((b_start, b_end))
     return busy
 
@@ -146,7 +169,7 @@ def caseworker_busy(caseworker_ids: Collection[int], start: datetime, end: datet
 def _membership_teams(caseworker_ids: Collection[int]) -> dict[int, set[int]]:
     teams: dict[int, set[int]] = defaultdict(set)
     for cw, team in db.session.execute(select(TeamMembership.caseworker_id, TeamMembership.team_id)
-                                       .where(TeamMembership.caseworker_id.in_(caseworker_ids),
+                                       .where(in_ids(TeamMembership.caseworker_id, caseworker_ids),
                                               TeamMembership.state == MembershipState.ACTIVE)):
         teams[cw].add(team)
     return teams
@@ -185,10 +208,29 @@ def caseworkers_free(caseworker_ids: Iterable[int], first_day: date, last_day: d
 def free_caseworkers_at(candidate_ids: Iterable[int], starts_at: datetime, busy_until: datetime, *,
                         team_id: int | None = None, now: datetime | None = None,
                         ignore_booking_ids: Collection[int] = ()) -> list[int]:
-    """The candidates free for the whole of [starts_at, busy_until), in the given order."""
-    free = caseworkers_free(candidate_ids, starts_at.date(), busy_until.date(), team_id=team_id,
-                            now=now, ignore_booking_ids=ignore_booking_ids)
-    return [cw for cw, intervals in free.items() if covers(intervals, starts_at, busy_until)]
+    """The candidates free for the whole of [starts_at, busy_until), in the given order.
+
+    One meeting, so the cheap order: closure days, then working time and breaks, and
+    only for those still standing the bookings in that span (three small queries).
+    """
+    ids = list(dict.fromkeys(candidate_ids))
+    if not ids:
+        return []
+    if team_id is None:
+        free = caseworkers_free(ids, starts_at.date(), busy_until.date(), now=now,
+                                ignore_booking_ids=ignore_booking_ids)
+        return [cw for cw, intervals in free.items() if covers(intervals, starts_at, busy_until)]
+    first_day, last_day = starts_at.date(), busy_until.date()
+    closed = closed_dates(team_id, first_day, last_day)
+    if first_day in closed:
+        return []
+    schedules = weekly_schedules(ids)
+    working = [cw for cw in ids if covers(
+        caseworker_free_intervals(schedules[cw], first_day, last_day, closed, ()),
+        starts_at, busy_until)]
+    busy = caseworker_busy(working, starts_at, busy_until, now=now,
+                           ignore_booking_ids=ignore_booking_ids)
+    return [cw for cw in working if not busy.get(cw)]
 
 
 # ---------------------------------------------------------------------------
@@ -208,10 +250,8 @@ def room_busy(room_id: int, start: datetime, end: datetime, *, now: datetime | N
 def room_free(room_id: int, first_day: date, last_day: date, *, now: datetime | None = None,
               ignore_booking_ids: Collection[int] = ()) -> list[Interval]:
     """All time − the room's live bookings − closure days of its teams (R-2.1)."""
-    team_ids = db.session.scalars(select(room_teams.c.team_id).where(
-        room_teams.c.room_id == room_id)).all()
-    closed = (national_closed_dates(first_day, last_day)
-              | _local_closed_dates(team_chain_ids(team_ids), first_day, last_day))
+    closed = closed_dates_of_teams(select(room_teams.c.team_id).where(
+        room_teams.c.room_id == room_id), first_day, last_day)
     window = (datetime.combine(first_day, datetime.min.time()),
               datetime.combine(last_day + _DAY, datetime.min.time()))
     busy = room_busy(room_id, *window, now=now, ignore_booking_ids=ignore_booking_ids)
@@ -250,28 +290,38 @@ def caseworker_clashes(caseworker: Caseworker, starts_at: datetime, busy_until: 
             "outside_working_time",
             f"{caseworker.name} arbejder ikke {_span(starts_at, busy_until)} (arbejdstid og pauser).",
             f"{caseworker.name} does not work {_span(starts_at, busy_until)} (working time and breaks)."))
-    query = (select(Booking)
-             .join(BookingCaseworker, BookingCaseworker.booking_id == Booking.id)
-             .where(BookingCaseworker.caseworker_id == caseworker.id, BookingCaseworker.blocking,
-                    BookingCaseworker.starts_at < busy_until,
-                    BookingCaseworker.busy_until > starts_at, live_booking_filter(now))
-             .order_by(Booking.starts_at))
+    return clashes + caseworker_busy_clashes(caseworker, starts_at, busy_until, now=now,
+                                             ignore_booking_ids=ignore_booking_ids)
+
+
+def caseworker_busy_clashes(caseworker: Caseworker, starts_at: datetime, busy_until: datetime, *,
+                            now: datetime | None = None,
+                            ignore_booking_ids: Collection[int] = ()) -> list[Clash]:
+    """The meetings and imported busy times in the way, in one query (meetings first)."""
+    clashes: list[Clash] = []
+    booked = (select(literal(0).label("kind"), Booking.id, Booking.starts_at, Booking.ends_at)
+              .join(BookingCaseworker, BookingCaseworker.booking_id == Booking.id)
+              .where(BookingCaseworker.caseworker_id == caseworker.id, BookingCaseworker.blocking,
+                     BookingCaseworker.starts_at < busy_until,
+                     BookingCaseworker.busy_until > starts_at, live_booking_filter(now)))
     if ignore_booking_ids:
-        query = query.where(Booking.id.not_in(ignore_booking_ids))
-    for booking in db.session.scalars(query):
-        clashes.append(Clash(
-            "caseworker_busy",
-            f"{caseworker.name} er optaget af samtale nr. {booking.id} "
-            f"{_span(booking.starts_at, booking.ends_at)}.",
-            f"{caseworker.name} is busy with meeting no. {booking.id} "
-            f"{_span(booking.starts_at, booking.ends_at)}."))
-    for busy in db.session.scalars(select(BusyTime).where(
-            BusyTime.caseworker_id == caseworker.id, BusyTime.starts_at < busy_until,
-            BusyTime.ends_at > starts_at)):
-        clashes.append(Clash(
-            "caseworker_busy",
-            f"{caseworker.name} er optaget i egen kalender {_span(busy.starts_at, busy.ends_at)}.",
-            f"{caseworker.name} is busy in their own calendar {_span(busy.starts_at, busy.ends_at)}."))
+        booked = booked.where(Booking.id.not_in(ignore_booking_ids))
+    imported = select(literal(1), BusyTime.id, BusyTime.starts_at, BusyTime.ends_at).where(
+        BusyTime.caseworker_id == caseworker.id, BusyTime.starts_at < busy_until,
+        BusyTime.ends_at > starts_at)
+    rows = sorted(db.session.execute(booked.union_all(imported)).all(),
+                  key=lambda row: (row[0], row[2], row[1]))
+    for kind, row_id, start, end in rows:
+        if kind == 0:
+            clashes.append(Clash(
+                "caseworker_busy",
+                f"{caseworker.name} er optaget af samtale nr. {row_id} {_span(start, end)}.",
+                f"{caseworker.name} is busy with meeting no. {row_id} {_span(start, end)}."))
+        else:
+            clashes.append(Clash(
+                "caseworker_busy",
+                f"{caseworker.name} er optaget i egen kalender {_span(start, end)}.",
+                f"{caseworker.name} is busy in their own calendar {_span(start, end)}."))
     return clashes
 
 

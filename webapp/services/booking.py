@@ -37,7 +37,9 @@ from webapp.models import (
     Room,
 )
 from webapp.services import audit
-from webapp.services.availability import caseworker_clashes, citizen_clashes, room_clashes
+from webapp.services.availability import (caseworker_busy_clashes, caseworker_clashes,
+                                          citizen_clashes, room_clashes)
+from webapp.services.sql import in_ids
 
 signals = Namespace()
 #: sent as booking_changed.send(booking, change=..., now=..., actor=..., previous=...)
@@ -63,7 +65,7 @@ def lock_resources(caseworker_ids: Iterable[int] = (), room_ids: Iterable[int | 
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         if cw_ids:
-            session.execute(select(Caseworker.id).where(Caseworker.id.in_(cw_ids))
+            session.execute(select(Caseworker.id).where(in_ids(Caseworker.id, cw_ids))
                             .order_by(Caseworker.id).with_for_update())
         if r_ids:
             session.execute(select(Room.id).where(Room.id.in_(r_ids))
@@ -109,7 +111,7 @@ def release_expired_reservations(now: datetime, *, caseworker_ids: Collection[in
         holds = []
         if caseworker_ids:
             holds.append(Booking.id.in_(select(BookingCaseworker.booking_id).where(
-                BookingCaseworker.caseworker_id.in_(caseworker_ids))))
+                in_ids(BookingCaseworker.caseworker_id, caseworker_ids))))
         if room_id is not None:
             holds.append(Booking.room_id == room_id)
         query = query.where(or_(*holds))
@@ -186,11 +188,14 @@ def seats_for(meeting_form: MeetingForm, room: Room | None) -> int | None:
 
 
 def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collection[int] = (),
-               race: bool = False) -> None:
+               race: bool = False, working_time_checked: bool = False) -> None:
     """Raise unless every caseworker and the room are free for the meeting (R-2.1, R-3.1).
 
     The message names each clash: closure day, outside working time, the booking in the
     way. With `race=True` (re-check under lock) a clash with a booking is `SlotTaken`.
+    With `working_time_checked` the caller has just found the caseworkers free at this
+    time through the availability service: closure days, working time and breaks do not
+    change with other bookings, so only the bookings and busy times are looked at again.
     """
     if req.starts_at.date() <= now.date() and req.origin == BookingOrigin.SELF_BOOKED:
         raise DomainError("Der kan tidligst bookes fra i morgen.",
@@ -209,8 +214,13 @@ def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collec
                           field="caseworker_ids", code="unknown_caseworker")
     clashes = []
     for caseworker in sorted(caseworkers, key=lambda c: c.name):
-        found = caseworker_clashes(caseworker, req.starts_at, req.busy_until, team_id=req.team_id,
-                                   now=now, ignore_booking_ids=ignore_booking_ids)
+        if working_time_checked:
+            found = caseworker_busy_clashes(caseworker, req.starts_at, req.busy_until, now=now,
+                                            ignore_booking_ids=ignore_booking_ids)
+        else:
+            found = caseworker_clashes(caseworker, req.starts_at, req.busy_until,
+                                       team_id=req.team_id, now=now,
+                                       ignore_booking_ids=ignore_booking_ids)
         if req.origin == BookingOrigin.IMPORTED:
             # An appointment from the case system is a fact: only another booking stops it.
             found = [c for c in found if c.code == "caseworker_busy"]
@@ -259,17 +269,19 @@ def _actor_event(actor: Any, citizen_event: AuditEvent, job_centre_event: AuditE
 
 
 def create_booking(req: MeetingRequest, *, now: datetime, actor: Any = None,
-                   reserve_for: timedelta | None = None) -> Booking:
+                   reserve_for: timedelta | None = None,
+                   working_time_checked: bool = False) -> Booking:
     """Book (or, with `reserve_for`, reserve) a meeting; raises unless everything is free.
 
     The participants are `req.citizen_ids`; a group meeting seats up to the room's
-    capacity + overbooking (R-1.4.3).
+    capacity + overbooking (R-1.4.3). `working_time_checked`: see `check_free`.
     """
     # Lock first, then check once: the check under the lock is the one that counts, and
     # a citizen who loses a race is told the time was taken (R-4.4).
     lock_resources(req.caseworker_ids, [req.room_id])
     release_expired_reservations(now, caseworker_ids=req.caseworker_ids, room_id=req.room_id)
-    check_free(req, now=now, race=req.origin == BookingOrigin.SELF_BOOKED)
+    check_free(req, now=now, race=req.origin == BookingOrigin.SELF_BOOKED,
+               working_time_checked=working_time_checked)
     room = db.session.get(Room, req.room_id) if req.room_id is not None else None
     booking = Booking(
         job_centre_id=req.job_centre_id, team_id=req.team_id,

@@ -81,11 +81,15 @@ def create_deadline(citizen: Citizen, conversation_type_id: int, deadline_date: 
     return deadline
 
 
-def fulfil(booking: Booking, citizen: Citizen, *, today: date) -> SelfBookingDeadline | None:
-    """A new booking fulfils the citizen's open deadline of its type, if it is in time."""
+def fulfil(booking: Booking, citizen: Citizen, *, today: date,
+           new: bool = False) -> SelfBookingDeadline | None:
+    """A new booking fulfils the citizen's open deadline of its type, if it is in time.
+
+    `new`: the booking was created in this transaction, so no deadline points at it yet.
+    """
     if booking.status != BookingStatus.BOOKED or booking.origin != BookingOrigin.SELF_BOOKED:
         return None
-    if db.session.scalar(select(SelfBookingDeadline.id).where(
+    if not new and db.session.scalar(select(SelfBookingDeadline.id).where(
             SelfBookingDeadline.booking_id == booking.id)) is not None:
         return None
     deadline = db.session.scalars(select(SelfBookingDeadline).where(

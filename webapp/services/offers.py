@@ -258,22 +258,43 @@ def notification_address(team: Team | None) -> tuple[Team, str] | None:
     return None
 
 
+def check_after_commit(offer_id: int | None, now: datetime, *, near: datetime | None = None,
+                       caseworker_id: int | None = None,
+                       others_free: Iterable[int] = ()) -> None:
+    """R-4.6 after a booking's commit, for the portal and the API: commits its own
+    change, and a failure here never undoes the booking (the nightly sweep catches up)."""
+    if offer_id is None:
+        return
+    try:
+        offer = db.session.get(OnlineOffer, offer_id)
+        if offer is not None:
+            refresh_out_of_slots(offer, now, near=near, caseworker_id=caseworker_id,
+                                 others_free=others_free)
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("Out-of-slots check failed for offer %s", offer_id)
+
+
 def refresh_out_of_slots(offer: OnlineOffer, now: datetime, *, near: datetime | None = None,
-                         caseworker_id: int | None = None) -> bool | None:
+                         caseworker_id: int | None = None,
+                         others_free: Iterable[int] = ()) -> bool | None:
     """Notify the team once when the offer has no slot left; re-arm when slots come back.
 
     Run after the booking's transaction committed, so the last of two simultaneous
     bookings sees both (READ COMMITTED). The flag flips with a conditional UPDATE, so
     only one transaction ever queues the e-mail for one exhaustion, and the outbox's
     de-duplication key is the second guard. `near` (the time just booked) is looked at
-    first: usually a free slot is found that day and nothing more is computed.
+    first: usually one of `others_free` (found free at that start before the booking)
+    still is, or a free slot is found that day, and nothing more is computed.
     Returns True when a notice was queued, False when slots came back, None otherwise.
     """
     from webapp.services.selfbooking import has_free_slot
 
     if not offer.active:
         return None
-    exhausted = not has_free_slot(offer, now=now, near=near, caseworker_id=caseworker_id)
+    exhausted = not has_free_slot(offer, now=now, near=near, caseworker_id=caseworker_id,
+                                  others_free=others_free)
     if not exhausted:
         if offer.out_of_slots_notified_at is not None:
             db.session.execute(update(OnlineOffer).where(OnlineOffer.id == offer.id)

@@ -15,7 +15,7 @@ and free themselves when they expire.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -26,11 +26,14 @@ from webapp.domain.errors import Conflict, DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import (AuditEvent, Booking, BookingCaseworker, BookingOrigin,
                            BookingParticipant, BookingStatus, Caseworker, Citizen, MeetingForm,
-                           MembershipState, OnlineOffer, Room, TeamMembership)
+                           MembershipState, OnlineOffer, Room, TeamMembership,
+                           offer_caseworkers)
 from webapp.services import audit, deadlines, offers, receipts
 from webapp.domain.intervals import covers
-from webapp.services.availability import (caseworkers_free, free_caseworkers_at,
+from webapp.services.availability import (caseworker_busy, caseworkers_free,
+                                          free_caseworkers_at,
                                           live_booking_filter, room_free)
+from webapp.services.sql import in_ids
 from webapp.services.booking import (SlotTaken, add_participant, cancel_booking, confirm_reservation,
                                      create_booking, lock_booking, move_booking, MeetingRequest,
                                      remove_participant, seats_for)
@@ -60,6 +63,9 @@ class Reservation:
     id: str
     booking: Booking
     expires_at: datetime | None
+    #: The offer's other caseworkers found free at the same start (individual meetings):
+    #: the cheap first look of the out-of-slots check after the commit (R-4.6).
+    others_free: tuple[int, ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -72,17 +78,19 @@ def bookable_caseworker_ids(offer: OnlineOffer) -> list[int]:
     A caseworker closed in the offer's team with "keep meetings" (R-1.2.8), or with no
     active team at all, keeps their meetings but gets no new ones; one who may not be
     assigned call-ins exists only for imported appointments and gets none (R-1.2.3).
+    One query of plain rows: this runs on every booking.
     """
-    caseworkers = sorted((c for c in offer.caseworkers if c.can_be_assigned_callins),
-                         key=lambda c: (c.name, c.id))
-    ids = [c.id for c in caseworkers]
-    if not ids:
-        return []
     active: set[int] = set()
     closed: set[int] = set()
-    for cw, team_id, state in db.session.execute(select(
-            TeamMembership.caseworker_id, TeamMembership.team_id, TeamMembership.state)
-            .where(TeamMembership.caseworker_id.in_(ids))):
+    ids: list[int] = []
+    for cw, team_id, state in db.session.execute(
+            select(Caseworker.id, TeamMembership.team_id, TeamMembership.state)
+            .join(offer_caseworkers, offer_caseworkers.c.caseworker_id == Caseworker.id)
+            .outerjoin(TeamMembership, TeamMembership.caseworker_id == Caseworker.id)
+            .where(offer_caseworkers.c.offer_id == offer.id, Caseworker.can_be_assigned_callins)
+            .order_by(Caseworker.name, Caseworker.id)):
+        if not ids or ids[-1] != cw:
+            ids.append(cw)
         if state == MembershipState.ACTIVE:
             active.add(cw)
         elif team_id == offer.team_id:
@@ -176,16 +184,25 @@ def list_slots(offer: OnlineOffer, *, now: datetime, first: date | None = None,
 
 
 def has_free_slot(offer: OnlineOffer, *, now: datetime, near: datetime | None = None,
-                  caseworker_id: int | None = None) -> bool:
+                  caseworker_id: int | None = None, others_free: Iterable[int] = ()) -> bool:
     """Whether any slot is left (R-4.6).
 
-    Cheap places are tried first: the day of `near` for `caseworker_id` alone, then that
-    day for everyone; only when both are full is the whole window computed.
+    Cheap places are tried first: `near` itself for `others_free` (caseworkers whose
+    working time was found to cover that start moments ago: only their bookings are
+    looked up), the day of `near` for `caseworker_id` alone, then that day for everyone;
+    only when all are full is the whole window computed.
     """
     span = offers.window(offer, now.date())
     if span is None:
         return False
     if near is not None and span[0] <= near.date() <= span[1]:
+        others = list(others_free)
+        if others and offer.meeting_form == MeetingForm.INDIVIDUAL:
+            busy_until = near + timedelta(minutes=offer.duration_minutes
+                                          + (offer.reporting_minutes or 0))
+            busy = caseworker_busy(others, near, busy_until, now=now)
+            if any(not busy.get(cw) for cw in others):
+                return True
         day = near.date()
         if caseworker_id is not None and offer.meeting_form == MeetingForm.INDIVIDUAL and \
                 list_slots(offer, now=now, first=day, last=day, caseworker_id=caseworker_id):
@@ -246,7 +263,7 @@ def _least_loaded(candidates: Sequence[int], day: date) -> list[int]:
     load = Counter(dict(db.session.execute(
         select(BookingCaseworker.caseworker_id, func.count())
         .join(Booking, Booking.id == BookingCaseworker.booking_id)
-        .where(BookingCaseworker.caseworker_id.in_(candidates), BookingCaseworker.blocking,
+        .where(in_ids(BookingCaseworker.caseworker_id, candidates), BookingCaseworker.blocking,
                BookingCaseworker.starts_at >= _day_start(day),
                BookingCaseworker.starts_at < _day_start(day + timedelta(days=1)),
                Booking.status != BookingStatus.CANCELLED)
@@ -292,21 +309,31 @@ def live_bookings_of(citizen: Citizen, now: datetime, *, offer_id: int | None = 
     return list(db.session.scalars(query.order_by(Booking.starts_at)))
 
 
-def _release_own_holds(citizen: Citizen, offer: OnlineOffer) -> None:
-    """Picking a new time in an offer lets go of the citizen's earlier hold there."""
-    held = db.session.scalars(
-        select(Booking).join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
+def _clear_own_holds(citizen: Citizen, offer: OnlineOffer, now: datetime) -> None:
+    """One booking per offer: refuse a second; a new pick lets go of the citizen's holds.
+
+    One query finds the citizen's live meeting, held reservations and held group seats
+    in the offer; usually there is none.
+    """
+    rows = db.session.execute(
+        select(Booking.id, Booking.status, Booking.ends_at, BookingParticipant.id,
+               BookingParticipant.reserved_until)
+        .join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
         .where(BookingParticipant.citizen_id == citizen.id, Booking.offer_id == offer.id,
-               Booking.status == BookingStatus.RESERVED)).all()
-    for booking in held:
-        db.session.delete(booking)
-    seat_ids = db.session.scalars(
-        select(BookingParticipant.id).join(Booking, Booking.id == BookingParticipant.booking_id)
-        .where(BookingParticipant.citizen_id == citizen.id, Booking.offer_id == offer.id,
-               BookingParticipant.reserved_until.is_not(None))).all()
-    if seat_ids:
-        db.session.execute(delete(BookingParticipant).where(BookingParticipant.id.in_(seat_ids)))
-    if held or seat_ids:
+               Booking.status != BookingStatus.CANCELLED)).all()
+    if any(status == BookingStatus.BOOKED and held is None and ends_at > now
+           for _, status, ends_at, _, held in rows):
+        raise Conflict("Du har allerede booket en samtale i dette tilbud. Du kan ombooke den.",
+                       "You have already booked a meeting in this offer. You can rebook it.",
+                       code="already_booked")
+    reserved = {booking_id for booking_id, status, *_ in rows if status == BookingStatus.RESERVED}
+    seats = [seat_id for booking_id, status, _, seat_id, held in rows
+             if status == BookingStatus.BOOKED and held is not None]
+    for booking_id in reserved:
+        db.session.delete(db.session.get(Booking, booking_id))
+    if seats:
+        db.session.execute(delete(BookingParticipant).where(BookingParticipant.id.in_(seats)))
+    if reserved or seats:
         db.session.flush()
         db.session.expire_all()
 
@@ -386,11 +413,7 @@ def _take(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *, now: dat
           caseworker_id: int | None, session_id: int | None,
           hold: timedelta | None) -> Reservation:
     today = now.date()
-    if live_bookings_of(citizen, now, offer_id=offer.id):
-        raise Conflict("Du har allerede booket en samtale i dette tilbud. Du kan ombooke den.",
-                       "You have already booked a meeting in this offer. You can rebook it.",
-                       code="already_booked")
-    _release_own_holds(citizen, offer)
+    _clear_own_holds(citizen, offer, now)
     if session_id is not None:
         session = db.session.get(Booking, session_id) if valid_id(session_id) else None
         if session is None or session.offer_id != offer.id:
@@ -421,14 +444,17 @@ def _take(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *, now: dat
         raise SlotTaken("Tiden er desværre taget. Vælg en anden.",
                         "That time has just been taken. Please choose another.", field="starts_at")
     last_error: Conflict | None = None
-    for cw in _choose_caseworkers(offer, matches[0].caseworker_ids, caseworker_id, day):
+    free = matches[0].caseworker_ids
+    for cw in _choose_caseworkers(offer, free, caseworker_id, day):
         try:
+            # _slots_at has just checked closure days, working time and breaks.
             booking = create_booking(_request(offer, citizen, starts_at, [cw]), now=now,
-                                     actor=citizen, reserve_for=hold)
+                                     actor=citizen, reserve_for=hold, working_time_checked=True)
         except Conflict as error:
             last_error = error
             continue
-        return Reservation(f"b{booking.id}", booking, booking.expires_at)
+        return Reservation(f"b{booking.id}", booking, booking.expires_at,
+                           others_free=tuple(other for other in free if other != cw))
     if isinstance(last_error, SlotTaken):
         raise last_error
     raise SlotTaken("Tiden er desværre taget. Vælg en anden.",
@@ -446,10 +472,18 @@ def reserve(citizen: Citizen, offer: OnlineOffer, starts_at: datetime | None, *,
 def book(citizen: Citizen, offer: OnlineOffer, starts_at: datetime | None, *, now: datetime,
          caseworker_id: int | None = None, session_id: int | None = None) -> Booking:
     """Reserve and confirm in one step, for portals that do not hold slots."""
+    return book_slot(citizen, offer, starts_at, now=now, caseworker_id=caseworker_id,
+                     session_id=session_id).booking
+
+
+def book_slot(citizen: Citizen, offer: OnlineOffer, starts_at: datetime | None, *,
+              now: datetime, caseworker_id: int | None = None,
+              session_id: int | None = None) -> Reservation:
+    """`book`, keeping what the out-of-slots check after the commit can use."""
     taken = _take(citizen, offer, starts_at, now=now, caseworker_id=caseworker_id,  # type: ignore[arg-type]
                   session_id=session_id, hold=None)
-    deadlines.fulfil(taken.booking, citizen, today=now.date())
-    return taken.booking
+    deadlines.fulfil(taken.booking, citizen, today=now.date(), new=True)
+    return taken
 
 
 MAX_ID = 2**31 - 1
