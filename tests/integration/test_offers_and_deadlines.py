@@ -128,6 +128,33 @@ def test_r_1_1_5_last_slot_taken_mails_the_nearest_ancestor_once(
         OutboxMessage.kind == "offer_out_of_slots")) == 2
 
 
+def test_r_4_6_caseworkers_free_at_booking_time_are_looked_up_again_after_the_commit(
+        centre, team, caseworker, create_caseworker, create_offer, create_citizen):
+    """R-4.6: the check after a booking first asks whether the caseworkers found free at
+    that start still are; once they are taken too, the offer reads as exhausted."""
+    other = create_caseworker(centre, teams=[team])
+    offer = create_offer([caseworker, other], fixed_end_date=MONDAY, rolling_end_weeks=None,
+                         duration_minutes=240)
+    citizens = [create_citizen(centre) for _ in range(4)]
+    first = selfbooking.book_slot(citizens[0], offer, at(MONDAY, 7, 30), now=NOW)
+    db.session.commit()
+    booked_cw = first.booking.caseworker_links[0].caseworker_id
+    assert first.others_free == tuple({caseworker.id, other.id} - {booked_cw})
+    assert selfbooking.has_free_slot(offer, now=NOW, near=at(MONDAY, 7, 30),
+                                     others_free=first.others_free)
+    second = selfbooking.book_slot(citizens[1], offer, at(MONDAY, 7, 30), now=NOW)
+    db.session.commit()
+    assert second.others_free == ()
+    # 07:30 is full now, 11:30 is not: the stale list is not trusted, the day is looked at.
+    assert selfbooking.has_free_slot(offer, now=NOW, near=at(MONDAY, 7, 30),
+                                     others_free=first.others_free)
+    for citizen in citizens[2:]:
+        selfbooking.book(citizen, offer, at(MONDAY, 11, 30), now=NOW)
+    db.session.commit()
+    assert not selfbooking.has_free_slot(offer, now=NOW, near=at(MONDAY, 7, 30),
+                                         others_free=first.others_free)
+
+
 def test_r_1_1_5_no_email_anywhere_sends_nothing(centre, team, caseworker, create_offer):
     """R-1.1.5: with no e-mail on the team or any ancestor nothing is sent (and it is logged)."""
     team.email = None

@@ -114,17 +114,25 @@ def closed_dates(team_id: int, first_day: date, last_day: date) -> set[date]:
 # Caseworkers (R-2.1)
 # ---------------------------------------------------------------------------
 
-def weekly_schedules(caseworker_ids: Collection[int]) -> dict[int, WeeklySchedule]:
-    """Working time and breaks of each caseworker; no rows means no working time."""
+def weekly_schedules(caseworker_ids: Collection[int],
+                     weekdays: Collection[int] | None = None) -> dict[int, WeeklySchedule]:
+    """Working time and breaks of each caseworker; no rows means no working time.
+
+    With `weekdays` (0 = Monday) only those days are loaded: enough for one meeting.
+    """
     working: dict[int, dict] = defaultdict(dict)
     breaks: dict[int, dict] = defaultdict(lambda: defaultdict(list))
     # Plain rows in one query, not ORM objects: this runs on every booking and slot listing.
-    rows = select(literal(True).label("working"), WorkingTime.caseworker_id, WorkingTime.weekday,
-                  WorkingTime.start_time, WorkingTime.end_time).where(
+    working_rows = select(literal(True).label("working"), WorkingTime.caseworker_id,
+                          WorkingTime.weekday, WorkingTime.start_time, WorkingTime.end_time).where(
         in_ids(WorkingTime.caseworker_id, caseworker_ids),
-        WorkingTime.start_time < WorkingTime.end_time).union_all(
-        select(literal(False), Break.caseworker_id, Break.weekday, Break.start_time,
-               Break.end_time).where(in_ids(Break.caseworker_id, caseworker_ids)))
+        WorkingTime.start_time < WorkingTime.end_time)
+    break_rows = select(literal(False), Break.caseworker_id, Break.weekday, Break.start_time,
+                        Break.end_time).where(in_ids(Break.caseworker_id, caseworker_ids))
+    if weekdays is not None:
+        working_rows = working_rows.where(WorkingTime.weekday.in_(sorted(weekdays)))
+        break_rows = break_rows.where(Break.weekday.in_(sorted(weekdays)))
+    rows = working_rows.union_all(break_rows)
     for is_working, cw, weekday, start, end in db.session.execute(rows):
         if is_working:
             working[cw][weekday] = (start, end)
@@ -224,7 +232,8 @@ def free_caseworkers_at(candidate_ids: Iterable[int], starts_at: datetime, busy_
     closed = closed_dates(team_id, first_day, last_day)
     if first_day in closed:
         return []
-    schedules = weekly_schedules(ids)
+    days = {(first_day + timedelta(days=n)).weekday() for n in range((last_day - first_day).days + 1)}
+    schedules = weekly_schedules(ids, days)
     working = [cw for cw in ids if covers(
         caseworker_free_intervals(schedules[cw], first_day, last_day, closed, ()),
         starts_at, busy_until)]
