@@ -72,10 +72,9 @@ def _build(url: str) -> dict:
     from webapp.api.clients import issue_client
     from webapp.clock import now_local
     from webapp.extensions import db
-    from webapp.models import (Booking, BookingCaseworker, BookingOrigin, BookingStatus, Break,
-                               Caseworker, Citizen, ConversationType, HoldingForm, MeetingForm,
-                               OnlineOffer,
-                               TeamMembership, WorkingTime)
+    from webapp.models import (Booking, BookingCaseworker, BookingOrigin, BookingParticipant,
+                               BookingStatus, Break, Caseworker, Citizen, ConversationType,
+                               HoldingForm, MeetingForm, OnlineOffer, TeamMembership, WorkingTime)
     from webapp.services.organisation import create_job_centre
     from webapp.services.reference import seed_reference_data
 
@@ -107,6 +106,14 @@ def _build(url: str) -> dict:
         db.session.add(offer)
         now = now_local()
         rng = random.Random(SEED)
+        # The first HTTP_BOOKINGS + 200 citizens book over HTTP; the rest attend the
+        # existing meetings, so the tables look like a running job centre's.
+        citizens = [Citizen(job_centre_id=centre.id, cpr=f"{1 + i % 28:02d}{1 + i // 28 % 12:02d}"
+                            f"{60 + i // 336:02d}{4000 + i % 1000:04d}", name=f"Borger {i}")
+                    for i in range(HTTP_BOOKINGS + 200 + BOOKINGS)]
+        db.session.add_all(citizens)
+        db.session.flush()
+        attendees = iter(citizens[HTTP_BOOKINGS + 200:])
         days = [now.date() + timedelta(days=d) for d in range(1, WEEKS * 7 + 1)]
         days = [d for d in days if d.weekday() < 5]
         taken: set[tuple[int, date, int]] = set()
@@ -126,15 +133,17 @@ def _build(url: str) -> dict:
                               status=BookingStatus.BOOKED, origin=BookingOrigin.CALLED_IN)
             booking.caseworker_links.append(BookingCaseworker(
                 caseworker_id=cw.id, starts_at=start, busy_until=start + timedelta(minutes=45)))
+            booking.participants.append(BookingParticipant(citizen_id=next(attendees).id))
             db.session.add(booking)
             placed += 1
-        citizens = [Citizen(job_centre_id=centre.id, cpr=f"{1 + i % 28:02d}{1 + i // 28 % 12:02d}"
-                            f"{60 + i // 336:02d}{4000 + i % 1000:04d}", name=f"Borger {i}")
-                    for i in range(HTTP_BOOKINGS + 200)]
-        db.session.add_all(citizens)
         _, token = issue_client(centre, "Bench")
         db.session.commit()
-        info = {"offer_id": offer.id, "token": token, "cprs": [c.cpr for c in citizens]}
+        # Fresh statistics, as autovacuum keeps them on a running database: without them
+        # the planner takes the bulk-loaded tables for empty ones.
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+        info = {"offer_id": offer.id, "token": token,
+                "cprs": [c.cpr for c in citizens[:HTTP_BOOKINGS + 200]]}
         db.engine.dispose()
     return info
 
@@ -167,6 +176,38 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (Linux /proc); 0 when it is gone or unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return out
+
+
+def _cpu_snapshot(url: str, server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the web workers and of the database's server processes."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        backends = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = "
+                                     "current_database() AND pid <> pg_backend_pid()")).all()
+    engine.dispose()
+    return {"web": sum(_cpu_seconds(pid) for pid in _children(server_pid)),
+            "database": sum(_cpu_seconds(pid) for pid in backends)}
 
 
 def bench_http(url: str, info: dict) -> dict:
@@ -221,12 +262,16 @@ def bench_http(url: str, info: dict) -> dict:
                         break
 
         threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-        start = clock.perf_counter()
+        cpu_before = _cpu_snapshot(url, server.pid)
+        start, client_cpu = clock.perf_counter(), clock.process_time()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         elapsed = clock.perf_counter() - start
+        cpu = {key: value - cpu_before[key]
+               for key, value in _cpu_snapshot(url, server.pid).items()}
+        cpu["clients"] = clock.process_time() - client_cpu
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(20)
@@ -241,7 +286,7 @@ def bench_http(url: str, info: dict) -> dict:
         self_booked = conn.scalar(text("SELECT count(*) FROM bookings WHERE origin = 'self_booked' "
                                        "AND status = 'booked'"))
     engine.dispose()
-    return {"elapsed": elapsed, "overlaps": overlaps, "in_db": self_booked, **counts}
+    return {"elapsed": elapsed, "overlaps": overlaps, "in_db": self_booked, "cpu": cpu, **counts}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     info = _build(url)
     times = bench_listing(url, info["offer_id"], args.runs)
     median, p95 = statistics.median(times), sorted(times)[int(0.95 * (len(times) - 1))]
+    load_before = os.getloadavg()[0]
     http = bench_http(url, info)
     rate = http["booked"] / http["elapsed"]
     rows = [
@@ -277,6 +323,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{http['other']} other) | ≥ 100/s | {rate:.0f}/s {'✔' if rate >= 100 else '✘ missed'} |",
         f"| overlapping live bookings of one caseworker afterwards (SQL self-join) | 0 | "
         f"{http['overlaps']} {'✔' if http['overlaps'] == 0 else '✘'} |",
+        "",
+        "CPU time per confirmed booking during the HTTP run (from /proc; the machine's "
+        f"{os.cpu_count()} cores are shared by all three): "
+        + ", ".join(f"{name} {seconds / max(http['booked'], 1) * 1000:.1f} ms"
+                    for name, seconds in (("gunicorn workers", http["cpu"]["web"]),
+                                          ("PostgreSQL", http["cpu"]["database"]),
+                                          ("the 8 clients", http["cpu"]["clients"])))
+        + f"; load average before the run {load_before:.2f}.",
         "",
         "Each HTTP booking is one `POST /api/v1/bookings` (reserve and confirm in one step): "
         "token and citizen look-up, the offer's rules, the day's slots, the locked and "
