@@ -188,9 +188,10 @@ def seats_for(meeting_form: MeetingForm, room: Room | None) -> int | None:
 
 
 def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collection[int] = (),
-               race: bool = False, working_time_checked: bool = False) -> None:
+               race: bool = False, working_time_checked: bool = False) -> list[Caseworker]:
     """Raise unless every caseworker and the room are free for the meeting (R-2.1, R-3.1).
 
+    Returns the meeting's caseworkers.
     The message names each clash: closure day, outside working time, the booking in the
     way. With `race=True` (re-check under lock) a clash with a booking is `SlotTaken`.
     With `working_time_checked` the caller has just found the caseworkers free at this
@@ -244,6 +245,7 @@ def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collec
         clashes += citizen_clashes(req.citizen_ids, req.starts_at, req.ends_at, now=now,
                                    ignore_booking_ids=ignore_booking_ids)
     _raise_clashes(clashes, race=race)
+    return list(caseworkers)
 
 
 def _flush_guarded() -> None:
@@ -280,8 +282,9 @@ def create_booking(req: MeetingRequest, *, now: datetime, actor: Any = None,
     # a citizen who loses a race is told the time was taken (R-4.4).
     lock_resources(req.caseworker_ids, [req.room_id])
     release_expired_reservations(now, caseworker_ids=req.caseworker_ids, room_id=req.room_id)
-    check_free(req, now=now, race=req.origin == BookingOrigin.SELF_BOOKED,
-               working_time_checked=working_time_checked)
+    caseworkers = {cw.id: cw for cw in check_free(
+        req, now=now, race=req.origin == BookingOrigin.SELF_BOOKED,
+        working_time_checked=working_time_checked)}
     room = db.session.get(Room, req.room_id) if req.room_id is not None else None
     booking = Booking(
         job_centre_id=req.job_centre_id, team_id=req.team_id,
@@ -298,7 +301,8 @@ def create_booking(req: MeetingRequest, *, now: datetime, actor: Any = None,
         created_by_user_id=_staff_id(actor), **req.extra)
     for cw_id in dict.fromkeys(req.caseworker_ids):
         booking.caseworker_links.append(BookingCaseworker(
-            caseworker_id=cw_id, starts_at=req.starts_at, busy_until=req.busy_until))
+            caseworker_id=cw_id, caseworker=caseworkers[cw_id], starts_at=req.starts_at,
+            busy_until=req.busy_until))
     for citizen_id in dict.fromkeys(req.citizen_ids):
         booking.participants.append(BookingParticipant(citizen_id=citizen_id))
     db.session.add(booking)

@@ -16,7 +16,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Booking, Caseworker, Citizen, LetterActivity
@@ -90,11 +89,10 @@ def send_letter(booking: Booking, citizen: Citizen | None, activity: LetterActiv
 
 
 def _invited(caseworker_ids: list[int]) -> list[Caseworker]:
-    if not caseworker_ids:
-        return []
-    rows = db.session.scalars(select(Caseworker).where(Caseworker.id.in_(caseworker_ids))
-                              .order_by(Caseworker.id)).all()
-    return [cw for cw in rows if cw.sync_mode in calendar_ics.INVITED_MODES and cw.email]
+    # `get` finds the caseworkers the booking service has just checked without a query.
+    rows = [db.session.get(Caseworker, cw_id) for cw_id in sorted(set(caseworker_ids))]
+    return [cw for cw in rows
+            if cw is not None and cw.sync_mode in calendar_ics.INVITED_MODES and cw.email]
 
 
 def send_invitations(booking: Booking, *, change: str, now: datetime,
