@@ -6,11 +6,14 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import String, bindparam, select
 
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import ApiClient, JobCentre
+from webapp.services.sql import prepared
 
 TOKEN_PREFIX = "jcp_"
 
@@ -39,12 +42,17 @@ def issue_client(job_centre: JobCentre, name: str,
     return client, token
 
 
+@prepared
+def _client_by_hash(ids: Any) -> Any:
+    return select(ApiClient).where(ApiClient.token_hash == bindparam("digest", type_=String()))
+
+
 def client_for_token(token: str, purpose: str = ApiClient.CITIZEN_PORTAL) -> ApiClient | None:
     """The active client holding this token for `purpose` (compared by hash, in constant time)."""
     if not token or len(token) > 200:
         return None
     digest = hash_token(token)
-    client = db.session.scalar(select(ApiClient).where(ApiClient.token_hash == digest))
+    client = db.session.scalar(_client_by_hash(), {"digest": digest})
     if client is None or not client.active or not hmac.compare_digest(client.token_hash, digest):
         return None
     if client.purpose != purpose:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, g, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import Integer, String, bindparam, select
 from werkzeug.wrappers import Response
 
 from webapp.api import bp
@@ -27,6 +27,7 @@ from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import Citizen, OnlineOffer
 from webapp.services import deadlines, offers, selfbooking
+from webapp.services.sql import prepared
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,12 @@ log = logging.getLogger(__name__)
 class Unauthorised(DomainError):
     code = "unauthorised"
     http_status = 401
+
+
+@prepared
+def _citizen_by_cpr(ids: Any) -> Any:
+    return select(Citizen).where(Citizen.job_centre_id == bindparam("centre", type_=Integer()),
+                                 Citizen.cpr == bindparam("cpr", type_=String()))
 
 
 def _citizen() -> Citizen:
@@ -53,8 +60,7 @@ def _citizen() -> Citizen:
     except DomainError as error:
         raise DomainError(error.message_da, error.message_en, field="X-Citizen-CPR",
                           code="cpr_invalid") from None
-    citizen = db.session.scalar(select(Citizen).where(Citizen.job_centre_id == client.job_centre_id,
-                                                      Citizen.cpr == cpr))
+    citizen = db.session.scalar(_citizen_by_cpr(), {"centre": client.job_centre_id, "cpr": cpr})
     if citizen is None:
         raise NotFound("Borgeren er ikke kendt af jobcentret.",
                        "The citizen is not known to the job centre.", field="X-Citizen-CPR",

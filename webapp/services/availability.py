@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, literal, or_, select
+from sqlalchemy import Date, DateTime, Integer, and_, bindparam, literal, or_, select
 
 from webapp.domain.availability import (
     WeeklySchedule,
@@ -41,7 +41,7 @@ from webapp.models import (
     WorkingTime,
 )
 from webapp.models.rooms import room_teams
-from webapp.services.sql import in_ids
+from webapp.services.sql import in_ids, prepared
 
 _DAY = timedelta(days=1)
 
@@ -87,22 +87,39 @@ def _local_closed_dates(team_ids: Collection[int], first_day: date, last_day: da
     return _expand(rows, first_day, last_day)
 
 
-def closed_dates_of_teams(team_ids: Any, first_day: date, last_day: date) -> set[date]:
-    """National closure days plus the local ones of the teams and their ancestors (R-1.3.2).
+def _closed_spans(teams: Any, first_day: Any, last_day: Any) -> Any:
+    """National closure days plus the local ones of `teams` and their ancestors (R-1.3.2).
 
     One query: the ancestors come from a recursive CTE (UNION, so even a broken tree
-    ends), the national days ride along as one-day spans. `team_ids` is a list or a
-    subquery of team ids.
+    ends), the national days ride along as one-day spans.
     """
-    chain = select(Team.id, Team.parent_id).where(Team.id.in_(team_ids)).cte(
-        "team_chain", recursive=True)
+    chain = select(Team.id, Team.parent_id).where(teams).cte("team_chain", recursive=True)
     chain = chain.union(select(Team.id, Team.parent_id).join(chain, Team.id == chain.c.parent_id))
     local = select(LocalClosureDay.first_day, LocalClosureDay.last_day).where(
         LocalClosureDay.team_id.in_(select(chain.c.id)),
         LocalClosureDay.first_day <= last_day, LocalClosureDay.last_day >= first_day)
     national = select(NationalClosureDay.day, NationalClosureDay.day).where(
         NationalClosureDay.day.between(first_day, last_day))
-    return _expand(db.session.execute(national.union_all(local)), first_day, last_day)
+    return national.union_all(local)
+
+
+@prepared
+def _closed_spans_of_teams(ids: Any) -> Any:
+    return _closed_spans(ids(Team.id, "teams"), bindparam("first", type_=Date()),
+                         bindparam("last", type_=Date()))
+
+
+def closed_dates_of_teams(team_ids: Any, first_day: date, last_day: date) -> set[date]:
+    """National closure days plus the local ones of the teams and their ancestors (R-1.3.2).
+
+    `team_ids` is a list or a subquery of team ids.
+    """
+    if isinstance(team_ids, (list, tuple, set, frozenset)):
+        rows = db.session.execute(_closed_spans_of_teams(),
+                                  {"teams": list(team_ids), "first": first_day, "last": last_day})
+    else:
+        rows = db.session.execute(_closed_spans(Team.id.in_(team_ids), first_day, last_day))
+    return _expand(rows, first_day, last_day)
 
 
 def closed_dates(team_id: int, first_day: date, last_day: date) -> set[date]:
@@ -114,6 +131,18 @@ def closed_dates(team_id: int, first_day: date, last_day: date) -> set[date]:
 # Caseworkers (R-2.1)
 # ---------------------------------------------------------------------------
 
+@prepared
+def _schedule_rows(ids: Any) -> Any:
+    working = select(literal(True).label("working"), WorkingTime.caseworker_id,
+                     WorkingTime.weekday, WorkingTime.start_time, WorkingTime.end_time).where(
+        ids(WorkingTime.caseworker_id, "ids"), ids(WorkingTime.weekday, "weekdays"),
+        WorkingTime.start_time < WorkingTime.end_time)
+    breaks = select(literal(False), Break.caseworker_id, Break.weekday, Break.start_time,
+                    Break.end_time).where(ids(Break.caseworker_id, "ids"),
+                                          ids(Break.weekday, "weekdays"))
+    return working.union_all(breaks)
+
+
 def weekly_schedules(caseworker_ids: Collection[int],
                      weekdays: Collection[int] | None = None) -> dict[int, WeeklySchedule]:
     """Working time and breaks of each caseworker; no rows means no working time.
@@ -123,17 +152,10 @@ def weekly_schedules(caseworker_ids: Collection[int],
     working: dict[int, dict] = defaultdict(dict)
     breaks: dict[int, dict] = defaultdict(lambda: defaultdict(list))
     # Plain rows in one query, not ORM objects: this runs on every booking and slot listing.
-    working_rows = select(literal(True).label("working"), WorkingTime.caseworker_id,
-                          WorkingTime.weekday, WorkingTime.start_time, WorkingTime.end_time).where(
-        in_ids(WorkingTime.caseworker_id, caseworker_ids),
-        WorkingTime.start_time < WorkingTime.end_time)
-    break_rows = select(literal(False), Break.caseworker_id, Break.weekday, Break.start_time,
-                        Break.end_time).where(in_ids(Break.caseworker_id, caseworker_ids))
-    if weekdays is not None:
-        working_rows = working_rows.where(WorkingTime.weekday.in_(sorted(weekdays)))
-        break_rows = break_rows.where(Break.weekday.in_(sorted(weekdays)))
-    rows = working_rows.union_all(break_rows)
-    for is_working, cw, weekday, start, end in db.session.execute(rows):
+    rows = db.session.execute(_schedule_rows(), {
+        "ids": list(caseworker_ids),
+        "weekdays": sorted(weekdays) if weekdays is not None else list(range(7))})
+    for is_working, cw, weekday, start, end in rows:
         if is_working:
             working[cw][weekday] = (start, end)
         else:
@@ -150,6 +172,26 @@ def live_booking_filter(now: datetime | None):
     return or_(Booking.status == BookingStatus.BOOKED, reserved)
 
 
+def _busy_rows(ids: Any, ignore: bool) -> Any:
+    start, end = bindparam("start", type_=DateTime()), bindparam("end", type_=DateTime())
+    booked = (select(BookingCaseworker.caseworker_id, BookingCaseworker.starts_at,
+                     BookingCaseworker.busy_until)
+              .join(Booking, Booking.id == BookingCaseworker.booking_id)
+              .where(ids(BookingCaseworker.caseworker_id, "ids"), BookingCaseworker.blocking,
+                     BookingCaseworker.starts_at < end, BookingCaseworker.busy_until > start,
+                     live_booking_filter(bindparam("now", type_=DateTime()))))
+    if ignore:
+        booked = booked.where(BookingCaseworker.booking_id.not_in(
+            bindparam("ignore", expanding=True)))
+    imported = select(BusyTime.caseworker_id, BusyTime.starts_at, BusyTime.ends_at).where(
+        ids(BusyTime.caseworker_id, "ids"), BusyTime.starts_at < end, BusyTime.ends_at > start)
+    return booked.union_all(imported)
+
+
+_busy = prepared(lambda ids: _busy_rows(ids, ignore=False))
+_busy_ignoring = prepared(lambda ids: _busy_rows(ids, ignore=True))
+
+
 def caseworker_busy(caseworker_ids: Collection[int], start: datetime, end: datetime, *,
                     now: datetime | None = None,
                     ignore_booking_ids: Collection[int] = ()) -> dict[int, list[Interval]]:
@@ -157,19 +199,15 @@ def caseworker_busy(caseworker_ids: Collection[int], start: datetime, end: datet
     busy: dict[int, list[Interval]] = defaultdict(list)
     if not caseworker_ids:
         return busy
-    booked = (select(BookingCaseworker.caseworker_id, BookingCaseworker.starts_at,
-                     BookingCaseworker.busy_until)
-              .join(Booking, Booking.id == BookingCaseworker.booking_id)
-              .where(in_ids(BookingCaseworker.caseworker_id, caseworker_ids),
-                     BookingCaseworker.blocking,
-                     BookingCaseworker.starts_at < end, BookingCaseworker.busy_until > start,
-                     live_booking_filter(now)))
+    # Without `now` every reservation holds time (its expiry is never before the year 1).
+    params = {"ids": list(caseworker_ids), "start": start, "end": end,
+              "now": now or datetime.min}
     if ignore_booking_ids:
-        booked = booked.where(BookingCaseworker.booking_id.not_in(ignore_booking_ids))
-    imported = select(BusyTime.caseworker_id, BusyTime.starts_at, BusyTime.ends_at).where(
-        in_ids(BusyTime.caseworker_id, caseworker_ids), BusyTime.starts_at < end,
-        BusyTime.ends_at > start)
-    for cw, b_start, b_end in db.session.execute(booked.union_all(imported)):
+        rows = db.session.execute(_busy_ignoring(),
+                                  params | {"ignore": list(ignore_booking_ids)})
+    else:
+        rows = db.session.execute(_busy(), params)
+    for cw, b_start, b_end in rows:
         busy[cw].append((b_start, b_end))
     return busy
 
@@ -303,22 +341,29 @@ def caseworker_clashes(caseworker: Caseworker, starts_at: datetime, busy_until: 
                                              ignore_booking_ids=ignore_booking_ids)
 
 
+@prepared
+def _busy_clash_rows(ids: Any) -> Any:
+    start, end = bindparam("start", type_=DateTime()), bindparam("end", type_=DateTime())
+    caseworker = bindparam("caseworker", type_=Integer())
+    booked = (select(literal(0).label("kind"), Booking.id, Booking.starts_at, Booking.ends_at)
+              .join(BookingCaseworker, BookingCaseworker.booking_id == Booking.id)
+              .where(BookingCaseworker.caseworker_id == caseworker, BookingCaseworker.blocking,
+                     BookingCaseworker.starts_at < end, BookingCaseworker.busy_until > start,
+                     live_booking_filter(bindparam("now", type_=DateTime())),
+                     ids(Booking.id, "ignore", exclude=True)))
+    imported = select(literal(1), BusyTime.id, BusyTime.starts_at, BusyTime.ends_at).where(
+        BusyTime.caseworker_id == caseworker, BusyTime.starts_at < end, BusyTime.ends_at > start)
+    return booked.union_all(imported)
+
+
 def caseworker_busy_clashes(caseworker: Caseworker, starts_at: datetime, busy_until: datetime, *,
                             now: datetime | None = None,
                             ignore_booking_ids: Collection[int] = ()) -> list[Clash]:
     """The meetings and imported busy times in the way, in one query (meetings first)."""
     clashes: list[Clash] = []
-    booked = (select(literal(0).label("kind"), Booking.id, Booking.starts_at, Booking.ends_at)
-              .join(BookingCaseworker, BookingCaseworker.booking_id == Booking.id)
-              .where(BookingCaseworker.caseworker_id == caseworker.id, BookingCaseworker.blocking,
-                     BookingCaseworker.starts_at < busy_until,
-                     BookingCaseworker.busy_until > starts_at, live_booking_filter(now)))
-    if ignore_booking_ids:
-        booked = booked.where(Booking.id.not_in(ignore_booking_ids))
-    imported = select(literal(1), BusyTime.id, BusyTime.starts_at, BusyTime.ends_at).where(
-        BusyTime.caseworker_id == caseworker.id, BusyTime.starts_at < busy_until,
-        BusyTime.ends_at > starts_at)
-    rows = sorted(db.session.execute(booked.union_all(imported)).all(),
+    params = {"caseworker": caseworker.id, "start": starts_at, "end": busy_until,
+              "now": now or datetime.min, "ignore": list(ignore_booking_ids) or [0]}
+    rows = sorted(db.session.execute(_busy_clash_rows(), params).all(),
                   key=lambda row: (row[0], row[2], row[1]))
     for kind, row_id, start, end in rows:
         if kind == 0:
@@ -352,14 +397,21 @@ def citizen_clashes(citizen_ids: Collection[int], starts_at: datetime, ends_at: 
     """A citizen cannot attend two meetings at once."""
     if not citizen_ids:
         return []
-    query = (select(Booking.id, Booking.starts_at, Booking.ends_at)
-             .join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
-             .where(BookingParticipant.citizen_id.in_(citizen_ids), Booking.starts_at < ends_at,
-                    Booking.ends_at > starts_at, live_booking_filter(now))
-             .order_by(Booking.starts_at))
-    if ignore_booking_ids:
-        query = query.where(Booking.id.not_in(ignore_booking_ids))
+    params = {"citizens": list(citizen_ids), "start": starts_at, "end": ends_at,
+              "now": now or datetime.min, "ignore": list(ignore_booking_ids) or [0]}
     return [Clash("citizen_busy",
                   f"Borgeren har allerede samtale nr. {b_id} {_span(b_start, b_end)}.",
                   f"The citizen already has meeting no. {b_id} {_span(b_start, b_end)}.")
-            for b_id, b_start, b_end in db.session.execute(query).all()]
+            for b_id, b_start, b_end in db.session.execute(_citizen_clash_rows(), params).all()]
+
+
+@prepared
+def _citizen_clash_rows(ids: Any) -> Any:
+    return (select(Booking.id, Booking.starts_at, Booking.ends_at)
+            .join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
+            .where(ids(BookingParticipant.citizen_id, "citizens"),
+                   Booking.starts_at < bindparam("end", type_=DateTime()),
+                   Booking.ends_at > bindparam("start", type_=DateTime()),
+                   live_booking_filter(bindparam("now", type_=DateTime())),
+                   ids(Booking.id, "ignore", exclude=True))
+            .order_by(Booking.starts_at))

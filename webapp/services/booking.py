@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import delete, func, inspect, or_, select, update
+from sqlalchemy import DateTime, Integer, bindparam, delete, func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.domain.errors import Conflict, DomainError
@@ -39,7 +39,7 @@ from webapp.models import (
 from webapp.services import audit
 from webapp.services.availability import (caseworker_busy_clashes, caseworker_clashes,
                                           citizen_clashes, room_clashes)
-from webapp.services.sql import in_ids
+from webapp.services.sql import in_ids, prepared
 
 signals = Namespace()
 #: sent as booking_changed.send(booking, change=..., now=..., actor=..., previous=...)
@@ -58,6 +58,12 @@ class SlotTaken(Conflict):
 # Locks
 # ---------------------------------------------------------------------------
 
+@prepared
+def _lock_caseworkers(ids: Any) -> Any:
+    return (select(Caseworker.id).where(ids(Caseworker.id, "ids")).order_by(Caseworker.id)
+            .with_for_update())
+
+
 def lock_resources(caseworker_ids: Iterable[int] = (), room_ids: Iterable[int | None] = ()) -> None:
     """Serialise writers of these caseworkers' and rooms' time until the transaction ends."""
     cw_ids = sorted({int(i) for i in caseworker_ids})
@@ -65,8 +71,7 @@ def lock_resources(caseworker_ids: Iterable[int] = (), room_ids: Iterable[int | 
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         if cw_ids:
-            session.execute(select(Caseworker.id).where(in_ids(Caseworker.id, cw_ids))
-                            .order_by(Caseworker.id).with_for_update())
+            session.execute(_lock_caseworkers(), {"ids": cw_ids})
         if r_ids:
             session.execute(select(Room.id).where(Room.id.in_(r_ids))
                             .order_by(Room.id).with_for_update())
@@ -98,6 +103,15 @@ def lock_booking(booking_id: int) -> Booking:
     return booking
 
 
+@prepared
+def _expired_holds_of_caseworkers(ids: Any) -> Any:
+    return select(Booking.id).where(
+        Booking.status == BookingStatus.RESERVED,
+        Booking.expires_at <= bindparam("now", type_=DateTime()),
+        Booking.id.in_(select(BookingCaseworker.booking_id).where(
+            ids(BookingCaseworker.caseworker_id, "ids"))))
+
+
 def release_expired_reservations(now: datetime, *, caseworker_ids: Collection[int] = (),
                                  room_id: int | None = None) -> int:
     """Delete reservations past their expiry (R-4.7); all, or those holding these resources.
@@ -105,17 +119,21 @@ def release_expired_reservations(now: datetime, *, caseworker_ids: Collection[in
     Called under the resources' lock before booking, and hourly by the scheduler, so an
     expired hold never blocks anyone (the exclusion constraints see only live rows).
     """
-    query = select(Booking.id).where(Booking.status == BookingStatus.RESERVED,
-                                     Booking.expires_at <= now)
-    if caseworker_ids or room_id is not None:
-        holds = []
-        if caseworker_ids:
-            holds.append(Booking.id.in_(select(BookingCaseworker.booking_id).where(
-                in_ids(BookingCaseworker.caseworker_id, caseworker_ids))))
-        if room_id is not None:
-            holds.append(Booking.room_id == room_id)
-        query = query.where(or_(*holds))
-    ids = list(db.session.scalars(query))
+    if caseworker_ids and room_id is None:        # the self-booking path: its own statement
+        ids = list(db.session.scalars(_expired_holds_of_caseworkers(),
+                                      {"ids": list(caseworker_ids), "now": now}))
+    else:
+        query = select(Booking.id).where(Booking.status == BookingStatus.RESERVED,
+                                         Booking.expires_at <= now)
+        if caseworker_ids or room_id is not None:
+            holds = []
+            if caseworker_ids:
+                holds.append(Booking.id.in_(select(BookingCaseworker.booking_id).where(
+                    in_ids(BookingCaseworker.caseworker_id, caseworker_ids))))
+            if room_id is not None:
+                holds.append(Booking.room_id == room_id)
+            query = query.where(or_(*holds))
+        ids = list(db.session.scalars(query))
     if ids:
         db.session.execute(delete(BookingParticipant).where(BookingParticipant.booking_id.in_(ids)))
         db.session.execute(delete(BookingCaseworker).where(BookingCaseworker.booking_id.in_(ids)))
@@ -187,6 +205,12 @@ def seats_for(meeting_form: MeetingForm, room: Room | None) -> int | None:
     return room.seats if room is not None else None
 
 
+@prepared
+def _caseworkers_of_centre(ids: Any) -> Any:
+    return select(Caseworker).where(ids(Caseworker.id, "ids"),
+                                    Caseworker.job_centre_id == bindparam("centre", type_=Integer()))
+
+
 def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collection[int] = (),
                race: bool = False, working_time_checked: bool = False) -> list[Caseworker]:
     """Raise unless every caseworker and the room are free for the meeting (R-2.1, R-3.1).
@@ -208,8 +232,8 @@ def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collec
     if not req.caseworker_ids:
         raise DomainError("Vælg mindst én sagsbehandler.", "Choose at least one caseworker.",
                           field="caseworker_ids", code="no_caseworker")
-    caseworkers = db.session.scalars(select(Caseworker).where(
-        Caseworker.id.in_(req.caseworker_ids), Caseworker.job_centre_id == req.job_centre_id)).all()
+    caseworkers = db.session.scalars(_caseworkers_of_centre(), {
+        "ids": list(set(req.caseworker_ids)), "centre": req.job_centre_id}).all()
     if len(caseworkers) != len(set(req.caseworker_ids)):
         raise DomainError("Ukendt sagsbehandler.", "Unknown caseworker.",
                           field="caseworker_ids", code="unknown_caseworker")

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, bindparam, select
 
 from webapp.extensions import db
 from webapp.models import OutboxAttachment, OutboxMessage, OutboxStatus
+from webapp.services.sql import prepared
+
+
+@prepared
+def _queued_with_key(ids: Any) -> Any:
+    return select(OutboxMessage.id).where(
+        OutboxMessage.dedupe_key == bindparam("key", type_=String()))
 
 
 def enqueue(*, kind: str, recipient: str, subject: str, body_text: str, now: datetime,
@@ -22,7 +30,7 @@ def enqueue(*, kind: str, recipient: str, subject: str, body_text: str, now: dat
     so a notification is never lost when the mail server is down.
     """
     if dedupe_key is not None and db.session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
+            _queued_with_key(), {"key": dedupe_key}) is not None:
         return None
     message = OutboxMessage(kind=kind, recipient=recipient, subject=subject[:300],
                             body_text=body_text, job_centre_id=job_centre_id,

@@ -18,8 +18,9 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import DateTime, Integer, bindparam, delete, func, or_, select
 
 from webapp.domain.availability import offer_slots
 from webapp.domain.errors import Conflict, DomainError, NotFound
@@ -33,7 +34,7 @@ from webapp.domain.intervals import covers
 from webapp.services.availability import (caseworker_busy, caseworkers_free,
                                           free_caseworkers_at,
                                           live_booking_filter, room_free)
-from webapp.services.sql import in_ids
+from webapp.services.sql import prepared
 from webapp.services.booking import (SlotTaken, add_participant, cancel_booking, confirm_reservation,
                                      create_booking, lock_booking, move_booking, MeetingRequest,
                                      remove_participant, seats_for)
@@ -72,6 +73,16 @@ class Reservation:
 # Slots (R-4.2, R-4.3)
 # ---------------------------------------------------------------------------
 
+@prepared
+def _offer_memberships(ids: Any) -> Any:
+    return (select(Caseworker.id, TeamMembership.team_id, TeamMembership.state)
+            .join(offer_caseworkers, offer_caseworkers.c.caseworker_id == Caseworker.id)
+            .outerjoin(TeamMembership, TeamMembership.caseworker_id == Caseworker.id)
+            .where(offer_caseworkers.c.offer_id == bindparam("offer", type_=Integer()),
+                   Caseworker.can_be_assigned_callins)
+            .order_by(Caseworker.name, Caseworker.id))
+
+
 def bookable_caseworker_ids(offer: OnlineOffer) -> list[int]:
     """The offer's caseworkers who take new self-bookings, ordered by name.
 
@@ -83,12 +94,7 @@ def bookable_caseworker_ids(offer: OnlineOffer) -> list[int]:
     active: set[int] = set()
     closed: set[int] = set()
     ids: list[int] = []
-    for cw, team_id, state in db.session.execute(
-            select(Caseworker.id, TeamMembership.team_id, TeamMembership.state)
-            .join(offer_caseworkers, offer_caseworkers.c.caseworker_id == Caseworker.id)
-            .outerjoin(TeamMembership, TeamMembership.caseworker_id == Caseworker.id)
-            .where(offer_caseworkers.c.offer_id == offer.id, Caseworker.can_be_assigned_callins)
-            .order_by(Caseworker.name, Caseworker.id)):
+    for cw, team_id, state in db.session.execute(_offer_memberships(), {"offer": offer.id}):
         if not ids or ids[-1] != cw:
             ids.append(cw)
         if state == MembershipState.ACTIVE:
@@ -256,18 +262,24 @@ def _request(offer: OnlineOffer, citizen: Citizen, starts_at: datetime,
         cancellable_until=cancellable, rebookable_until=rebookable)
 
 
+@prepared
+def _day_loads(ids: Any) -> Any:
+    return (select(BookingCaseworker.caseworker_id, func.count())
+            .join(Booking, Booking.id == BookingCaseworker.booking_id)
+            .where(ids(BookingCaseworker.caseworker_id, "ids"), BookingCaseworker.blocking,
+                   BookingCaseworker.starts_at >= bindparam("first", type_=DateTime()),
+                   BookingCaseworker.starts_at < bindparam("last", type_=DateTime()),
+                   Booking.status != BookingStatus.CANCELLED)
+            .group_by(BookingCaseworker.caseworker_id))
+
+
 def _least_loaded(candidates: Sequence[int], day: date) -> list[int]:
     """When the planner chooses (R-4.3): the caseworker with the fewest meetings that day."""
     if len(candidates) < 2:
         return list(candidates)
-    load = Counter(dict(db.session.execute(
-        select(BookingCaseworker.caseworker_id, func.count())
-        .join(Booking, Booking.id == BookingCaseworker.booking_id)
-        .where(in_ids(BookingCaseworker.caseworker_id, candidates), BookingCaseworker.blocking,
-               BookingCaseworker.starts_at >= _day_start(day),
-               BookingCaseworker.starts_at < _day_start(day + timedelta(days=1)),
-               Booking.status != BookingStatus.CANCELLED)
-        .group_by(BookingCaseworker.caseworker_id)).all()))
+    load = Counter(dict(db.session.execute(_day_loads(), {
+        "ids": list(candidates), "first": _day_start(day),
+        "last": _day_start(day + timedelta(days=1))}).all()))
     return sorted(candidates, key=lambda cw: (load[cw], candidates.index(cw)))
 
 
@@ -309,18 +321,23 @@ def live_bookings_of(citizen: Citizen, now: datetime, *, offer_id: int | None = 
     return list(db.session.scalars(query.order_by(Booking.starts_at)))
 
 
+@prepared
+def _own_rows(ids: Any) -> Any:
+    return (select(Booking.id, Booking.status, Booking.ends_at, BookingParticipant.id,
+                   BookingParticipant.reserved_until)
+            .join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
+            .where(BookingParticipant.citizen_id == bindparam("citizen", type_=Integer()),
+                   Booking.offer_id == bindparam("offer", type_=Integer()),
+                   Booking.status != BookingStatus.CANCELLED))
+
+
 def _clear_own_holds(citizen: Citizen, offer: OnlineOffer, now: datetime) -> None:
     """One booking per offer: refuse a second; a new pick lets go of the citizen's holds.
 
     One query finds the citizen's live meeting, held reservations and held group seats
     in the offer; usually there is none.
     """
-    rows = db.session.execute(
-        select(Booking.id, Booking.status, Booking.ends_at, BookingParticipant.id,
-               BookingParticipant.reserved_until)
-        .join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
-        .where(BookingParticipant.citizen_id == citizen.id, Booking.offer_id == offer.id,
-               Booking.status != BookingStatus.CANCELLED)).all()
+    rows = db.session.execute(_own_rows(), {"citizen": citizen.id, "offer": offer.id}).all()
     if any(status == BookingStatus.BOOKED and held is None and ends_at > now
            for _, status, ends_at, _, held in rows):
         raise Conflict("Du har allerede booket en samtale i dette tilbud. Du kan ombooke den.",

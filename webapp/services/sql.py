@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import wraps
 from typing import Any
 
-from sqlalchemy import Integer, any_, literal
+from sqlalchemy import Integer, all_, any_, bindparam, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from webapp.extensions import db
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def in_ids(column: Any, ids: Iterable[int]) -> Any:
@@ -18,6 +23,38 @@ def in_ids(column: Any, ids: Iterable[int]) -> Any:
     the statement text the same for any number of ids, so it is built and prepared once.
     """
     ids = list(ids)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if _dialect() == "postgresql":
         return column == any_(literal(ids, ARRAY(Integer)))
     return column.in_(ids)
+
+
+def ids_param(dialect: str) -> Callable[..., Any]:
+    """For a statement built once: `column IN :name` (or with `exclude`, NOT IN), bound to
+    a list of ids at execution."""
+    def match(column: Any, name: str, *, exclude: bool = False) -> Any:
+        if dialect == "postgresql":
+            values = bindparam(name, type_=ARRAY(Integer))
+            return column != all_(values) if exclude else column == any_(values)
+        values = bindparam(name, expanding=True)
+        return column.not_in(values) if exclude else column.in_(values)
+    return match
+
+
+_BUILT: dict[tuple[Callable, str], Any] = {}
+
+
+def prepared(build: Callable[[Callable[..., Any]], Any]) -> Callable[[], Any]:
+    """A statement built once per database dialect, executed with bound parameters.
+
+    On the booking path building a SELECT and its cache key costs more than running it;
+    a statement built once keeps its cache key. `build` gets `ids_param(dialect)` for
+    lists of ids.
+    """
+    @wraps(build)
+    def get() -> Any:
+        dialect = _dialect()
+        statement = _BUILT.get((build, dialect))
+        if statement is None:
+            statement = _BUILT[(build, dialect)] = build(ids_param(dialect))
+        return statement
+    return get
