@@ -1,27 +1,39 @@
 """Batch optimiser: places waiting call-ins into caseworker calendars and rooms (R-3.2).
 
 How a solve runs (optimizer/solve.py), per connected component of meetings, caseworkers and
-rooms (components share nothing, so they are solved apart, two at a time in a process pool):
+rooms (components share nothing, so they are solved apart: this process takes the largest while
+a spawned pool process starts on the next, when enough meetings lie outside the largest):
 
 1. The earliest-deadline-first greedy (greedy.py) is the floor: nothing worse is ever returned.
-2. The time-indexed model (one column per meeting class x caseworker/room option x free start;
+2. The time-indexed model (one column per meeting class x caseworker/room option x start;
    each caseworker-day and room-day a path of one unit of flow, which is the slot-coverage model
    with two entries per resource) is built as numpy arrays and its LP relaxation of the weighted
-   count is handed straight to HiGHS (bound.py, highspy, interior point). Weak duality with the
-   returned duals gives the proven `upper_bound`, valid whatever the solver's tolerances; with
-   whole priorities each component's bound is rounded down on its own.
+   count is handed straight to HiGHS (bound.py, highspy, interior point). Only left-justified
+   starts get a column: the first grid point after a moment where one of the option's resources
+   becomes free, or where a meeting that can start at such a start ends on one of them. Moving
+   every meeting of any schedule left as far as it stays free lands it on such a start, so the
+   model keeps its optimum and its LP still bounds every schedule, with half the columns.
+   Weak duality with the returned duals gives the proven `upper_bound`, valid whatever the
+   solver's tolerances; with whole priorities each component's bound is rounded down on its own.
 3. Rounding by decreasing LP value, a greedy fill, then ejection chains (an unplaced meeting
    takes the start of the one meeting in its way, which moves to a free start of its own or
-   pushes one more meeting on; deeper chains cost several times more and placed no more).
-4. Where that falls short of the bound: exact re-solves of neighbourhoods (a waiting meeting's
-   caseworkers and rooms over three days: the meetings placed there, and the waiting ones that
-   could join, re-arranged with the rest fixed), then the whole component's MIP when it is small.
+   pushes one more meeting on).
+4. Where that falls short of the bound, within a search time that grows with the component
+   (and ends for the whole instance after a time that grows with its size): exact models over
+   the LP's support with its near-whole columns fixed (RENS steps, loosest fixing first, while
+   HiGHS closes them; tight load), rounding restarts from perturbed LP values (normal load),
+   the whole component's MIP when it is small (its dual bound, when lower, tightens the bound),
+   then exact re-solves of neighbourhoods (a waiting meeting's caseworkers and rooms over three
+   days: the meetings placed there, and the waiting ones that could join, re-arranged with the
+   rest fixed). Each stops once the schedule reaches the bound.
 
 Modelling layers: PuLP models the exact MIPs that are small enough to build quickly (the
 neighbourhoods, and whole components up to a few thousand columns; exact.py), solved by PuLP's
 HiGHS class with the current schedule as a MIP start, CBC through PuLP where highspy is missing.
-The component LPs (up to a few hundred thousand columns) and mid-sized component MIPs go to
-HiGHS as matrices: building them in PuLP's object model took longer than solving them.
+The component LPs (up to a few hundred thousand columns), the support models and mid-sized
+component MIPs go to HiGHS as matrices: building them in PuLP's object model took longer than
+solving them. The MIPs maximise the plain weighted count, which is integral with whole
+priorities, so HiGHS can stop as soon as its bound falls below the next whole number.
 
 Nothing a solver says is trusted on its own. PuLP reports `Optimal` for a HiGHS run cut by its
 time limit, so `prob.sol_status` decides whether values exist, HiGHS's own model status whether
@@ -29,9 +41,9 @@ optimality was proven, and every schedule read back is re-placed against the cal
 clash rejects it). The best schedule so far is kept throughout, and the assembled solution is
 checked by check.py, which shares no code with the solver; a failed check falls back to the
 greedy. The objective order of R-3.2: weighted count; never outside earliest date and deadline
-(no column exists there); earlier days (rounding order, the MIPs' tie-break, a final pass that
-moves each meeting to its earliest free day); then balance (ties go to the least-loaded
-caseworker).
+(no column exists there); earlier days (rounding order, the neighbourhoods' tie-break, a final
+pass that moves each meeting to its earliest free day); then balance (ties go to the
+least-loaded caseworker).
 """
 
 from optimizer.check import CheckReport, Violation, check

@@ -1,4 +1,4 @@
-"""Time-indexed placement model as a sparse matrix, its LP relaxation in HiGHS, and a proven upper bound."""
+"""Time-indexed placement model over left-justified starts as a sparse matrix, its LP relaxation in HiGHS, and a proven upper bound."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import numpy as np
 
 from optimizer.greedy import DAY, MeetingData, Problem, Schedule
 
-# Earlier days get a slightly larger coefficient in the order rounding takes columns and in
-# the exact models (never enough to trade a placement for a day). The LP itself maximises the
-# pure weighted count: its duals then give the tightest bound, and measured on the benchmark
-# instances its rounding placed more than the tie-broken LP's.
+# Earlier days get a slightly larger coefficient in the order rounding takes columns (never
+# enough to trade a placement for a day). The LP and the MIPs maximise the pure weighted count:
+# the LP's duals then give the tightest bound, measured on the benchmark instances its rounding
+# placed more than the tie-broken LP's, and the MIPs' objective stays integral.
 EARLY_WEIGHT = 1e-4
 
 
@@ -36,11 +36,15 @@ class Columns:
     day: np.ndarray
     minute: np.ndarray
     weight: np.ndarray  # pure priority: the count objective
-    cost: np.ndarray  # priority with the small preference for early days (rounding order, exact models)
+    cost: np.ndarray  # priority with the small preference for early days (the rounding order)
 
     @property
     def size(self) -> int:
         return int(self.cls.shape[0])
+
+    def subset(self, keep: np.ndarray) -> Columns:
+        return Columns(self.classes, self.cls[keep], self.option[keep], self.day[keep], self.minute[keep],
+                       self.weight[keep], self.cost[keep])
 
 
 def meeting_classes(problem: Problem, indices: list[int]) -> list[MeetingClass]:
@@ -57,15 +61,81 @@ def meeting_classes(problem: Problem, indices: list[int]) -> list[MeetingClass]:
     return classes
 
 
-def enumerate_columns(problem: Problem, static: Schedule, indices: list[int], limit: int) -> Columns | None:
-    """All statically free starts of the given meetings, or None when there are more than `limit`."""
+def anchored_masks(problem: Problem, static: Schedule, classes: list[MeetingClass]) -> list[list[np.ndarray]]:
+    """Per class and option, the (days x grid) starts that are free in the static calendars and
+    left-justified: at the first grid point at or after a moment where one of the option's
+    caseworkers or rooms becomes free, or where a meeting that can itself start at such a start
+    ends on one of them (the closure of that rule).
+
+    No schedule is lost: take any feasible schedule and, in order of start, move each meeting
+    left one grid step at a time while it stays feasible. Where it stops, the minute before its
+    new start p is taken on one of its resources, and the last taken minute in [p - g, p) is
+    either static (a moment where that resource becomes free lies in (p - g, p]) or held by a
+    meeting that started earlier, was already moved, and ends in (p - g, p]; at p = 0 the day
+    starts free. So every schedule has a copy placing the same meetings at these starts only;
+    the model over them has the same optimum, and its LP relaxation is still an upper bound.
+    """
+    g = problem.granularity
+    n_cw = len(problem.cw_ids)
+    n_days = problem.n_days
+    points = DAY // g + 2
+    n_res = n_cw + len(problem.room_ids)
+    anchor = np.zeros((n_res, n_days, points), dtype=bool)
+    for offset, free in ((0, problem.cw_free), (n_cw, problem.room_free)):
+        if not free.shape[0] or not n_days:
+            continue
+        f = free.reshape(free.shape[0], n_days, DAY)
+        begins = f.copy()
+        begins[:, :, 1:] &= ~f[:, :, :-1]
+        res, day, minute = np.nonzero(begins)
+        anchor[offset + res, day, -(-minute // g)] = True
+    options: list[tuple[MeetingData, np.ndarray, list[tuple[int, int]], np.ndarray]] = []
+    result: list[list[np.ndarray]] = []
+    for meeting_class in classes:
+        m = meeting_class.sample
+        masks = []
+        for team, room, mask in static.masks(m):
+            uses = [(c, -(-m.length // g)) for c in team]
+            if room >= 0:
+                uses.append((n_cw + room, -(-m.duration // g)))
+            allowed = np.zeros_like(mask)
+            options.append((m, mask, uses, allowed))
+            masks.append(allowed)
+        result.append(masks)
+    changed = True
+    while changed:
+        changed = False
+        for m, mask, uses, allowed in options:
+            if not mask.size:
+                continue
+            width = mask.shape[1]
+            reach = np.zeros_like(mask)
+            for resource, _span in uses:
+                reach |= anchor[resource][m.days, :width]
+            new = mask & reach & ~allowed
+            if new.any():
+                changed = True
+                allowed |= new
+                rows, cols = np.nonzero(new)
+                days = m.days[rows]
+                for resource, span in uses:
+                    anchor[resource, days, cols + span] = True
+    return result
+
+
+def enumerate_columns(problem: Problem, static: Schedule, indices: list[int], limit: int,
+                      anchored: bool = True) -> Columns | None:
+    """The statically free starts of the given meetings (only the left-justified ones when
+    `anchored`, see `anchored_masks`), or None when there are more than `limit`."""
     classes = meeting_classes(problem, indices)
+    chosen = anchored_masks(problem, static, classes) if anchored else None
     parts: list[tuple[int, int, np.ndarray, np.ndarray]] = []
     total = 0
     for k, meeting_class in enumerate(classes):
         m = meeting_class.sample
         grid = static.grid(m.length)
-        for o, (_team, _room, mask) in enumerate(static.masks(m)):
+        masks = chosen[k] if chosen is not None else [mask for _t, _r, mask in static.masks(m)]
+        for o, mask in enumerate(masks):
             rows, cols = np.nonzero(mask)
             if rows.size:
                 parts.append((k, o, m.days[rows], grid[cols]))
@@ -98,6 +168,8 @@ class Matrix:
     cost: np.ndarray
     weight: np.ndarray
     n_class: int
+    n_place: int = 0  # placement columns; the idle arcs follow
+    supply: np.ndarray | None = None  # right-hand side of the flow rows
 
     @property
     def n_row(self) -> int:
@@ -108,7 +180,7 @@ class Matrix:
         return int(self.cost.shape[0])
 
 
-def build_matrix(problem: Problem, columns: Columns) -> Matrix:
+def build_matrix(problem: Problem, columns: Columns, class_size: np.ndarray | None = None) -> Matrix:
     """Arc-flow form of the time-indexed model: each caseworker-day and room-day is a path of one
     unit of flow through its time points, a placement is an arc from its start to its end slot.
     This is the same LP as one row per slot (interval matrices are network matrices) with two
@@ -168,19 +240,40 @@ def build_matrix(problem: Problem, columns: Columns) -> Matrix:
     counts = np.bincount(cols, minlength=n_meet + n_idle)
     start = np.zeros(n_meet + n_idle + 1, dtype=np.int64)
     np.cumsum(counts, out=start[1:])
-    class_size = np.array([len(c.members) for c in columns.classes], dtype=float)
+    if class_size is None:
+        class_size = np.array([len(c.members) for c in columns.classes], dtype=float)
     row_lower = np.concatenate([np.full(n_class, -highspy.kHighsInf), supply])
     row_upper = np.concatenate([class_size, supply])
     return Matrix(
         start.astype(np.int32), rows[sort].astype(np.int32), values[sort], row_lower, row_upper,
         np.concatenate([columns.cost, np.zeros(n_idle)]), np.concatenate([columns.weight, np.zeros(n_idle)]),
-        n_class,
+        n_class, n_meet, supply,
     )
+
+
+def complete_start(matrix: Matrix, counts: np.ndarray) -> np.ndarray:
+    """A full column vector from placement counts: each idle arc carries what the placements
+    leave of its path's unit of flow (flow conservation, node by node along each path)."""
+    x = np.zeros(matrix.n_col)
+    x[: matrix.n_place] = counts
+    ends = matrix.start[: matrix.n_place + 1].astype(np.int64)
+    used = np.repeat(counts, np.diff(ends))
+    rows = matrix.index[: ends[-1]].astype(np.int64)
+    net = np.zeros(matrix.n_row)
+    np.add.at(net, rows, matrix.value[: ends[-1]] * used)
+    flow = np.cumsum(matrix.supply - net[matrix.n_class :])
+    # The idle arc from node k to k + 1 has its +1 in row n_class + k; its flow is the running
+    # balance after node k (the balance closes to zero at the end of each path).
+    idle_rows = matrix.index[matrix.start[matrix.n_place : -1].astype(np.int64)].astype(np.int64)
+    idle_value = matrix.value[matrix.start[matrix.n_place : -1].astype(np.int64)]
+    tails = np.where(idle_value > 0, idle_rows, matrix.index[matrix.start[matrix.n_place : -1].astype(np.int64) + 1])
+    x[matrix.n_place :] = flow[tails - matrix.n_class]
+    return x
 
 
 @dataclass
 class LpResult:
-    values: np.ndarray | None
+    values: np.ndarray | None  # the interior-point solution: inside the optimal face
     bound: float | None
     optimal: bool
 
@@ -219,18 +312,19 @@ def solve_lp(columns: Columns, matrix: Matrix, time_limit: float | None, threads
     if h is None:
         return LpResult(None, None, False)
     # Interior point without crossover was several times faster than simplex on these
-    # degenerate models; the bound needs only duals, and rounding tolerates an interior point.
+    # degenerate models; the bound needs only duals, rounding tolerates an interior point, and
+    # its support (the whole optimal face) is what the support models are built on.
     h.setOptionValue("solver", "ipm")
     h.setOptionValue("run_crossover", "off")
     h.run()
     optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     solution = h.getSolution()
-    values = np.asarray(solution.col_value)[: columns.size] if solution.value_valid else None
+    interior = np.asarray(solution.col_value)[: columns.size].copy() if solution.value_valid else None
     bound = None
     if solution.dual_valid:
         duals = np.asarray(solution.row_dual)
         bound = min(dual_bound(matrix, duals), dual_bound(matrix, -duals))
-    return LpResult(values, bound, optimal)
+    return LpResult(interior, bound, optimal)
 
 
 def dual_bound(matrix: Matrix, duals: np.ndarray) -> float:
@@ -250,23 +344,24 @@ def solve_mip(columns: Columns, matrix: Matrix, start: np.ndarray | None, second
     """The exact model (placement columns integer) handed to HiGHS as the LP's matrix, for
     components too large to build quickly in PuLP: the best solution found, the proven dual
     bound and whether HiGHS proved optimality. `start` (placement counts per column) is the
-    MIP start. A time-out may still report a solution; the caller re-checks it."""
+    MIP start. A time-out may still report a solution; the caller re-checks it.
+
+    The objective is the plain weighted count: with whole priorities it is integral, so HiGHS
+    closes the search as soon as its bound drops below the next whole number (a tie-break for
+    early days would make it prove the order of the days too). Earlier days are a later pass."""
     h = _highs(matrix, threads, seconds)
     if h is None:
         return None, None, False
-    cost = np.concatenate([columns.cost, np.zeros(matrix.n_col - columns.size)])
-    h.changeColsCost(matrix.n_col, np.arange(matrix.n_col, dtype=np.int32), cost)
     h.changeColsIntegrality(columns.size, np.arange(columns.size, dtype=np.int32),
                             np.full(columns.size, highspy.HighsVarType.kInteger))
     h.setOptionValue("mip_rel_gap", 0.0)
     if start is not None:
-        given = np.flatnonzero(start > 0)
-        h.setSolution(int(given.size), given.astype(np.int32), start[given].astype(float))
+        full = complete_start(matrix, start)
+        h.setSolution(int(full.size), np.arange(full.size, dtype=np.int32), full)
     h.run()
     proven = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     solution = h.getSolution()
     values = np.asarray(solution.col_value)[: columns.size] if solution.value_valid else None
     dual = float(h.getInfo().mip_dual_bound)
-    # The cost is at least (1 - EARLY_WEIGHT) times the weight.
-    bound = dual / (1.0 - EARLY_WEIGHT) if math.isfinite(dual) else None
+    bound = dual if math.isfinite(dual) else None
     return values, bound, proven

@@ -20,7 +20,7 @@ import highspy
 import numpy as np
 import pulp
 
-from optimizer.bound import EARLY_WEIGHT, Columns, Matrix
+from optimizer.bound import Columns, Matrix, complete_start
 from optimizer.greedy import DAY, MeetingData, Problem, Schedule
 
 Spot = tuple[tuple[int, ...], int, int, int]
@@ -240,14 +240,17 @@ def spots_from_counts(columns: Columns, values: np.ndarray) -> dict[int, Spot] |
 def solve_component_mip(problem: Problem, columns: Columns, matrix: Matrix, start: dict[int, Spot], seconds: float,
                         threads: int = 1) -> ExactResult:
     """The whole component's time-indexed model (the LP's arc-flow matrix, placement columns
-    integer) in PuLP, started from `start`. Its dual bound is a proven bound on the component."""
+    integer) in PuLP, started from `start` (its placements at columns of the model; others are
+    left out of the start). Its dual bound is a proven bound on the component. The objective is
+    the plain weighted count, integral with whole priorities, so HiGHS can close the search once
+    its bound falls below the next whole number; earlier days are a later pass."""
     n_place = columns.size
-    count = start_counts(columns, start)
+    count = complete_start(matrix, start_counts(columns, start))
 
     prob = pulp.LpProblem("component", pulp.LpMaximize)
     x = [prob.add_variable(f"x{j}", 0, 1, pulp.LpInteger) for j in range(n_place)]
     x += [prob.add_variable(f"idle{j}", 0, 1) for j in range(matrix.n_col - n_place)]
-    prob += pulp.LpAffineExpression(zip(x[:n_place], columns.cost.tolist()))
+    prob += pulp.LpAffineExpression(zip(x[:n_place], columns.weight.tolist()))
     order = np.argsort(matrix.index, kind="stable")
     col_of_entry = np.repeat(np.arange(matrix.n_col), np.diff(matrix.start))[order]
     value = matrix.value[order]
@@ -259,8 +262,8 @@ def solve_component_mip(problem: Problem, columns: Columns, matrix: Matrix, star
             prob += expression <= float(matrix.row_upper[r]), f"class_{r}"
         else:
             prob += expression == float(matrix.row_upper[r]), f"node_{r}"
-    for j in range(n_place):
-        x[j].setInitialValue(float(count[j]))
+    for j, value in enumerate(count.tolist()):
+        x[j].setInitialValue(value)
 
     solver = pulp_solver(seconds, threads)
     try:
@@ -274,10 +277,9 @@ def solve_component_mip(problem: Problem, columns: Columns, matrix: Matrix, star
     model = getattr(prob, "solverModel", None)
     if isinstance(model, highspy.Highs):
         proven = model.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        bound = -float(model.getInfo().mip_dual_bound)
+        bound = -float(model.getInfo().mip_dual_bound)  # PuLP hands HiGHS the negated objective
         if math.isfinite(bound):
-            # The cost is at least (1 - EARLY_WEIGHT) times the weight.
-            dual_bound = bound / (1.0 - EARLY_WEIGHT)
+            dual_bound = bound
     if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return ExactResult(None, status, sol_status, proven, dual_bound, solver.name, n_place)
     values = np.array([v.varValue if v.varValue is not None else 0.0 for v in x[:n_place]])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.bound import Columns, build_matrix, enumerate_columns, meeting_classes, solve_lp, solve_mip
-from optimizer.exact import apply, build_and_solve, solve_component_mip, spots_from_counts, start_counts
+from optimizer.exact import apply, build_and_solve, solve_component_mip, spots_from_counts
 from optimizer.check import check
 from optimizer.greedy import MeetingData, Problem, Schedule, build_problem, edf_order, greedy
 from optimizer.model import Instance, Placement, Solution, Unplaced
@@ -21,13 +22,40 @@ from optimizer.model import Instance, Placement, Solution, Unplaced
 # placeable meetings) to keep memory and time in check.
 COLUMN_LIMIT = 3_000_000
 # The whole component's MIP (in PuLP) only when its model is this small: PuLP builds a model at
-# roughly 10 µs per entry, and HiGHS rarely closes larger ones within a second.
+# roughly 10 µs per entry.
 MIP_COLUMN_LIMIT = 4_000
-# Up to this many columns the whole component's MIP goes to HiGHS directly (the LP's matrix).
+# Up to this many columns the whole component's MIP goes to HiGHS directly (the LP's matrix),
+# when at least MATRIX_MIP_MIN_SECONDS are left: on 1,000-meeting components HiGHS needs 1 to 3 s
+# for its root cuts, and its heuristics find better schedules only after them.
 MATRIX_MIP_COLUMN_LIMIT = 20_000
-MIP_SECONDS = 2.0
-# A process pool costs about a second to start; below this many meetings it does not pay.
-POOL_MIN_MEETINGS = 1500
+MATRIX_MIP_MIN_SECONDS = 3.0
+# Share of the search time the ejection chains after rounding may take.
+REPAIR_SHARE = 0.2
+# Share of the time left after the support models that rounding restarts may take, and the
+# relative noise put on the LP values for them.
+RESTART_SHARE = 0.5
+RESTART_NOISE = 0.5
+# The MIPs over the LP's support: columns above this LP value, and the LP values from which
+# columns are fixed, one level after the other while HiGHS closes them (above 1: none fixed).
+SUPPORT_THRESHOLD = 1e-6
+# A support model is only solved when it has at most this many columns per meeting left to
+# place: at normal load the LP's optimal face is wide, its support large, and HiGHS seldom
+# closes it in the time (the neighbourhoods do better there).
+SUPPORT_COLUMNS_PER_MEETING = 12
+FIX_LEVELS = (0.5, 0.75, 0.9, 0.99, 2.0)
+# The search of the whole instance ends this long after the start (a base plus a share per
+# meeting), whatever the components' own shares: it evens out components that run late on an
+# unevenly loaded process.
+SEARCH_SECONDS = 0.2
+SEARCH_SECONDS_PER_MEETING = 0.0015
+# Search time of a component past its LP and rounding when no time limit is given: a base plus
+# a share per meeting and per process solving components (see `_effort`).
+EFFORT_SECONDS = 0.05
+EFFORT_SECONDS_PER_MEETING = 0.0007
+# A pool process takes a few tenths of a second to start (more when the cores are shared): it
+# pays only when at least this many meetings lie outside the largest component, which this
+# process solves meanwhile.
+POOL_MIN_MEETINGS = 500
 REPAIR_BLOCKERS = 40
 # Under a time limit: kept back for merging the components, the check and writing the file.
 FINISH_SECONDS = 0.5
@@ -38,8 +66,6 @@ REPAIR_DEPTH = 2
 NEIGHBOURHOOD_DAYS = 3
 NEIGHBOURHOOD_SECONDS = 0.5
 NEIGHBOURHOOD_COLUMNS = 6_000
-IMPROVE_SECONDS = 0.1
-IMPROVE_SECONDS_PER_MEETING = 0.0002
 
 Spot = tuple[tuple[int, ...], int, int, int]
 
@@ -202,6 +228,51 @@ def _round(schedule: Schedule, columns: Columns, values: np.ndarray) -> None:
             waiting[k].pop()
 
 
+def _support_mip(problem: Problem, columns: Columns, values: np.ndarray, fix_at: float, seconds: float,
+                 threads: int) -> tuple[dict[int, Spot] | None, bool] | None:
+    """Columns at LP value `fix_at` or more are placed first (highest first, where still free);
+    the exact model over the rest of the LP's support that is still free then completes the
+    schedule. Returns the schedule (re-checked, None when nothing checks) and whether HiGHS
+    proved that model optimal; None when the model is too large to be worth solving."""
+    schedule = Schedule(problem)
+    waiting = [list(c.members) for c in columns.classes]
+    fixed = np.flatnonzero(values >= fix_at)
+    for j in fixed[np.argsort(-values[fixed], kind="stable")].tolist():
+        k = int(columns.cls[j])
+        if waiting[k]:
+            team, room = columns.classes[k].options[int(columns.option[j])]
+            m = problem.meetings[waiting[k][-1]]
+            if schedule.is_free(team, room, int(columns.day[j]), int(columns.minute[j]), m):
+                schedule.place(m, team, room, int(columns.day[j]), int(columns.minute[j]))
+                waiting[k].pop()
+    free = np.zeros(columns.size, dtype=bool)
+    for j in np.flatnonzero(values > SUPPORT_THRESHOLD).tolist():
+        k = int(columns.cls[j])
+        if waiting[k]:
+            team, room = columns.classes[k].options[int(columns.option[j])]
+            free[j] = schedule.is_free(team, room, int(columns.day[j]), int(columns.minute[j]),
+                                       columns.classes[k].sample)
+    restricted = columns.subset(free)
+    if not restricted.size:
+        return dict(schedule.placed), True
+    if restricted.size > SUPPORT_COLUMNS_PER_MEETING * sum(len(w) for w in waiting):
+        return None
+    size = np.array([len(w) for w in waiting], dtype=float)
+    result, _bound, proven = solve_mip(restricted, build_matrix(problem, restricted, size), None, seconds, threads)
+    if result is None:
+        return None, False
+    placed = dict(schedule.placed)
+    for j in np.flatnonzero(result > 0.5).tolist():
+        k = int(restricted.cls[j])
+        team, room = restricted.classes[k].options[int(restricted.option[j])]
+        for _ in range(int(round(float(result[j])))):
+            if not waiting[k]:
+                return None, proven
+            placed[waiting[k].pop()] = (team, room, int(restricted.day[j]), int(restricted.minute[j]))
+    checked = Schedule(problem)
+    return (dict(checked.placed) if apply(checked, problem, placed) else None), proven
+
+
 def _neighbourhood(problem: Problem, schedule: Schedule, m: MeetingData, days: set[int]) -> tuple[set[int], set[int], list[int]]:
     """Caseworkers and rooms of a waiting meeting over some days, and the meetings placed on them."""
     cws = set(m.cws)
@@ -214,8 +285,9 @@ def _neighbourhood(problem: Problem, schedule: Schedule, m: MeetingData, days: s
 
 
 def _improve(problem: Problem, schedule: Schedule, static: Schedule, deadline: float | None, budget: float,
-             threads: int, stats: dict[str, int]) -> None:
-    """Exact re-solves (PuLP + HiGHS) of small neighbourhoods around the meetings still waiting."""
+             threads: int, stats: dict[str, int], target: float | None = None) -> None:
+    """Exact re-solves (PuLP + HiGHS) of small neighbourhoods around the meetings still waiting,
+    until the schedule reaches `target` or the time is up."""
     stop = time.time() + budget
     if deadline is not None:
         stop = min(stop, deadline)
@@ -227,6 +299,8 @@ def _improve(problem: Problem, schedule: Schedule, static: Schedule, deadline: f
     waiting.sort(key=lambda m: (-m.priority, m.deadline, m.index))
     seen: set[tuple] = set()
     for m in waiting:
+        if target is not None and _score(problem, schedule.placed)[0] >= target - 1e-9:
+            return
         if m.index in schedule.placed:
             continue
         open_days = m.days.tolist()
@@ -285,8 +359,35 @@ def _target(problem: Problem, bound: float) -> float:
     return bound
 
 
-def solve_component(problem: Problem, deadline: float | None, threads: int = 1) -> ComponentResult:
-    """Best placement found for one connected component, with a proven bound on it."""
+def _left_justify(schedule: Schedule) -> None:
+    """Move each meeting, in order of start, as far left on its day as it stays free, one grid
+    step at a time: the schedule keeps its meetings and every start becomes one of the model's
+    columns (see `anchored_masks`)."""
+    g = schedule.problem.granularity
+    for index in sorted(schedule.placed, key=lambda i: (schedule.placed[i][2], schedule.placed[i][3], i)):
+        m = schedule.problem.meetings[index]
+        team, room, day, minute = schedule.remove(m)
+        while minute - g >= 0 and schedule.is_free(team, room, day, minute - g, m):
+            minute -= g
+        schedule.place(m, team, room, day, minute)
+
+
+def _effort(meetings: int, processes: int = 1) -> float:
+    """Seconds a component may spend searching past its LP and rounding: the MIPs, restarts and
+    neighbourhoods stop then, and earlier when the bound is reached. Every meeting of the
+    instance is given the same share of wall time, so a component may spend `processes` times
+    as much when that many processes share the components."""
+    return EFFORT_SECONDS + EFFORT_SECONDS_PER_MEETING * meetings * max(processes, 1)
+
+
+def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
+                    effort: float | None = None, processes: int = 1, search_end: float | None = None) -> ComponentResult:
+    """Best placement found for one connected component, with a proven bound on it.
+
+    `deadline` (time.time()) is a hard stop for everything but the greedy and the matrix
+    build; `effort` is the search time past rounding (default by size and by the number of
+    `processes` that share the components, see `_effort`), cut at `search_end` (time.time()),
+    the end of the search for the whole instance."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     floor = greedy(problem)
@@ -308,6 +409,10 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1) 
         if _score(problem, placed) > _score(problem, best):
             best, method = placed, name
 
+    def short() -> bool:
+        return _score(problem, best)[0] < _target(problem, bound) - 1e-9
+
+    lp_values = None
     clock = time.perf_counter()
     columns = enumerate_columns(problem, static, indices, COLUMN_LIMIT)
     timings["columns"] = time.perf_counter() - clock
@@ -325,50 +430,108 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1) 
         if lp.bound is not None:
             bound = min(bound, lp.bound)
         if lp.values is not None:
+            lp_values = lp.values
             _round(schedule, columns, lp.values)
             name = "lp-rounding"
     clock = time.perf_counter()
     _fill(schedule, problem.meetings, deadline)
-    _repair(schedule, static, problem, deadline)
     timings["rounding"] = time.perf_counter() - clock
     keep(name, dict(schedule.placed))
+    own = _effort(len(indices), processes) if effort is None else effort
+    stop = time.time() + own
+    if search_end is not None:
+        stop = min(stop, search_end)
+    if deadline is not None:
+        stop = min(stop, deadline)
+    # Ejection chains on a share of the component's own time (also past the instance's search
+    # end): at normal load they close most of the gap left by rounding in a tenth of a second;
+    # under tight load they are slower and gain less.
+    if short():
+        clock = time.perf_counter()
+        until = time.time() + REPAIR_SHARE * own
+        _repair(schedule, static, problem, until if deadline is None else min(until, deadline))
+        timings["repair"] = time.perf_counter() - clock
+        keep(name + "+repair", dict(schedule.placed))
 
-    # Exact re-solves where rounding fell short of the bound: neighbourhoods of the waiting
-    # meetings first, then the whole component when its model is small.
-    target = _target(problem, bound)
-    if _score(problem, schedule.placed)[0] < target - 1e-9 and not _expired(deadline):
-        clock = time.perf_counter()
-        _improve(problem, schedule, static, deadline, IMPROVE_SECONDS + IMPROVE_SECONDS_PER_MEETING * len(indices),
-                 threads, counts)
-        timings["neighbourhoods"] = time.perf_counter() - clock
-        keep(name + "+exact-neighbourhoods", dict(schedule.placed))
-    if (_score(problem, best)[0] < _target(problem, bound) - 1e-9 and columns is not None and matrix is not None
-            and 0 < columns.size <= MATRIX_MIP_COLUMN_LIMIT):
-        # The exact model of the whole component, started from the best so far: it may close
-        # the gap from either side (a better schedule, a lower bound through its cuts). Small
-        # ones are modelled in PuLP; larger ones go to HiGHS as the LP's matrix, which PuLP
-        # would take longer to build than HiGHS to solve. A time-out only keeps what checks.
-        clock = time.perf_counter()
-        seconds = MIP_SECONDS if deadline is None else min(MIP_SECONDS, _remaining(deadline) or 0.0)
-        if seconds > 0.05:
-            if columns.size <= MIP_COLUMN_LIMIT:
-                model = solve_component_mip(problem, columns, matrix, best, seconds, threads)
-                found, mip_bound, proven, name = model.placed, model.dual_bound, model.proven_optimal, "exact-mip (PuLP)"
-            else:
-                values, mip_bound, proven = solve_mip(columns, matrix, start_counts(columns, best), seconds, threads)
-                found = None if values is None else spots_from_counts(columns, values)
-                name = "exact-mip (HiGHS)"
-            counts["component_mip"] = counts.get("component_mip", 0) + 1
-            counts["component_mip_proven"] = counts.get("component_mip_proven", 0) + int(proven)
-            # A proven bound can never lie below a schedule that checks; one that does is a
-            # misread solver report and is ignored.
-            if mip_bound is not None and mip_bound >= _score(problem, best)[0] - 1e-6:
-                bound = min(bound, mip_bound)
+    # Exact models over the LP's support with its near-whole columns fixed (RENS steps), loosest
+    # fixing first: the interior-point solution lies inside the optimal face, so its support
+    # holds every optimal LP vertex. Each is far smaller than the component's model; a level
+    # that HiGHS closes is followed by a larger one while time is left. Their own bounds say
+    # nothing about the component and are not used.
+    if lp_values is not None:
+        for level in FIX_LEVELS:
+            if not short() or stop - time.time() <= 0.05:
+                break
+            clock = time.perf_counter()
+            outcome = _support_mip(problem, columns, lp_values, level, stop - time.time(), threads)
+            if outcome is None:
+                break
+            found, proven = outcome
+            counts["support_mip"] = counts.get("support_mip", 0) + 1
+            counts["support_mip_proven"] = counts.get("support_mip_proven", 0) + int(proven)
             if found is not None:
-                exact_schedule = Schedule(problem)
-                if apply(exact_schedule, problem, found):
-                    keep(name, dict(exact_schedule.placed))
+                keep("lp-support-mip", found)
+            timings["support_mip"] = timings.get("support_mip", 0.0) + time.perf_counter() - clock
+            if not proven:
+                break
+
+    # Rounding again from perturbed LP values, each followed by ejection chains, on a share of
+    # the time: at normal load one in three to six such restarts gained the last meeting that
+    # neither the first rounding nor the neighbourhoods found. Seeded, so runs repeat.
+    if lp_values is not None and short() and stop - time.time() > 0.05:
+        clock = time.perf_counter()
+        until = time.time() + RESTART_SHARE * (stop - time.time())
+        rng = np.random.default_rng(0)
+        restarts = 0
+        while short() and time.time() < until:
+            restarts += 1
+            current = Schedule(problem)
+            _round(current, columns, lp_values * (1.0 + RESTART_NOISE * rng.random(lp_values.size)))
+            _fill(current, problem.meetings, until)
+            _repair(current, static, problem, until)
+            keep("lp-rounding (restart)+repair", dict(current.placed))
+        counts["restarts"] = counts.get("restarts", 0) + restarts
+        timings["restarts"] = time.perf_counter() - clock
+
+    # The exact model of the whole component, started from the best so far: it may close the
+    # gap from either side (a better schedule, a lower bound through its cuts). Small ones are
+    # modelled in PuLP; larger ones go to HiGHS as the LP's matrix, which PuLP would take
+    # longer to build than HiGHS to solve. A time-out only keeps what checks.
+    if (short() and matrix is not None and 0 < columns.size <= MATRIX_MIP_COLUMN_LIMIT and stop - time.time() > 0.05
+            and (columns.size <= MIP_COLUMN_LIMIT or stop - time.time() >= MATRIX_MIP_MIN_SECONDS)):
+        clock = time.perf_counter()
+        justified = Schedule(problem)
+        apply(justified, problem, best)
+        _left_justify(justified)
+        start = dict(justified.placed)
+        seconds = stop - time.time()
+        if columns.size <= MIP_COLUMN_LIMIT:
+            model = solve_component_mip(problem, columns, matrix, start, seconds, threads)
+            found, mip_bound, proven, mip_name = model.placed, model.dual_bound, model.proven_optimal, "exact-mip (PuLP)"
+        else:
+            values, mip_bound, proven = solve_mip(columns, matrix, None, seconds, threads)
+            found = None if values is None else spots_from_counts(columns, values)
+            mip_name = "exact-mip (HiGHS)"
+        counts["component_mip"] = counts.get("component_mip", 0) + 1
+        counts["component_mip_proven"] = counts.get("component_mip_proven", 0) + int(proven)
+        # A proven bound can never lie below a schedule that checks; one that does is a
+        # misread solver report and is ignored.
+        if mip_bound is not None and mip_bound >= _score(problem, best)[0] - 1e-6:
+            bound = min(bound, mip_bound)
+        if found is not None:
+            exact_schedule = Schedule(problem)
+            if apply(exact_schedule, problem, found):
+                keep(mip_name, dict(exact_schedule.placed))
         timings["mip"] = time.perf_counter() - clock
+
+    # Exact re-solves of neighbourhoods of the waiting meetings with the time that is left.
+    if short() and stop - time.time() > 0.05:
+        clock = time.perf_counter()
+        current = Schedule(problem)
+        apply(current, problem, best)
+        _improve(problem, current, static, stop, stop - time.time(), threads, counts, _target(problem, bound))
+        timings["neighbourhoods"] = time.perf_counter() - clock
+        keep(method + "+exact-neighbourhoods", dict(current.placed))
     schedule = Schedule(problem)
     apply(schedule, problem, best)
     _shift_earlier(schedule, problem, deadline)
@@ -404,34 +567,70 @@ def components(problem: Problem) -> list[list[int]]:
     return sorted(groups.values(), key=len, reverse=True)
 
 
-def _run_component(problem: Problem, deadline: float | None, threads: int) -> ComponentResult:
-    return solve_component(problem, deadline, threads)
+def _run_component(problem: Problem, deadline: float | None, threads: int, processes: int,
+                   search_end: float | None) -> ComponentResult:
+    return solve_component(problem, deadline, threads, processes=processes, search_end=search_end)
 
 
-def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None, workers: int | None):
+def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None, workers: int | None,
+               search_end: float | None = None):
+    """Solve the components, largest first. With several workers this process takes components
+    too, next to `workers - 1` pool processes (spawned: they take a few tenths of a second to
+    start, so this process begins with the largest); whoever is free takes the next one."""
     subs = [problem.subproblem(group) for group in groups]
     total = sum(len(g) for g in groups)
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     results: list[ComponentResult | None] = [None] * len(subs)
-    if workers > 1 and len(subs) > 1 and total >= POOL_MIN_MEETINGS:
+    pending = list(range(len(subs)))
+    lock = threading.Lock()
+
+    def take() -> int | None:
+        with lock:
+            return pending.pop(0) if pending else None
+
+    def local(k: int) -> None:
+        # One HiGHS thread: HiGHS keeps one thread pool per process, sized by its first run,
+        # and refuses a later run that asks for another size.
+        results[k] = solve_component(subs[k][0], deadline, threads=1, processes=processes, search_end=search_end)
+
+    pool = None
+    processes = 1
+    if workers > 1 and len(subs) > 1 and total - len(groups[0]) >= POOL_MIN_MEETINGS:
         try:
             # spawn: safe for a library caller that may already hold solver threads.
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = [pool.submit(_run_component, sub, deadline, 1) for sub, _c, _r in subs]
-                for k, future in enumerate(futures):
-                    try:
-                        results[k] = future.result()
-                    except Exception:  # a failed worker falls back to serial below
-                        results[k] = None
+            pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"))
+            processes = workers
         except (OSError, RuntimeError):
-            pass
-    for k, (sub, _c, _r) in enumerate(subs):
+            pool = None
+    feeders = []
+    if pool is not None:
+        first = take()
+
+        def feeder() -> None:
+            # Hands one component at a time to a pool process and waits for it.
+            while (k := take()) is not None:
+                try:
+                    results[k] = pool.submit(_run_component, subs[k][0], deadline, 1, processes, search_end).result()
+                except Exception:  # a failed or broken worker: that component is solved here
+                    with lock:
+                        pending.insert(0, k)
+                    return
+
+        feeders = [threading.Thread(target=feeder, daemon=True) for _ in range(workers - 1)]
+        for thread in feeders:
+            thread.start()
+        if first is not None:
+            local(first)
+    while (k := take()) is not None:
+        local(k)
+    for thread in feeders:
+        thread.join()
+    if pool is not None:
+        pool.shutdown(wait=True)
+    for k in range(len(subs)):
         if results[k] is None:
-            # One HiGHS thread: HiGHS keeps one thread pool per process, sized by its first
-            # run, and refuses a later run that asks for another size.
-            results[k] = solve_component(sub, deadline, threads=1)
+            local(k)
     return subs, results
 
 
@@ -535,9 +734,12 @@ def solve(instance: Instance, time_limit: float | None = None, workers: int | No
         # Keep back the time to merge, check and write the result, so the limit holds overall.
         reserve = min(FINISH_SECONDS + FINISH_SECONDS_PER_MEETING * len(instance.meetings), time_limit / 2)
         deadline = time.time() + time_limit - reserve
+    # Without a time limit the search (not the LPs and rounding) ends after a time that grows
+    # with the instance; each component also stops at its own share (`_effort`).
+    search_end = time.time() + SEARCH_SECONDS + SEARCH_SECONDS_PER_MEETING * len(instance.meetings)
     problem = build_problem(instance)
     groups = components(problem)
-    subs, results = _solve_all(problem, groups, deadline, workers)
+    subs, results = _solve_all(problem, groups, deadline, workers, search_end)
 
     best: dict[int, Spot] = {}
     floor: dict[int, Spot] = {}

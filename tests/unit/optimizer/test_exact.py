@@ -79,8 +79,8 @@ def test_component_mip_in_pulp_is_checked_and_at_least_greedy(load: str) -> None
 def test_solve_uses_the_pulp_mip_and_stays_feasible(monkeypatch) -> None:
     """R-3.2: when rounding falls short of the bound on a small component, solve runs the PuLP MIP;
     the answer passes check and is never below the greedy."""
-    monkeypatch.setattr(solve_module, "IMPROVE_SECONDS", 0.0)
-    monkeypatch.setattr(solve_module, "IMPROVE_SECONDS_PER_MEETING", 0.0)
+    monkeypatch.setattr(solve_module, "FIX_LEVELS", ())
+    monkeypatch.setattr(solve_module, "RESTART_SHARE", 0.0)
     monkeypatch.setattr(solve_module, "_repair", lambda *args: None)
     instance = generate(meetings=60, caseworkers=8, days=5, seed=4, load="tight")
     solution = solve(instance, workers=1)
@@ -111,7 +111,9 @@ def test_time_limit_cut_mip_keeps_best_valid(monkeypatch) -> None:
         assert exact.apply(schedule, sub, result.placed)
         assert _weight(sub, schedule.placed) >= _weight(sub, floor)
 
-    monkeypatch.setattr(solve_module, "MIP_SECONDS", 0.05)
+    monkeypatch.setattr(solve_module, "FIX_LEVELS", ())
+    monkeypatch.setattr(solve_module, "EFFORT_SECONDS", 0.1)
+    monkeypatch.setattr(solve_module, "EFFORT_SECONDS_PER_MEETING", 0.0)
     monkeypatch.setattr(solve_module, "MIP_COLUMN_LIMIT", 10**7)
     solution = solve(instance, time_limit=2.0, workers=1)
     assert check(instance, solution).feasible
