@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from webapp.domain.cpr import birth_date
 from webapp.domain.errors import DomainError, NotFound
@@ -141,7 +142,11 @@ def offers_for_citizen(citizen: Citizen, today: date) -> list[OnlineOffer]:
 def offer_for_citizen(offer_id: Any, citizen: Citizen, today: date) -> OnlineOffer:
     """The offer if this citizen may book it now; otherwise 404 (never say why)."""
     valid = isinstance(offer_id, int) and not isinstance(offer_id, bool) and 0 < offer_id < 2**31
-    offer = db.session.get(OnlineOffer, offer_id) if valid else None
+    # What the booking, its answer and the invitations name, in the same query.
+    offer = db.session.get(OnlineOffer, offer_id, options=[
+        joinedload(OnlineOffer.conversation_type), joinedload(OnlineOffer.holding_form),
+        joinedload(OnlineOffer.variant), joinedload(OnlineOffer.team),
+        joinedload(OnlineOffer.room)]) if valid else None
     if offer is None or not is_visible(offer, today) or not citizen_matches(offer, citizen, today):
         raise NotFound("Tilbuddet findes ikke eller kan ikke bookes.",
                        "The offer does not exist or cannot be booked.", code="offer_not_found")
