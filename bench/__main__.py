@@ -18,6 +18,8 @@ BENCHMARKS = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--write", metavar="PATH", help="the summary page to write")
+    parser.add_argument("--collect", action="store_true",
+                        help="only gather the pages already in docs/ into the summary")
     args = parser.parse_args(argv)
     docs = Path("docs")
     sections = []
@@ -25,10 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     for module, title, filename in BENCHMARKS:
         if importlib.util.find_spec(f"bench.{module}") is None:
             continue
-        print(f"== {title}", flush=True)
-        result = subprocess.run([sys.executable, "-m", f"bench.{module}",
-                                 "--write", str(docs / filename)], check=False)
-        status = status or result.returncode
+        if not args.collect:
+            print(f"== {title}", flush=True)
+            result = subprocess.run([sys.executable, "-m", f"bench.{module}",
+                                     "--write", str(docs / filename)], check=False)
+            status = status or result.returncode
         table = (docs / filename).read_text(encoding="utf-8") if (docs / filename).exists() else ""
         # Each page starts with its own "# " title; here it becomes a section.
         sections.append("\n".join("#" + line if line.startswith("#") else line
