@@ -123,10 +123,16 @@ def test_r_1_11_1_inbound_log_lists_raw_messages_with_outcome(client, admin):
     assert "&#34;caseworker&#34;: &#34;ukendt&#34;" in details or '"caseworker": "ukendt"' in details
 
 
-def test_r_1_12_1_about_shows_version_database_scheduler_and_last_run(client, admin):
+def test_r_1_12_1_about_shows_version_database_scheduler_and_last_run(client, admin,
+                                                                      create_job_centre):
+    """R-1.12.1, R-0.1: the last batch run shown is the user's job centre's, not another's."""
+    other = create_job_centre("Jobcenter Andet")
     db.session.add_all([
         SystemLogEntry(category="scheduler", message="Planlægningsjob kører", occurred_at=datetime(2030, 1, 1, 2)),
-        SystemLogEntry(category="allocation", message="40 placeret", occurred_at=datetime(2030, 1, 2, 2))])
+        SystemLogEntry(category="allocation", message="40 placeret", occurred_at=datetime(2030, 1, 2, 2),
+                       job_centre_id=admin.job_centre_id),
+        SystemLogEntry(category="allocation", message="7 placeret andetsteds",
+                       occurred_at=datetime(2030, 1, 3, 2), job_centre_id=other.id)])
     db.session.commit()
     login(client, admin)
     page = client.get("/admin/about/").get_data(as_text=True)
@@ -134,6 +140,7 @@ def test_r_1_12_1_about_shows_version_database_scheduler_and_last_run(client, ad
     assert __version__ in page and db.engine.dialect.name in page
     assert "Planlægningsjob kører (01.01.2030 02:00)" in page
     assert "Seneste kørsel" in page and "02.01.2030 02:00: 40 placeret" in page
+    assert "andetsteds" not in page
 
 
 def test_column_labels_and_choices_follow_the_chosen_language(client, admin, create_room):

@@ -29,7 +29,7 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Caseworker, Citizen, LetterRule,
                            LetterTemplate, MembershipState, SystemLogEntry, Team)
-from webapp.services import audit
+from webapp.services import audit, planning
 from webapp.services import callin_templates as template_service
 from webapp.services import caseworkers as caseworker_service
 from webapp.services import closures as closure_service
@@ -667,9 +667,8 @@ class AboutView(PlannerBaseView):
     def index(self) -> str:
         from webapp.version import __version__
         engine = db.engine
-        last_run = db.session.scalar(
-            select(SystemLogEntry).where(SystemLogEntry.category == "allocation")
-            .order_by(SystemLogEntry.occurred_at.desc()).limit(1))
+        # Another job centre's runs are not this one's business; support sees all.
+        last_run = planning.last_run(staff_job_centre_id())
         scheduler = db.session.scalar(
             select(SystemLogEntry).where(SystemLogEntry.category == "scheduler")
             .order_by(SystemLogEntry.occurred_at.desc()).limit(1))
