@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
 from dataclasses import dataclass
 
 import highspy
@@ -276,6 +278,28 @@ class LpResult:
     values: np.ndarray | None  # the interior-point solution: inside the optimal face
     bound: float | None
     optimal: bool
+
+
+def _without_banner() -> None:
+    """HiGHS writes a licence banner straight to file descriptor 1 on the first `Highs()` of a
+    process, whatever its options; `flask allocate` prints its progress and summary there.
+    That first instance is made with descriptor 1 on /dev/null; later ones print nothing."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_without_banner()
 
 
 def _highs(matrix: Matrix, threads: int, seconds: float | None) -> highspy.Highs | None:

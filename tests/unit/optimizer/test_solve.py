@@ -238,3 +238,16 @@ def test_generator_is_deterministic() -> None:
     first = instance_to_json(generate(50, 10, 5, seed=9, load="tight"))
     assert first == instance_to_json(generate(50, 10, 5, seed=9, load="tight"))
     assert first["start_date"] == date(2027, 3, 1).isoformat()
+
+
+def test_the_command_line_prints_its_summary_and_no_solver_banner(tmp_path) -> None:
+    """`solve` tells what it did in one line; HiGHS's licence banner stays off the terminal
+    (and off `flask allocate`'s progress and summary)."""
+    import subprocess
+    import sys
+    instance, solution = tmp_path / "instance.json", tmp_path / "solution.json"
+    instance.write_text(json.dumps(instance_to_json(generate(30, 3, 3, seed=1))), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(instance), "-o",
+                          str(solution)], capture_output=True, text=True, check=True, timeout=120)
+    assert run.stdout.startswith("placed ") and "HiGHS" not in run.stdout + run.stderr
+    assert json.loads(solution.read_text(encoding="utf-8"))["placements"]
