@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -36,6 +36,29 @@ def seed_demo(random_seed: int) -> None:
     click.echo("Demo logins (username / password / role):")
     for username, password, role in logins:
         click.echo(f"  {username:<28} {password:<14} {role}")
+    cprs = demo_portal_cprs()
+    if cprs:
+        click.echo(f"Citizen portal /portal/login (code {current_app.config['PLANNER_DEMO_CITIZEN_CODE']}), "
+                   f"CPR numbers with offers to book: {', '.join(cprs)}")
+
+
+def demo_portal_cprs(limit: int = 3) -> list[str]:
+    """A few demo citizens who see at least one offer in the portal (CPR as ddmmyy-xxxx)."""
+    from seed.demo import DEMO_JOB_CENTRE
+    from webapp.clock import today_local
+    from webapp.models import Citizen
+    from webapp.services.offers import offers_for_citizen
+    centre = db.session.scalar(select(JobCentre).where(JobCentre.name == DEMO_JOB_CENTRE))
+    if centre is None:
+        return []
+    today, found = today_local(), []
+    for citizen in db.session.scalars(select(Citizen).where(Citizen.job_centre_id == centre.id)
+                                      .order_by(Citizen.id)):
+        if offers_for_citizen(citizen, today):
+            found.append(f"{citizen.cpr[:6]}-{citizen.cpr[6:]}")
+            if len(found) == limit:
+                break
+    return found
 
 
 @closure_cli.command("seed")

@@ -171,3 +171,22 @@ def test_r_4_8_caseworker_gives_a_deadline_and_sees_passed_ones(client, portal, 
     page = client.get("/caseworker/deadlines").get_data(as_text=True)
     assert "Bente Borger (010105-****)" in page and "20.02.2027" in page
     assert "Fremmed Borger" not in page
+
+
+def test_r_0_1_seed_demo_prints_citizens_who_can_log_in_and_book(runner, client, reference_data):
+    """R-0.1, R-4.2: `flask seed demo` names demo CPR numbers; each logs in to the portal with
+    the demo code and sees an offer to book."""
+    result = runner.invoke(args=["seed", "demo"])
+    assert result.exit_code == 0, result.output
+    line = next(row for row in result.output.splitlines() if row.startswith("Citizen portal"))
+    cprs = line.rsplit(": ", 1)[1].split(", ")
+    assert len(cprs) == 3
+    from webapp.clock import today_local
+    from webapp.models import Citizen
+    from webapp.services.offers import offers_for_citizen
+    for cpr in cprs:
+        client.post("/logout")
+        assert citizen_login(client, cpr=cpr).status_code == 302, cpr
+        citizen = db.session.scalar(select(Citizen).where(Citizen.cpr == cpr.replace("-", "")))
+        names = [offer.name for offer in offers_for_citizen(citizen, today_local())]
+        assert names and names[0] in client.get("/portal/offers").get_data(as_text=True)
