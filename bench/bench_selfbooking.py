@@ -43,6 +43,10 @@ CASEWORKERS = 50
 BOOKINGS = 2000
 WEEKS = 8
 CLIENTS = 8
+# gunicorn's threads per worker (2 workers, as the issue sets them). On 2 cores, 2 threads
+# per worker measured 71-100 bookings/s over five runs against 66-80 with 4 threads: fewer
+# threads wait less for each other's turn at the interpreter lock. docs/operations.md says so.
+THREADS = 2
 HTTP_BOOKINGS = 1000
 SEED = 20270301
 
@@ -216,7 +220,7 @@ def bench_http(url: str, info: dict) -> dict:
     env = os.environ | {"PLANNER_DATABASE_URL": url, "PLANNER_RATELIMIT_ENABLED": "0",
                         "PLANNER_SECRET_KEY": "bench"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", str(THREADS),
          "--preload", "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -318,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| slot listing, 50 caseworkers × 8 weeks, {BOOKINGS:,} bookings, in-process "
         f"(median of {args.runs}; p95) | < 50 ms median | {median:.1f} ms; {p95:.1f} ms "
         f"{'✔' if median < 50 else '✘ missed'} |",
-        f"| confirmed bookings/s over HTTP, {CLIENTS} clients, gunicorn 2 workers "
+        f"| confirmed bookings/s over HTTP, {CLIENTS} clients, gunicorn 2 workers × {THREADS} threads "
         f"({http['booked']} bookings in {http['elapsed']:.1f} s; {http['taken']} × 409, "
         f"{http['other']} other) | ≥ 100/s | {rate:.0f}/s {'✔' if rate >= 100 else '✘ missed'} |",
         f"| overlapping live bookings of one caseworker afterwards (SQL self-join) | 0 | "
