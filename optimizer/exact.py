@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -157,23 +158,9 @@ def build_and_solve(problem: Problem, schedule: Schedule, meetings: list[Meeting
         if j is not None:
             x[j].setInitialValue(1)
 
-    solver = pulp_solver(seconds, threads)
-    try:
-        prob.solve(solver)
-    except pulp.PulpSolverError:
-        return ExactResult(None, "Error", "No Solution Found", False, None, solver.name, n)
-    status = pulp.LpStatus[prob.status]
-    sol_status = pulp.LpSolution[prob.sol_status]
-    proven = False
-    dual_bound = None
-    model = getattr(prob, "solverModel", None)
-    if isinstance(model, highspy.Highs):
-        proven = model.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        bound = float(model.getInfo().mip_dual_bound)
-        if math.isfinite(bound):
-            # PuLP hands HiGHS the negated objective of a maximisation; the cost is at most the
-            # weight and at least the weight less the whole tie-break.
-            dual_bound = -bound + penalty * len(meetings)
+    solver, status, sol_status, proven, bound = _run(prob, seconds, threads)
+    # The cost is at most the weight and at least the weight less the whole tie-break.
+    dual_bound = None if bound is None else bound + penalty * len(meetings)
     if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return ExactResult(None, status, sol_status, proven, dual_bound, solver.name, n)
     placed: dict[int, Spot] = {}
@@ -184,6 +171,24 @@ def build_and_solve(problem: Problem, schedule: Schedule, meetings: list[Meeting
                 return ExactResult(None, status, sol_status, proven, dual_bound, solver.name, n)
             placed[i] = spots[j]
     return ExactResult(placed, status, sol_status, proven, dual_bound, solver.name, n)
+
+
+def _run(prob: pulp.LpProblem, seconds: float,
+         threads: int) -> tuple[Any, str, str, bool, float | None]:
+    """Solve a maximisation: (solver, status, solution status, proven optimal, HiGHS's dual
+    bound on the objective or None). A solver that fails outright leaves no solution."""
+    solver = pulp_solver(seconds, threads)
+    try:
+        prob.solve(solver)
+    except pulp.PulpSolverError:
+        return solver, "Error", "No Solution Found", False, None
+    proven, bound = False, None
+    model = getattr(prob, "solverModel", None)
+    if isinstance(model, highspy.Highs):
+        proven = model.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        value = -float(model.getInfo().mip_dual_bound)  # PuLP hands HiGHS the negated objective
+        bound = value if math.isfinite(value) else None
+    return solver, pulp.LpStatus[prob.status], pulp.LpSolution[prob.sol_status], proven, bound
 
 
 def apply(schedule: Schedule, problem: Problem, placed: dict[int, Spot]) -> bool:
@@ -265,21 +270,7 @@ def solve_component_mip(problem: Problem, columns: Columns, matrix: Matrix, star
     for j, value in enumerate(count.tolist()):
         x[j].setInitialValue(value)
 
-    solver = pulp_solver(seconds, threads)
-    try:
-        prob.solve(solver)
-    except pulp.PulpSolverError:
-        return ExactResult(None, "Error", "No Solution Found", False, None, solver.name, n_place)
-    status = pulp.LpStatus[prob.status]
-    sol_status = pulp.LpSolution[prob.sol_status]
-    proven = False
-    dual_bound = None
-    model = getattr(prob, "solverModel", None)
-    if isinstance(model, highspy.Highs):
-        proven = model.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        bound = -float(model.getInfo().mip_dual_bound)  # PuLP hands HiGHS the negated objective
-        if math.isfinite(bound):
-            dual_bound = bound
+    solver, status, sol_status, proven, dual_bound = _run(prob, seconds, threads)
     if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return ExactResult(None, status, sol_status, proven, dual_bound, solver.name, n_place)
     values = np.array([v.varValue if v.varValue is not None else 0.0 for v in x[:n_place]])
