@@ -39,6 +39,15 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        mode = app.config.get("PLANNER_PG_PLAN_CACHE_MODE")
+        if mode and mode != "auto":
+            options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+            connect_args = dict(options.get("connect_args") or {})
+            connect_args["options"] = " ".join(
+                filter(None, [connect_args.get("options"), f"-c plan_cache_mode={mode}"]))
+            options["connect_args"] = connect_args
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
     from webapp.domain.cpr import CprRedactingFilter
     for handler in logging.getLogger().handlers + app.logger.handlers:

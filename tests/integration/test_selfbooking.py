@@ -260,6 +260,30 @@ def test_r_4_4_taken_time_answers_taken_choose_another(two_caseworkers, create_o
     assert caught.value.message_da.startswith("Tiden er desværre taget")
 
 
+def test_r_2_4_constraint_refusal_after_the_check_ends_the_booking_as_taken(
+        two_caseworkers, create_offer, citizen, centre, create_citizen, monkeypatch):
+    """R-2.4, R-4.4: self-booking flushes without a savepoint; should the database's
+    overlap constraint still refuse a booking the check let through, the answer is
+    "taken" (409), no other caseworker is tried, and rolling back leaves nothing."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("exclusion constraints are PostgreSQL's")
+    from webapp.services import booking as booking_service
+    from webapp.services.booking import RaceLost
+    anna, _ = two_caseworkers
+    offer = create_offer([anna])
+    first = selfbooking.book(citizen, offer, at(MONDAY, 9), now=NOW)
+    db.session.commit()
+    # Blind the checks, as a writer that skipped them would be: only the constraint is left.
+    busy_free = [selfbooking.Slot(at(MONDAY, 9), at(MONDAY, 9, 30), (anna.id,))]
+    monkeypatch.setattr(selfbooking, "_slots_at", lambda *a, **k: busy_free)
+    monkeypatch.setattr(booking_service, "check_free", lambda req, **k: [anna])
+    with pytest.raises(RaceLost) as caught:
+        selfbooking.book(create_citizen(centre), offer, at(MONDAY, 9), now=NOW)
+    assert caught.value.http_status == 409 and caught.value.code == "slot_taken"
+    db.session.rollback()
+    assert [b.id for b in db.session.scalars(select(Booking))] == [first.id]
+
+
 def test_r_4_7_one_meeting_per_offer_and_a_new_pick_releases_the_old_hold(
         two_caseworkers, create_offer, citizen):
     """R-4.7: picking another time lets the first hold go; a booked citizen rebooks instead."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from webapp.domain.cpr import birth_date
@@ -22,6 +22,7 @@ from webapp.models import (CallInTemplate, Caseworker, Citizen, ContactGroup, On
                            Team)
 from webapp.services import audit, outbox
 from webapp.models import AuditEvent
+from webapp.services.sql import prepared
 
 log = logging.getLogger(__name__)
 
@@ -139,14 +140,16 @@ def offers_for_citizen(citizen: Citizen, today: date) -> list[OnlineOffer]:
             if is_visible(offer, today) and citizen_matches(offer, citizen, today)]
 
 
+#: What a booking, its answer, the rules and the invitations read of an offer: one query.
+_BOOKING_LOAD = (joinedload(OnlineOffer.conversation_type), joinedload(OnlineOffer.holding_form),
+                 joinedload(OnlineOffer.variant), joinedload(OnlineOffer.team),
+                 joinedload(OnlineOffer.room), joinedload(OnlineOffer.contact_groups))
+
+
 def offer_for_citizen(offer_id: Any, citizen: Citizen, today: date) -> OnlineOffer:
     """The offer if this citizen may book it now; otherwise 404 (never say why)."""
     valid = isinstance(offer_id, int) and not isinstance(offer_id, bool) and 0 < offer_id < 2**31
-    # What the booking, its answer and the invitations name, in the same query.
-    offer = db.session.get(OnlineOffer, offer_id, options=[
-        joinedload(OnlineOffer.conversation_type), joinedload(OnlineOffer.holding_form),
-        joinedload(OnlineOffer.variant), joinedload(OnlineOffer.team),
-        joinedload(OnlineOffer.room)]) if valid else None
+    offer = db.session.get(OnlineOffer, offer_id, options=_BOOKING_LOAD) if valid else None
     if offer is None or not is_visible(offer, today) or not citizen_matches(offer, citizen, today):
         raise NotFound("Tilbuddet findes ikke eller kan ikke bookes.",
                        "The offer does not exist or cannot be booked.", code="offer_not_found")
@@ -263,6 +266,13 @@ def notification_address(team: Team | None) -> tuple[Team, str] | None:
     return None
 
 
+@prepared
+def _offer_alone(ids: Any) -> Any:
+    # The offer's own row: after the commit, reloading it with everything the booking
+    # loaded alongside would cost more than the check itself.
+    return select(OnlineOffer).where(OnlineOffer.id == bindparam("id"))
+
+
 def check_after_commit(offer_id: int | None, now: datetime, *, near: datetime | None = None,
                        caseworker_id: int | None = None,
                        others_free: Iterable[int] = ()) -> None:
@@ -271,7 +281,7 @@ def check_after_commit(offer_id: int | None, now: datetime, *, near: datetime | 
     if offer_id is None:
         return
     try:
-        offer = db.session.get(OnlineOffer, offer_id)
+        offer = db.session.scalars(_offer_alone(), {"id": offer_id}).one_or_none()
         if offer is not None:
             refresh_out_of_slots(offer, now, near=near, caseworker_id=caseworker_id,
                                  others_free=others_free)

@@ -35,7 +35,7 @@ from webapp.services.availability import (caseworker_busy, caseworkers_free,
                                           free_caseworkers_at,
                                           live_booking_filter, room_free)
 from webapp.services.sql import prepared
-from webapp.services.booking import (SlotTaken, add_participant, cancel_booking, confirm_reservation,
+from webapp.services.booking import (RaceLost, SlotTaken, add_participant, cancel_booking, confirm_reservation,
                                      create_booking, lock_booking, move_booking, MeetingRequest,
                                      remove_participant, seats_for)
 
@@ -464,9 +464,13 @@ def _take(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *, now: dat
     free = matches[0].caseworker_ids
     for cw in _choose_caseworkers(offer, free, caseworker_id, day):
         try:
-            # _slots_at has just checked closure days, working time and breaks.
+            # _slots_at has just checked closure days, working time and breaks. The
+            # transaction is this booking alone: the caller commits or rolls back.
             booking = create_booking(_request(offer, citizen, starts_at, [cw]), now=now,
-                                     actor=citizen, reserve_for=hold, working_time_checked=True)
+                                     actor=citizen, reserve_for=hold, working_time_checked=True,
+                                     savepoint=False)
+        except RaceLost:
+            raise
         except Conflict as error:
             last_error = error
             continue
