@@ -153,3 +153,22 @@ def test_r_1_2_5_working_time_end_not_before_start(setting):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+@postgres_only
+@pytest.mark.parametrize("mode, expected", [(None, "force_generic_plan"), ("auto", "auto")])
+def test_postgresql_plans_prepared_statements_as_configured(app, mode, expected):
+    """Operations: the app's PostgreSQL sessions plan prepared statements once (generic) unless
+    PLANNER_PG_PLAN_CACHE_MODE says "auto", PostgreSQL's own default."""
+    from webapp import create_app
+
+    config = {key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY")}
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": "-c statement_timeout=60000"}}
+    if mode is not None:
+        config["PLANNER_PG_PLAN_CACHE_MODE"] = mode
+    other = create_app(config)
+    with other.app_context():
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == expected
+        assert db.session.scalar(text("SHOW statement_timeout")) == "1min"   # options kept
+        db.session.rollback()
+        db.engine.dispose()
