@@ -41,7 +41,7 @@ from webapp.models import (
     WorkingTime,
 )
 from webapp.models.rooms import room_teams
-from webapp.services.sql import in_ids, prepared
+from webapp.services.sql import in_ids, prepared, rows as sql_rows
 
 _DAY = timedelta(days=1)
 
@@ -115,7 +115,7 @@ def closed_dates_of_teams(team_ids: Any, first_day: date, last_day: date) -> set
     `team_ids` is a list or a subquery of team ids.
     """
     if isinstance(team_ids, (list, tuple, set, frozenset)):
-        rows = db.session.execute(_closed_spans_of_teams(),
+        rows = sql_rows(_closed_spans_of_teams(),
                                   {"teams": list(team_ids), "first": first_day, "last": last_day})
     else:
         rows = db.session.execute(_closed_spans(Team.id.in_(team_ids), first_day, last_day))
@@ -152,7 +152,7 @@ def weekly_schedules(caseworker_ids: Collection[int],
     working: dict[int, dict] = defaultdict(dict)
     breaks: dict[int, dict] = defaultdict(lambda: defaultdict(list))
     # Plain rows in one query, not ORM objects: this runs on every booking and slot listing.
-    rows = db.session.execute(_schedule_rows(), {
+    rows = sql_rows(_schedule_rows(), {
         "ids": list(caseworker_ids),
         "weekdays": sorted(weekdays) if weekdays is not None else list(range(7))})
     for is_working, cw, weekday, start, end in rows:
@@ -203,10 +203,10 @@ def caseworker_busy(caseworker_ids: Collection[int], start: datetime, end: datet
     params = {"ids": list(caseworker_ids), "start": start, "end": end,
               "now": now or datetime.min}
     if ignore_booking_ids:
-        rows = db.session.execute(_busy_ignoring(),
+        rows = sql_rows(_busy_ignoring(),
                                   params | {"ignore": list(ignore_booking_ids)})
     else:
-        rows = db.session.execute(_busy(), params)
+        rows = sql_rows(_busy(), params)
     for cw, b_start, b_end in rows:
         busy[cw].append((b_start, b_end))
     return busy
@@ -363,7 +363,7 @@ def caseworker_busy_clashes(caseworker: Caseworker, starts_at: datetime, busy_un
     clashes: list[Clash] = []
     params = {"caseworker": caseworker.id, "start": starts_at, "end": busy_until,
               "now": now or datetime.min, "ignore": list(ignore_booking_ids) or [0]}
-    rows = sorted(db.session.execute(_busy_clash_rows(), params).all(),
+    rows = sorted(sql_rows(_busy_clash_rows(), params).all(),
                   key=lambda row: (row[0], row[2], row[1]))
     for kind, row_id, start, end in rows:
         if kind == 0:
@@ -402,7 +402,7 @@ def citizen_clashes(citizen_ids: Collection[int], starts_at: datetime, ends_at: 
     return [Clash("citizen_busy",
                   f"Borgeren har allerede samtale nr. {b_id} {_span(b_start, b_end)}.",
                   f"The citizen already has meeting no. {b_id} {_span(b_start, b_end)}.")
-            for b_id, b_start, b_end in db.session.execute(_citizen_clash_rows(), params).all()]
+            for b_id, b_start, b_end in sql_rows(_citizen_clash_rows(), params).all()]
 
 
 @prepared

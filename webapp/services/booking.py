@@ -39,7 +39,7 @@ from webapp.models import (
 from webapp.services import audit
 from webapp.services.availability import (caseworker_busy_clashes, caseworker_clashes,
                                           citizen_clashes, room_clashes)
-from webapp.services.sql import in_ids, prepared
+from webapp.services.sql import in_ids, prepared, rows as sql_rows
 
 signals = Namespace()
 #: sent as booking_changed.send(booking, change=..., now=..., actor=..., previous=...)
@@ -79,7 +79,7 @@ def lock_resources(caseworker_ids: Iterable[int] = (), room_ids: Iterable[int | 
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         if cw_ids:
-            session.execute(_lock_caseworkers(), {"ids": cw_ids})
+            sql_rows(_lock_caseworkers(), {"ids": cw_ids})
         if r_ids:
             session.execute(select(Room.id).where(Room.id.in_(r_ids))
                             .order_by(Room.id).with_for_update())
@@ -128,8 +128,8 @@ def release_expired_reservations(now: datetime, *, caseworker_ids: Collection[in
     expired hold never blocks anyone (the exclusion constraints see only live rows).
     """
     if caseworker_ids and room_id is None:        # the self-booking path: its own statement
-        ids = list(db.session.scalars(_expired_holds_of_caseworkers(),
-                                      {"ids": list(caseworker_ids), "now": now}))
+        ids = list(sql_rows(_expired_holds_of_caseworkers(),
+                            {"ids": list(caseworker_ids), "now": now}).scalars())
     else:
         query = select(Booking.id).where(Booking.status == BookingStatus.RESERVED,
                                          Booking.expires_at <= now)

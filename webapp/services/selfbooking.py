@@ -34,7 +34,7 @@ from webapp.domain.intervals import covers
 from webapp.services.availability import (caseworker_busy, caseworkers_free,
                                           free_caseworkers_at,
                                           live_booking_filter, room_free)
-from webapp.services.sql import prepared
+from webapp.services.sql import prepared, rows as sql_rows
 from webapp.services.booking import (RaceLost, SlotTaken, add_participant, cancel_booking, confirm_reservation,
                                      create_booking, lock_booking, move_booking, MeetingRequest,
                                      remove_participant, seats_for)
@@ -94,7 +94,7 @@ def bookable_caseworker_ids(offer: OnlineOffer) -> list[int]:
     active: set[int] = set()
     closed: set[int] = set()
     ids: list[int] = []
-    for cw, team_id, state in db.session.execute(_offer_memberships(), {"offer": offer.id}):
+    for cw, team_id, state in sql_rows(_offer_memberships(), {"offer": offer.id}):
         if not ids or ids[-1] != cw:
             ids.append(cw)
         if state == MembershipState.ACTIVE:
@@ -277,7 +277,7 @@ def _least_loaded(candidates: Sequence[int], day: date) -> list[int]:
     """When the planner chooses (R-4.3): the caseworker with the fewest meetings that day."""
     if len(candidates) < 2:
         return list(candidates)
-    load = Counter(dict(db.session.execute(_day_loads(), {
+    load = Counter(dict(sql_rows(_day_loads(), {
         "ids": list(candidates), "first": _day_start(day),
         "last": _day_start(day + timedelta(days=1))}).all()))
     return sorted(candidates, key=lambda cw: (load[cw], candidates.index(cw)))
@@ -337,7 +337,7 @@ def _clear_own_holds(citizen: Citizen, offer: OnlineOffer, now: datetime) -> Non
     One query finds the citizen's live meeting, held reservations and held group seats
     in the offer; usually there is none.
     """
-    rows = db.session.execute(_own_rows(), {"citizen": citizen.id, "offer": offer.id}).all()
+    rows = sql_rows(_own_rows(), {"citizen": citizen.id, "offer": offer.id}).all()
     if any(status == BookingStatus.BOOKED and held is None and ends_at > now
            for _, status, ends_at, _, held in rows):
         raise Conflict("Du har allerede booket en samtale i dette tilbud. Du kan ombooke den.",
