@@ -158,3 +158,19 @@ def test_flask_outbox_send_command(smtp, runner):
     assert result.exit_code == 0, result.output
     assert "sent 1" in result.output
     assert len(smtp.inbox.messages) == 1
+
+
+def test_a_key_queued_before_queues_nothing_not_even_its_attachment(app):
+    """§1.8, R-1.1.5: the de-duplication key stops a second message and its attachment."""
+    first = enqueue(kind="invitation", recipient="vejleder@example.dk", subject="Ny samtale",
+                    body_text="Se vedhæftet", now=NOW, dedupe_key="ics:1:1:0:REQUEST",
+                    attachments=[("samtale-1.ics", "text/calendar", b"BEGIN:VCALENDAR")])
+    again = enqueue(kind="invitation", recipient="vejleder@example.dk", subject="Ny samtale",
+                    body_text="Se vedhæftet", now=NOW, dedupe_key="ics:1:1:0:REQUEST",
+                    attachments=[("samtale-1.ics", "text/calendar", b"BEGIN:VCALENDAR")])
+    db.session.commit()
+    assert isinstance(first, int) and again is None
+    [message] = db.session.scalars(select(OutboxMessage)).all()
+    assert message.id == first and message.status == OutboxStatus.QUEUED and message.attempts == 0
+    assert [(a.filename, a.data) for a in message.attachments] == [("samtale-1.ics",
+                                                                     b"BEGIN:VCALENDAR")]

@@ -8,11 +8,11 @@ import secrets
 
 from typing import Any
 
-from sqlalchemy import String, bindparam, select
+from sqlalchemy import String, and_, bindparam, select
 
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import ApiClient, JobCentre
+from webapp.models import ApiClient, Citizen, JobCentre
 from webapp.services.sql import prepared
 
 TOKEN_PREFIX = "jcp_"
@@ -58,3 +58,28 @@ def client_for_token(token: str, purpose: str = ApiClient.CITIZEN_PORTAL) -> Api
     if client.purpose != purpose:
         return None
     return client
+
+
+@prepared
+def _client_with_citizen(ids: Any) -> Any:
+    return (select(ApiClient, Citizen)
+            .outerjoin(Citizen, and_(Citizen.job_centre_id == ApiClient.job_centre_id,
+                                     Citizen.cpr == bindparam("cpr", type_=String())))
+            .where(ApiClient.token_hash == bindparam("digest", type_=String())))
+
+
+def portal_client_with_citizen(token: str, cpr: str | None
+                               ) -> tuple[ApiClient | None, Citizen | None]:
+    """`client_for_token` for a citizen portal, and the citizen with this CPR number in the
+    client's job centre (R-0.1), in one query: every API call of a portal needs both."""
+    if not token or len(token) > 200:
+        return None, None
+    digest = hash_token(token)
+    row = db.session.execute(_client_with_citizen(), {"digest": digest, "cpr": cpr}).first()
+    if row is None:
+        return None, None
+    client, citizen = row
+    if not client.active or not hmac.compare_digest(client.token_hash, digest) \
+            or client.purpose != ApiClient.CITIZEN_PORTAL:
+        return None, None
+    return client, citizen

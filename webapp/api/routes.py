@@ -12,11 +12,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, g, jsonify, request
-from sqlalchemy import Integer, String, bindparam, select
 from werkzeug.wrappers import Response
 
 from webapp.api import bp
-from webapp.api.clients import client_for_token
+from webapp.api.clients import portal_client_with_citizen
 from webapp.api.openapi import openapi_document
 from webapp.api.ratelimit import booking_limit, citizen_key, limiter
 from webapp.api.schemas import (booking_json, deadline_json, offer_json, parse_date,
@@ -27,7 +26,6 @@ from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import Citizen, OnlineOffer
 from webapp.services import deadlines, offers, selfbooking
-from webapp.services.sql import prepared
 
 log = logging.getLogger(__name__)
 
@@ -37,30 +35,27 @@ class Unauthorised(DomainError):
     http_status = 401
 
 
-@prepared
-def _citizen_by_cpr(ids: Any) -> Any:
-    return select(Citizen).where(Citizen.job_centre_id == bindparam("centre", type_=Integer()),
-                                 Citizen.cpr == bindparam("cpr", type_=String()))
-
-
 def _citizen() -> Citizen:
     """The citizen the calling portal acts for (R-0.1: only its own job centre's)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    client = client_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    raw = request.headers.get("X-Citizen-CPR", "")
+    cpr = bad_cpr = None
+    try:
+        cpr = normalise_cpr(raw[:40]) if raw else None
+    except DomainError as error:
+        bad_cpr = error
+    client, citizen = (portal_client_with_citizen(token.strip(), cpr)
+                       if scheme.lower() == "bearer" else (None, None))
     if client is None:
         raise Unauthorised("Adgang nægtet: ugyldigt eller manglende token.",
                            "Access denied: missing or invalid token.", code="unauthorised")
-    raw = request.headers.get("X-Citizen-CPR", "")
     if not raw:
         raise DomainError("Headeren X-Citizen-CPR mangler.", "The X-Citizen-CPR header is missing.",
                           field="X-Citizen-CPR", code="citizen_missing")
-    try:
-        cpr = normalise_cpr(raw[:40])
-    except DomainError as error:
-        raise DomainError(error.message_da, error.message_en, field="X-Citizen-CPR",
-                          code="cpr_invalid") from None
-    citizen = db.session.scalar(_citizen_by_cpr(), {"centre": client.job_centre_id, "cpr": cpr})
+    if bad_cpr is not None:
+        raise DomainError(bad_cpr.message_da, bad_cpr.message_en, field="X-Citizen-CPR",
+                          code="cpr_invalid")
     if citizen is None:
         raise NotFound("Borgeren er ikke kendt af jobcentret.",
                        "The citizen is not known to the job centre.", field="X-Citizen-CPR",

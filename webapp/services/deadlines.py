@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Date, Integer, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (Booking, BookingOrigin, BookingParticipant, BookingStatus, Citizen,
                            ConversationType, DeadlineStatus, SelfBookingDeadline)
+from webapp.services.sql import prepared
 
 MIN_NOTICE_DAYS = 8
 
@@ -81,6 +82,16 @@ def create_deadline(citizen: Citizen, conversation_type_id: int, deadline_date: 
     return deadline
 
 
+@prepared
+def _open_deadline(ids: Any) -> Any:
+    # Built once: every self-booking asks.
+    return select(SelfBookingDeadline).where(
+        SelfBookingDeadline.citizen_id == bindparam("citizen", type_=Integer()),
+        SelfBookingDeadline.conversation_type_id == bindparam("type", type_=Integer()),
+        SelfBookingDeadline.status == DeadlineStatus.OPEN,
+        SelfBookingDeadline.deadline_date >= bindparam("day", type_=Date()))
+
+
 def fulfil(booking: Booking, citizen: Citizen, *, today: date,
            new: bool = False) -> SelfBookingDeadline | None:
     """A new booking fulfils the citizen's open deadline of its type, if it is in time.
@@ -92,11 +103,9 @@ def fulfil(booking: Booking, citizen: Citizen, *, today: date,
     if not new and db.session.scalar(select(SelfBookingDeadline.id).where(
             SelfBookingDeadline.booking_id == booking.id)) is not None:
         return None
-    deadline = db.session.scalars(select(SelfBookingDeadline).where(
-        SelfBookingDeadline.citizen_id == citizen.id,
-        SelfBookingDeadline.conversation_type_id == booking.conversation_type_id,
-        SelfBookingDeadline.status == DeadlineStatus.OPEN,
-        SelfBookingDeadline.deadline_date >= booking.starts_at.date())).first()
+    deadline = db.session.scalars(_open_deadline(), {
+        "citizen": citizen.id, "type": booking.conversation_type_id,
+        "day": booking.starts_at.date()}).first()
     if deadline is None:
         return None
     deadline.status, deadline.booking_id = DeadlineStatus.FULFILLED, booking.id

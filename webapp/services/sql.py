@@ -12,7 +12,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from webapp.extensions import db
 
 
-def _dialect() -> str:
+def dialect() -> str:
+    """The current session's database: "postgresql" or "sqlite"."""
     return db.session.get_bind().dialect.name
 
 
@@ -23,7 +24,7 @@ def in_ids(column: Any, ids: Iterable[int]) -> Any:
     the statement text the same for any number of ids, so it is built and prepared once.
     """
     ids = list(ids)
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         return column == any_(literal(ids, ARRAY(Integer)))
     return column.in_(ids)
 
@@ -53,10 +54,10 @@ def prepared(build: Callable[[Callable[..., Any]], Any]) -> Callable[[], Any]:
     """
     @wraps(build)
     def get() -> Any:
-        dialect = _dialect()
-        statement = _BUILT.get((build, dialect))
+        name = dialect()
+        statement = _BUILT.get((build, name))
         if statement is None:
-            statement = _BUILT[(build, dialect)] = build(ids_param(dialect))
+            statement = _BUILT[(build, name)] = build(ids_param(name))
         return statement
     return get
 
