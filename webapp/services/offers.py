@@ -146,10 +146,16 @@ _BOOKING_LOAD = (joinedload(OnlineOffer.conversation_type), joinedload(OnlineOff
                  joinedload(OnlineOffer.room), joinedload(OnlineOffer.contact_groups))
 
 
+@prepared
+def _offer_for_booking(ids: Any) -> Any:
+    return select(OnlineOffer).options(*_BOOKING_LOAD).where(OnlineOffer.id == bindparam("id"))
+
+
 def offer_for_citizen(offer_id: Any, citizen: Citizen, today: date) -> OnlineOffer:
     """The offer if this citizen may book it now; otherwise 404 (never say why)."""
     valid = isinstance(offer_id, int) and not isinstance(offer_id, bool) and 0 < offer_id < 2**31
-    offer = db.session.get(OnlineOffer, offer_id, options=_BOOKING_LOAD) if valid else None
+    offer = db.session.scalars(_offer_for_booking(), {"id": offer_id}).unique().one_or_none() \
+        if valid else None
     if offer is None or not is_visible(offer, today) or not citizen_matches(offer, citizen, today):
         raise NotFound("Tilbuddet findes ikke eller kan ikke bookes.",
                        "The offer does not exist or cannot be booked.", code="offer_not_found")

@@ -38,7 +38,6 @@ def ids_param(dialect: str) -> Callable[..., Any]:
             return column != all_(values) if exclude else column == any_(values)
         values = bindparam(name, expanding=True)
         return column.not_in(values) if exclude else column.in_(values)
-    match.dialect = dialect  # type: ignore[attr-defined]  # for dialect-specific statements
     return match
 
 
