@@ -155,6 +155,41 @@ def test_r_4_6_caseworkers_free_at_booking_time_are_looked_up_again_after_the_co
                                          others_free=first.others_free)
 
 
+def test_r_4_6_check_after_a_booking_marks_exhaustion_and_re_arms(
+        centre, team, caseworker, create_caseworker, create_offer, create_citizen):
+    """R-4.6, R-1.1.5: the check after the commit answers from the colleagues found free at
+    that start while one still is; it re-arms a marked offer, and notices the last slot."""
+    team.email = "team@jobcenter.dk"
+    other = create_caseworker(centre, teams=[team])
+    offer = create_offer([caseworker, other], fixed_end_date=MONDAY, rolling_end_weeks=None,
+                         duration_minutes=240)
+    citizens = [create_citizen(centre) for _ in range(4)]
+    first = selfbooking.book_slot(citizens[0], offer, at(MONDAY, 7, 30), now=NOW)
+    busy_until = first.booking.caseworker_links[0].busy_until
+    db.session.commit()
+
+    def check(notified: bool) -> None:
+        offers.check_after_commit(offer.id, NOW, near=at(MONDAY, 7, 30),
+                                  others_free=first.others_free, busy_until=busy_until,
+                                  notified=notified)
+
+    def notices() -> int:
+        return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.kind == "offer_out_of_slots"))
+
+    check(notified=False)                   # a colleague is free at 07:30: nothing to do
+    assert offer.out_of_slots_notified_at is None and notices() == 0
+    offer.out_of_slots_notified_at = NOW    # marked earlier; slots came back since
+    db.session.commit()
+    check(notified=True)
+    assert offer.out_of_slots_notified_at is None and notices() == 0
+    for citizen, hour in zip(citizens[1:], (7, 11, 11)):
+        selfbooking.book(citizen, offer, at(MONDAY, hour, 30), now=NOW)
+    db.session.commit()
+    check(notified=False)                   # the colleague is taken now: the whole offer is
+    assert offer.out_of_slots_notified_at == NOW and notices() == 1
+
+
 def test_r_1_1_5_no_email_anywhere_sends_nothing(centre, team, caseworker, create_offer):
     """R-1.1.5: with no e-mail on the team or any ancestor nothing is sent (and it is logged)."""
     team.email = None

@@ -192,10 +192,13 @@ def create_booking() -> tuple[Response, int]:
     booking = taken.booking
     body = booking_json(booking, now)
     offer_id, starts_at = booking.offer_id, booking.starts_at
-    first_cw = booking.caseworker_links[0].caseworker_id if booking.caseworker_links else None
+    first = booking.caseworker_links[0] if booking.caseworker_links else None
+    caseworker_id, busy_until = (first.caseworker_id, first.busy_until) if first else (None, None)
+    notified = offer.out_of_slots_notified_at is not None
     db.session.commit()
-    offers.check_after_commit(offer_id, now, near=starts_at, caseworker_id=first_cw,
-                              others_free=taken.others_free)
+    offers.check_after_commit(offer_id, now, near=starts_at, others_free=taken.others_free,
+                              caseworker_id=caseworker_id, busy_until=busy_until,
+                              notified=notified)
     return jsonify(body), 201
 
 

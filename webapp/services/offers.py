@@ -21,6 +21,7 @@ from webapp.extensions import db
 from webapp.models import (CallInTemplate, Caseworker, Citizen, ContactGroup, OnlineOffer, Room,
                            Team)
 from webapp.services import audit, outbox
+from webapp.services.availability import caseworker_busy
 from webapp.models import AuditEvent
 from webapp.services.sql import prepared
 
@@ -280,13 +281,24 @@ def _offer_alone(ids: Any) -> Any:
 
 
 def check_after_commit(offer_id: int | None, now: datetime, *, near: datetime | None = None,
-                       caseworker_id: int | None = None,
-                       others_free: Iterable[int] = ()) -> None:
+                       caseworker_id: int | None = None, others_free: Iterable[int] = (),
+                       busy_until: datetime | None = None, notified: bool | None = None) -> None:
     """R-4.6 after a booking's commit, for the portal and the API: commits its own
-    change, and a failure here never undoes the booking (the nightly sweep catches up)."""
+    change, and a failure here never undoes the booking (the nightly sweep catches up).
+
+    The usual answer costs one query: `others_free` (caseworkers found free at `near`
+    before the booking, each busy until `busy_until` if booked) still has one free, and
+    the offer was not marked out of slots (`notified`, read before the booking) — then
+    there is nothing to change and the offer is not loaded again.
+    """
     if offer_id is None:
         return
+    others = list(others_free)
     try:
+        if others and near is not None and busy_until is not None and notified is False:
+            busy = caseworker_busy(others, near, busy_until, now=now)
+            if any(not busy.get(cw) for cw in others):
+                return
         offer = db.session.scalars(_offer_alone(), {"id": offer_id}).one_or_none()
         if offer is not None:
             refresh_out_of_slots(offer, now, near=near, caseworker_id=caseworker_id,
