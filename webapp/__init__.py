@@ -55,6 +55,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.logger.addFilter(CprRedactingFilter())
 
     db.init_app(app)
+    from webapp.services.sql import end_read_only_transactions
+    end_read_only_transactions(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True,
                      include_object=include_in_migrations,
                      directory=str(INSTANCE_DIR.parent / "migrations"))
