@@ -41,7 +41,7 @@ def test_a_request_that_only_read_commits(app, team, ends):
     assert ends == ["commit"]
 
 
-@pytest.mark.parametrize("write", ["core", "text", "orm"])
+@pytest.mark.parametrize("write", ["core", "text", "orm", "orm flushed"])
 def test_a_request_that_wrote_without_committing_still_rolls_back(app, team, ends, write):
     """A change the request did not commit is never kept, however it was made."""
     team_id, before = team.id, team.name
@@ -53,6 +53,8 @@ def test_a_request_that_wrote_without_committing_still_rolls_back(app, team, end
                                {"id": team_id})
         else:
             db.session.get(Team, team_id).name = "Ændret"
+            if write == "orm flushed":
+                db.session.flush()
     assert ends == ["rollback"]
     db.session.expire_all()
     assert _name(team_id) == before
