@@ -68,18 +68,24 @@ class RaceLost(SlotTaken):
 
 @prepared
 def _lock_caseworkers(ids: Any) -> Any:
-    return (select(Caseworker.id).where(ids(Caseworker.id, "ids")).order_by(Caseworker.id)
+    return (select(Caseworker).where(ids(Caseworker.id, "ids")).order_by(Caseworker.id)
             .with_for_update())
 
 
-def lock_resources(caseworker_ids: Iterable[int] = (), room_ids: Iterable[int | None] = ()) -> None:
-    """Serialise writers of these caseworkers' and rooms' time until the transaction ends."""
+def lock_resources(caseworker_ids: Iterable[int] = (),
+                   room_ids: Iterable[int | None] = ()) -> list[Caseworker]:
+    """Serialise writers of these caseworkers' and rooms' time until the transaction ends.
+
+    On PostgreSQL the locked caseworkers come back (the caller holds them, so the session
+    finds them again without a query); SQLite locks with an UPDATE and returns none.
+    """
     cw_ids = sorted({int(i) for i in caseworker_ids})
     r_ids = sorted({int(i) for i in room_ids if i is not None})
     session = db.session
+    locked: list[Caseworker] = []
     if session.get_bind().dialect.name == "postgresql":
         if cw_ids:
-            sql_rows(_lock_caseworkers(), {"ids": cw_ids})
+            locked = list(session.scalars(_lock_caseworkers(), {"ids": cw_ids}))
         if r_ids:
             session.execute(select(Room.id).where(Room.id.in_(r_ids))
                             .order_by(Room.id).with_for_update())
@@ -91,6 +97,7 @@ def lock_resources(caseworker_ids: Iterable[int] = (), room_ids: Iterable[int | 
         elif r_ids:
             session.execute(update(Room).where(Room.id.in_(r_ids))
                             .values(id=Room.id).execution_options(synchronize_session=False))
+    return locked
 
 
 def lock_booking(booking_id: int) -> Booking:
@@ -220,10 +227,12 @@ def _caseworkers_of_centre(ids: Any) -> Any:
 
 
 def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collection[int] = (),
-               race: bool = False, working_time_checked: bool = False) -> list[Caseworker]:
+               race: bool = False, working_time_checked: bool = False,
+               locked: Iterable[Caseworker] = ()) -> list[Caseworker]:
     """Raise unless every caseworker and the room are free for the meeting (R-2.1, R-3.1).
 
-    Returns the meeting's caseworkers.
+    Returns the meeting's caseworkers; those in `locked` (as `lock_resources` returned them)
+    are not looked up again.
     The message names each clash: closure day, outside working time, the booking in the
     way. With `race=True` (re-check under lock) a clash with a booking is `SlotTaken`.
     With `working_time_checked` the caller has just found the caseworkers free at this
@@ -240,9 +249,15 @@ def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collec
     if not req.caseworker_ids:
         raise DomainError("Vælg mindst én sagsbehandler.", "Choose at least one caseworker.",
                           field="caseworker_ids", code="no_caseworker")
-    caseworkers = db.session.scalars(_caseworkers_of_centre(), {
-        "ids": list(set(req.caseworker_ids)), "centre": req.job_centre_id}).all()
-    if len(caseworkers) != len(set(req.caseworker_ids)):
+    wanted = set(req.caseworker_ids)
+    locked_ids = {cw.id: cw for cw in locked}
+    if wanted <= locked_ids.keys():             # loaded with their lock: no second query
+        caseworkers = [locked_ids[cw_id] for cw_id in wanted
+                       if locked_ids[cw_id].job_centre_id == req.job_centre_id]
+    else:
+        caseworkers = db.session.scalars(_caseworkers_of_centre(), {
+            "ids": list(wanted), "centre": req.job_centre_id}).all()
+    if len(caseworkers) != len(wanted):
         raise DomainError("Ukendt sagsbehandler.", "Unknown caseworker.",
                           field="caseworker_ids", code="unknown_caseworker")
     clashes = []
@@ -323,11 +338,11 @@ def create_booking(req: MeetingRequest, *, now: datetime, actor: Any = None,
     """
     # Lock first, then check once: the check under the lock is the one that counts, and
     # a citizen who loses a race is told the time was taken (R-4.4).
-    lock_resources(req.caseworker_ids, [req.room_id])
+    locked = lock_resources(req.caseworker_ids, [req.room_id])
     release_expired_reservations(now, caseworker_ids=req.caseworker_ids, room_id=req.room_id)
     caseworkers = {cw.id: cw for cw in check_free(
         req, now=now, race=req.origin == BookingOrigin.SELF_BOOKED,
-        working_time_checked=working_time_checked)}
+        working_time_checked=working_time_checked, locked=locked)}
     room = db.session.get(Room, req.room_id) if req.room_id is not None else None
     booking = Booking(
         job_centre_id=req.job_centre_id, team_id=req.team_id,
