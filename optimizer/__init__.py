@@ -43,7 +43,8 @@ checked by check.py, which shares no code with the solver; a failed check falls 
 greedy. The objective order of R-3.2: weighted count; never outside earliest date and deadline
 (no column exists there); earlier days (rounding order, the neighbourhoods' tie-break, a final
 pass that moves each meeting to its earliest free day); then balance (ties go to the
-least-loaded caseworker).
+least-loaded caseworker); then compact days (a last pass slides every meeting to the first
+free start of its own day with its own caseworkers and room, until nothing moves).
 """
 
 from optimizer.check import CheckReport, Violation, check

@@ -13,7 +13,7 @@ import pytest
 from optimizer.__main__ import main
 from optimizer.check import check
 from optimizer.generate import generate
-from optimizer.greedy import build_problem, greedy
+from optimizer.greedy import Schedule, build_problem, greedy
 from optimizer.model import Instance, instance_to_json, parse_instance
 from optimizer.solve import solve
 
@@ -36,6 +36,37 @@ def test_solution_passes_check_and_beats_greedy(seed: int, load: str) -> None:
     assert solution.stats["weighted_placed"] >= sum(weights[i] for i in floor.placed)
     assert solution.stats["weighted_placed"] <= solution.stats["upper_bound"]
     assert solution.stats["greedy_placed"] == len(floor.placed)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("load", ["tight", "normal"])
+def test_days_are_compact(seed: int, load: str) -> None:
+    """R-3.2, the last goal (compact days): no placed meeting could start earlier on its own
+    day with its own caseworkers and room, so a day has no gap the solver could close."""
+    instance = generate(meetings=40, caseworkers=8, days=5, seed=seed, load=load)
+    solution = solve(instance, workers=1)
+    problem = build_problem(instance)
+    by_id = {m.id: m for m in problem.meetings}
+    cw_row = {c: i for i, c in enumerate(problem.cw_ids)}
+    room_row = {r: i for i, r in enumerate(problem.room_ids)}
+    first_day = datetime.combine(problem.start_date, datetime.min.time())
+    schedule = Schedule(problem)
+    spots = []
+    for placement in solution.placements:
+        m = by_id[placement.meeting]
+        day, minute = divmod(int((placement.start - first_day).total_seconds()) // 60, 24 * 60)
+        team = tuple(cw_row[c] for c in placement.caseworkers)
+        team = next(t for t, _ in m.options() if sorted(t) == sorted(team))
+        room = room_row[placement.room] if placement.room else -1
+        schedule.place(m, team, room, day, minute)
+        spots.append((m, team, room, day, minute))
+    assert spots
+    for m, team, room, day, minute in spots:
+        schedule.remove(m)
+        earlier = [int(t) for t in schedule.grid(m.length)
+                   if t < minute and schedule.is_free(team, room, day, int(t), m)]
+        assert not earlier, (m.id, day, minute, earlier[:3])
+        schedule.place(m, team, room, day, minute)
 
 
 def _tiny_instance(rng: random.Random) -> Instance:
