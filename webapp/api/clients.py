@@ -53,13 +53,11 @@ def client_for_token(token: str, purpose: str = ApiClient.CITIZEN_PORTAL) -> Api
         return None
     digest = hash_token(token)
     client = db.session.scalar(_client_by_hash(), {"digest": digest})
-    return client if _holds(client, digest, purpose) else None
-
-
-def _holds(client: ApiClient | None, digest: str, purpose: str) -> bool:
-    """The client is active, for `purpose`, and its hash is the token's (in constant time)."""
-    return (client is not None and client.active and client.purpose == purpose
-            and hmac.compare_digest(client.token_hash, digest))
+    if client is None or not client.active or not hmac.compare_digest(client.token_hash, digest):
+        return None
+    if client.purpose != purpose:
+        return None
+    return client
 
 
 @prepared
@@ -81,4 +79,7 @@ def portal_client_with_citizen(token: str, cpr: str | None
     if row is None:
         return None, None
     client, citizen = row
-    return (client, citizen) if _holds(client, digest, ApiClient.CITIZEN_PORTAL) else (None, None)
+    if not client.active or not hmac.compare_digest(client.token_hash, digest) \
+            or client.purpose != ApiClient.CITIZEN_PORTAL:
+        return None, None
+    return client, citizen

@@ -203,19 +203,13 @@ def caseworker_busy(caseworker_ids: Collection[int], start: datetime, end: datet
     params = {"ids": list(caseworker_ids), "start": start, "end": end,
               "now": now or datetime.min}
     if ignore_booking_ids:
-        rows = sql_rows(_busy_ignoring(), params | {"ignore": list(ignore_booking_ids)})
+        rows = sql_rows(_busy_ignoring(),
+                                  params | {"ignore": list(ignore_booking_ids)})
     else:
         rows = sql_rows(_busy(), params)
     for cw, b_start, b_end in rows:
         busy[cw].append((b_start, b_end))
     return busy
-
-
-def any_free(caseworker_ids: Collection[int], start: datetime, end: datetime, *,
-             now: datetime | None = None) -> bool:
-    """Whether one of these caseworkers has nothing booked or busy in [start, end)."""
-    busy = caseworker_busy(caseworker_ids, start, end, now=now)
-    return any(not busy.get(cw) for cw in caseworker_ids)
 
 
 def _membership_teams(caseworker_ids: Collection[int]) -> dict[int, set[int]]:

@@ -21,7 +21,7 @@ from webapp.extensions import db
 from webapp.models import (CallInTemplate, Caseworker, Citizen, ContactGroup, OnlineOffer, Room,
                            Team)
 from webapp.services import audit, outbox
-from webapp.services.availability import any_free
+from webapp.services.availability import caseworker_busy
 from webapp.models import AuditEvent
 from webapp.services.sql import prepared
 
@@ -295,9 +295,10 @@ def check_after_commit(offer_id: int | None, now: datetime, *, near: datetime | 
         return
     others = list(others_free)
     try:
-        if others and near is not None and busy_until is not None and notified is False \
-                and any_free(others, near, busy_until, now=now):
-            return
+        if others and near is not None and busy_until is not None and notified is False:
+            busy = caseworker_busy(others, near, busy_until, now=now)
+            if any(not busy.get(cw) for cw in others):
+                return
         offer = db.session.scalars(_offer_alone(), {"id": offer_id}).one_or_none()
         if offer is not None:
             refresh_out_of_slots(offer, now, near=near, caseworker_id=caseworker_id,

@@ -31,7 +31,7 @@ from webapp.models import (AuditEvent, Booking, BookingCaseworker, BookingOrigin
                            offer_caseworkers)
 from webapp.services import audit, deadlines, offers, receipts
 from webapp.domain.intervals import covers
-from webapp.services.availability import (any_free, caseworkers_free,
+from webapp.services.availability import (caseworker_busy, caseworkers_free,
                                           free_caseworkers_at,
                                           live_booking_filter, room_free)
 from webapp.services.sql import prepared, rows as sql_rows
@@ -206,7 +206,8 @@ def has_free_slot(offer: OnlineOffer, *, now: datetime, near: datetime | None = 
         if others and offer.meeting_form == MeetingForm.INDIVIDUAL:
             busy_until = near + timedelta(minutes=offer.duration_minutes
                                           + (offer.reporting_minutes or 0))
-            if any_free(others, near, busy_until, now=now):
+            busy = caseworker_busy(others, near, busy_until, now=now)
+            if any(not busy.get(cw) for cw in others):
                 return True
         day = near.date()
         if caseworker_id is not None and offer.meeting_form == MeetingForm.INDIVIDUAL and \
