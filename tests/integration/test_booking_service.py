@@ -242,3 +242,39 @@ def test_an_expired_seat_hold_is_a_free_seat(centre, create_caseworker, create_r
     db.session.commit()
     assert seats_left(group, NOW) == 0
     assert seats_left(group, NOW + timedelta(minutes=6)) == 1
+
+
+def test_r_2_4_r_4_7_one_query_under_the_lock_finds_every_obstacle(
+        centre, create_caseworker, create_citizen, create_booking):
+    """R-2.1, R-2.4, R-4.7: the check under the lock for a time whose working hours were just
+    checked: bookings, own-calendar busy time and the citizen's meetings in the way, by
+    caseworker name, and the expired holds to delete; the reservations still live hold."""
+    anna = create_caseworker(centre, name="Anna")
+    bo = create_caseworker(centre, name="Bo")
+    citizen = create_citizen(centre)
+    booked = create_booking([bo], at(MONDAY, 9), now=NOW)
+    attending = create_booking([create_caseworker(centre)], at(MONDAY, 9, 30), citizens=[citizen],
+                               now=NOW)
+    expired = create_booking([anna], at(MONDAY, 9), now=NOW, reserve_for=timedelta(minutes=5))
+    live = create_booking([anna], at(MONDAY, 11), now=NOW, reserve_for=timedelta(hours=1))
+    db.session.add(BusyTime(caseworker_id=anna.id, starts_at=at(MONDAY, 9, 15),
+                            ends_at=at(MONDAY, 9, 45), source_uid="o1"))
+    db.session.commit()
+    later = NOW + timedelta(minutes=10)
+
+    found = availability.meeting_obstacles([bo, anna], [citizen.id], at(MONDAY, 9),
+                                           at(MONDAY, 10), at(MONDAY, 10), now=later)
+    assert [c.message_en for c in found.caseworkers] == [
+        "Anna is busy in their own calendar 01.03.2027 09:15–09:45.",
+        f"Bo is busy with meeting no. {booked.id} 01.03.2027 09:00–09:30.",
+    ]
+    assert [(c.code, c.message_en) for c in found.citizens] == [
+        ("citizen_busy", f"The citizen already has meeting no. {attending.id} 01.03.2027 09:30–10:00.")]
+    assert found.expired_holds == {expired.id}
+    # Before it expired, the hold was in the way itself.
+    assert len(availability.meeting_obstacles([anna], [], at(MONDAY, 9), at(MONDAY, 10),
+                                              at(MONDAY, 10), now=NOW).caseworkers) == 2
+    # The booking moved out of the way is not in its own way.
+    assert availability.meeting_obstacles([bo], [], at(MONDAY, 9), at(MONDAY, 10), at(MONDAY, 10),
+                                          now=later, ignore_booking_ids=[booked.id]).caseworkers == []
+    assert live.id not in found.expired_holds

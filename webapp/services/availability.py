@@ -356,27 +356,102 @@ def _busy_clash_rows(ids: Any) -> Any:
     return booked.union_all(imported)
 
 
+def _busy_clash(caseworker: Caseworker, kind: int, row_id: int, start: datetime,
+                end: datetime) -> Clash:
+    if kind == 0:
+        return Clash("caseworker_busy",
+                     f"{caseworker.name} er optaget af samtale nr. {row_id} {_span(start, end)}.",
+                     f"{caseworker.name} is busy with meeting no. {row_id} {_span(start, end)}.")
+    return Clash("caseworker_busy",
+                 f"{caseworker.name} er optaget i egen kalender {_span(start, end)}.",
+                 f"{caseworker.name} is busy in their own calendar {_span(start, end)}.")
+
+
+def _citizen_clash(row_id: int, start: datetime, end: datetime) -> Clash:
+    return Clash("citizen_busy",
+                 f"Borgeren har allerede samtale nr. {row_id} {_span(start, end)}.",
+                 f"The citizen already has meeting no. {row_id} {_span(start, end)}.")
+
+
 def caseworker_busy_clashes(caseworker: Caseworker, starts_at: datetime, busy_until: datetime, *,
                             now: datetime | None = None,
                             ignore_booking_ids: Collection[int] = ()) -> list[Clash]:
     """The meetings and imported busy times in the way, in one query (meetings first)."""
-    clashes: list[Clash] = []
     params = {"caseworker": caseworker.id, "start": starts_at, "end": busy_until,
               "now": now or datetime.min, "ignore": list(ignore_booking_ids) or [0]}
     rows = sorted(sql_rows(_busy_clash_rows(), params).all(),
                   key=lambda row: (row[0], row[2], row[1]))
-    for kind, row_id, start, end in rows:
-        if kind == 0:
-            clashes.append(Clash(
-                "caseworker_busy",
-                f"{caseworker.name} er optaget af samtale nr. {row_id} {_span(start, end)}.",
-                f"{caseworker.name} is busy with meeting no. {row_id} {_span(start, end)}."))
+    return [_busy_clash(caseworker, kind, row_id, start, end)
+            for kind, row_id, start, end in rows]
+
+
+@prepared
+def _obstacle_rows(ids: Any) -> Any:
+    start, busy_until = bindparam("start", type_=DateTime()), bindparam("end", type_=DateTime())
+    ends_at, now = bindparam("ends", type_=DateTime()), bindparam("now", type_=DateTime())
+    not_ignored = ids(Booking.id, "ignore", exclude=True)
+    booked = (select(literal(0).label("kind"), BookingCaseworker.caseworker_id.label("who"),
+                     Booking.id, Booking.starts_at, Booking.ends_at)
+              .join(Booking, Booking.id == BookingCaseworker.booking_id)
+              .where(ids(BookingCaseworker.caseworker_id, "caseworkers"), BookingCaseworker.blocking,
+                     BookingCaseworker.starts_at < busy_until, BookingCaseworker.busy_until > start,
+                     live_booking_filter(now), not_ignored))
+    imported = select(literal(1), BusyTime.caseworker_id, BusyTime.id, BusyTime.starts_at,
+                      BusyTime.ends_at).where(ids(BusyTime.caseworker_id, "caseworkers"),
+                                              BusyTime.starts_at < busy_until,
+                                              BusyTime.ends_at > start)
+    attending = (select(literal(2), BookingParticipant.citizen_id, Booking.id, Booking.starts_at,
+                        Booking.ends_at)
+                 .join(Booking, Booking.id == BookingParticipant.booking_id)
+                 .where(ids(BookingParticipant.citizen_id, "citizens"),
+                        Booking.starts_at < ends_at, Booking.ends_at > start,
+                        live_booking_filter(now), not_ignored))
+    expired = (select(literal(3), BookingCaseworker.caseworker_id, Booking.id, Booking.starts_at,
+                      Booking.ends_at)
+               .join(Booking, Booking.id == BookingCaseworker.booking_id)
+               .where(ids(BookingCaseworker.caseworker_id, "caseworkers"),
+                      Booking.status == BookingStatus.RESERVED, Booking.expires_at <= now))
+    return booked.union_all(imported, attending, expired)
+
+
+@dataclass
+class Obstacles:
+    """What stands in the way of one meeting, and the expired holds of its caseworkers."""
+
+    caseworkers: list[Clash]
+    citizens: list[Clash]
+    expired_holds: set[int]
+
+
+def meeting_obstacles(caseworkers: Iterable[Caseworker], citizen_ids: Collection[int],
+                      starts_at: datetime, ends_at: datetime, busy_until: datetime, *,
+                      now: datetime, ignore_booking_ids: Collection[int] = ()) -> Obstacles:
+    """The bookings and busy times in the way of the caseworkers, the citizens' meetings at
+    that time, and the caseworkers' reservations past their expiry, in one query.
+
+    For a meeting whose closure days, working time and breaks were just checked: what
+    is left to look at under the lock (R-2.1, R-2.4, R-4.7). Caseworkers' clashes come by
+    name, meetings before their own calendars, earliest first, as `caseworker_busy_clashes`.
+    """
+    caseworkers = sorted(caseworkers, key=lambda c: c.name)
+    params = {"caseworkers": [c.id for c in caseworkers], "citizens": list(citizen_ids) or [0],
+              "start": starts_at, "end": busy_until, "ends": ends_at, "now": now,
+              "ignore": list(ignore_booking_ids) or [0]}
+    rows = sorted(sql_rows(_obstacle_rows(), params).all(),
+                  key=lambda row: (row[0], row[3], row[2]))
+    by_caseworker: dict[int, list[Clash]] = defaultdict(list)
+    citizens: list[Clash] = []
+    expired: set[int] = set()
+    names = {c.id: c for c in caseworkers}
+    for kind, who, row_id, start, end in rows:
+        if kind < 2:
+            by_caseworker[who].append(_busy_clash(names[who], kind, row_id, start, end))
+        elif kind == 2:
+            citizens.append(_citizen_clash(row_id, start, end))
         else:
-            clashes.append(Clash(
-                "caseworker_busy",
-                f"{caseworker.name} er optaget i egen kalender {_span(start, end)}.",
-                f"{caseworker.name} is busy in their own calendar {_span(start, end)}."))
-    return clashes
+            expired.add(row_id)
+    return Obstacles([clash for c in caseworkers for clash in by_caseworker[c.id]],
+                     citizens, expired)
 
 
 def room_clashes(room: Room, starts_at: datetime, ends_at: datetime, *, now: datetime | None = None,
@@ -399,9 +474,7 @@ def citizen_clashes(citizen_ids: Collection[int], starts_at: datetime, ends_at: 
         return []
     params = {"citizens": list(citizen_ids), "start": starts_at, "end": ends_at,
               "now": now or datetime.min, "ignore": list(ignore_booking_ids) or [0]}
-    return [Clash("citizen_busy",
-                  f"Borgeren har allerede samtale nr. {b_id} {_span(b_start, b_end)}.",
-                  f"The citizen already has meeting no. {b_id} {_span(b_start, b_end)}.")
+    return [_citizen_clash(b_id, b_start, b_end)
             for b_id, b_start, b_end in sql_rows(_citizen_clash_rows(), params).all()]
 
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import DateTime, Integer, bindparam, delete, func, inspect, or_, select, update
+from sqlalchemy import Integer, bindparam, delete, func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.domain.errors import Conflict, DomainError
@@ -38,8 +38,8 @@ from webapp.models import (
 )
 from webapp.services import audit
 from webapp.services.availability import (caseworker_busy_clashes, caseworker_clashes,
-                                          citizen_clashes, room_clashes)
-from webapp.services.sql import in_ids, prepared, rows as sql_rows
+                                          citizen_clashes, meeting_obstacles, room_clashes)
+from webapp.services.sql import in_ids, prepared
 
 signals = Namespace()
 #: sent as booking_changed.send(booking, change=..., now=..., actor=..., previous=...)
@@ -118,15 +118,6 @@ def lock_booking(booking_id: int) -> Booking:
     return booking
 
 
-@prepared
-def _expired_holds_of_caseworkers(ids: Any) -> Any:
-    return select(Booking.id).where(
-        Booking.status == BookingStatus.RESERVED,
-        Booking.expires_at <= bindparam("now", type_=DateTime()),
-        Booking.id.in_(select(BookingCaseworker.booking_id).where(
-            ids(BookingCaseworker.caseworker_id, "ids"))))
-
-
 def release_expired_reservations(now: datetime, *, caseworker_ids: Collection[int] = (),
                                  room_id: int | None = None) -> int:
     """Delete reservations past their expiry (R-4.7); all, or those holding these resources.
@@ -134,21 +125,22 @@ def release_expired_reservations(now: datetime, *, caseworker_ids: Collection[in
     Called under the resources' lock before booking, and hourly by the scheduler, so an
     expired hold never blocks anyone (the exclusion constraints see only live rows).
     """
-    if caseworker_ids and room_id is None:        # the self-booking path: its own statement
-        ids = list(sql_rows(_expired_holds_of_caseworkers(),
-                            {"ids": list(caseworker_ids), "now": now}).scalars())
-    else:
-        query = select(Booking.id).where(Booking.status == BookingStatus.RESERVED,
-                                         Booking.expires_at <= now)
-        if caseworker_ids or room_id is not None:
-            holds = []
-            if caseworker_ids:
-                holds.append(Booking.id.in_(select(BookingCaseworker.booking_id).where(
-                    in_ids(BookingCaseworker.caseworker_id, caseworker_ids))))
-            if room_id is not None:
-                holds.append(Booking.room_id == room_id)
-            query = query.where(or_(*holds))
-        ids = list(db.session.scalars(query))
+    query = select(Booking.id).where(Booking.status == BookingStatus.RESERVED,
+                                     Booking.expires_at <= now)
+    if caseworker_ids or room_id is not None:
+        holds = []
+        if caseworker_ids:
+            holds.append(Booking.id.in_(select(BookingCaseworker.booking_id).where(
+                in_ids(BookingCaseworker.caseworker_id, caseworker_ids))))
+        if room_id is not None:
+            holds.append(Booking.room_id == room_id)
+        query = query.where(or_(*holds))
+    return delete_reservations(list(db.session.scalars(query)))
+
+
+def delete_reservations(ids: Collection[int]) -> int:
+    """Delete these reservations with their rows; the session forgets them."""
+    ids = list(ids)
     if ids:
         db.session.execute(delete(BookingParticipant).where(BookingParticipant.booking_id.in_(ids)))
         db.session.execute(delete(BookingCaseworker).where(BookingCaseworker.booking_id.in_(ids)))
@@ -228,11 +220,13 @@ def _caseworkers_of_centre(ids: Any) -> Any:
 
 def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collection[int] = (),
                race: bool = False, working_time_checked: bool = False,
-               locked: Iterable[Caseworker] = ()) -> list[Caseworker]:
+               locked: Iterable[Caseworker] = (),
+               release_expired: bool = False) -> list[Caseworker]:
     """Raise unless every caseworker and the room are free for the meeting (R-2.1, R-3.1).
 
     Returns the meeting's caseworkers; those in `locked` (as `lock_resources` returned them)
-    are not looked up again.
+    are not looked up again. `release_expired` first deletes the expired reservations
+    holding the caseworkers or the room (R-4.7), as a writer under their lock does.
     The message names each clash: closure day, outside working time, the booking in the
     way. With `race=True` (re-check under lock) a clash with a booking is `SlotTaken`.
     With `working_time_checked` the caller has just found the caseworkers free at this
@@ -260,6 +254,17 @@ def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collec
     if len(caseworkers) != len(wanted):
         raise DomainError("Ukendt sagsbehandler.", "Unknown caseworker.",
                           field="caseworker_ids", code="unknown_caseworker")
+    if working_time_checked and req.room_id is None:
+        # What is left to look at, in one query: bookings, busy times, the citizens'
+        # meetings, and the expired holds that would still trip the constraints.
+        found = meeting_obstacles(caseworkers, req.citizen_ids, req.starts_at, req.ends_at,
+                                  req.busy_until, now=now, ignore_booking_ids=ignore_booking_ids)
+        if release_expired:
+            delete_reservations(found.expired_holds)
+        _raise_clashes(found.caseworkers or found.citizens, race=race)
+        return list(caseworkers)
+    if release_expired:
+        release_expired_reservations(now, caseworker_ids=req.caseworker_ids, room_id=req.room_id)
     clashes = []
     for caseworker in sorted(caseworkers, key=lambda c: c.name):
         if working_time_checked:
@@ -339,10 +344,9 @@ def create_booking(req: MeetingRequest, *, now: datetime, actor: Any = None,
     # Lock first, then check once: the check under the lock is the one that counts, and
     # a citizen who loses a race is told the time was taken (R-4.4).
     locked = lock_resources(req.caseworker_ids, [req.room_id])
-    release_expired_reservations(now, caseworker_ids=req.caseworker_ids, room_id=req.room_id)
     caseworkers = {cw.id: cw for cw in check_free(
         req, now=now, race=req.origin == BookingOrigin.SELF_BOOKED,
-        working_time_checked=working_time_checked, locked=locked)}
+        working_time_checked=working_time_checked, locked=locked, release_expired=True)}
     room = db.session.get(Room, req.room_id) if req.room_id is not None else None
     booking = Booking(
         job_centre_id=req.job_centre_id, team_id=req.team_id,
