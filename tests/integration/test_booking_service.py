@@ -278,3 +278,29 @@ def test_r_2_4_r_4_7_one_query_under_the_lock_finds_every_obstacle(
     assert availability.meeting_obstacles([bo], [], at(MONDAY, 9), at(MONDAY, 10), at(MONDAY, 10),
                                           now=later, ignore_booking_ids=[booked.id]).caseworkers == []
     assert live.id not in found.expired_holds
+
+
+def test_r_4_3_free_caseworkers_by_the_days_load(centre, create_caseworker, create_booking):
+    """R-2.1, R-4.3: who is free at a start, fewest live meetings that day first, ties in the
+    given order; own-calendar busy time and bookings in the way leave a caseworker out."""
+    anna, bo, carl, dora, eva = (create_caseworker(centre, name=n)
+                                 for n in ("Anna", "Bo", "Carl", "Dora", "Eva"))
+    team = anna.memberships[0].team_id
+    db.session.add(BusyTime(caseworker_id=dora.id, starts_at=at(MONDAY, 10, 15),
+                            ends_at=at(MONDAY, 10, 45), source_uid="d1"))
+    db.session.commit()
+    create_booking([anna], at(MONDAY, 8), now=NOW)
+    create_booking([anna], at(MONDAY, 13), now=NOW)
+    create_booking([bo], at(MONDAY, 14), now=NOW)
+    create_booking([carl], at(MONDAY + timedelta(days=1), 9), now=NOW)       # another day
+    cancelled = create_booking([carl], at(MONDAY, 9), now=NOW)
+    cancel_booking(cancelled, now=NOW)
+    create_booking([eva], at(MONDAY, 10, 15), now=NOW)                         # in the way
+    db.session.commit()
+    ids = [anna.id, bo.id, carl.id, dora.id, eva.id]
+
+    ordered = availability.free_caseworkers_at(ids, at(MONDAY, 10), at(MONDAY, 10, 30),
+                                               team_id=team, now=NOW, by_day_load=True)
+    assert ordered == [carl.id, bo.id, anna.id]
+    assert availability.free_caseworkers_at(ids, at(MONDAY, 10), at(MONDAY, 10, 30),
+                                            team_id=team, now=NOW) == [anna.id, bo.id, carl.id]

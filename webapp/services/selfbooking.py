@@ -14,13 +14,12 @@ and free themselves when they expire.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, bindparam, delete, func, or_, select
+from sqlalchemy import Integer, bindparam, delete, func, or_, select
 
 from webapp.domain.availability import offer_slots
 from webapp.domain.errors import Conflict, DomainError, NotFound
@@ -262,31 +261,12 @@ def _request(offer: OnlineOffer, citizen: Citizen, starts_at: datetime,
         cancellable_until=cancellable, rebookable_until=rebookable)
 
 
-@prepared
-def _day_loads(ids: Any) -> Any:
-    return (select(BookingCaseworker.caseworker_id, func.count())
-            .join(Booking, Booking.id == BookingCaseworker.booking_id)
-            .where(ids(BookingCaseworker.caseworker_id, "ids"), BookingCaseworker.blocking,
-                   BookingCaseworker.starts_at >= bindparam("first", type_=DateTime()),
-                   BookingCaseworker.starts_at < bindparam("last", type_=DateTime()),
-                   Booking.status != BookingStatus.CANCELLED)
-            .group_by(BookingCaseworker.caseworker_id))
-
-
-def _least_loaded(candidates: Sequence[int], day: date) -> list[int]:
-    """When the planner chooses (R-4.3): the caseworker with the fewest meetings that day."""
-    if len(candidates) < 2:
-        return list(candidates)
-    load = Counter(dict(sql_rows(_day_loads(), {
-        "ids": list(candidates), "first": _day_start(day),
-        "last": _day_start(day + timedelta(days=1))}).all()))
-    return sorted(candidates, key=lambda cw: (load[cw], candidates.index(cw)))
-
-
-def _choose_caseworkers(offer: OnlineOffer, slot_ids: Sequence[int], caseworker_id: int | None,
-                        day: date) -> list[int]:
+def _choose_caseworkers(offer: OnlineOffer, slot_ids: Sequence[int],
+                        caseworker_id: int | None) -> list[int]:
+    """Those to try at a start: the citizen's pick, or when the planner chooses (R-4.3) the
+    caseworkers free at it, fewest meetings that day first, as `_slots_at` orders them."""
     if caseworker_id is None:
-        return _least_loaded(slot_ids, day)
+        return list(slot_ids)
     if not offer.citizen_chooses_caseworker:
         raise DomainError("I dette tilbud vælger jobcentret sagsbehandleren.",
                           "In this offer the job centre chooses the caseworker.",
@@ -389,7 +369,7 @@ def _slots_at(offer: OnlineOffer, starts_at: datetime, *, now: datetime,
     busy_until = ends_at + timedelta(minutes=offer.reporting_minutes or 0)
     free = free_caseworkers_at(bookable_caseworker_ids(offer), starts_at, busy_until,
                                team_id=offer.team_id, now=now,
-                               ignore_booking_ids=ignore_booking_ids)
+                               ignore_booking_ids=ignore_booking_ids, by_day_load=True)
     if not free:
         return []
     if offer.room_id is not None:
@@ -457,12 +437,12 @@ def _take(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *, now: dat
                         "That time has just been taken. Please choose another.", field="starts_at")
     if not matches:
         if caseworker_id is not None:
-            _choose_caseworkers(offer, (), caseworker_id, day)
+            _choose_caseworkers(offer, (), caseworker_id)
         raise SlotTaken("Tiden er desværre taget. Vælg en anden.",
                         "That time has just been taken. Please choose another.", field="starts_at")
     last_error: Conflict | None = None
     free = matches[0].caseworker_ids
-    for cw in _choose_caseworkers(offer, free, caseworker_id, day):
+    for cw in _choose_caseworkers(offer, free, caseworker_id):
         try:
             # _slots_at has just checked closure days, working time and breaks. The
             # transaction is this booking alone: the caller commits or rolls back.
@@ -699,10 +679,9 @@ def rebook(citizen: Citizen, booking: Booking, starts_at: datetime | None, *, no
         raise DomainError("Vælg et andet tidspunkt end det, du har.",
                           "Choose another time than the one you have.", field="starts_at",
                           code="same_time")
-    day = starts_at.date()
     matches = _slots_at(offer, starts_at, now=now, ignore_booking_ids=[booking.id])
     candidates = _choose_caseworkers(offer, matches[0].caseworker_ids if matches else (),
-                                     caseworker_id, day)
+                                     caseworker_id)
     if not candidates:
         raise SlotTaken("Tiden er desværre taget. Vælg en anden.",
                         "That time has just been taken. Please choose another.", field="starts_at")
