@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from webapp.domain.errors import Conflict, DomainError
 from webapp.extensions import db
@@ -304,3 +304,43 @@ def test_r_4_3_free_caseworkers_by_the_days_load(centre, create_caseworker, crea
     assert ordered == [carl.id, bo.id, anna.id]
     assert availability.free_caseworkers_at(ids, at(MONDAY, 10), at(MONDAY, 10, 30),
                                             team_id=team, now=NOW) == [anna.id, bo.id, carl.id]
+
+
+def test_r_2_4_a_new_booking_is_held_by_the_session_as_written(centre, create_caseworker,
+                                                               create_citizen, create_booking):
+    """R-2.4: the booking, its caseworkers' time and its participants, as the session holds
+    them right after booking (one statement on PostgreSQL), are what the database holds;
+    reading them reads nothing back from the database and leaves nothing to flush."""
+    anna, bo = create_caseworker(centre, name="Anna"), create_caseworker(centre, name="Bo")
+    first, second = create_citizen(centre), create_citizen(centre)
+    statements = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def held(booking):
+        return ({c.key: getattr(booking, c.key) for c in Booking.__table__.c},
+                sorted((link.caseworker_id, link.caseworker.name, link.starts_at, link.busy_until,
+                        link.blocking, link.booking is booking)
+                       for link in booking.caseworker_links),
+                sorted((p.id, p.citizen_id, p.reserved_until, p.created_at, p.booking is booking)
+                       for p in booking.participants))
+    connection = db.session.connection()
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        booking = create_booking([anna, bo], at(MONDAY, 9), citizens=[first, second], minutes=45,
+                                 reporting_minutes=15, now=NOW, commit=False)
+        as_written = held(booking)
+        assert not db.session.dirty and not db.session.new
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+    # A refresh of expired attributes, or a lazy load of the booking's rows:
+    reads_back = [s for s in statements if "FROM bookings \nWHERE bookings.id = " in s
+                  or "= booking_caseworkers.booking_id" in s
+                  or "= booking_participants.booking_id" in s]
+    assert reads_back == []
+    db.session.commit()
+    db.session.expire_all()
+    assert held(db.session.get(Booking, booking.id)) == as_written
+    assert as_written[0]["status"] == BookingStatus.BOOKED and as_written[0]["ics_sequence"] == 0
+    assert [link[3] for link in as_written[1]] == [at(MONDAY, 10)] * 2

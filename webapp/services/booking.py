@@ -19,8 +19,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import Integer, bindparam, delete, func, inspect, or_, select, update
+from sqlalchemy import (DateTime, Integer, bindparam, delete, func, insert, inspect, or_, select,
+                        true, update)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from webapp.domain.errors import Conflict, DomainError
 from webapp.extensions import db
@@ -39,7 +42,7 @@ from webapp.models import (
 from webapp.services import audit
 from webapp.services.availability import (caseworker_busy_clashes, caseworker_clashes,
                                           citizen_clashes, meeting_obstacles, room_clashes)
-from webapp.services.sql import in_ids, prepared
+from webapp.services.sql import in_ids, prepared, rows as sql_rows
 
 signals = Namespace()
 #: sent as booking_changed.send(booking, change=..., now=..., actor=..., previous=...)
@@ -322,6 +325,80 @@ def _flush_guarded(*, savepoint: bool = True) -> None:
         raise
 
 
+_BOOKING_COLUMNS = [c for c in Booking.__table__.c if c.name not in ("id", "created_at")]
+
+
+@prepared
+def _booking_rows(ids: Any) -> Any:
+    bookings = Booking.__table__
+    links, seats = BookingCaseworker.__table__, BookingParticipant.__table__
+    new = (insert(bookings).values({c.name: bindparam(c.name, type_=c.type)
+                                    for c in _BOOKING_COLUMNS})
+           .returning(bookings.c.id, bookings.c.created_at).cte("new"))
+    caseworkers = (func.unnest(bindparam("caseworkers", type_=ARRAY(Integer)))
+                   .table_valued("id").render_derived("caseworkers"))
+    citizens = (func.unnest(bindparam("citizens", type_=ARRAY(Integer)))
+                .table_valued("id").render_derived("citizens"))
+    busy = (insert(links).from_select(
+        ["booking_id", "caseworker_id", "starts_at", "busy_until", "blocking"],
+        select(new.c.id, caseworkers.c.id, bindparam("starts_at", type_=DateTime()),
+               bindparam("busy_until", type_=DateTime()), true())
+        .select_from(new.join(caseworkers, true())))
+        .cte("busy"))
+    attending = (insert(seats).from_select(
+        ["booking_id", "citizen_id"],
+        select(new.c.id, citizens.c.id).select_from(new.join(citizens, true())))
+        .returning(seats.c.id, seats.c.citizen_id, seats.c.created_at).cte("attending"))
+    return (select(new.c.id, new.c.created_at, attending.c.id, attending.c.citizen_id,
+                   attending.c.created_at)
+            .select_from(new).outerjoin(attending, true()).add_cte(busy))
+
+
+def _insert_booking(values: dict[str, Any], caseworkers: list[Caseworker], citizen_ids: list[int],
+                    busy_until: datetime, *, savepoint: bool) -> Booking:
+    """PostgreSQL: the booking, its caseworkers' time and its participants in one statement.
+
+    The session then holds the three kinds of rows as if it had loaded them. Three
+    inserts through the unit of work cost the booking path a fifth of its time.
+    A lost race is `SlotTaken` (with a savepoint) or `RaceLost`, as `_flush_guarded`.
+    """
+    for column in _BOOKING_COLUMNS:
+        if values.get(column.key) is None and column.default is not None \
+                and column.default.is_scalar:
+            values[column.key] = column.default.arg
+    params = {column.name: values.get(column.key) for column in _BOOKING_COLUMNS}
+    params |= {"caseworkers": [cw.id for cw in caseworkers], "citizens": citizen_ids,
+               "busy_until": busy_until}
+    try:
+        if savepoint:
+            with db.session.begin_nested():
+                rows = sql_rows(_booking_rows(), params).all()
+        else:
+            rows = sql_rows(_booking_rows(), params).all()
+    except IntegrityError as exc:
+        if "no_overlap" in str(exc.orig):
+            raise (SlotTaken if savepoint else RaceLost)(TAKEN_DA, TAKEN_EN,
+                                                         field="starts_at") from None
+        raise
+    booking_id, created_at = rows[0][0], rows[0][1]
+    booking = Booking(id=booking_id, created_at=created_at,
+                      **{column.key: values.get(column.key) for column in _BOOKING_COLUMNS})
+    booking.caseworker_links = [
+        BookingCaseworker(booking_id=booking_id, caseworker_id=cw.id, caseworker=cw,
+                          starts_at=values["starts_at"], busy_until=busy_until, blocking=True)
+        for cw in caseworkers]
+    by_citizen = {citizen: (seat_id, seat_created) for _, _, seat_id, citizen, seat_created in rows
+                  if seat_id is not None}
+    booking.participants = [
+        BookingParticipant(id=by_citizen[citizen][0], booking_id=booking_id, citizen_id=citizen,
+                           reserved_until=None, created_at=by_citizen[citizen][1])
+        for citizen in citizen_ids]
+    for obj in (booking, *booking.caseworker_links, *booking.participants):
+        make_transient_to_detached(obj)
+    db.session.add(booking)
+    return booking
+
+
 # ---------------------------------------------------------------------------
 # Use cases
 # ---------------------------------------------------------------------------
@@ -348,7 +425,7 @@ def create_booking(req: MeetingRequest, *, now: datetime, actor: Any = None,
         req, now=now, race=req.origin == BookingOrigin.SELF_BOOKED,
         working_time_checked=working_time_checked, locked=locked, release_expired=True)}
     room = db.session.get(Room, req.room_id) if req.room_id is not None else None
-    booking = Booking(
+    values = dict(
         job_centre_id=req.job_centre_id, team_id=req.team_id,
         conversation_type_id=req.conversation_type_id, variant_id=req.variant_id,
         meeting_form=req.meeting_form, holding_form_id=req.holding_form_id, room_id=req.room_id,
@@ -361,14 +438,21 @@ def create_booking(req: MeetingRequest, *, now: datetime, actor: Any = None,
         rebookable_until=req.rebookable_until, description=req.description,
         message_to_caseworkers=req.message_to_caseworkers,
         created_by_user_id=_staff_id(actor), **req.extra)
-    for cw_id in dict.fromkeys(req.caseworker_ids):
-        booking.caseworker_links.append(BookingCaseworker(
-            caseworker_id=cw_id, caseworker=caseworkers[cw_id], starts_at=req.starts_at,
-            busy_until=req.busy_until))
-    for citizen_id in dict.fromkeys(req.citizen_ids):
-        booking.participants.append(BookingParticipant(citizen_id=citizen_id))
-    db.session.add(booking)
-    _flush_guarded(savepoint=savepoint)
+    if db.session.get_bind().dialect.name == "postgresql":
+        booking = _insert_booking(values, [caseworkers[cw_id] for cw_id in
+                                           dict.fromkeys(req.caseworker_ids)],
+                                  list(dict.fromkeys(req.citizen_ids)), req.busy_until,
+                                  savepoint=savepoint)
+    else:
+        booking = Booking(**values)
+        for cw_id in dict.fromkeys(req.caseworker_ids):
+            booking.caseworker_links.append(BookingCaseworker(
+                caseworker_id=cw_id, caseworker=caseworkers[cw_id], starts_at=req.starts_at,
+                busy_until=req.busy_until))
+        for citizen_id in dict.fromkeys(req.citizen_ids):
+            booking.participants.append(BookingParticipant(citizen_id=citizen_id))
+        db.session.add(booking)
+        _flush_guarded(savepoint=savepoint)
     if not reserve_for:
         _audit_created(booking, actor)
         booking_changed.send(booking, change="created", now=now, actor=actor, previous=None)
