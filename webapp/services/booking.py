@@ -362,6 +362,9 @@ def _insert_booking(values: dict[str, Any], caseworkers: list[Caseworker], citiz
     inserts through the unit of work cost the booking path a fifth of its time.
     A lost race is `SlotTaken` (with a savepoint) or `RaceLost`, as `_flush_guarded`.
     """
+    unknown = values.keys() - {column.key for column in _BOOKING_COLUMNS}
+    if unknown:
+        raise TypeError(f"not columns of a booking: {', '.join(sorted(unknown))}")
     for column in _BOOKING_COLUMNS:
         if values.get(column.key) is None and column.default is not None \
                 and column.default.is_scalar:
