@@ -211,3 +211,26 @@ def test_r_1_1_1_support_creates_a_job_centre_with_the_default_structure(client,
         ("Vejle Jobcenter", True, False), ("Vejle Jobcenter", False, True)]
     status, page = post(client, "/admin/jobcentre/new/", {"name": "Jobcenter Vejle", "municipality": "Vejle"})
     assert status == 200 and any("findes allerede" in e for e in field_errors(page, "name"))
+
+
+def test_r_1_1_2_support_creates_a_team_in_the_parents_job_centre(client, admin, create_job_centre,
+                                                                   create_user):
+    """Support works in every job centre (roles): a new team belongs to its parent's job
+    centre; without a parent the form says why one is needed, and nothing is saved."""
+    create_job_centre("Jobcenter Vejle", root_team="Vejle Jobcenter", child_team="Vejle Unge")
+    support = create_user(Role.SUPPORT, None)
+    login(client, support)
+    status, page = post(client, "/admin/team/new/", _valid(_team("Vejle Jobcenter")))
+    assert status == 302, flashes(page)
+    team = _team("Jobparate")
+    assert team.job_centre.name == "Jobcenter Vejle" and team.parent.name == "Vejle Jobcenter"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.event == AuditEvent.ADMIN_CREATED))
+    assert entry.job_centre_id == team.job_centre_id and entry.user_id == support.id
+
+    before = db.session.scalar(select(func.count(Team.id)))
+    data = _valid(_team("Vejle Jobcenter"), name="Ledige")
+    data.pop("parent")
+    status, page = post(client, "/admin/team/new/", data)
+    assert status == 200
+    assert any("det afgør, hvilket jobcenter" in error for error in field_errors(page, "parent"))
+    assert db.session.scalar(select(func.count(Team.id))) == before

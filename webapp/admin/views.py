@@ -16,7 +16,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
-from wtforms import SelectField, StringField
+from wtforms import SelectField, StringField, ValidationError
 
 from webapp.admin.base import (PlannerBaseView, PlannerModelView, ReadOnlyModelView,
                                ReferenceModelView, SupportModelView, Tabs, error_text)
@@ -301,6 +301,20 @@ class TeamView(PlannerModelView):
             if len(roots) == 1:
                 form.parent.data = roots[0]
         return form
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        # Support works in every job centre: a new team belongs to its parent's.
+        if is_created and staff_job_centre_id() is None and model.job_centre_id is None:
+            if model.parent is None:
+                error = DomainError(
+                    "Vælg det overordnede team: det afgør, hvilket jobcenter teamet hører til.",
+                    "Choose the parent team: it decides which job centre the team belongs to.",
+                    field="parent", code="parent_missing")
+                self.field_error(form, error)
+                raise ValidationError(error_text(error))
+            with db.session.no_autoflush:
+                model.job_centre = model.parent.job_centre
+        super().on_model_change(form, model, is_created)
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
         changed = _changed(model) - {"city", "children"}
