@@ -276,3 +276,34 @@ def test_r_4_8_existing_booking_fulfils_a_new_deadline_at_once(citizen, casework
                                          today=NOW.date())
     db.session.commit()
     assert (deadline.status, deadline.booking_id) == (DeadlineStatus.FULFILLED, booking.id)
+
+
+def test_r_4_8_only_an_open_deadline_of_the_type_in_time_is_fulfilled(citizen, caseworker,
+                                                                      create_offer, centre,
+                                                                      create_citizen):
+    """R-4.8: a self-booking fulfils the citizen's own open deadline of the offer's type when
+    the meeting starts on or before it; another type's, another citizen's, or one that falls
+    before the meeting stays open."""
+    offer = create_offer([caseworker])
+    other_type = db.session.scalars(select(ConversationType.id).where(
+        ConversationType.id != offer.conversation_type_id)).first()
+    assert other_type is not None
+    neighbour = create_citizen(centre)
+    too_early = deadlines.create_deadline(citizen, offer.conversation_type_id, date(2027, 3, 8),
+                                          today=NOW.date())
+    other_kind = deadlines.create_deadline(citizen, other_type, date(2027, 3, 20),
+                                           today=NOW.date())
+    theirs = deadlines.create_deadline(neighbour, offer.conversation_type_id, date(2027, 3, 20),
+                                       today=NOW.date())
+    db.session.commit()
+    booking = selfbooking.book(citizen, offer, at(date(2027, 3, 10), 9), now=NOW)
+    db.session.commit()
+    for deadline in (too_early, other_kind, theirs):
+        db.session.refresh(deadline)
+        assert (deadline.status, deadline.booking_id) == (DeadlineStatus.OPEN, None)
+    # The neighbour books the same type in time: theirs, and only theirs, is fulfilled.
+    mine = selfbooking.book(neighbour, offer, at(date(2027, 3, 10), 10), now=NOW)
+    db.session.commit()
+    db.session.refresh(theirs)
+    assert (theirs.status, theirs.booking_id) == (DeadlineStatus.FULFILLED, mine.id)
+    assert booking.id != mine.id

@@ -9,6 +9,7 @@ link right as bookings are made, moved and cancelled, and lists the passed ones.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -92,13 +93,17 @@ def _open_deadline(ids: Any) -> Any:
         SelfBookingDeadline.deadline_date >= bindparam("day", type_=Date()))
 
 
-def fulfil(booking: Booking, citizen: Citizen, *, today: date,
-           new: bool = False) -> SelfBookingDeadline | None:
+def fulfil(booking: Booking, citizen: Citizen, *, today: date, new: bool = False,
+           open_deadlines: Collection[int] | None = None) -> SelfBookingDeadline | None:
     """A new booking fulfils the citizen's open deadline of its type, if it is in time.
 
     `new`: the booking was created in this transaction, so no deadline points at it yet.
+    `open_deadlines`: the citizen's open deadlines of the type, when the caller found them
+    already in this transaction; none means there is nothing to look up.
     """
     if booking.status != BookingStatus.BOOKED or booking.origin != BookingOrigin.SELF_BOOKED:
+        return None
+    if open_deadlines is not None and not open_deadlines:
         return None
     if not new and db.session.scalar(select(SelfBookingDeadline.id).where(
             SelfBookingDeadline.booking_id == booking.id)) is not None:

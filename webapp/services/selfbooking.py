@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, delete, func, or_, select
+from sqlalchemy import Integer, bindparam, delete, func, literal, null, or_, select
 
 from webapp.domain.availability import offer_slots
 from webapp.domain.errors import Conflict, DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import (AuditEvent, Booking, BookingCaseworker, BookingOrigin,
-                           BookingParticipant, BookingStatus, Caseworker, Citizen, MeetingForm,
-                           MembershipState, OnlineOffer, Room, TeamMembership,
-                           offer_caseworkers)
+                           BookingParticipant, BookingStatus, Caseworker, Citizen, DeadlineStatus,
+                           MeetingForm, MembershipState, OnlineOffer, Room, SelfBookingDeadline,
+                           TeamMembership, offer_caseworkers)
 from webapp.services import audit, deadlines, offers, receipts
 from webapp.domain.intervals import covers
 from webapp.services.availability import (caseworker_busy, caseworkers_free,
@@ -66,6 +66,9 @@ class Reservation:
     #: The offer's other caseworkers found free at the same start (individual meetings):
     #: the cheap first look of the out-of-slots check after the commit (R-4.6).
     others_free: tuple[int, ...] = ()
+    #: The citizen's open deadlines of the offer's conversation type, found with their
+    #: bookings in the offer (R-4.8); None when they were not looked up.
+    open_deadlines: tuple[int, ...] | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -303,21 +306,30 @@ def live_bookings_of(citizen: Citizen, now: datetime, *, offer_id: int | None = 
 
 @prepared
 def _own_rows(ids: Any) -> Any:
-    return (select(Booking.id, Booking.status, Booking.ends_at, BookingParticipant.id,
-                   BookingParticipant.reserved_until)
+    citizen = bindparam("citizen", type_=Integer())
+    mine = (select(literal(0).label("kind"), Booking.id, Booking.status, Booking.ends_at,
+                   BookingParticipant.id.label("seat"), BookingParticipant.reserved_until)
             .join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
-            .where(BookingParticipant.citizen_id == bindparam("citizen", type_=Integer()),
+            .where(BookingParticipant.citizen_id == citizen,
                    Booking.offer_id == bindparam("offer", type_=Integer()),
                    Booking.status != BookingStatus.CANCELLED))
+    deadline = select(literal(1), SelfBookingDeadline.id, null(), null(), null(), null()).where(
+        SelfBookingDeadline.citizen_id == citizen,
+        SelfBookingDeadline.conversation_type_id == bindparam("type", type_=Integer()),
+        SelfBookingDeadline.status == DeadlineStatus.OPEN)
+    return mine.union_all(deadline)
 
 
-def _clear_own_holds(citizen: Citizen, offer: OnlineOffer, now: datetime) -> None:
+def _clear_own_holds(citizen: Citizen, offer: OnlineOffer, now: datetime) -> tuple[int, ...]:
     """One booking per offer: refuse a second; a new pick lets go of the citizen's holds.
 
     One query finds the citizen's live meeting, held reservations and held group seats
-    in the offer; usually there is none.
+    in the offer, usually none, and their open deadlines of the offer's type (R-4.8),
+    which it returns.
     """
-    rows = sql_rows(_own_rows(), {"citizen": citizen.id, "offer": offer.id}).all()
+    found = sql_rows(_own_rows(), {"citizen": citizen.id, "offer": offer.id,
+                                   "type": offer.conversation_type_id}).all()
+    rows = [row[1:] for row in found if row[0] == 0]
     if any(status == BookingStatus.BOOKED and held is None and ends_at > now
            for _, status, ends_at, _, held in rows):
         raise Conflict("Du har allerede booket en samtale i dette tilbud. Du kan ombooke den.",
@@ -333,6 +345,7 @@ def _clear_own_holds(citizen: Citizen, offer: OnlineOffer, now: datetime) -> Non
     if reserved or seats:
         db.session.flush()
         db.session.expire_all()
+    return tuple(row[1] for row in found if row[0] == 1)
 
 
 def release_expired_seat_holds(now: datetime, *, booking_id: int | None = None) -> int:
@@ -410,7 +423,7 @@ def _take(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *, now: dat
           caseworker_id: int | None, session_id: int | None,
           hold: timedelta | None) -> Reservation:
     today = now.date()
-    _clear_own_holds(citizen, offer, now)
+    open_deadlines = _clear_own_holds(citizen, offer, now)
     if session_id is not None:
         session = db.session.get(Booking, session_id) if valid_id(session_id) else None
         if session is None or session.offer_id != offer.id:
@@ -455,7 +468,8 @@ def _take(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *, now: dat
             last_error = error
             continue
         return Reservation(f"b{booking.id}", booking, booking.expires_at,
-                           others_free=tuple(other for other in free if other != cw))
+                           others_free=tuple(other for other in free if other != cw),
+                           open_deadlines=open_deadlines)
     if isinstance(last_error, SlotTaken):
         raise last_error
     raise SlotTaken("Tiden er desværre taget. Vælg en anden.",
@@ -483,7 +497,8 @@ def book_slot(citizen: Citizen, offer: OnlineOffer, starts_at: datetime | None, 
     """`book`, keeping what the out-of-slots check after the commit can use."""
     taken = _take(citizen, offer, starts_at, now=now, caseworker_id=caseworker_id,  # type: ignore[arg-type]
                   session_id=session_id, hold=None)
-    deadlines.fulfil(taken.booking, citizen, today=now.date(), new=True)
+    deadlines.fulfil(taken.booking, citizen, today=now.date(), new=True,
+                     open_deadlines=taken.open_deadlines)
     return taken
 
 
