@@ -195,6 +195,9 @@ def test_r_3_3_two_scheduler_processes_allocate_a_job_centre_once(database_url, 
         for process in processes:
             process.wait(timeout=30)
     outputs = [p.read_text() for p in logs]
+    # Shown in full under "Captured stdout" when an assertion below fails.
+    for process, output in zip(processes, outputs):
+        print(f"--- scheduler exit {process.returncode}\n{output}")
     assert all(process.returncode == 0 for process in processes), outputs
     assert all("Scheduler started" in out and "Scheduler stopped" in out for out in outputs), outputs
 
