@@ -57,6 +57,10 @@ def test_r_1_2_8_r_1_2_9_continue_to_rebooking(client, setup):
     assert f"/admin/caseworker/remove-team/?id={s['leaving'].id}&team_id={s['team'].id}" in location
     dialog = client.get(location).get_data(as_text=True)
     assert "Anna Holm har 2 kommende samtaler for teamet Ungeindsatsen" in dialog
+    # Not a bare "saved": the team is left only after the choice below.
+    assert ("De øvrige ændringer er gemt. Anna Holm forbliver i Ungeindsatsen, indtil du "
+            "nedenfor vælger, hvad der skal ske med møderne.") in dialog
+    assert "Post blev gemt" not in dialog
     assert "Fortsæt til ombooking" in dialog and "Luk og behold møder" in dialog
     assert "Kun Anna" in dialog and "Anna og Bo" not in dialog
     response = client.post(location, data={"choice": "rebook"})

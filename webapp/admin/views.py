@@ -6,8 +6,9 @@ import calendar
 from datetime import date, timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_admin import expose
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
 from flask_babel import gettext as _
@@ -179,6 +180,14 @@ class CaseworkerView(PlannerModelView):
     def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
         pending = g.pop("pending_team_removals", [])
         if pending:
+            # Flask-Admin has just said "saved"; the team is not left until the dialog's
+            # choice, so say that instead.
+            saved = admin_gettext("Record was successfully saved.")
+            session["_flashes"] = [(category, message) for category, message
+                                   in session.get("_flashes", []) if message != saved]
+            flash(_("The other changes are saved. %(name)s stays in %(team)s until you choose "
+                    "below what happens to the meetings.", name=model.name,
+                    team=pending[0].name), "info")
             return url_for(".remove_team_view", id=model.id, team_id=pending[0].id)
         return super().get_save_return_url(model, is_created)
 
