@@ -278,6 +278,7 @@ class LpResult:
     values: np.ndarray | None  # the interior-point solution: inside the optimal face
     bound: float | None
     optimal: bool
+    highs: highspy.Highs | None = None  # holds the LP, for cuts (optimizer/cuts.py)
 
 
 def _without_banner() -> None:
@@ -348,7 +349,7 @@ def solve_lp(columns: Columns, matrix: Matrix, time_limit: float | None, threads
     if solution.dual_valid:
         duals = np.asarray(solution.row_dual)
         bound = min(dual_bound(matrix, duals), dual_bound(matrix, -duals))
-    return LpResult(interior, bound, optimal)
+    return LpResult(interior, bound, optimal, h)
 
 
 def dual_bound(matrix: Matrix, duals: np.ndarray) -> float:

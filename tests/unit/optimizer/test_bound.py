@@ -56,9 +56,10 @@ def test_anchored_model_keeps_the_optimum_and_the_bound_holds(seed: int, load: s
 
 @pytest.mark.parametrize("seed", range(3))
 def test_component_mip_bound_is_never_below_the_optimum(monkeypatch, seed: int) -> None:
-    """R-3.2: with the support models off, the whole-component MIP runs on a tight instance and
+    """R-3.2: with the support models and the cuts off, the whole-component MIP runs on a tight instance and
     its dual bound (taken when below the LP's) still lies at or above the exact optimum."""
     monkeypatch.setattr(solve_module, "FIX_LEVELS", ())
+    monkeypatch.setattr(solve_module, "CUT_SUPPORT_PER_MEETING", 0.0)
     monkeypatch.setattr(solve_module, "RESTART_SHARE", 0.0)
     monkeypatch.setattr(solve_module, "_repair", lambda *args: None)
     instance = generate(meetings=60, caseworkers=8, days=5, seed=seed, load="tight")

@@ -80,6 +80,7 @@ def test_solve_uses_the_pulp_mip_and_stays_feasible(monkeypatch) -> None:
     """R-3.2: when rounding falls short of the bound on a small component, solve runs the PuLP MIP;
     the answer passes check and is never below the greedy."""
     monkeypatch.setattr(solve_module, "FIX_LEVELS", ())
+    monkeypatch.setattr(solve_module, "CUT_SUPPORT_PER_MEETING", 0.0)
     monkeypatch.setattr(solve_module, "RESTART_SHARE", 0.0)
     monkeypatch.setattr(solve_module, "_repair", lambda *args: None)
     instance = generate(meetings=60, caseworkers=8, days=5, seed=4, load="tight")
@@ -112,6 +113,7 @@ def test_time_limit_cut_mip_keeps_best_valid(monkeypatch) -> None:
         assert _weight(sub, schedule.placed) >= _weight(sub, floor)
 
     monkeypatch.setattr(solve_module, "FIX_LEVELS", ())
+    monkeypatch.setattr(solve_module, "CUT_SUPPORT_PER_MEETING", 0.0)
     monkeypatch.setattr(solve_module, "EFFORT_SECONDS", 0.1)
     monkeypatch.setattr(solve_module, "EFFORT_SECONDS_PER_MEETING", 0.0)
     monkeypatch.setattr(solve_module, "MIP_COLUMN_LIMIT", 10**7)

@@ -1,0 +1,250 @@
+"""Gomory mixed-integer cuts on the time-indexed LP: a lower proven bound under tight load, and cut LP vertices for the support models."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from optimizer.bound import Matrix
+
+# Rows of the basis inverse with a multiplier beyond this, and cuts whose coefficients span more
+# than MAX_DYNAMISM, are left out: their arithmetic is where a cut could go wrong.
+MAX_MULTIPLIER = 1e4
+MAX_DYNAMISM = 1e6
+# A tableau row whose right-hand side lies this close to a whole number gives a weak cut with
+# large coefficients: left out.
+MIN_FRACTION = 0.01
+# Violation at the LP point per unit of the cut's norm a cut must reach to be added.
+MIN_EFFICACY = 1e-3
+# Dense cuts slow the LP down more than they tighten it.
+MAX_CUT_ENTRIES = 3_000
+# Tableau rows tried per round (the most fractional first).
+MAX_ROWS_PER_ROUND = 120
+# Coefficients below this are dropped from a cut, which is loosened by what they could add.
+TINY = 1e-9
+# Every cut's right-hand side is loosened by this much on top.
+SAFETY = 1e-6
+
+
+@dataclass
+class CutRows:
+    """The cuts added so far, as HiGHS holds them: coefficients . x <= upper."""
+
+    columns: list[np.ndarray] = field(default_factory=list)
+    coefficients: list[np.ndarray] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.upper)
+
+
+@dataclass
+class CutLp:
+    bound: float  # proven by weak duality over the LP and its cuts
+    rounds: int
+    cuts: int
+    vertices: list[np.ndarray]  # placement columns of the vertex of every round, the LP's own first
+    rows: CutRows  # the cuts themselves
+
+
+class _Rows:
+    """The model's rows in row-wise form, to aggregate them with the multipliers of a tableau row."""
+
+    def __init__(self, matrix: Matrix) -> None:
+        n_entries = int(matrix.start[-1])
+        column_of = np.repeat(np.arange(matrix.n_col), np.diff(matrix.start.astype(np.int64)))
+        order = np.argsort(matrix.index[:n_entries], kind="stable")
+        self.column = column_of[order]
+        self.value = matrix.value[:n_entries][order]
+        self.start = np.zeros(matrix.n_row + 1, dtype=np.int64)
+        np.cumsum(np.bincount(matrix.index[:n_entries], minlength=matrix.n_row), out=self.start[1:])
+
+    def combine(self, rows: np.ndarray, multipliers: np.ndarray, n_col: int) -> np.ndarray:
+        lengths = self.start[rows + 1] - self.start[rows]
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(n_col)
+        offsets = np.repeat(self.start[rows] - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        return np.bincount(self.column[offsets], weights=self.value[offsets] * np.repeat(multipliers, lengths),
+                           minlength=n_col)
+
+
+def _gomory(f: np.ndarray, f0: float) -> np.ndarray:
+    """Coefficients of the Gomory mixed-integer cut on whole variables with fractional parts f."""
+    return np.minimum(f / f0, (1.0 - f) / (1.0 - f0))
+
+
+def _separate(h: highspy.Highs, matrix: Matrix, rows: _Rows, class_columns: list[np.ndarray], cuts: CutRows,
+              x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float, float]]:
+    """One Gomory mixed-integer cut per fractional basic placement column, from its tableau row.
+
+    Every variable is a whole number in any schedule: the placement columns, the idle arcs (a
+    path's unit of flow with whole placements on it is whole at every node) and the slack of each
+    class row (a whole class size minus whole placements); the flow rows are equations (slack
+    zero) and only the slacks of earlier cuts are continuous. A tableau row is the basis inverse's
+    row of multipliers; the equation it gives is built again here from the multipliers and the
+    original rows, so the cut follows from the model whatever the solver's rounding."""
+    n_col, m0, n_class = matrix.n_col, matrix.n_row, matrix.n_class
+    rhs = np.where(np.isfinite(matrix.row_upper), matrix.row_upper, 0.0)
+    _status, basic = h.getBasicVariables()
+    basic = np.asarray(basic)
+    is_basic = np.zeros(n_col, dtype=bool)
+    is_basic[basic[basic >= 0]] = True
+    # Non-basic columns at their upper bound are complemented (1 - x): every variable of the
+    # tableau row is then at distance zero from its bound at the LP point.
+    complemented = ~is_basic & (x > 0.5)
+    place = np.flatnonzero((basic >= 0) & (basic < matrix.n_place))
+    fraction = x[basic[place]] - np.floor(x[basic[place]])
+    candidates = place[(fraction > MIN_FRACTION) & (fraction < 1.0 - MIN_FRACTION)]
+    candidates = candidates[np.argsort(np.abs(x[basic[candidates]] % 1.0 - 0.5), kind="stable")][:MAX_ROWS_PER_ROUND]
+    cut_upper = np.asarray(cuts.upper, dtype=float)
+    result = []
+    for i in candidates.tolist():
+        _status, dense, count, index = h.getBasisInverseRowSparse(int(i))
+        nonzero = np.asarray(index[:count], dtype=np.int64)
+        lam = np.asarray(dense)[nonzero]
+        if not lam.size or np.abs(lam).max() > MAX_MULTIPLIER:
+            continue
+        original = nonzero < m0
+        row_o, lam_o = nonzero[original], lam[original]
+        row_c, lam_c = nonzero[~original] - m0, lam[~original]
+        dense_a = rows.combine(row_o, lam_o, n_col)
+        for r, multiplier in zip(row_c.tolist(), lam_c.tolist()):
+            dense_a[cuts.columns[r]] += multiplier * cuts.coefficients[r]
+        column = np.flatnonzero(dense_a)
+        a = dense_a[column]
+        flip = complemented[column]
+        b = float(lam_o @ rhs[row_o]) + float(lam_c @ cut_upper[row_c]) - float(a[flip].sum())
+        a[flip] = -a[flip]
+        f0 = b - math.floor(b)
+        if not MIN_FRACTION < f0 < 1.0 - MIN_FRACTION:
+            continue
+        # Whole variables: the columns (or their complements) and the class rows' slacks.
+        g = _gomory(a - np.floor(a), f0)
+        class_rows = row_o < n_class
+        slack_rows, slack_lam = row_o[class_rows], lam_o[class_rows]
+        g_slack = _gomory(slack_lam - np.floor(slack_lam), f0)
+        # Continuous: the slacks of earlier cuts.
+        g_cut = np.where(lam_c > 0, lam_c / f0, -lam_c / (1.0 - f0))
+        # A dropped coefficient loosens the cut by the most its variable can add (1 for a column,
+        # the class size for a class slack).
+        tiny, tiny_slack = g < TINY, g_slack < TINY
+        loosen = float(g[tiny].sum()) + float((g_slack[tiny_slack] * rhs[slack_rows[tiny_slack]]).sum())
+        column, g, flip = column[~tiny], g[~tiny], flip[~tiny]
+        slack_rows, g_slack = slack_rows[~tiny_slack], g_slack[~tiny_slack]
+        # Back to the columns: y = x or 1 - x; a class slack is its size minus its placements;
+        # a cut's slack is its upper bound minus its row.
+        parts_column = [column]
+        parts_value = [np.where(flip, -g, g)]
+        constant = float(g[flip].sum())
+        for k, weight in zip(slack_rows.tolist(), g_slack.tolist()):
+            members = class_columns[k]
+            parts_column.append(members)
+            parts_value.append(np.full(members.size, -weight))
+            constant += weight * rhs[k]
+        for r, weight in zip(row_c.tolist(), g_cut.tolist()):
+            if weight:
+                parts_column.append(cuts.columns[r])
+                parts_value.append(-weight * cuts.coefficients[r])
+                constant += weight * cuts.upper[r]
+        summed = np.bincount(np.concatenate(parts_column), weights=np.concatenate(parts_value), minlength=n_col)
+        support = np.flatnonzero(summed)
+        values = summed[support]
+        # The cut: values . x[support] + constant >= 1 - loosen. Tiny coefficients go too: a
+        # positive one loosens it by itself (x <= 1), a negative one only weakens it.
+        small = np.abs(values) < TINY
+        loosen += float(np.maximum(values[small], 0.0).sum())
+        support, values = support[~small], values[~small]
+        if not support.size or support.size > MAX_CUT_ENTRIES:
+            continue
+        magnitude = np.abs(values)
+        if magnitude.max() > MAX_DYNAMISM * magnitude.min():
+            continue
+        violation = 1.0 - loosen - (float(values @ x[support]) + constant)
+        efficacy = violation / float(np.linalg.norm(values))
+        if efficacy < MIN_EFFICACY:
+            continue
+        result.append((support.astype(np.int32), -values, constant - 1.0 + loosen + SAFETY, efficacy))
+    return result
+
+
+def cut_bound(matrix: Matrix, cuts: CutRows, duals: np.ndarray) -> float:
+    """Weak duality over the LP and its cuts: for y >= 0 on the class rows and the cuts (all <=
+    rows), free on the flow rows, and 0 <= x <= 1, y.b + sum_j max(0, w_j - (A^T y)_j) bounds the
+    weighted count of every schedule that satisfies the cuts, which every schedule does."""
+    m0 = matrix.n_row
+    y = np.asarray(duals, dtype=float).copy()
+    y[: matrix.n_class] = np.maximum(y[: matrix.n_class], 0.0)
+    y[m0:] = np.maximum(y[m0:], 0.0)
+    rhs = np.where(np.isfinite(matrix.row_upper), matrix.row_upper, 0.0)
+    used = np.add.reduceat(y[matrix.index] * matrix.value, matrix.start[:-1].astype(np.int64))
+    for r in np.flatnonzero(y[m0:]).tolist():
+        used[cuts.columns[r]] += y[m0 + r] * cuts.coefficients[r]
+    return float(y[:m0] @ rhs + y[m0:] @ np.asarray(cuts.upper, dtype=float)
+                 + np.maximum(matrix.weight - used, 0.0).sum())
+
+
+def _limit(h: highspy.Highs, until: float) -> None:
+    """HiGHS's time limit counts the whole life of its object, not the next run."""
+    h.setOptionValue("time_limit", h.getRunTime() + max(until - time.time(), 0.01))
+
+
+def tighten(h: highspy.Highs, matrix: Matrix, cls: np.ndarray, until: float, target: float,
+            max_rounds: int = 8, min_gain: float = 0.01) -> CutLp | None:
+    """Rounds of Gomory cuts on the LP that `h` holds, solved by interior point without
+    crossover: a crossover gives the basis, each round adds the cuts of the fractional basic
+    placement columns and re-solves by dual simplex. Stops at `until` (time.time()), after
+    `max_rounds`, when a round lowers the LP by less than `min_gain`, or when the bound reaches
+    `target` (nothing better is possible: a schedule of that weight exists).
+
+    Returns the lowest proven bound of the rounds solved to optimality and every round's vertex
+    (None when not even the LP's own vertex was: the caller keeps the plain LP)."""
+    if h.crossover(h.getSolution()) != highspy.HighsStatus.kOk:
+        return None
+    h.setOptionValue("solver", "simplex")
+    # The crossover leaves no factorised basis; a simplex run from its basis builds one (no
+    # iterations) before any row of the basis inverse can be read.
+    _limit(h, until)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    rows = _Rows(matrix)
+    order = np.argsort(cls, kind="stable")
+    class_columns = np.split(order, np.cumsum(np.bincount(cls, minlength=matrix.n_class))[:-1])
+    cuts = CutRows()
+
+    def proven() -> tuple[float, np.ndarray]:
+        solution = h.getSolution()
+        duals = np.asarray(solution.row_dual)
+        bound = min(cut_bound(matrix, cuts, duals), cut_bound(matrix, cuts, -duals))
+        return bound, np.asarray(solution.col_value)
+
+    bound, x = proven()
+    vertices = [x[: matrix.n_place].copy()]
+    objective = h.getInfo().objective_function_value
+    rounds = 0
+    while rounds < max_rounds and time.time() < until and math.floor(bound + 1e-6) > target:
+        found = _separate(h, matrix, rows, class_columns, cuts, x)
+        if not found or time.time() >= until:
+            break
+        for columns, coefficients, upper, _efficacy in found:
+            h.addRow(-highspy.kHighsInf, upper, columns.size, columns, coefficients)
+            cuts.columns.append(columns.astype(np.int64))
+            cuts.coefficients.append(coefficients)
+            cuts.upper.append(upper)
+        _limit(h, until)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        rounds += 1
+        latest, x = proven()
+        vertices.append(x[: matrix.n_place].copy())
+        bound = min(bound, latest)
+        previous, objective = objective, h.getInfo().objective_function_value
+        if previous - objective < min_gain:
+            break
+    return CutLp(bound, rounds, len(cuts), vertices, cuts)
