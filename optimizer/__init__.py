@@ -15,15 +15,20 @@ a spawned pool process starts on the next, when enough meetings lie outside the 
    model keeps its optimum and its LP still bounds every schedule, with half the columns.
    Weak duality with the returned duals gives the proven `upper_bound`, valid whatever the
    solver's tolerances; with whole priorities each component's bound is rounded down on its own.
-3. Rounding by decreasing LP value, a greedy fill, then ejection chains (an unplaced meeting
-   takes the start of the one meeting in its way, which moves to a free start of its own or
-   pushes one more meeting on).
-4. Where that falls short of the bound, within a search time that grows with the component
+3. Rounding by decreasing LP value and a greedy fill.
+4. Under tight load (a narrow LP support), rounds of Gomory mixed-integer cuts (cuts.py): a
+   crossover gives the LP's basis, each fractional basic placement column gives a cut from its
+   row of the basis inverse (the equation rebuilt from the model's own rows, every variable
+   whole but the earlier cuts' slacks), and dual simplex re-solves. Weak duality over the LP and
+   its cuts gives a lower proven bound (the LP's lies up to a few meetings per component above
+   the optimum there). Elsewhere, ejection chains (an unplaced meeting takes the start of the
+   one meeting in its way, which moves to a free start of its own or pushes one more on).
+5. Where that falls short of the bound, within a search time that grows with the component
    (and ends for the whole instance after a time that grows with its size): exact models over
    the LP's support with its near-whole columns fixed (RENS steps, loosest fixing first, while
-   HiGHS closes them; tight load), rounding restarts from perturbed LP values (normal load),
-   the whole component's MIP when it is small (its dual bound, when lower, tightens the bound),
-   then exact re-solves of neighbourhoods (a waiting meeting's caseworkers and rooms over three
+   HiGHS closes them; under tight load over each cut round's vertex with the LP's support below
+   it), rounding restarts from perturbed LP values (normal load), the whole component's MIP
+   when it is small (its dual bound, when lower, tightens the bound), then exact re-solves of neighbourhoods (a waiting meeting's caseworkers and rooms over three
    days: the meetings placed there, and the waiting ones that could join, re-arranged with the
    rest fixed). Each stops once the schedule reaches the bound.
 
@@ -40,7 +45,10 @@ time limit, so `prob.sol_status` decides whether values exist, HiGHS's own model
 optimality was proven, and every schedule read back is re-placed against the calendars (a
 clash rejects it). The best schedule so far is kept throughout, and the assembled solution is
 checked by check.py, which shares no code with the solver; a failed check falls back to the
-greedy. The objective order of R-3.2: weighted count; never outside earliest date and deadline
+greedy. A cut takes only the multipliers from HiGHS: its equation is rebuilt from the model's
+rows, coefficients it drops loosen it by the most their variables could add, every cut is
+loosened by a further 1e-6, and rows with very large multipliers or cuts whose coefficients span
+more than six orders of magnitude are left out. The objective order of R-3.2: weighted count; never outside earliest date and deadline
 (no column exists there); earlier days (rounding order, the neighbourhoods' tie-break, a final
 pass that moves each meeting to its earliest free day); then balance (ties go to the
 least-loaded caseworker); then compact days (a last pass slides every meeting to the first

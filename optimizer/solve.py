@@ -44,13 +44,20 @@ SUPPORT_THRESHOLD = 1e-6
 # closes it in the time (the neighbourhoods do better there).
 SUPPORT_COLUMNS_PER_MEETING = 12
 FIX_LEVELS = (0.5, 0.75, 0.9, 0.99, 2.0)
-# Gomory cuts on the component's LP (optimizer/cuts.py) only under tight load, recognised by a
-# narrow LP support: at most this many support columns per meeting (measured: 1.4 to 4.9 on the
-# tight benchmark components, 10 to 24 on the normal ones but for one small component at 3.2).
-# The rounds may take this share of the component's search time, which is then extended by the
-# time they took (up to the instance's search end).
+# Gomory cuts on the component's LP (optimizer/cuts.py) come before the ejection chains under
+# tight load, recognised by a narrow LP support: at most this many support columns per meeting
+# (measured: 1.4 to 4.9 on the tight benchmark components, 10 to 24 on the normal ones but for one
+# small component at 3.2). The rounds may take this share of the component's search time, which
+# is then extended by the time they took (up to the instance's search end).
 CUT_SUPPORT_PER_MEETING = 6.0
 CUT_SHARE = 0.6
+# Elsewhere (normal load) the cuts only run on models up to this many columns, and may take the
+# component's whole search time before it is extended: one round took 0.3 to 0.5 s on the largest
+# 1,000-normal component (10,564 columns, 838 -> 837, its optimum) and 0.5 s on a 14,678-column
+# 5,000-normal one (890.3 -> 889), but 1.6 to 5.5 s on the 20,000 to 28,000-column ones, whose
+# bounds it did not lower.
+NORMAL_CUT_COLUMNS = 15_000
+NORMAL_CUT_SHARE = 1.0
 # Below a cut round's vertex, the LP's own support enters that round's support model at this
 # value: only the fixing levels tell them apart.
 CUT_SUPPORT_FLOOR = 1e-5
@@ -450,7 +457,6 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
 
     lp_values = None
     lp = None
-    tight = False
     cut_vertices: list[np.ndarray] = []
     clock = time.perf_counter()
     columns = enumerate_columns(problem, static, indices, COLUMN_LIMIT)
@@ -482,45 +488,49 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
         stop = min(stop, search_end)
     if deadline is not None:
         stop = min(stop, deadline)
-    # Gomory cuts on the LP under tight load: there the LP's bound lies up to a few meetings per
-    # component above the optimum, and a cut LP's lower bound both ends the search sooner and is
-    # the proof the ratio to the bound needs (measured: 876 -> 875 on 1,000 tight, the proven
-    # optimum; 4,619 -> 4,614 to 4,616 on 5,000 tight). Each round's vertex then gives a
-    # support model of its own (below).
-    if (short() and lp is not None and lp.highs is not None and lp_values is not None and lp.optimal
-            and np.count_nonzero(lp_values > SUPPORT_THRESHOLD) <= CUT_SUPPORT_PER_MEETING * len(indices)
-            and stop - time.time() > 0.05):
-        tight = True
+    # Gomory cuts on the LP: the LP's bound lies up to a few meetings per component above the
+    # optimum, and a cut LP's lower bound both ends the search sooner and is the proof the ratio
+    # to the bound needs (measured: 876 -> 875 on 1,000 tight, 4,619 -> 4,614 to 4,616 on 5,000
+    # tight, 838 -> 837 on the largest 1,000-normal component: each the proven optimum or the
+    # sum of them). Under tight load (a narrow LP support) they come first, and each round's
+    # vertex gives a support model of its own (below); elsewhere they follow the ejection chains,
+    # for the bound alone.
+    def cut(share: float) -> list[np.ndarray]:
+        nonlocal bound, stop
         clock = time.perf_counter()
-        cut = tighten(lp.highs, matrix, columns.cls, time.time() + CUT_SHARE * (stop - time.time()),
-                      _score(problem, best)[0])
-        if cut is not None:
-            counts["cut_rounds"] = counts.get("cut_rounds", 0) + cut.rounds
-            counts["cuts"] = counts.get("cuts", 0) + cut.cuts
-            # A proven bound can never lie below a schedule that checks (see the MIP's below).
-            if cut.bound >= _score(problem, best)[0] - 1e-6:
-                bound = min(bound, cut.bound)
-            if cut.cuts:
-                cut_vertices = cut.vertices
-        timings["cuts"] = time.perf_counter() - clock
-        stop += timings["cuts"]
-        if search_end is not None:
-            stop = min(stop, search_end)
-        if deadline is not None:
-            stop = min(stop, deadline)
-    if lp is not None:
-        lp.highs = None
+        result = tighten(lp.highs, matrix, columns.cls, time.time() + share * (stop - time.time()),
+                         _score(problem, best)[0])
+        timings["cuts"] = timings.get("cuts", 0.0) + time.perf_counter() - clock
+        # The search is given the time the cuts took.
+        stop = min(stop + time.perf_counter() - clock, search_end or math.inf, deadline or math.inf)
+        if result is None:
+            return []
+        counts["cut_rounds"] = counts.get("cut_rounds", 0) + result.rounds
+        counts["cuts"] = counts.get("cuts", 0) + result.cuts
+        # A proven bound can never lie below a schedule that checks (see the MIP's below).
+        if result.bound >= _score(problem, best)[0] - 1e-6:
+            bound = min(bound, result.bound)
+        return result.vertices if result.cuts else []
+
+    can_cut = lp is not None and lp.highs is not None and lp.optimal and lp_values is not None
+    narrow = can_cut and np.count_nonzero(lp_values > SUPPORT_THRESHOLD) <= CUT_SUPPORT_PER_MEETING * len(indices)
+    if narrow and short() and stop - time.time() > 0.05:
+        cut_vertices = cut(CUT_SHARE)
 
     # Ejection chains on a share of the component's own time (also past the instance's search
     # end): at normal load they close most of the gap left by rounding in a tenth of a second;
-    # under tight load (where the cuts ran) they gain less than the support models do with the
-    # same time, and are left out.
-    if short() and not tight:
+    # under tight load they gain less than the support models over the cut vertices do with the
+    # same time, and are left out while those have time left.
+    if short() and not (cut_vertices and stop - time.time() > 0.05):
         clock = time.perf_counter()
         until = time.time() + REPAIR_SHARE * own
         _repair(schedule, static, problem, until if deadline is None else min(until, deadline))
         timings["repair"] = time.perf_counter() - clock
         keep(name + "+repair", dict(schedule.placed))
+    if can_cut and not narrow and columns.size <= NORMAL_CUT_COLUMNS and short() and stop - time.time() > 0.05:
+        cut(NORMAL_CUT_SHARE)
+    if lp is not None:
+        lp.highs = None
 
     # Exact models over the LP's support with its near-whole columns fixed (RENS steps), loosest
     # fixing first: the interior-point solution lies inside the optimal face, so its support

@@ -122,8 +122,8 @@ def test_r_3_2_cut_bound_is_weak_duality() -> None:
 
 
 def test_r_3_2_solve_reports_the_cut_bound_under_tight_load() -> None:
-    """R-3.2: `solve` runs the cuts on a tight instance, reports a bound below the LP's and places
-    the proven optimum; on a normal instance (wide LP support) no cut is made."""
+    """R-3.2: `solve` runs the cuts on a tight instance whose LP bound (135.9) lies above the
+    optimum, reports the proven optimum as its bound and places it."""
     instance = generate(meetings=120, caseworkers=10, days=5, seed=0, load="tight")
     solution = solve(instance, workers=1)
     assert check(instance, solution).feasible
@@ -131,7 +131,22 @@ def test_r_3_2_solve_reports_the_cut_bound_under_tight_load() -> None:
     assert solution.stats["upper_bound"] == 135
     assert solution.stats["weighted_placed"] == 135
 
+
+def test_r_3_2_cuts_come_first_under_tight_load_and_after_the_ejection_chains_elsewhere(monkeypatch) -> None:
+    """R-3.2: with a narrow LP support (tight load) the cuts run before anything else and the
+    ejection chains are left to the support models; with a wide one (normal load, rounding
+    switched off so that the search has work to do) the ejection chains run first."""
+    calls: list[str] = []
+    repair, cut = solve_module._repair, solve_module.tighten
+    monkeypatch.setattr(solve_module, "_repair", lambda *args: (calls.append("repair"), repair(*args))[1])
+    monkeypatch.setattr(solve_module, "tighten", lambda *args, **kw: (calls.append("cuts"), cut(*args, **kw))[1])
+
+    solution = solve(generate(meetings=120, caseworkers=10, days=5, seed=0, load="tight"), workers=1)
+    assert calls == ["cuts"] and solution.stats["weighted_placed"] == 135
+
+    calls.clear()
+    monkeypatch.setattr(solve_module, "_round", lambda *args: None)
     normal = generate(meetings=300, caseworkers=20, days=10, seed=3, load="normal")
     solution = solve(normal, workers=1)
     assert check(normal, solution).feasible
-    assert "cuts" not in solution.stats["exact_models"]
+    assert "cuts" in calls and calls.index("repair") < calls.index("cuts")
