@@ -51,6 +51,7 @@ FIX_LEVELS = (0.5, 0.75, 0.9, 0.99, 2.0)
 # is then extended by the time they took (up to the instance's search end).
 CUT_SUPPORT_PER_MEETING = 6.0
 CUT_SHARE = 0.6
+CUT_ROUNDS = 8
 # Elsewhere (normal load) the cuts only run on models up to this many columns, and may take the
 # component's whole search time before it is extended: one round took 0.3 to 0.5 s on the largest
 # 1,000-normal component (10,564 columns, 838 -> 837, its optimum) and 0.5 s on a 14,678-column
@@ -58,6 +59,8 @@ CUT_SHARE = 0.6
 # bounds it did not lower.
 NORMAL_CUT_COLUMNS = 15_000
 NORMAL_CUT_SHARE = 1.0
+# One round there: a second changed neither bound (837.000001 and 889.0 after one and after three).
+NORMAL_CUT_ROUNDS = 1
 # Below a cut round's vertex, the LP's own support enters that round's support model at this
 # value: only the fixing levels tell them apart.
 CUT_SUPPORT_FLOOR = 1e-5
@@ -495,11 +498,11 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
     # sum of them). Under tight load (a narrow LP support) they come first, and each round's
     # vertex gives a support model of its own (below); elsewhere they follow the ejection chains,
     # for the bound alone.
-    def cut(share: float) -> list[np.ndarray]:
+    def cut(share: float, rounds: int) -> list[np.ndarray]:
         nonlocal bound, stop
         clock = time.perf_counter()
         result = tighten(lp.highs, matrix, columns.cls, time.time() + share * (stop - time.time()),
-                         _score(problem, best)[0])
+                         _score(problem, best)[0], max_rounds=rounds)
         timings["cuts"] = timings.get("cuts", 0.0) + time.perf_counter() - clock
         # The search is given the time the cuts took.
         stop = min(stop + time.perf_counter() - clock, search_end or math.inf, deadline or math.inf)
@@ -515,7 +518,7 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
     can_cut = lp is not None and lp.highs is not None and lp.optimal and lp_values is not None
     narrow = can_cut and np.count_nonzero(lp_values > SUPPORT_THRESHOLD) <= CUT_SUPPORT_PER_MEETING * len(indices)
     if narrow and short() and stop - time.time() > 0.05:
-        cut_vertices = cut(CUT_SHARE)
+        cut_vertices = cut(CUT_SHARE, CUT_ROUNDS)
 
     # Ejection chains on a share of the component's own time (also past the instance's search
     # end): at normal load they close most of the gap left by rounding in a tenth of a second;
@@ -528,7 +531,7 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
         timings["repair"] = time.perf_counter() - clock
         keep(name + "+repair", dict(schedule.placed))
     if can_cut and not narrow and columns.size <= NORMAL_CUT_COLUMNS and short() and stop - time.time() > 0.05:
-        cut(NORMAL_CUT_SHARE)
+        cut(NORMAL_CUT_SHARE, NORMAL_CUT_ROUNDS)
     if lp is not None:
         lp.highs = None
 
