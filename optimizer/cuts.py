@@ -203,6 +203,7 @@ def tighten(h: highspy.Highs, matrix: Matrix, cls: np.ndarray, until: float, tar
 
     Returns the lowest proven bound of the rounds solved to optimality and every round's vertex
     (None when not even the LP's own vertex was: the caller keeps the plain LP)."""
+    _limit(h, until)
     if h.crossover(h.getSolution()) != highspy.HighsStatus.kOk:
         return None
     h.setOptionValue("solver", "simplex")
