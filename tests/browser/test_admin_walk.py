@@ -89,7 +89,7 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
     assert "To niveauer" not in page.content()
 
     # A sub-team, first with a lower-case house letter and a postal code to look up.
-    _press(page, page.get_by_role("link", name="Oprette"))
+    _press(page, page.get_by_role("link", name="Opret", exact=True))
     page.fill("#name", "Unge under 30")
     _choose(page, "#parent", str(_team("Jobparate").id))
     page.fill("#address", "Værkmestergade 2b")
@@ -110,7 +110,7 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
 
     # 1.2 Caseworker by e-mail look-up in the directory.
     _press(page, page.locator("#admin-menu").get_by_role("link", name="Vejledere"))
-    _press(page, page.get_by_role("link", name="Oprette"))
+    _press(page, page.get_by_role("link", name="Opret", exact=True))
     page.fill("#email", "anna.holm@demo-jobcenter.dk")
     _press(page, page.get_by_role("button", name="Hent data"))
     assert page.input_value("#name") == "Anna Skovgaard Holm"
@@ -149,7 +149,7 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
 
     # 1.4 Meeting room.
     _press(page, page.locator("#admin-menu").get_by_role("link", name="Mødelokaler"))
-    _press(page, page.get_by_role("link", name="Oprette"))
+    _press(page, page.get_by_role("link", name="Opret", exact=True))
     page.fill("#name", "Mødelokale 2.14")
     page.fill("#capacity", "12")
     page.check("#accepts_overbooking")
@@ -167,7 +167,7 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
 
     # 1.3 A local closure day on the root team, visible on the sub-team's calendar.
     _press(page, page.locator("#admin-menu").get_by_role("link", name="Lokale lukkedage"))
-    _press(page, page.get_by_role("link", name="Oprette"))
+    _press(page, page.get_by_role("link", name="Opret", exact=True))
     _choose(page, "#team", str(_team("Aarhus Jobcenter").id))
     page.fill("#name", "Personaledag")
     page.fill("#first_day", "04.03.2027")
@@ -184,7 +184,7 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
 
     # 1.5 Call-in template.
     _press(page, page.locator("#admin-menu").get_by_role("link", name="Indkaldelsesskabeloner"))
-    _press(page, page.get_by_role("link", name="Oprette"))
+    _press(page, page.get_by_role("link", name="Opret", exact=True))
     page.fill("#name", "Jobsamtale unge")
     _choose(page, "#conversation_type", label="7 Jobsamtale")
     _choose(page, "#holding_form", label="Personligt fremmøde")
@@ -209,7 +209,7 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
 
     # 1.7 Variant with a letter rule.
     _press(page, page.locator("#admin-menu").get_by_role("link", name="Samtaletypevarianter"))
-    _press(page, page.get_by_role("link", name="Oprette"))
+    _press(page, page.get_by_role("link", name="Opret", exact=True))
     page.fill("#name", "Unge 18-30")
     _choose(page, "#conversation_types", label="7 Jobsamtale")
     screenshot(page, "admin-variant-details")

@@ -47,7 +47,9 @@ def test_english_is_selectable(client, admin):
     client.post("/lang/da")
     refresh()
     html = client.get("/admin/room/").get_data(as_text=True)
-    assert "Mødelokaler" in _menu(html) and "Oprette" in html
+    assert "Mødelokaler" in _menu(html) and "Opret" in html
+    # Our catalog wins over the awkward words of Flask-Admin's bundled Danish.
+    assert "Oprette" not in html and "Eksportere" not in html
 
 
 def test_r_0_1_administration_link_only_for_administrators_and_support(

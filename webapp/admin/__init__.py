@@ -6,6 +6,8 @@ from pathlib import Path
 
 from flask import Flask
 from flask_admin import Admin
+from flask_admin import babel as admin_babel
+from flask_admin.helpers import get_current_view
 from flask_babel import lazy_gettext as _l
 from flask_admin.theme import Bootstrap4Theme
 
@@ -16,6 +18,24 @@ from webapp.admin.planning import PlanningView
 
 SUPPORT = _l("Support")
 OVERVIEW = _l("Overview")
+
+
+class _OwnCatalogLast(type(admin_babel.domain)):
+    """Flask-Admin's message domain with our catalog merged last. Flask-Babel merges a domain's
+    catalogs in the order of its directories, each overriding the ones before; Flask-Admin lists
+    ours first, so its bundled Danish ("Oprette", "Post blev gemt.") won over our corrections."""
+
+    @property
+    def translation_directories(self) -> list[str]:
+        view = get_current_view()
+        own = view.admin.translations_path if view is not None else None
+        bundled = [d for d in super().translation_directories if d != own]
+        return bundled + [own] if own else bundled
+
+
+# Flask-Admin's gettext functions are bound to this one instance, so its class is swapped.
+if type(admin_babel.domain) is not _OwnCatalogLast:
+    admin_babel.domain.__class__ = _OwnCatalogLast
 
 
 def init_admin(app: Flask) -> Admin:
