@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -352,16 +353,26 @@ def solve_lp(columns: Columns, matrix: Matrix, time_limit: float | None, threads
     return LpResult(interior, bound, optimal, h)
 
 
-def dual_bound(matrix: Matrix, duals: np.ndarray) -> float:
+def dual_bound(matrix: Matrix, duals: np.ndarray,
+               extra_rows: Sequence[tuple[np.ndarray, np.ndarray, float]] = ()) -> float:
     """Weak duality: for any y (>= 0 on the class rows, free on the flow rows) and 0 <= x <= 1,
-    y.b + sum_j max(0, w_j - (A^T y)_j) bounds the weighted count."""
-    y = duals.astype(float).copy()
+    y.b + sum_j max(0, w_j - (A^T y)_j) bounds the weighted count. `extra_rows` are further
+    valid <= rows (columns, coefficients, upper bound; their duals follow the model's rows in
+    `duals`, and count only where >= 0), such as cuts."""
+    m0 = matrix.n_row
+    y = np.asarray(duals, dtype=float).copy()
     y[: matrix.n_class] = np.maximum(y[: matrix.n_class], 0.0)
+    y[m0:] = np.maximum(y[m0:], 0.0)
     if matrix.n_col == 0:
         return 0.0
     rhs = np.where(np.isfinite(matrix.row_upper), matrix.row_upper, 0.0)
-    reduced = matrix.weight - np.add.reduceat(y[matrix.index] * matrix.value, matrix.start[:-1].astype(np.int64))
-    return float(y @ rhs + np.maximum(reduced, 0.0).sum())
+    used = np.add.reduceat(y[matrix.index] * matrix.value, matrix.start[:-1].astype(np.int64))
+    total = float(y[:m0] @ rhs)
+    for r in np.flatnonzero(y[m0:]).tolist():
+        columns, coefficients, upper = extra_rows[r]
+        used[columns] += y[m0 + r] * coefficients
+        total += y[m0 + r] * upper
+    return total + float(np.maximum(matrix.weight - used, 0.0).sum())
 
 
 def solve_mip(columns: Columns, matrix: Matrix, start: np.ndarray | None, seconds: float,

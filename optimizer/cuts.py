@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from optimizer.bound import Matrix
+from optimizer.bound import Matrix, dual_bound
 
 # Rows of the basis inverse with a multiplier beyond this, and cuts whose coefficients span more
 # than MAX_DYNAMISM, are left out: their arithmetic is where a cut could go wrong.
@@ -173,19 +173,9 @@ def _separate(h: highspy.Highs, matrix: Matrix, rows: _Rows, class_columns: list
 
 
 def cut_bound(matrix: Matrix, cuts: CutRows, duals: np.ndarray) -> float:
-    """Weak duality over the LP and its cuts: for y >= 0 on the class rows and the cuts (all <=
-    rows), free on the flow rows, and 0 <= x <= 1, y.b + sum_j max(0, w_j - (A^T y)_j) bounds the
-    weighted count of every schedule that satisfies the cuts, which every schedule does."""
-    m0 = matrix.n_row
-    y = np.asarray(duals, dtype=float).copy()
-    y[: matrix.n_class] = np.maximum(y[: matrix.n_class], 0.0)
-    y[m0:] = np.maximum(y[m0:], 0.0)
-    rhs = np.where(np.isfinite(matrix.row_upper), matrix.row_upper, 0.0)
-    used = np.add.reduceat(y[matrix.index] * matrix.value, matrix.start[:-1].astype(np.int64))
-    for r in np.flatnonzero(y[m0:]).tolist():
-        used[cuts.columns[r]] += y[m0 + r] * cuts.coefficients[r]
-    return float(y[:m0] @ rhs + y[m0:] @ np.asarray(cuts.upper, dtype=float)
-                 + np.maximum(matrix.weight - used, 0.0).sum())
+    """Weak duality over the LP and its cuts (all <= rows): bounds the weighted count of every
+    schedule that satisfies the cuts, which every schedule does."""
+    return dual_bound(matrix, duals, list(zip(cuts.columns, cuts.coefficients, cuts.upper)))
 
 
 def _limit(h: highspy.Highs, until: float) -> None:

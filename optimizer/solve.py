@@ -503,9 +503,10 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
         clock = time.perf_counter()
         result = tighten(lp.highs, matrix, columns.cls, time.time() + share * (stop - time.time()),
                          _score(problem, best)[0], max_rounds=rounds)
-        timings["cuts"] = timings.get("cuts", 0.0) + time.perf_counter() - clock
+        took = time.perf_counter() - clock
+        timings["cuts"] = timings.get("cuts", 0.0) + took
         # The search is given the time the cuts took.
-        stop = min(stop + time.perf_counter() - clock, search_end or math.inf, deadline or math.inf)
+        stop = min(stop + took, search_end or math.inf, deadline or math.inf)
         if result is None:
             return []
         counts["cut_rounds"] = counts.get("cut_rounds", 0) + result.rounds
