@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import traceback
 from enum import Enum
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
+from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import tools as sqla_tools
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import BaseForm, FormOpts, rules
 from flask_admin.form.fields import Select2Field
@@ -19,8 +26,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import BigInteger, SmallInteger, select
+from sqlalchemy.exc import IntegrityError, StatementError
+from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError, validators, widgets
 from wtforms.fields import DateField
 
@@ -31,14 +39,58 @@ from webapp.extensions import db
 from webapp.models import AuditEvent, JobCentre
 from webapp.services import audit
 
+log = logging.getLogger(__name__)
+
 # Kept for callers that import the labels from here.
 LABELS = COLUMN_LABELS
+
+BAD_ROW_ID = DomainError("Ugyldigt række-id: intet blev slettet.", "Invalid row id: nothing was deleted.",
+                         code="bad_row_id")
+NOT_DONE = DomainError("Ændringen kunne ikke gennemføres, og intet blev gemt. Prøv igen, eller kontakt "
+                       "support, hvis det sker igen.",
+                       "The change could not be made and nothing was saved. Try again, or contact "
+                       "support if it happens again.", code="not_done")
 
 
 def error_text(error: DomainError) -> str:
     """The message of a domain error in the user's language."""
     locale = get_locale()
     return error.message_en if locale is not None and locale.language == "en" else error.message_da
+
+
+def row_key(model: type, raw: Any) -> Any:
+    """A row id from a request in the type of the model's key; None if it cannot be one (R-7.4).
+
+    Flask-Admin passes row ids on as the request's strings, and PostgreSQL refuses to compare
+    a string with an integer key, so every id is coerced here, once, and anything else refused.
+    """
+    keys = sa_inspect(model).primary_key
+    if len(keys) != 1 or keys[0].type.python_type is not int:
+        return raw
+    text = "" if raw is None else str(raw).strip()
+    # ASCII digits only: int() would also take "+1", "1_000" and other scripts' digits.
+    if not re.fullmatch(r"[0-9]{1,19}", text):
+        return None
+    value = int(text)
+    largest = (2**63 - 1 if isinstance(keys[0].type, BigInteger)
+               else 2**15 - 1 if isinstance(keys[0].type, SmallInteger) else 2**31 - 1)
+    return value if 0 < value <= largest else None
+
+
+def log_failure(exc: BaseException, where: str) -> None:
+    """Log an unexpected error with its traceback, but never a statement's parameters.
+
+    The parameters and a database's detail line may hold a CPR number or other personal data,
+    so only the error's type, its SQLSTATE and the statement (placeholders only) are written.
+    """
+    if isinstance(exc, StatementError):
+        orig = exc.orig
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+        summary = f"{type(exc).__name__} ({type(orig).__name__}, {sqlstate}) in: {exc.statement}"
+    else:
+        summary = f"{type(exc).__name__}: {exc}"
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("%s failed: %s\n%s", where, summary, frames)
 
 
 def _login_redirect() -> Any:
@@ -233,7 +285,8 @@ class PlannerModelView(AccessMixin, ModelView):
         return self._scope(super().get_count_query())
 
     def get_one(self, id: Any) -> Any:
-        obj = super().get_one(id)
+        key = row_key(self.model, id)
+        obj = db.session.get(self.model, key) if key is not None else None
         job_centre_id = staff_job_centre_id()
         if obj is None:
             abort(404)
@@ -390,17 +443,46 @@ class PlannerModelView(AccessMixin, ModelView):
     def check_delete(self, model: Any) -> None:
         """Raise DomainError when the row may not be deleted."""
 
+    @action("delete", admin_lazy_gettext("Delete"),
+            admin_lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids: Any) -> None:
+        """The list's bulk delete, with the row ids coerced to the key's type (R-7.4)."""
+        keys = [row_key(self.model, raw) for raw in ids]
+        if not keys or any(key is None for key in keys):
+            flash(error_text(BAD_ROW_ID), "error")
+            return
+        try:
+            rows = sqla_tools.get_query_for_ids(self.get_query(), self.model, keys).all()
+            # delete_model commits each row and reports its own refusals.
+            count = sum(1 for row in rows if self.delete_model(row))
+        except Exception as exc:
+            db.session.rollback()
+            if not self.handle_view_exception(exc):
+                raise
+            return
+        if count:
+            flash(admin_ngettext("Record was successfully deleted.",
+                                 "%(count)s records were successfully deleted.", count, count=count),
+                  "success")
+
     def handle_view_exception(self, exc: Exception) -> bool:
+        """A refusal is shown in words; anything else is logged and shown without its text (R-7.4)."""
         if isinstance(exc, ValidationError):
             flash(str(_l("Not saved: %(reason)s", reason=str(exc))), "error")
             return True
         if isinstance(exc, DomainError):
             flash(error_text(exc), "error")
             return True
+        if isinstance(exc, HTTPException):
+            raise exc
+        if current_app.config.get("FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION"):
+            raise exc
+        log_failure(exc, f"Admin {self.endpoint} {request.method} {request.path}")
         if isinstance(exc, IntegrityError):
             flash(str(_l("Could not be saved: the value already exists or breaks a rule.")), "error")
-            return True
-        return super().handle_view_exception(exc)
+        else:
+            flash(error_text(NOT_DONE), "error")
+        return True
 
 
 class ReadOnlyModelView(PlannerModelView):
