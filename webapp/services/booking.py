@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
 from webapp.domain.errors import Conflict, DomainError
+from webapp.domain.localtime import check_meeting_times
 from webapp.extensions import db
 from webapp.models import (
     AuditEvent,
@@ -236,6 +237,8 @@ def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collec
     time through the availability service: closure days, working time and breaks do not
     change with other bookings, so only the bookings and busy times are looked at again.
     """
+    # A time the clock skips, or the second of a doubled hour, is refused before anything else.
+    check_meeting_times(req.starts_at, req.ends_at)
     if req.starts_at.date() <= now.date() and req.origin == BookingOrigin.SELF_BOOKED:
         raise DomainError("Der kan tidligst bookes fra i morgen.",
                           "Bookings can be made from tomorrow on.", field="starts_at",

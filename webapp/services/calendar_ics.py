@@ -2,7 +2,8 @@
 
 One booking is one event with a stable UID; every change raises its SEQUENCE, so a mail
 calendar replaces the event instead of adding a second one. Times go out in UTC,
-converted from Copenhagen wall-clock at this edge (R-2.3).
+converted from Copenhagen wall-clock at this edge (R-2.3) with the meeting's exact length
+across the daylight-saving nights (R-7.7).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import select
 
 from webapp.domain.availability import to_utc
+from webapp.domain.localtime import meeting_utc
 from webapp.extensions import db
 from webapp.models import Booking, BookingCaseworker, BookingStatus, Caseworker, SyncMode
 from webapp.services.letters import meeting_address
@@ -57,8 +59,9 @@ def _event(booking: Booking, *, now: datetime, cancelled: bool,
     event = Event()
     event.add("uid", booking_uid(booking))
     event.add("dtstamp", to_utc(now))
-    event.add("dtstart", to_utc(booking.starts_at))
-    event.add("dtend", to_utc(booking.ends_at))
+    starts, ends = meeting_utc(booking.starts_at, booking.ends_at)
+    event.add("dtstart", starts)
+    event.add("dtend", ends)
     event.add("sequence", booking.ics_sequence)
     event.add("summary", summary(booking))
     place = ", ".join(p for p in (booking.room.name if booking.room else "",
