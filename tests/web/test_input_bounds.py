@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.factories import login
 from tests.web.admin_support import flashes
+from webapp.services import rooms as room_service
 from webapp.extensions import db
 from webapp.models import (CallInTemplate, Competence, ConversationType, HoldingForm, LetterTemplate,
                            LocalClosureDay, MeetingForm, OnlineOffer, Role, Room, Team, Variant)
@@ -92,3 +94,38 @@ def test_r_7_4_a_row_id_that_is_no_integer_is_404_not_500(client, admin, create_
     assert client.get(f"/admin/room/details/?id={rowid}").status_code == 404
     assert client.post("/admin/room/delete/", data={"id": rowid}).status_code == 404
     assert db.session.scalar(select(func.count(Room.id))) == 1
+
+
+# --- Never raw SQL in a page ----------------------------------------------------------
+
+RAW_SQL_MARKS = ("INSERT INTO", "SELECT ", "[SQL:", "[parameters:", "sqlalche.me", "psycopg", "sqlite3")
+
+
+def _no_raw_sql(page: str) -> None:
+    for mark in RAW_SQL_MARKS:
+        assert mark not in page, (mark, page[page.find(mark) - 200:page.find(mark) + 200])
+
+
+def test_r_7_4_a_database_error_is_shown_in_danish_without_its_text_and_logged_without_parameters(
+        client, admin, create_room, monkeypatch, caplog):
+    """R-7.4: a failing statement while saving shows a generic Danish message, never the SQL or its
+    parameters; the log has the statement's placeholders but not the values (a CPR, R-7.8)."""
+    create_room(admin.job_centre, name="Lokale A")
+
+    def failing_statement(room):  # a real statement the database refuses, holding a CPR
+        db.session.execute(text("SELECT id FROM no_such_table WHERE cpr = :cpr"), {"cpr": "0101801234"})
+
+    monkeypatch.setattr(room_service, "validate_room", failing_statement)
+    login(client, admin)
+    team = db.session.scalar(select(Team).where(Team.name == "Ungeindsatsen"))
+    with caplog.at_level(logging.ERROR):
+        response = client.post("/admin/room/new/", data={"name": "Lokale B", "resource_type": "meeting_room",
+                                                         "teams": [team.id]})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    _no_raw_sql(page)
+    assert "0101801234" not in page
+    assert any("intet blev gemt" in message for message in flashes(page)), flashes(page)
+    assert db.session.scalar(select(func.count(Room.id))) == 1
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "no_such_table" in logged and "0101801234" not in logged
