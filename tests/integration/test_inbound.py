@@ -59,12 +59,26 @@ def test_create_move_cancel_block_time_and_are_logged(setup):
     assert citizen.cpr not in logged[0].raw and citizen.cpr[:6] in logged[0].raw
 
 
-def test_outside_working_time_is_accepted_but_a_clash_is_rejected(setup, create_booking):
-    """R-1.11.1: a case-system appointment is a fact; only another booking stops it."""
+def test_r_7_6_outside_the_working_day_is_refused_and_a_clash_is_rejected(setup, create_booking):
+    """R-7.6: an appointment lies within the caseworker's working day (07:30-16:00 here), also
+    when moved; within it only another booking stops it (R-1.11.1)."""
     centre, caseworker, _ = setup
     early = receive(centre.id, message(appointment_id="KSS-2", starts_at="2027-03-01T06:00:00+01:00",
                                        ends_at="2027-03-01T07:00:00+01:00"), now=NOW)
-    assert early.code == "created"
+    assert (early.code, early.error.code, early.error.field) == \
+        ("rejected", "outside_working_day", "starts_at")
+    assert "06:00–07:00" in early.detail and "07:30–16:00" in early.detail
+    long = receive(centre.id, message(appointment_id="KSS-2", ends_at="2027-06-09T10:00:00+02:00"),
+                   now=NOW)
+    assert (long.code, long.error.code) == ("rejected", "appointment_too_long")
+    edges = receive(centre.id, message(appointment_id="KSS-4", starts_at="2027-03-01T07:30:00+01:00",
+                                       ends_at="2027-03-01T08:00:00+01:00"), now=NOW)
+    assert edges.code == "created"
+    late_move = receive(centre.id, message(appointment_id="KSS-4", action="update",
+                                           starts_at="2027-03-01T15:45:00+01:00",
+                                           ends_at="2027-03-01T16:15:00+01:00"), now=NOW)
+    assert (late_move.code, late_move.error.code) == ("rejected", "outside_working_day")
+    assert db.session.get(Booking, edges.booking_id).starts_at == at(7, 30)
     create_booking([caseworker], at(9), now=NOW)
     clash = receive(centre.id, message(appointment_id="KSS-3"), now=NOW)
     db.session.commit()
@@ -128,7 +142,24 @@ def test_the_http_endpoint_needs_a_case_system_token(setup, client):
     assert ok.json["outcome"] == "created"
     bad = client.post(url, data="{", headers={"Authorization": f"Bearer {case_token}"})
     assert bad.status_code == 422
-    assert bad.json["code"] == "rejected" and "JSON" in bad.json["message_da"]
+    assert bad.json["code"] == "invalid_json" and "JSON" in bad.json["message_da"]
     # A portal token cannot be used the other way round either: the citizen API refuses it.
     assert client.get("/api/v1/offers", headers={"Authorization": f"Bearer {case_token}",
                                                  "X-Citizen-CPR": "0101801234"}).status_code == 401
+
+
+@pytest.mark.parametrize("raw", [
+    '{"appointment_id": "KSS-\ud800", "action": "create"}',
+    '{"appointment_id": "KSS-\x00", "action": "create"}',
+    '\x00{"appointment_id": "0101901234"}\ud83d',
+], ids=["lone-surrogate", "nul-in-string", "nul-and-surrogate-outside-json"])
+def test_r_7_6_the_log_stores_any_text_escaped(setup, raw):
+    """R-7.6: whatever text arrives, its log line is written (PostgreSQL refuses a NUL and a
+    lone surrogate): control characters and surrogates escaped, CPR numbers masked (R-7.8)."""
+    centre, _, _ = setup
+    outcome = receive(centre.id, raw, now=NOW)
+    db.session.commit()
+    assert outcome.code == "rejected"
+    logged = db.session.scalar(select(InboundMessage))
+    assert "\x00" not in logged.raw and "\ud800" not in logged.raw and "1234" not in logged.raw
+    assert "\\x00" in logged.raw or "\\ud8" in logged.raw

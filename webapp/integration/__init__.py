@@ -6,18 +6,28 @@
     (one message, see webapp/services/inbound.py)
 
 Every message that gets past authentication is logged raw with its outcome, also the
-rejected ones; the answer says what happened: 200 with the outcome, or 422 with the
-reason in Danish and English. The case system may resend a message: an appointment
-is matched on its `appointment_id`.
+rejected ones; the answer says what happened: 200 with the outcome, or 422 with a
+stable `code`, the `field` at fault and the reason in Danish and English (R-7.6), also
+when the service failed unexpectedly (`processing_failed`). The case system may resend
+a message: an appointment is matched on its `appointment_id`.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, Flask, jsonify, request
+from sqlalchemy.exc import OperationalError
 
 from webapp.clock import now_local
 from webapp.extensions import csrf, db
 from webapp.models import ApiClient
+
+if TYPE_CHECKING:
+    from webapp.services.inbound import Outcome
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("integration", __name__, url_prefix="/integration/v1")
 
@@ -33,7 +43,6 @@ def _unauthorised():  # type: ignore[no-untyped-def]
 @bp.post("/appointments")
 def receive_appointment():  # type: ignore[no-untyped-def]
     from webapp.api.clients import client_for_token
-    from webapp.services.inbound import receive
 
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     client = (client_for_token(token.strip(), ApiClient.CASE_SYSTEM)
@@ -43,14 +52,37 @@ def receive_appointment():  # type: ignore[no-untyped-def]
     if (request.content_length or 0) > MAX_MESSAGE_BYTES:
         return jsonify({"code": "too_large", "message_da": "Beskeden er for stor.",
                         "message_en": "The message is too large."}), 413
-    raw = request.get_data(as_text=True)
-    outcome = receive(client.job_centre_id, raw, now=now_local())
-    db.session.commit()
+    return _answer(_receive(client.job_centre_id, request.get_data()))
+
+
+def _receive(job_centre_id: int, raw: bytes) -> Outcome:
+    """The service's outcome, committed; a fault on commit is logged as failed (R-7.6)."""
+    from webapp.services.inbound import FAILED, log_message, receive
+
+    now = now_local()
+    try:
+        outcome = receive(job_centre_id, raw, now=now)
+        db.session.commit()
+    except OperationalError:
+        raise  # the database is away: the app's 503 answer, nothing to log it in
+    except Exception:
+        db.session.rollback()
+        logger.exception("Inbound message for job centre %s could not be saved", job_centre_id)
+        outcome = FAILED
+        log_message(job_centre_id, raw.decode("utf-8", "backslashreplace"), outcome, now=now)
+        db.session.commit()
+    return outcome
+
+
+def _answer(outcome: Outcome):  # type: ignore[no-untyped-def]
+    """200 with the outcome, or 422 with a stable code, the field and both messages (R-7.6)."""
     body = {"outcome": outcome.code, "detail": outcome.detail, "booking_id": outcome.booking_id}
     if outcome.accepted:
         return jsonify(body), 200
-    return jsonify(body | {"code": "rejected", "message_da": outcome.detail,
-                           "message_en": "The message was rejected; see message_da."}), 422
+    error = outcome.error.as_dict() if outcome.error is not None else {
+        "code": "rejected", "field": None, "message_da": outcome.detail,
+        "message_en": "The message was rejected."}
+    return jsonify(body | error), 422
 
 
 def init_integration(app: Flask) -> None:
