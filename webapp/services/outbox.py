@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, LargeBinary, bindparam, text
 
+from webapp.domain.mailheaders import clean_header_text
 from webapp.models import OutboxStatus
 from webapp.services.sql import dialect, rows as sql_rows
 
@@ -48,7 +49,8 @@ def enqueue(*, kind: str, recipient: str, subject: str, body_text: str, now: dat
     text/calendar invitation. Nothing is sent here: the send job picks queued rows up,
     so a notification is never lost when the mail server is down.
     """
-    values = {"kind": kind, "recipient": recipient, "subject": subject[:300],
+    # The subject merges data (names, template text): kept to one line, as the header it becomes (R-7.5).
+    values = {"kind": kind, "recipient": recipient, "subject": clean_header_text(subject)[:300],
               "body_text": body_text, "job_centre_id": job_centre_id, "booking_id": booking_id,
               "dedupe_key": dedupe_key, "status": OutboxStatus.QUEUED.value,
               "next_attempt_at": now}

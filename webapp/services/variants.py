@@ -8,6 +8,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, select
 
 from webapp.domain.errors import DomainError
+from webapp.domain.mailheaders import check_header_text
 from webapp.extensions import db
 from webapp.models import LetterTemplate, Variant
 
@@ -69,6 +70,9 @@ def validate_letter_template(template: LetterTemplate) -> None:
         raise DomainError(f"Der findes allerede en brevskabelon med navnet »{template.name}«.",
                           f"A letter template named '{template.name}' already exists.",
                           field="name", code="duplicate_name")
+    # The subject becomes the e-mail's Subject header: a line break there would add headers.
+    check_header_text(template.subject or "", field="subject", label_da="Emnet",
+                      label_en="The subject")
     for field in ("subject", "body"):
         try:
             SandboxedEnvironment().parse(getattr(template, field) or "")
