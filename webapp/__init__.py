@@ -69,6 +69,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from webapp.auth.loader import configure_login
     configure_login(login_manager)
     app.register_blueprint(auth_bp)
+    from webapp.auth.oidc import init_oidc
+    init_oidc(app)  # OpenID Connect login, when configured
 
     from webapp.admin import init_admin
     init_admin(app)

@@ -47,6 +47,22 @@ class Config:
     # The demo portal lets citizens log in with CPR and this code; a real
     # deployment puts MitID/OIDC in front and sets it empty.
     PLANNER_DEMO_CITIZEN_CODE = os.environ.get("PLANNER_DEMO_CITIZEN_CODE", "1234")
+    # Login: citizens "demo" and/or "oidc" (MitID through a broker), staff "password"
+    # and/or "oidc" (e.g. Entra ID); "oidc,password" keeps passwords for break-glass.
+    PLANNER_CITIZEN_LOGIN = os.environ.get("PLANNER_CITIZEN_LOGIN", "demo")
+    PLANNER_STAFF_LOGIN = os.environ.get("PLANNER_STAFF_LOGIN", "password")
+    PLANNER_OIDC_CITIZEN_ISSUER = os.environ.get("PLANNER_OIDC_CITIZEN_ISSUER", "")
+    PLANNER_OIDC_CITIZEN_CLIENT_ID = os.environ.get("PLANNER_OIDC_CITIZEN_CLIENT_ID", "")
+    PLANNER_OIDC_CITIZEN_CLIENT_SECRET = os.environ.get("PLANNER_OIDC_CITIZEN_CLIENT_SECRET", "")
+    PLANNER_OIDC_CITIZEN_SCOPES = os.environ.get("PLANNER_OIDC_CITIZEN_SCOPES", "openid")
+    PLANNER_OIDC_CITIZEN_CPR_CLAIM = os.environ.get(
+        "PLANNER_OIDC_CITIZEN_CPR_CLAIM", "dk:gov:saml:attribute:CprNumberIdentifier")
+    PLANNER_OIDC_STAFF_ISSUER = os.environ.get("PLANNER_OIDC_STAFF_ISSUER", "")
+    PLANNER_OIDC_STAFF_CLIENT_ID = os.environ.get("PLANNER_OIDC_STAFF_CLIENT_ID", "")
+    PLANNER_OIDC_STAFF_CLIENT_SECRET = os.environ.get("PLANNER_OIDC_STAFF_CLIENT_SECRET", "")
+    PLANNER_OIDC_STAFF_SCOPES = os.environ.get("PLANNER_OIDC_STAFF_SCOPES", "openid profile email")
+    PLANNER_OIDC_STAFF_USERNAME_CLAIM = os.environ.get("PLANNER_OIDC_STAFF_USERNAME_CLAIM",
+                                                       "preferred_username")
     # Self-booking: how long a reserved slot is held, and the rate limits on
     # logging in and booking. Memory storage counts per process.
     PLANNER_RESERVATION_MINUTES = int(os.environ.get("PLANNER_RESERVATION_MINUTES", "5"))

@@ -46,8 +46,10 @@ def index() -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
+    from webapp.auth.oidc import login_methods  # oidc imports this module
     form = LoginForm()
-    if form.validate_on_submit():
+    # With staff login "oidc" alone the password form is off.
+    if "password" in login_methods("staff") and form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         if user is not None and user.is_enabled and user.check_password(form.password.data):
             session.clear()
