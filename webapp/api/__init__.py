@@ -91,9 +91,10 @@ def create_client_command(job_centre_name: str, name: str, purpose: str) -> None
 
 def init_api(app: Flask) -> None:
     from webapp.api import routes  # noqa: F401  (registers the views)
-    from webapp.api.ratelimit import limiter
+    from webapp.api.ratelimit import limiter, warn_if_not_shared
 
     limiter.init_app(app)
+    warn_if_not_shared(app)
     csrf.exempt(bp)
     app.register_blueprint(bp)
     # Errors raised before an API view runs (no such path, wrong method, rate limit).

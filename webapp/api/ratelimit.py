@@ -1,20 +1,33 @@
 """Rate limits on logging in and on booking (R-4.10): Flask-Limiter, memory storage by default.
 
 Limits and storage come from the configuration (PLANNER_RATELIMIT_LOGIN,
-PLANNER_RATELIMIT_BOOKING, RATELIMIT_STORAGE_URI, RATELIMIT_ENABLED). Memory storage
-counts per process; with several gunicorn workers set a shared storage (redis://...).
+PLANNER_RATELIMIT_BOOKING, PLANNER_RATELIMIT_STORAGE_URI, PLANNER_RATELIMIT_ENABLED).
+Memory storage counts per process; with several gunicorn workers set a shared storage
+(redis://... or memcached://...), and production warns at start without one. The
+account and address lockout (R-7.3, webapp/services/login_throttle.py) needs no such
+store: it counts in the database.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 limiter = Limiter(key_func=get_remote_address)
+
+
+def warn_if_not_shared(app: Flask) -> None:
+    """In production, say that memory:// counts each worker process on its own (R-7.3)."""
+    storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if app.config.get("PLANNER_ENV") == "production" and storage.startswith("memory://"):
+        app.logger.warning(
+            "PLANNER_RATELIMIT_STORAGE_URI is memory://: every worker process counts the rate limits "
+            "on its own, so N workers allow N times the limit. Set redis://... or memcached://... "
+            "(docs/operations.md).")
 
 
 def login_limit() -> str:

@@ -1,4 +1,8 @@
-"""Flask-Login user loading for staff users and citizens, told apart by id prefix."""
+"""Flask-Login user loading for staff users and citizens, told apart by id prefix.
+
+The id in the session is "user:<id>:<session version>" or "citizen:<id>:<session version>";
+a session whose version is no longer the principal's was ended on the server (R-7.3).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,19 @@ from webapp.models import Citizen, User
 
 
 def load_principal(key: str) -> User | Citizen | None:
-    kind, _, raw_id = key.partition(":")
-    if not raw_id.isdigit():
+    kind, _, rest = key.partition(":")
+    raw_id, _, raw_version = rest.partition(":")
+    if not (raw_id.isdigit() and raw_version.isdigit()):
+        return None  # also ids from before session versions: those sessions log in again
+    model = {"user": User, "citizen": Citizen}.get(kind)
+    if model is None:
         return None
-    if kind == "user":
-        user = db.session.get(User, int(raw_id))
-        return user if user is not None and user.is_enabled else None
-    if kind == "citizen":
-        return db.session.get(Citizen, int(raw_id))
-    return None
+    principal = db.session.get(model, int(raw_id))
+    if principal is None or principal.session_version != int(raw_version):
+        return None
+    if isinstance(principal, User) and not principal.is_enabled:
+        return None
+    return principal
 
 
 def configure_login(manager: LoginManager) -> None:

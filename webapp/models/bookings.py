@@ -16,9 +16,10 @@ from webapp.models.organisation import Team
 from webapp.models.reference import ContactGroup, ConversationType, HoldingForm, Variant
 from webapp.models.rooms import Room
 from webapp.models.templates import MeetingSpecMixin, meeting_checks
+from webapp.models.users import SessionVersionMixin
 
 
-class Citizen(UserMixin, TenantMixin, AddressMixin, Model):
+class Citizen(SessionVersionMixin, UserMixin, TenantMixin, AddressMixin, Model):
     __tablename__ = "citizens"
     __table_args__ = (
         UniqueConstraint("job_centre_id", "cpr"),
@@ -46,7 +47,7 @@ class Citizen(UserMixin, TenantMixin, AddressMixin, Model):
     is_support = False
 
     def get_id(self) -> str:
-        return f"citizen:{self.id}"
+        return f"citizen:{self.id}:{self.session_version}"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.masked_cpr})"

@@ -7,23 +7,24 @@ from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from flask import (abort, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from webapp.api.ratelimit import booking_limit, citizen_key, limiter, login_limit
 from webapp.auth.forms import CitizenLoginForm
+from webapp.auth.sessions import start_session
 from webapp.clock import now_local
 from webapp.domain.cpr import normalise_cpr
 from webapp.domain.errors import DomainError
+from webapp.domain.lockout import LoginLocked
 from webapp.extensions import db
 from webapp.models import MeetingForm, OnlineOffer
 from webapp.portal import bp
 from webapp.portal.authn import authenticator
 from webapp.portal.helpers import citizen, message
-from webapp.services import deadlines, offers, receipts, selfbooking
+from webapp.services import deadlines, login_throttle, offers, receipts, selfbooking
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,21 @@ def login() -> str | Response:
         except DomainError as error:
             form.cpr.errors.append(message(error))  # type: ignore[attr-defined]
         else:
+            # The CPR number goes into the failure count only as a keyed hash.
+            account = login_throttle.account_key("citizen", cpr)
+            try:
+                login_throttle.begin_attempt(account, login_throttle.address_key(request.remote_addr),
+                                             now=now_local())
+            except LoginLocked as error:
+                db.session.rollback()
+                flash(message(error), "error")
+                return render_template("portal/login.html", form=form), 429
+            db.session.commit()  # other workers see the attempt before it is decided
             found = authenticator().authenticate(cpr, form.code.data or "")
             if found is not None:
-                lang = session.get("lang")
-                session.clear()
-                if lang:
-                    session["lang"] = lang
-                login_user(found)
+                login_throttle.succeeded(account)
+                start_session(found)
+                db.session.commit()
                 return redirect(url_for("portal.home"))
             flash(_("Wrong CPR number or code."), "error")
     return render_template("portal/login.html", form=form)
