@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, has_request_context, request, session
 
-from webapp.config import INSTANCE_DIR, Config
+from webapp.config import INSTANCE_DIR, Config, check_environment
 from webapp.extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -33,6 +33,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
+    # Production refuses the development key, the demo login, cookies without Secure.
+    check_environment(app.config, app.logger)
     INSTANCE_DIR.mkdir(exist_ok=True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Writers queue for SQLite's single write lock instead of failing after 5 s.
