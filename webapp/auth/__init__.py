@@ -7,13 +7,18 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from webapp.auth.forms import LoginForm
+from webapp.auth.sessions import end_session, start_session
+from webapp.clock import now_local
+from webapp.domain.lockout import LoginLocked
 from webapp.extensions import db
 from webapp.models import User
+from webapp.portal.helpers import message
+from webapp.services import login_throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -50,12 +55,21 @@ def login() -> str | Response:
     form = LoginForm()
     # With staff login "oidc" alone the password form is off.
     if "password" in login_methods("staff") and form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        username = form.username.data.strip()
+        account = login_throttle.account_key("user", username)
+        try:
+            login_throttle.begin_attempt(account, login_throttle.address_key(request.remote_addr),
+                                         now=now_local())
+        except LoginLocked as error:
+            db.session.rollback()
+            flash(message(error), "error")
+            return render_template("auth/login.html", form=form), 429
+        db.session.commit()  # other workers see the attempt before the slow password check
+        user = db.session.scalar(select(User).where(User.username == username))
         if user is not None and user.is_enabled and user.check_password(form.password.data):
-            session.clear()
-            login_user(user)
-            if user.locale in ("da", "en"):
-                session["lang"] = user.locale
+            login_throttle.succeeded(account)
+            start_session(user)
+            db.session.commit()
             return redirect(_safe_next(home_for(user)))
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
@@ -65,8 +79,8 @@ def login() -> str | Response:
 @login_required
 def logout() -> Response:
     portal = getattr(current_user, "role", None) == "citizen"
-    logout_user()
-    session.clear()
+    end_session()
+    db.session.commit()
     return redirect(url_for("portal.login" if portal else "auth.login"))
 
 
