@@ -1,18 +1,16 @@
-"""Configuration read from the environment (PLANNER_*)."""
+"""Configuration read from the environment (PLANNER_*), typed, and checked before production starts."""
 
 from __future__ import annotations
 
+import logging
+import math
 import os
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
-
-
-def _database_url() -> str:
-    url = os.environ.get("PLANNER_DATABASE_URL")
-    if url:
-        return normalise_database_url(url)
-    return f"sqlite:///{INSTANCE_DIR / 'planner.sqlite3'}"
 
 
 def normalise_database_url(url: str) -> str:
@@ -23,80 +21,266 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+# Published in this repository: fine on a laptop, a skeleton key anywhere else (R-7.1).
+DEV_SECRET_KEY = "dev-only-change-me"
+DEMO_AUTHENTICATOR = "webapp.portal.authn:DemoCodeAuthenticator"
+_MAKE_KEY = 'make one with: python -c "import secrets; print(secrets.token_hex(32))"'
+_SAME: Any = object()
+
+
+class ConfigurationError(RuntimeError):
+    """A setting has a value the application cannot use, or one that is unsafe in production."""
+
+
+class Setting:
+    """A Config attribute read from the environment variable `env` whenever it is looked up, so
+    create_app() sees the environment of that moment and a bad value stops it with a clear message."""
+
+    def __init__(self, env: str, default: Any, parse: Callable[[str], Any], *,
+                 production: Any = _SAME, blank_is_default: bool = True) -> None:
+        self.env, self.default, self.parse = env, default, parse
+        self.production = default if production is _SAME else production
+        self.blank_is_default = blank_is_default
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        return self.read(os.environ)
+
+    def read(self, environ: Mapping[str, str]) -> Any:
+        raw = environ.get(self.env)
+        if raw is None or (self.blank_is_default and not raw.strip()):
+            production = environ.get("PLANNER_ENV", "").strip().lower() == "production"
+            return self.production if production else self.default
+        try:
+            return self.parse(raw)
+        except ValueError as error:
+            raise ConfigurationError(f"{self.env}={raw!r}: {error}") from None
+
+
+# One helper per kind of value. Each returns Any so that Config's attributes type as their values.
+
+def text(env: str, default: str, *, production: Any = _SAME) -> Any:
+    """Taken as written; empty is a value (PLANNER_DEMO_CITIZEN_CODE= turns the demo code off)."""
+    return Setting(env, default, str, production=production, blank_is_default=False)
+
+
+def choice(env: str, default: str, options: tuple[str, ...], *, production: Any = _SAME) -> Any:
+    def parse(raw: str) -> str:
+        if raw.strip() not in options:
+            raise ValueError(f"use one of {', '.join(options)}")
+        return raw.strip()
+    return Setting(env, default, parse, production=production)
+
+
+def boolean(env: str, default: bool, *, production: Any = _SAME) -> Any:
+    def parse(raw: str) -> bool:
+        value = raw.strip().lower()
+        if value in ("1", "true", "yes", "on"):
+            return True
+        if value in ("0", "false", "no", "off"):
+            return False
+        raise ValueError("use 1/0, true/false, yes/no or on/off")
+    return Setting(env, default, parse, production=production)
+
+
+def integer(env: str, default: int, *, low: int | None = None, high: int | None = None) -> Any:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError("not a whole number") from None
+        return _within(value, low, high)
+    return Setting(env, default, parse)
+
+
+def number(env: str, default: float, *, low: float | None = None, high: float | None = None) -> Any:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError("not a number") from None
+        if not math.isfinite(value):
+            raise ValueError("not a finite number")
+        return _within(value, low, high)
+    return Setting(env, default, parse)
+
+
+def clock_time(env: str, default: str) -> Any:
+    """A Copenhagen wall-clock time of day, "HH:MM" or "HH:MM:SS"."""
+    def parse(raw: str) -> str:
+        value = raw.strip()
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?", value):
+            raise ValueError('not a time of day "HH:MM" (00:00 to 23:59)')
+        return value
+    return Setting(env, default, parse)
+
+
+def _within(value: Any, low: Any, high: Any) -> Any:
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"must be between {low if low is not None else '-∞'} and "
+                         f"{high if high is not None else '∞'}")
+    return value
+
+
+
 class Config:
-    SECRET_KEY = os.environ.get("PLANNER_SECRET_KEY", "dev-only-change-me")
-    SQLALCHEMY_DATABASE_URI = _database_url()
+    # development (the default) or production: production refuses unsafe settings (R-7.1,
+    # check_environment) and changes the defaults marked production= below.
+    PLANNER_ENV = choice("PLANNER_ENV", "development", ("development", "production"))
+    SECRET_KEY = text("PLANNER_SECRET_KEY", DEV_SECRET_KEY, production="")
+    SQLALCHEMY_DATABASE_URI = Setting("PLANNER_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'planner.sqlite3'}",
+                                      normalise_database_url)
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # PostgreSQL: how prepared statements are planned. The booking path's statements are
     # short look-ups by id and time window, run thousands of times with new values; planned
     # once (generic) they cost the database a third less CPU. "auto" is PostgreSQL's own
     # default (docs/operations.md, "The database").
-    PLANNER_PG_PLAN_CACHE_MODE = os.environ.get("PLANNER_PG_PLAN_CACHE_MODE", "force_generic_plan")
+    PLANNER_PG_PLAN_CACHE_MODE = choice("PLANNER_PG_PLAN_CACHE_MODE", "force_generic_plan",
+                                        ("force_generic_plan", "force_custom_plan", "auto"))
     WTF_CSRF_ENABLED = True
     BABEL_DEFAULT_LOCALE = "da"
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
     LANGUAGES = ("da", "en")
+    # Cookies: never readable by scripts, not sent on cross-site posts, and in production only
+    # over HTTPS (R-7.1).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = boolean("SESSION_COOKIE_SECURE", False, production=True)
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = boolean("REMEMBER_COOKIE_SECURE", False, production=True)
     PLANNER_TIMEZONE = "Europe/Copenhagen"
-    PLANNER_DIRECTORY_FILE = os.environ.get(
+    PLANNER_DIRECTORY_FILE = text(
         "PLANNER_DIRECTORY_FILE",
         str(Path(__file__).resolve().parent.parent / "seed" / "data" / "directory.json"),
     )
-    # The demo portal lets citizens log in with CPR and this code; a real
-    # deployment puts MitID/OIDC in front and sets it empty.
-    PLANNER_DEMO_CITIZEN_CODE = os.environ.get("PLANNER_DEMO_CITIZEN_CODE", "1234")
+    # The demo portal lets citizens log in with CPR and this code; a real deployment puts
+    # MitID/OIDC in front, and production refuses a code.
+    PLANNER_DEMO_CITIZEN_CODE = text("PLANNER_DEMO_CITIZEN_CODE", "1234", production="")
+    PLANNER_CITIZEN_AUTHENTICATOR = text("PLANNER_CITIZEN_AUTHENTICATOR", DEMO_AUTHENTICATOR)
     # Login (R-7.2): citizens "demo" and/or "oidc" (MitID through a broker), staff "password"
     # and/or "oidc" (e.g. Entra ID); "oidc,password" keeps passwords for break-glass.
-    PLANNER_CITIZEN_LOGIN = os.environ.get("PLANNER_CITIZEN_LOGIN", "demo")
-    PLANNER_STAFF_LOGIN = os.environ.get("PLANNER_STAFF_LOGIN", "password")
-    PLANNER_OIDC_CITIZEN_ISSUER = os.environ.get("PLANNER_OIDC_CITIZEN_ISSUER", "")
-    PLANNER_OIDC_CITIZEN_CLIENT_ID = os.environ.get("PLANNER_OIDC_CITIZEN_CLIENT_ID", "")
-    PLANNER_OIDC_CITIZEN_CLIENT_SECRET = os.environ.get("PLANNER_OIDC_CITIZEN_CLIENT_SECRET", "")
-    PLANNER_OIDC_CITIZEN_SCOPES = os.environ.get("PLANNER_OIDC_CITIZEN_SCOPES", "openid")
-    PLANNER_OIDC_CITIZEN_CPR_CLAIM = os.environ.get(
+    PLANNER_CITIZEN_LOGIN = text("PLANNER_CITIZEN_LOGIN", "demo")
+    PLANNER_STAFF_LOGIN = text("PLANNER_STAFF_LOGIN", "password")
+    PLANNER_OIDC_CITIZEN_ISSUER = text("PLANNER_OIDC_CITIZEN_ISSUER", "")
+    PLANNER_OIDC_CITIZEN_CLIENT_ID = text("PLANNER_OIDC_CITIZEN_CLIENT_ID", "")
+    PLANNER_OIDC_CITIZEN_CLIENT_SECRET = text("PLANNER_OIDC_CITIZEN_CLIENT_SECRET", "")
+    PLANNER_OIDC_CITIZEN_SCOPES = text("PLANNER_OIDC_CITIZEN_SCOPES", "openid")
+    PLANNER_OIDC_CITIZEN_CPR_CLAIM = text(
         "PLANNER_OIDC_CITIZEN_CPR_CLAIM", "dk:gov:saml:attribute:CprNumberIdentifier")
-    PLANNER_OIDC_STAFF_ISSUER = os.environ.get("PLANNER_OIDC_STAFF_ISSUER", "")
-    PLANNER_OIDC_STAFF_CLIENT_ID = os.environ.get("PLANNER_OIDC_STAFF_CLIENT_ID", "")
-    PLANNER_OIDC_STAFF_CLIENT_SECRET = os.environ.get("PLANNER_OIDC_STAFF_CLIENT_SECRET", "")
-    PLANNER_OIDC_STAFF_SCOPES = os.environ.get("PLANNER_OIDC_STAFF_SCOPES", "openid profile email")
-    PLANNER_OIDC_STAFF_USERNAME_CLAIM = os.environ.get("PLANNER_OIDC_STAFF_USERNAME_CLAIM",
-                                                       "preferred_username")
+    PLANNER_OIDC_STAFF_ISSUER = text("PLANNER_OIDC_STAFF_ISSUER", "")
+    PLANNER_OIDC_STAFF_CLIENT_ID = text("PLANNER_OIDC_STAFF_CLIENT_ID", "")
+    PLANNER_OIDC_STAFF_CLIENT_SECRET = text("PLANNER_OIDC_STAFF_CLIENT_SECRET", "")
+    PLANNER_OIDC_STAFF_SCOPES = text("PLANNER_OIDC_STAFF_SCOPES", "openid profile email")
+    PLANNER_OIDC_STAFF_USERNAME_CLAIM = text("PLANNER_OIDC_STAFF_USERNAME_CLAIM",
+                                             "preferred_username")
     # Self-booking: how long a reserved slot is held (R-4.7), and the rate limits on
     # logging in and booking (R-4.10). Memory storage counts per process; redis:// or
     # memcached:// is shared by all workers (production warns about memory://).
-    PLANNER_RESERVATION_MINUTES = int(os.environ.get("PLANNER_RESERVATION_MINUTES", "5"))
-    RATELIMIT_ENABLED = os.environ.get("PLANNER_RATELIMIT_ENABLED", "1") not in ("0", "false", "no")
-    RATELIMIT_STORAGE_URI = os.environ.get("PLANNER_RATELIMIT_STORAGE_URI", "memory://")
+    PLANNER_RESERVATION_MINUTES = integer("PLANNER_RESERVATION_MINUTES", 5, low=1, high=24 * 60)
+    RATELIMIT_ENABLED = boolean("PLANNER_RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = text("PLANNER_RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    PLANNER_RATELIMIT_LOGIN = os.environ.get("PLANNER_RATELIMIT_LOGIN", "10 per minute")
-    PLANNER_RATELIMIT_BOOKING = os.environ.get("PLANNER_RATELIMIT_BOOKING", "30 per minute")
+    PLANNER_RATELIMIT_LOGIN = text("PLANNER_RATELIMIT_LOGIN", "10 per minute")
+    PLANNER_RATELIMIT_BOOKING = text("PLANNER_RATELIMIT_BOOKING", "30 per minute")
     # Lockout (R-7.3), counted in the database so all workers share it: this many failed
     # logins of one account (or, the higher number, from one address) within the window
     # lock it for the lockout time, even with the right password.
-    PLANNER_LOGIN_MAX_FAILURES = int(os.environ.get("PLANNER_LOGIN_MAX_FAILURES", "5"))
-    PLANNER_LOGIN_ADDRESS_MAX_FAILURES = int(os.environ.get("PLANNER_LOGIN_ADDRESS_MAX_FAILURES", "50"))
-    PLANNER_LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("PLANNER_LOGIN_FAILURE_WINDOW_MINUTES", "15"))
-    PLANNER_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("PLANNER_LOGIN_LOCKOUT_MINUTES", "15"))
+    PLANNER_LOGIN_MAX_FAILURES = integer("PLANNER_LOGIN_MAX_FAILURES", 5, low=1, high=1000)
+    PLANNER_LOGIN_ADDRESS_MAX_FAILURES = integer("PLANNER_LOGIN_ADDRESS_MAX_FAILURES", 50,
+                                                 low=1, high=100_000)
+    PLANNER_LOGIN_FAILURE_WINDOW_MINUTES = integer("PLANNER_LOGIN_FAILURE_WINDOW_MINUTES", 15,
+                                                   low=1, high=24 * 60)
+    PLANNER_LOGIN_LOCKOUT_MINUTES = integer("PLANNER_LOGIN_LOCKOUT_MINUTES", 15, low=1, high=24 * 60)
     # Outgoing mail: the outbox job sends through this SMTP server.
-    PLANNER_SMTP_HOST = os.environ.get("PLANNER_SMTP_HOST", "127.0.0.1")
-    PLANNER_SMTP_PORT = int(os.environ.get("PLANNER_SMTP_PORT", "25"))
-    PLANNER_SMTP_FROM = os.environ.get("PLANNER_SMTP_FROM", "samtaleplanlaegger@demo-jobcenter.dk")
-    PLANNER_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("PLANNER_OUTBOX_MAX_ATTEMPTS", "8"))
-    PLANNER_OUTBOX_BACKOFF_SECONDS = int(os.environ.get("PLANNER_OUTBOX_BACKOFF_SECONDS", "60"))
+    PLANNER_SMTP_HOST = text("PLANNER_SMTP_HOST", "127.0.0.1")
+    PLANNER_SMTP_PORT = integer("PLANNER_SMTP_PORT", 25, low=1, high=65535)
+    PLANNER_SMTP_FROM = text("PLANNER_SMTP_FROM", "samtaleplanlaegger@demo-jobcenter.dk")
+    PLANNER_SMTP_STARTTLS = boolean("PLANNER_SMTP_STARTTLS", False)
+    PLANNER_SMTP_USER = text("PLANNER_SMTP_USER", "")  # empty: no login
+    PLANNER_SMTP_PASSWORD = text("PLANNER_SMTP_PASSWORD", "")
+    PLANNER_SMTP_TIMEOUT = number("PLANNER_SMTP_TIMEOUT", 10.0, low=0.1, high=600)
+    PLANNER_OUTBOX_MAX_ATTEMPTS = integer("PLANNER_OUTBOX_MAX_ATTEMPTS", 8, low=1, high=100)
+    PLANNER_OUTBOX_BACKOFF_SECONDS = integer("PLANNER_OUTBOX_BACKOFF_SECONDS", 60, low=1, high=86_400)
+    # The scheduler process's intervals and the reminders' time of day (docs/operations.md).
+    PLANNER_OUTBOX_INTERVAL_MINUTES = integer("PLANNER_OUTBOX_INTERVAL_MINUTES", 1, low=1, high=1440)
+    PLANNER_CALENDAR_IMPORT_MINUTES = integer("PLANNER_CALENDAR_IMPORT_MINUTES", 15, low=1, high=1440)
+    PLANNER_REMINDER_TIME = clock_time("PLANNER_REMINDER_TIME", "07:00")
+    # The host part of calendar invitations' UIDs: the deployment's own domain.
+    PLANNER_ICS_DOMAIN = text("PLANNER_ICS_DOMAIN", "samtaleplanlaegger.local")
+    # Two-way calendars (R-7.5): the hosts a calendar address may name, comma-separated, exact
+    # ("kalender.kommune.dk") or a domain ("*.kommune.dk"); a host on the list may be internal.
+    # Empty: any host whose addresses are all public.
+    PLANNER_CALENDAR_ALLOWED_HOSTS = text("PLANNER_CALENDAR_ALLOWED_HOSTS", "")
     # Batch allocation (R-3.2): nightly at this Copenhagen time ("HH:MM") in `flask scheduler run`;
     # the optimiser's time limit in seconds and how many days ahead it plans.
-    PLANNER_ALLOCATION_TIME = os.environ.get("PLANNER_ALLOCATION_TIME", "02:00")
-    PLANNER_ALLOCATION_TIME_LIMIT = float(os.environ.get("PLANNER_ALLOCATION_TIME_LIMIT", "300"))
-    PLANNER_ALLOCATION_HORIZON_DAYS = int(os.environ.get("PLANNER_ALLOCATION_HORIZON_DAYS", "42"))
-    PLANNER_ADMIN_TIME_LIMIT = float(os.environ.get("PLANNER_ADMIN_TIME_LIMIT", "30"))
+    PLANNER_ALLOCATION_TIME = clock_time("PLANNER_ALLOCATION_TIME", "02:00")
+    PLANNER_ALLOCATION_TIME_LIMIT = number("PLANNER_ALLOCATION_TIME_LIMIT", 300.0, low=1, high=86_400)
+    PLANNER_ALLOCATION_HORIZON_DAYS = integer("PLANNER_ALLOCATION_HORIZON_DAYS", 42, low=1, high=366)
+    PLANNER_ADMIN_TIME_LIMIT = number("PLANNER_ADMIN_TIME_LIMIT", 30.0, low=1, high=3600)
+    # Start times lie on this grid of minutes.
+    PLANNER_ALLOCATION_GRANULARITY = integer("PLANNER_ALLOCATION_GRANULARITY", 15, low=1, high=60)
 
 
 class TestConfig(Config):
     TESTING = True
+    PLANNER_ENV = "development"  # whatever the shell running the tests says
     SECRET_KEY = "test"
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("PLANNER_TEST_DATABASE_URL", "sqlite://"))
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False  # on only in the test that proves the limits
+    PLANNER_CALENDAR_ALLOWED_HOSTS = "127.0.0.1"  # the tests' own CalDAV and ICS servers
+
+
+def settings(config: type = Config) -> dict[str, Setting]:
+    """The config keys read from the environment, by key; a subclass's plain value hides one."""
+    found = {}
+    for key in dir(config):
+        for klass in config.__mro__:
+            if key in vars(klass):
+                if isinstance(vars(klass)[key], Setting):
+                    found[key] = vars(klass)[key]
+                break
+    return found
+
+
+def production_problems(config: Mapping[str, Any]) -> list[str]:
+    """What makes the configuration unsafe for production (R-7.1), one sentence each."""
+    problems = []
+    key = config.get("SECRET_KEY") or ""
+    size = len(key.encode() if isinstance(key, str) else key)
+    if not key:
+        problems.append(f"PLANNER_SECRET_KEY is not set; {_MAKE_KEY}")
+    elif key == DEV_SECRET_KEY:
+        problems.append("PLANNER_SECRET_KEY is the published development key, with which anyone can sign "
+                        f"a session as anyone; {_MAKE_KEY}")
+    elif size < 32:
+        problems.append(f"PLANNER_SECRET_KEY is {size} bytes, at least 32 random bytes are needed; {_MAKE_KEY}")
+    if config.get("PLANNER_DEMO_CITIZEN_CODE"):
+        problems.append("PLANNER_DEMO_CITIZEN_CODE is set: anyone knowing the code logs in as any citizen "
+                        "by CPR number; set it empty")
+    methods = {part.strip().lower() for part in str(config.get("PLANNER_CITIZEN_LOGIN", "demo")).split(",")}
+    authenticator = str(config.get("PLANNER_CITIZEN_AUTHENTICATOR") or DEMO_AUTHENTICATOR).strip()
+    if "demo" in methods and authenticator == DEMO_AUTHENTICATOR:
+        problems.append('PLANNER_CITIZEN_LOGIN includes "demo" with the demo PLANNER_CITIZEN_AUTHENTICATOR: '
+                        'citizens would log in with a CPR number and a shared code; use "oidc" '
+                        "(MitID through a broker)")
+    for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if not config.get(name):
+            problems.append(f"{name} is off: login cookies would travel over plain http; serve over "
+                            "HTTPS and leave it on (the production default)")
+    return problems
+
+
+def check_environment(config: Mapping[str, Any], logger: logging.Logger) -> None:
+    """Refuse to start in production with unsafe settings, listing all of them; in development
+    warn once about the published key."""
+    if config.get("PLANNER_ENV") == "production":
+        problems = production_problems(config)
+        if problems:
+            raise ConfigurationError(
+                "PLANNER_ENV=production, but the application will not start until these are fixed "
+                "(docs/operations.md, Production checklist):\n" + "\n".join(f"- {p}" for p in problems))
+    elif config.get("SECRET_KEY") == DEV_SECRET_KEY:
+        logger.warning("PLANNER_SECRET_KEY is not set: sessions are signed with the published development "
+                       "key. Never serve real data like this; see docs/operations.md, Production checklist.")
