@@ -163,6 +163,24 @@ def test_r_7_2_staff_login_keeps_a_safe_next_page(client, provider, centre, crea
     assert response.headers["Location"] == "/admin/"
 
 
+@pytest.mark.parametrize("audience", ["staff", "citizen"])
+def test_r_7_2_oidc_session_ends_on_the_server_like_the_others(other_app, provider, centre, create_user,
+                                                               create_citizen, audience):
+    """R-7.2, R-7.3: an OpenID Connect login starts the same session; ending it there ends it here."""
+    # Requests of a second instance each get their own context, so Flask-Login loads the user anew.
+    client = other_app(**oidc_settings(provider)).test_client()
+    user = create_user(Role.ADMINISTRATOR, centre, username="eva@kommune.dk")
+    citizen = create_citizen(centre, cpr=CPR)
+    who, claims, page = {"staff": (user, {"preferred_username": "eva@kommune.dk"}, "/admin/"),
+                         "citizen": (citizen, {CPR_CLAIM: CPR}, "/portal/")}[audience]
+    provider_login(client, audience, provider, f"{audience}-eva", claims)
+    assert principal(client) == who.get_id()
+    assert client.get(page).status_code == 200
+    who.end_sessions()
+    db.session.commit()
+    assert client.get(page).status_code == 302
+
+
 @pytest.mark.parametrize("case, claims, message", [
     ("unknown", {"preferred_username": "nobody@kommune.dk"},
      "Din organisationskonto giver ikke adgang til samtaleplanlæggeren."),

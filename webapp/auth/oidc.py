@@ -13,16 +13,16 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user
 from joserfc.errors import JoseError
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from webapp.auth import _safe_next, home_for
+from webapp.auth.sessions import start_session
 from webapp.domain.cpr import normalise_cpr
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import Citizen, User
+from webapp.models import User
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +44,6 @@ def login_methods(audience: str, config: Mapping[str, Any] | None = None) -> fro
     """The logins configured for "citizen" or "staff", e.g. {"oidc", "password"}."""
     raw = (current_app.config if config is None else config).get(_SETTING[audience]) or ""
     return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
-
-
-def log_in(principal: User | Citizen) -> None:
-    """Start a fresh session for the principal: every login of the app goes through here or
-    does the same (session.clear(); login_user(...)), so what the session carries is the same."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    login_user(principal)
 
 
 def init_oidc(app: Flask) -> None:
@@ -197,7 +187,7 @@ def _citizen_login(client: Any, token: dict, claims: Mapping[str, Any]) -> Respo
         return _refuse("citizen", _("The job centre does not know you in self-service. "
                                     "Please contact your job centre."))
     session.pop(_NEXT_KEY, None)
-    log_in(citizen)
+    start_session(citizen)  # the one way into a session, as for the demo and password logins
     return redirect(url_for("portal.home"))
 
 
@@ -218,7 +208,5 @@ def _staff_login(client: Any, token: dict, claims: Mapping[str, Any]) -> Respons
         return _refuse("staff", _("Your user in the conversation planner is disabled. "
                                   "Please contact your administrator."))
     next_page = session.pop(_NEXT_KEY, "")
-    log_in(user)
-    if user.locale in ("da", "en"):
-        session["lang"] = user.locale
+    start_session(user)  # the one way into a session, as for the demo and password logins
     return redirect(next_page or home_for(user))
