@@ -97,9 +97,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from jobs.cli import register_cli as register_job_cli
     register_job_cli(app)
 
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    from webapp.errors import init_errors
+    init_errors(app)  # 503 while the database is away; /health asks the database
 
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]
