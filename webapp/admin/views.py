@@ -20,7 +20,7 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, ValidationError
 
 from webapp.admin.base import (PlannerBaseView, PlannerModelView, ReadOnlyModelView,
-                               ReferenceModelView, SupportModelView, Tabs, error_text)
+                               ReferenceModelView, SupportModelView, Tabs, error_text, row_key)
 from webapp.admin.fields import BreaksField, TeamChecklistField, WeekField
 from webapp.admin.labels import ENUM_LABELS, MONTHS, WEEKDAYS, enum_label
 from webapp.auth.tenancy import get_scoped_or_404, scoped, staff_job_centre_id
@@ -152,12 +152,18 @@ class CaseworkerView(PlannerModelView):
         form.working_time.data = caseworker_service.copy_monday_to_weekdays(form.working_time.data)
 
     def copy_breaks(self, form: Any) -> None:
-        day = int(request.form.get("copy_breaks_day", "0"))
+        raw = (request.form.get("copy_breaks_day") or "").strip()
+        # ASCII digits only: int() also reads other scripts' digits and fails on "½" (R-7.4).
+        day = int(raw) if raw.isascii() and raw.isdigit() and len(raw) == 1 else None
         form.breaks.data = caseworker_service.copy_breaks_to_other_days(
             form.breaks.data, day, form.working_time.data)
 
     def copy_breaks_from(self, form: Any) -> None:
-        other = get_scoped_or_404(Caseworker, request.form.get("copy_breaks_caseworker", type=int))
+        # A key the database cannot hold is no caseworker: 404, not a failing statement (R-7.4).
+        other_id = row_key(Caseworker, request.form.get("copy_breaks_caseworker"))
+        if other_id is None:
+            abort(404)
+        other = get_scoped_or_404(Caseworker, other_id)
         form.breaks.data = caseworker_service.breaks_of(other)
         flash(_("The breaks of %(name)s are filled in. Save to keep them.", name=other.name), "info")
 

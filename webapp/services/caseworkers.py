@@ -204,9 +204,17 @@ def copy_monday_to_weekdays(week: Mapping[int, tuple[time, time]]) -> Week:
     return copied
 
 
-def copy_breaks_to_other_days(breaks: Iterable[BreakRow], source_day: int,
+def copy_breaks_to_other_days(breaks: Iterable[BreakRow], source_day: int | None,
                               week: Mapping[int, tuple[time, time]]) -> list[BreakRow]:
-    """R-1.2.6 "copy to other days": every other working day gets the source day's breaks."""
+    """R-1.2.6 "copy to other days": every other working day gets the source day's breaks.
+
+    A source that is no weekday (0-6) is refused: it has no breaks, so copying it would wipe
+    every other day's (R-7.4).
+    """
+    if source_day not in range(7):
+        raise DomainError("Vælg den ugedag, pauserne skal kopieres fra.",
+                          "Choose the weekday to copy the breaks from.", field="breaks",
+                          code="copy_breaks_day")
     rows = list(breaks)
     source = [b for b in rows if b.weekday == source_day]
     working = [day for day in range(7) if day != source_day
