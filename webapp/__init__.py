@@ -51,10 +51,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
             options["connect_args"] = connect_args
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
-    from webapp.domain.cpr import CprRedactingFilter
+    from webapp.domain.cpr import ACCESS_LOGGERS, CprRedactingFilter, mask_cprs_in_loggers
     for handler in logging.getLogger().handlers + app.logger.handlers:
         handler.addFilter(CprRedactingFilter())
-    app.logger.addFilter(CprRedactingFilter())
+    mask_cprs_in_loggers((app.logger.name, *ACCESS_LOGGERS))
 
     db.init_app(app)
     from webapp.services.sql import end_read_only_transactions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import secrets
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from webapp.admin.fields import BreaksField, TeamChecklistField, WeekField
 from webapp.admin.labels import ENUM_LABELS, MONTHS, WEEKDAYS, enum_label
 from webapp.auth.tenancy import get_scoped_or_404, scoped, staff_job_centre_id
 from webapp.clock import now_local, today_local
+from webapp.domain.cpr import mask_cpr, normalise_cpr
 from webapp.domain.directory import FileDirectory
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -614,12 +616,31 @@ class LetterTemplateView(PlannerModelView):
 
 # --- Audit trail, logs, about (R-1.9 to R-1.12) ---------------------------------------
 
-class CprFilter(sqla_filters.BaseSQLAFilter):
-    """R-1.9.3: search by the citizen's CPR number; the trail itself holds only the id."""
+CPR_SEARCHES = "audit_cpr_searches"
+KEPT_CPR_SEARCHES = 5
+
+
+class _CprSearches:
+    """This session's CPR searches as filter options (token, masked CPR), read on every page."""
+
+    def __iter__(self) -> Any:
+        return iter([(token, label) for token, (_ids, label) in session.get(CPR_SEARCHES, {}).items()])
+
+
+class CprSearchFilter(sqla_filters.BaseSQLAFilter):
+    """R-1.9.3, R-7.8: the citizens a CPR search found, named by an opaque token.
+
+    The CPR number is posted to `AuditTrailView.search_cpr` and never sent in a URL; the
+    search leaves the citizens' ids under a random token in the session, and the list is
+    reached with that token. The filter offers only this session's searches, so nobody
+    types a CPR number into the filter's field; another session's token finds nothing.
+    """
+
+    def get_options(self, view: Any) -> Any:
+        return _CprSearches()
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
-        digits = "".join(ch for ch in str(value) if ch.isdigit())
-        ids = list(db.session.scalars(scoped(Citizen, select(Citizen.id)).where(Citizen.cpr == digits)))
+        ids, _label = session.get(CPR_SEARCHES, {}).get(str(value), ([], ""))
         return query.filter(AuditEntry.citizen_id.in_(ids or [-1]))
 
     def operation(self) -> str:
@@ -661,13 +682,35 @@ class AuditTrailView(ReadOnlyModelView):
     column_formatters = {"caseworker_id": _caseworker_name}
     column_filters = (
         sqla_filters.IntEqualFilter(AuditEntry.booking_id, _l("Conversation number")),
-        CprFilter(AuditEntry.citizen_id, _l("Citizen (CPR)")),
+        CprSearchFilter(AuditEntry.citizen_id, _l("Citizen (CPR)")),
         CaseworkerFilter(AuditEntry.caseworker_id, _l("Caseworker")),
         EventFilter(AuditEntry.event, _l("Event")),
         sqla_filters.DateTimeGreaterFilter(AuditEntry.occurred_at, _l("From")),
         sqla_filters.DateTimeSmallerFilter(AuditEntry.occurred_at, _l("To")),
         sqla_filters.FilterLike(AuditEntry.user_name, _l("User")),
     )
+    list_template = "admin/audit_list.html"
+
+    @expose("/cpr-search/", methods=("POST",))
+    def search_cpr(self) -> Any:
+        """R-7.8: the CPR search is a POST; the answer is a redirect to the list by token."""
+        try:
+            cpr = normalise_cpr(request.form.get("cpr", ""), today=today_local())
+            ids = list(db.session.scalars(scoped(Citizen, select(Citizen.id)).where(Citizen.cpr == cpr)))
+            if not ids:
+                raise DomainError(f"Ingen borger i jobcentret har CPR-nummeret {mask_cpr(cpr)}.",
+                                  f"No citizen of the job centre has the CPR number {mask_cpr(cpr)}.",
+                                  field="cpr", code="citizen_not_found")
+        except DomainError as error:
+            flash(error_text(error), "error")
+            return redirect(url_for(".index_view"))
+        token = secrets.token_urlsafe(12)
+        # Only ids and the masked number: Flask's session cookie is signed, not encrypted.
+        kept = list(session.get(CPR_SEARCHES, {}).items())[-(KEPT_CPR_SEARCHES - 1):]
+        session[CPR_SEARCHES] = dict(kept) | {token: (ids, mask_cpr(cpr))}
+        index = next(i for i, flt in enumerate(self._filters or ()) if isinstance(flt, CprSearchFilter))
+        arg = self.get_filter_arg(index, self._filters[index])  # type: ignore[index]
+        return redirect(url_for(".index_view", **{f"flt0_{arg}": token}))
 
 
 class SystemLogView(ReadOnlyModelView):

@@ -167,3 +167,19 @@ class CprRedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact_cprs(record.stack_info)
         return True
+
+
+# The request lines of the development server and of gunicorn hold the URL with its query.
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+
+
+def mask_cprs_in_loggers(names: tuple[str, ...]) -> None:
+    """Mask CPR numbers in every record of the named loggers, once per logger (R-7.8).
+
+    On the logger itself, not only on the root handlers: a logger with a handler of its
+    own (werkzeug's, gunicorn's) writes before the record reaches the root.
+    """
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, CprRedactingFilter) for f in logger.filters):
+            logger.addFilter(CprRedactingFilter())
