@@ -172,3 +172,20 @@ def test_r_7_8_the_citizen_cpr_is_masked_in_the_log_of_an_accepted_message(clien
     assert response.status_code == 200, response.json
     logged = db.session.scalar(select(InboundMessage))
     assert "1234" not in logged.raw and "010190-****" in logged.raw
+
+
+def test_r_7_6_a_fault_outside_the_service_still_logs_the_message(client, kss, monkeypatch):
+    """R-7.6: should the service itself fail (its log write, the commit), the request rolls back,
+    logs the message as failed and still answers JSON."""
+    def broken(*args, **kwargs):
+        db.session.add(Booking())  # half-done work that must not be committed
+        raise RuntimeError("relation bookings_xyz violated")
+
+    monkeypatch.setattr("webapp.services.inbound.receive", broken)
+    response = post(client, kss, json.dumps(message(citizen_cpr=CPR)))
+    assert response.status_code == 422 and response.is_json
+    assert response.json["code"] == "processing_failed"
+    db.session.rollback()
+    logged = db.session.scalar(select(InboundMessage))
+    assert (logged.outcome, logged.external_id) == ("failed", "KSS-1") and "1234" not in logged.raw
+    assert db.session.scalar(select(func.count(Booking.id))) == 0

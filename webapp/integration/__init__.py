@@ -18,7 +18,6 @@ import logging
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, jsonify, request
-from sqlalchemy.exc import OperationalError
 
 from webapp.clock import now_local
 from webapp.extensions import csrf, db
@@ -57,19 +56,17 @@ def receive_appointment():  # type: ignore[no-untyped-def]
 
 def _receive(job_centre_id: int, raw: bytes) -> Outcome:
     """The service's outcome, committed; a fault on commit is logged as failed (R-7.6)."""
-    from webapp.services.inbound import FAILED, log_message, receive
+    from webapp.services.inbound import log_failure, receive
 
     now = now_local()
     try:
         outcome = receive(job_centre_id, raw, now=now)
         db.session.commit()
-    except OperationalError:
-        raise  # the database is away: the app's 503 answer, nothing to log it in
     except Exception:
+        # Should the database be away, this log write fails too and the app answers 503 (R-7.9).
         db.session.rollback()
         logger.exception("Inbound message for job centre %s could not be saved", job_centre_id)
-        outcome = FAILED
-        log_message(job_centre_id, raw.decode("utf-8", "backslashreplace"), outcome, now=now)
+        outcome = log_failure(job_centre_id, raw, now=now)
         db.session.commit()
     return outcome
 

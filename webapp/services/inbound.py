@@ -394,3 +394,10 @@ def receive(job_centre_id: int, raw: str | bytes, *, now: datetime) -> Outcome:
         outcome = FAILED
     log_message(job_centre_id, text, outcome, now=now, external_id=external_id)
     return outcome
+
+
+def log_failure(job_centre_id: int, raw: str | bytes, *, now: datetime) -> Outcome:
+    """Log a message whose handling failed after `receive` (at the commit) as failed."""
+    text, message = _decode(raw)
+    log_message(job_centre_id, text, FAILED, now=now, external_id=_logged_id(message))
+    return FAILED
