@@ -7,22 +7,36 @@ caseworker's busy times in that window; availability then subtracts them (R-2.1)
 Only the time is kept: titles of private appointments are not the planner's business.
 Events the planner sent itself (its own invitations) are skipped, and so are
 transparent ("free") and cancelled events.
+
+The address is someone's typing and the server is someone else's, so the fetch is kept
+to the outside world (R-7.5): http(s) only, to the hosts `PLANNER_CALENDAR_ALLOWED_HOSTS`
+names (empty: any public host), never to loopback, private or other internal addresses
+unless the host is on that list. The check runs on save and before every request,
+redirects included (followed here, at most five), and the connection goes to the very
+address that was checked, so a name cannot resolve differently in between. Every
+failure to fetch reads the same, so the import cannot be used to probe ports.
 """
 
 from __future__ import annotations
 
+import base64
+import http.client
+import ipaddress
 import logging
-import urllib.request
-from collections.abc import Callable, Iterable
+import socket
+import ssl
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from xml.etree import ElementTree
 
 import icalendar
 import recurring_ical_events
+from flask import current_app, has_app_context
 from sqlalchemy import delete, select
 
-from webapp.domain.availability import COPENHAGEN
+from webapp.domain.availability import COPENHAGEN, to_utc
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import BusyTime, Caseworker, LogLevel, SyncMode, SystemLogEntry
@@ -33,6 +47,10 @@ log = logging.getLogger(__name__)
 OWN_UID_SUFFIX = "@planner"
 HORIZON = timedelta(weeks=10)
 TIMEOUT_SECONDS = 20
+MAX_REDIRECTS = 5
+MAX_BYTES = 10 * 1024 * 1024
+REDIRECTS = (301, 302, 303, 307, 308)
+CALDAV = "urn:ietf:params:xml:ns:caldav"
 
 Fetcher = Callable[[str, datetime, datetime], list[bytes]]
 
@@ -49,38 +67,228 @@ def is_ics_feed(url: str) -> bool:
     return parts.scheme == "webcal" or parts.path.lower().endswith(".ics")
 
 
-def validate_calendar_url(url: str) -> str:
-    """An http(s) or webcal address; the caseworker form calls this (R-5.2)."""
+class CalendarUnavailable(DomainError):
+    """The calendar could not be read. One text for every cause (refused, timeout, TLS, an
+    error status, a page that is no calendar): a different text per cause would tell
+    whether a port is open (R-7.5)."""
+
+    code = "calendar_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("Kalenderen kunne ikke hentes. Tjek adressen, og at kalenderen kan nås.",
+                         "The calendar could not be fetched. Check the address and that the "
+                         "calendar can be reached.", field="busy_calendar_url")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked address: where to connect (`addresses`) and what to ask for."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    addresses: tuple[str, ...]
+
+
+def _address_error() -> DomainError:
+    return DomainError("Angiv kalenderens adresse som http(s)://… eller webcal://….",
+                       "Give the calendar's address as http(s)://… or webcal://….",
+                       field="busy_calendar_url", code="calendar_url")
+
+
+def _host_name(host: str) -> str:
+    return host.strip().strip("[]").rstrip(".").lower()
+
+
+def allowed_hosts() -> list[str]:
+    """`PLANNER_CALENDAR_ALLOWED_HOSTS`: exact hosts or `*.domain`, comma-separated."""
+    value = current_app.config.get("PLANNER_CALENDAR_ALLOWED_HOSTS", "") if has_app_context() else ""
+    entries = value.split(",") if isinstance(value, str) else value
+    return [_host_name(entry) for entry in entries if entry.strip()]
+
+
+def _on_list(host: str, entries: Sequence[str]) -> bool:
+    return any(host == entry or (entry.startswith("*.") and host.endswith(entry[1:]))
+               for entry in entries)
+
+
+def resolve_addresses(host: str, port: int) -> list[str]:
+    """Every address the host name resolves to (an IP literal resolves to itself)."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+def is_internal(address: str) -> bool:
+    """Loopback, private, link-local, multicast, reserved, unspecified or otherwise not public."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast
+            or ip.is_reserved or ip.is_unspecified or not ip.is_global)
+
+
+def check_calendar_url(url: str, *, allowed: Sequence[str] | None = None) -> Target:
+    """Where a calendar address may be fetched from, or DomainError (R-5.2, R-7.5).
+
+    http, https and webcal (https by another name) only. With an allow-list the host must
+    be on it, and may then be internal; without one any host whose every address is
+    public will do. A host that does not resolve is refused too.
+    """
     url = (url or "").strip()
-    if urlsplit(url).scheme not in ("http", "https", "webcal") or not urlsplit(url).netloc:
-        raise DomainError("Angiv kalenderens adresse som http(s)://… eller webcal://….",
-                          "Give the calendar's address as http(s)://… or webcal://….",
-                          field="busy_calendar_url", code="calendar_url")
-    return url
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        raise _address_error() from None
+    if scheme not in ("http", "https", "webcal") or not parts.hostname:
+        raise _address_error()
+    scheme = "https" if scheme == "webcal" else scheme
+    port = port or (443 if scheme == "https" else 80)
+    host = _host_name(parts.hostname)
+    entries = list(allowed) if allowed is not None else allowed_hosts()
+    if entries and not _on_list(host, entries):
+        raise DomainError(
+            f"Kalenderens vært »{host}« er ikke blandt de kalenderservere, jobcentret har tilladt.",
+            f"The calendar's host '{host}' is not among the calendar servers allowed.",
+            field="busy_calendar_url", code="calendar_host_not_allowed")
+    try:
+        addresses = resolve_addresses(host, port)
+    except (OSError, UnicodeError):
+        raise DomainError(f"Kalenderens vært »{host}« kunne ikke findes.",
+                          f"The calendar's host '{host}' could not be found.",
+                          field="busy_calendar_url", code="calendar_host_unknown") from None
+    if not entries and (not addresses or any(is_internal(a) for a in addresses)):
+        raise DomainError(
+            f"Kalenderens vært »{host}« er en intern adresse. Den kan kun bruges, hvis den står "
+            "på listen over tilladte kalenderservere.",
+            f"The calendar's host '{host}' is an internal address; it can only be used when it "
+            "is on the list of allowed calendar servers.",
+            field="busy_calendar_url", code="calendar_host_internal")
+    return Target(url=urlunsplit((scheme, *parts[1:])), scheme=scheme, host=host, port=port,
+                  addresses=tuple(addresses))
+
+
+def validate_calendar_url(url: str, *, allowed: Sequence[str] | None = None) -> str:
+    """The address, trimmed, when it may be saved; DomainError on its field otherwise (R-7.5)."""
+    check_calendar_url(url, allowed=allowed)
+    return (url or "").strip()
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that was checked, not to whatever the name resolves to now."""
+
+    def __init__(self, target: Target, address: str) -> None:
+        super().__init__(target.host, target.port, timeout=TIMEOUT_SECONDS)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, target: Target, address: str) -> None:
+        super().__init__(target.host, target.port, timeout=TIMEOUT_SECONDS,
+                         context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _send(target: Target, method: str, body: bytes | None,
+          headers: dict[str, str]) -> tuple[int, str | None, bytes]:
+    """(status, Location, body) of one request to the checked address."""
+    parts = urlsplit(target.url)
+    path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        headers = headers | {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+    connection_type = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    last_error: OSError | None = None
+    for address in target.addresses:
+        connection = connection_type(target, address)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read(MAX_BYTES + 1)
+            if len(data) > MAX_BYTES:
+                raise ValueError("calendar larger than MAX_BYTES")
+            return response.status, response.getheader("Location"), data
+        except ConnectionRefusedError as error:
+            last_error = error  # the next address of the name may answer
+        finally:
+            connection.close()
+    raise last_error or OSError("no address")
+
+
+def _request(url: str, method: str, body: bytes | None, headers: dict[str, str]) -> bytes:
+    """The body of a 2xx answer, redirects followed by hand with every hop checked (R-7.5).
+
+    The address check's refusals pass through; every other failure is CalendarUnavailable.
+    """
+    for _hop in range(MAX_REDIRECTS + 1):
+        target = check_calendar_url(url)
+        try:
+            status, location, data = _send(target, method, body, headers)
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            raise CalendarUnavailable() from error
+        if status in REDIRECTS and location:
+            url = urljoin(target.url, location.strip())
+            if urlsplit(url).hostname != urlsplit(target.url).hostname:
+                # Credentials in the address are for its own host only.
+                parts = urlsplit(url)
+                url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+            if status == 303:
+                method, body = "GET", None
+            continue
+        if not 200 <= status < 300:
+            raise CalendarUnavailable() from http.client.HTTPException(f"status {status}")
+        return data
+    raise CalendarUnavailable() from http.client.HTTPException("too many redirects")
 
 
 def _ics_fetch(url: str, start: datetime, end: datetime) -> list[bytes]:
-    parts = urlsplit(url)
-    if parts.scheme == "webcal":
-        url = urlunsplit(("https",) + tuple(parts[1:]))
-    request = urllib.request.Request(url, headers={"Accept": "text/calendar"})
-    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-        return [response.read()]
+    return [_request(url, "GET", None, {"Accept": "text/calendar"})]
+
+
+_CALENDAR_QUERY = """<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:prop><C:calendar-data/></D:prop>
+  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">
+    <C:time-range start="{start:%Y%m%dT%H%M%SZ}" end="{end:%Y%m%dT%H%M%SZ}"/>
+  </C:comp-filter></C:comp-filter></C:filter>
+</C:calendar-query>"""
 
 
 def _caldav_fetch(url: str, start: datetime, end: datetime) -> list[bytes]:
-    import caldav  # imported here: only two-way caseworkers with CalDAV need it
-
-    with caldav.DAVClient(url=url, timeout=TIMEOUT_SECONDS) as client:
-        calendar = client.calendar(url=url)
-        found = calendar.search(start=start.replace(tzinfo=COPENHAGEN),
-                                end=end.replace(tzinfo=COPENHAGEN), event=True, expand=False)
-        return [item.data.encode() if isinstance(item.data, str) else item.data for item in found]
+    """The events of a CalDAV calendar collection between start and end (one REPORT, RFC 4791)."""
+    body = _CALENDAR_QUERY.format(start=to_utc(start), end=to_utc(end)).encode()
+    answer = _request(url, "REPORT", body, {"Depth": "1",
+                                            "Content-Type": "application/xml; charset=utf-8"})
+    try:
+        # The standard library's parser expands no external entities, and expat >= 2.4
+        # bounds entity expansion.
+        root = ElementTree.fromstring(answer)
+    except ElementTree.ParseError as error:
+        raise CalendarUnavailable() from error
+    return [item.text.encode() for item in root.iter(f"{{{CALDAV}}}calendar-data") if item.text]
 
 
 def fetch_calendar(url: str, start: datetime, end: datetime) -> list[bytes]:
     """The raw iCalendar documents holding the events between start and end."""
     return (_ics_fetch if is_ics_feed(url) else _caldav_fetch)(url, start, end)
+
+
+def _parse(documents: Iterable[bytes], start: datetime,
+           end: datetime) -> list[tuple[str, datetime, datetime]]:
+    """`busy_intervals`, with a document that is no calendar read as the fetch failing."""
+    try:
+        return busy_intervals(documents, start, end)
+    except (ValueError, KeyError, TypeError) as error:
+        raise CalendarUnavailable() from error
 
 
 def _wall_clock(value: date | datetime) -> datetime:
@@ -128,7 +336,7 @@ def import_for(caseworker: Caseworker, *, now: datetime, fetch: Fetcher = fetch_
     start = datetime.combine(now.date(), datetime.min.time())
     end = start + horizon
     # Fetch and parse before touching the database: a failure keeps the old busy times.
-    intervals = busy_intervals(fetch(caseworker.busy_calendar_url, start, end), start, end)
+    intervals = _parse(fetch(caseworker.busy_calendar_url, start, end), start, end)
     db.session.execute(delete(BusyTime).where(BusyTime.caseworker_id == caseworker.id,
                                               BusyTime.ends_at > start,
                                               BusyTime.starts_at < end))
@@ -155,9 +363,15 @@ def import_all(*, now: datetime, fetch: Fetcher = fetch_calendar,
             result.busy_times += import_for(caseworker, now=now, fetch=fetch)
             result.caseworkers += 1
         except Exception as exc:  # noqa: BLE001 - any failure of a remote calendar is logged
-            reason = f"{type(exc).__name__}: {exc}"[:500]
+            # The address's own check says what is wrong with it; every other failure reads
+            # the same (R-7.5). Neither the address (it may hold a password) nor the
+            # error's text goes to a log, only the error's kind.
+            reason = (exc.message_da if isinstance(exc, DomainError)
+                      else CalendarUnavailable().message_da)
             result.failed[caseworker.id] = reason
-            log.warning("calendar import failed for caseworker %s: %s", caseworker.id, reason)
+            cause = exc.__cause__ if exc.__cause__ is not None else exc
+            log.warning("calendar import failed for caseworker %s: %s (%s)", caseworker.id,
+                        type(exc).__name__, type(cause).__name__)
             db.session.add(SystemLogEntry(
                 level=LogLevel.WARNING, category="calendar_import", occurred_at=now,
                 job_centre_id=caseworker.job_centre_id,

@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.models import (Booking, BookingCaseworker, BookingOrigin, BookingStatus, Break,
                            Caseworker, JobCentre, MembershipState, OnlineOffer, SyncMode, Team,
                            TeamMembership, WorkingTime)
+from webapp.services.busy_import import validate_calendar_url
 
 WEEKDAYS_DA = ("Mandag", "Tirsdag", "Onsdag", "Torsdag", "Fredag", "Lørdag", "Søndag")
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -107,6 +108,9 @@ def validate_identity(caseworker: Caseworker, *, directory: Directory | None,
         raise DomainError("Jobcentrets opsætning tilbyder ikke denne synkronisering.",
                           "The job centre's set-up does not offer this sync mode.",
                           field="sync_mode", code="sync_mode_not_offered")
+    # The import fetches this address from the server: only http(s) to allowed hosts.
+    url = (caseworker.busy_calendar_url or "").strip()
+    caseworker.busy_calendar_url = validate_calendar_url(url) if url else None
 
 
 def check_teams(teams: Sequence[Team], job_centre_id: int) -> None:
