@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from tests.conftest import _config
 from tests.factories import PASSWORD
 from webapp import create_app
+from webapp.config import ConfigurationError
 from webapp.extensions import db
 from webapp.models import Role
 
@@ -251,6 +252,17 @@ def test_r_7_2_unreachable_provider_is_a_message_not_a_500(other_app):
         assert "Login med organisationens konto svarer ikke lige nu. Prøv igen om lidt." in page
 
 
+def test_r_7_2_callbacks_are_rate_limited_per_address(other_app, provider):
+    """R-7.2, R-4.10: every callback makes the app call the provider, so they count as logins."""
+    app = other_app(**oidc_settings(provider), RATELIMIT_ENABLED=True, PLANNER_RATELIMIT_LOGIN="2 per minute")
+    client = app.test_client()
+    responses = [client.get("/login/oidc/citizen/callback?code=x&state=y") for _ in range(3)]
+    assert [r.status_code for r in responses] == [302, 302, 302]
+    assert all(r.headers["Location"] == "/portal/login" for r in responses)
+    page = client.get("/portal/login").get_data(as_text=True)
+    assert "For mange forsøg. Vent et minut, og prøv igen." in page
+
+
 def test_r_7_2_audience_without_oidc_is_not_found(client, other_app):
     """R-7.2: an audience that is not set up for OpenID Connect has no such routes."""
     assert client.get("/login/oidc/partner/start").status_code == 404
@@ -358,5 +370,5 @@ def test_r_7_2_password_kept_for_break_glass_next_to_oidc(other_app, provider, c
 ])
 def test_r_7_2_incomplete_login_settings_stop_the_start(database_url, settings, named):
     """R-7.2: a login that cannot work refuses to start and names the setting."""
-    with pytest.raises(RuntimeError, match=named):
+    with pytest.raises(ConfigurationError, match=named):
         create_app(_config(database_url) | settings)

@@ -11,14 +11,16 @@ from urllib.parse import urlsplit
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, session, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from joserfc.errors import JoseError
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from webapp.api.ratelimit import limiter, login_limit
 from webapp.auth import _safe_next, home_for
 from webapp.auth.sessions import start_session
+from webapp.config import ConfigurationError
 from webapp.domain.cpr import normalise_cpr
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -53,7 +55,7 @@ def init_oidc(app: Flask) -> None:
         setting = _SETTING[audience]
         methods = login_methods(audience, app.config)
         if not methods or not methods <= set(allowed):
-            raise RuntimeError(f"{setting} must name one or more of {', '.join(allowed)} "
+            raise ConfigurationError(f"{setting} must name one or more of {', '.join(allowed)} "
                                f"(comma-separated), not {app.config.get(setting)!r}.")
         if "oidc" in methods:
             _register(oauth, app.config, audience)
@@ -66,10 +68,10 @@ def _register(oauth: OAuth, config: Mapping[str, Any], audience: str) -> None:
     prefix = f"PLANNER_OIDC_{audience.upper()}_"
     missing = [prefix + key for key in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET") if not config.get(prefix + key)]
     if missing:
-        raise RuntimeError(f"{_SETTING[audience]} includes oidc, so set {', '.join(missing)}.")
+        raise ConfigurationError(f"{_SETTING[audience]} includes oidc, so set {', '.join(missing)}.")
     issuer = config[prefix + "ISSUER"].rstrip("/")
     if not _secure(issuer):
-        raise RuntimeError(f"{prefix}ISSUER must be an https:// address (http only on this machine).")
+        raise ConfigurationError(f"{prefix}ISSUER must be an https:// address (http only on this machine).")
     oauth.register(
         audience,
         client_id=config[prefix + "CLIENT_ID"],
@@ -115,7 +117,15 @@ def _failed() -> str:
     return _("The login was cancelled or failed. Please try again.")
 
 
+@bp.errorhandler(429)
+def too_many(error: Exception) -> Response:
+    audience = (request.view_args or {}).get("audience")
+    return _refuse(audience if audience in _LOGIN_PAGE else "staff",
+                   _("Too many attempts. Please wait a minute and try again."))
+
+
 @bp.get("/<audience>/start")
+@limiter.limit(login_limit)
 def start(audience: str) -> Response:
     client = _client(audience)
     session[_NEXT_KEY] = _safe_next("")
@@ -137,6 +147,7 @@ def start(audience: str) -> Response:
 
 
 @bp.get("/<audience>/callback")
+@limiter.limit(login_limit)  # each callback makes us call the provider
 def callback(audience: str) -> Response:
     client = _client(audience)
     try:
