@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select, text
 
 from tests.factories import login
-from tests.web.admin_support import flashes
+from tests.web.admin_support import field_errors, flashes
 from webapp.services import rooms as room_service
 from webapp.extensions import db
 from webapp.models import (CallInTemplate, Competence, ConversationType, HoldingForm, LetterTemplate,
@@ -129,3 +131,110 @@ def test_r_7_4_a_database_error_is_shown_in_danish_without_its_text_and_logged_w
     assert db.session.scalar(select(func.count(Room.id))) == 1
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "no_such_table" in logged and "0101801234" not in logged
+
+
+# --- Bounded fields in the admin (finding 9) ----------------------------------------------
+
+def _team_id(name: str) -> int:
+    return db.session.scalar(select(Team.id).where(Team.name == name))
+
+
+def _room_form(**changes: object) -> dict:
+    return {"name": "Mødelokale 2", "resource_type": "meeting_room", "capacity": "8",
+            "overbooking_seats": "0", "address": "", "postal_code": "", "email": "",
+            "usable_for_callins": "y", "comment": "", "teams": [_team_id("Ungeindsatsen")]} | changes
+
+
+def _closure_form(**changes: object) -> dict:
+    return {"team": _team_id("Aarhus Jobcenter"), "name": "Personaledag",
+            "first_day": "05.03.2030", "last_day": "06.03.2030"} | changes
+
+
+def _letter_form(**changes: object) -> dict:
+    return {"name": "Indkaldelse", "subject": "Samtale", "body": "Kære borger"} | changes
+
+
+def _competence_form(**changes: object) -> dict:
+    return {"name": "Sprog"} | changes
+
+
+FORMS = {"room": (_room_form, Room), "localclosureday": (_closure_form, LocalClosureDay),
+         "lettertemplate": (_letter_form, LetterTemplate), "competence": (_competence_form, Competence)}
+
+BAD_FIELDS = [
+    # endpoint, field, value, words of the message (the field's label is checked as well)
+    ("localclosureday", "first_day", "31.12.9999", "skal ligge mellem 1900 og 2100"),
+    ("localclosureday", "last_day", "31.12.9999", "skal ligge mellem 1900 og 2100"),
+    ("localclosureday", "first_day", "01.01.1899", "skal ligge mellem 1900 og 2100"),
+    ("room", "capacity", str(10**12), "må højst være 10000"),
+    ("room", "capacity", "10001", "må højst være 10000"),
+    ("room", "overbooking_seats", str(2**31), "må højst være 10000"),
+    ("room", "name", "Lokale\x00B", "må ikke indeholde styretegn"),
+    ("room", "name", "Lokale\nB", "må ikke indeholde styretegn"),
+    ("room", "name", "L" * 121, "må højst have 120 tegn"),
+    ("room", "comment", "Projektor\x07", "må ikke indeholde styretegn"),
+    ("room", "comment", "x" * 20_001, "må højst have 20000 tegn"),
+    ("localclosureday", "name", "Lukket\x1b[31m", "må ikke indeholde styretegn"),
+    ("lettertemplate", "name", "Brev\x00", "må ikke indeholde styretegn"),
+    ("lettertemplate", "subject", "S" * 201, "må højst have 200 tegn"),
+    ("lettertemplate", "body", "Kære\x00borger", "må ikke indeholde styretegn"),
+    ("competence", "name", "\x7f", "må ikke indeholde styretegn"),
+]
+
+
+def _label(page: str, field: str) -> str:
+    match = re.search(rf'<label for="{field}"[^>]*>\s*(.*?)\s*(?:&nbsp;|<strong|</label>)', page, re.S)
+    assert match, f"no label for {field}"
+    return html.unescape(match.group(1).strip())
+
+
+@pytest.mark.parametrize(("endpoint", "field", "value", "message"), BAD_FIELDS,
+                         ids=[f"{e}-{f}-{i}" for i, (e, f, _v, _m) in enumerate(BAD_FIELDS)])
+def test_r_7_4_admin_fields_are_bounded_with_a_danish_message_naming_the_field(
+        client, admin, endpoint, field, value, message):
+    """R-7.4: text lengths from the columns, no control characters, dates 1900–2100, integers
+    within sensible bounds: refused on the field, no 500, no SQL in the page, no row saved."""
+    form, model = FORMS[endpoint]
+    login(client, admin)
+    response = client.post(f"/admin/{endpoint}/new/", data=form(**{field: value}))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:3000]
+    _no_raw_sql(page)
+    errors = field_errors(page, field)
+    assert any(message in e and f"»{_label(page, field)}«" in e for e in errors), (errors, flashes(page))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(model.id))) == 0
+
+
+@pytest.mark.parametrize("endpoint", sorted(FORMS))
+def test_r_7_4_good_values_at_the_bounds_are_saved(client, admin, endpoint):
+    """R-7.4: the bounds refuse only what is out of them: values at the edge are saved."""
+    form, model = FORMS[endpoint]
+    edge = {"room": {"capacity": "10000", "name": "L" * 120, "comment": "Linje 1\r\nLinje 2\tx"},
+            "localclosureday": {"first_day": "01.01.2099", "last_day": "31.12.2100"},
+            "lettertemplate": {"body": "Kære borger,\r\n\r\nvelkommen.\t" + "x" * 19_000},
+            "competence": {"name": "Æ" * 120}}[endpoint]
+    login(client, admin)
+    response = client.post(f"/admin/{endpoint}/new/", data=form(**edge))
+    assert response.status_code == 302, flashes(response.get_data(as_text=True))
+    assert db.session.scalar(select(func.count(model.id))) == 1
+
+
+def test_r_7_4_the_services_refuse_out_of_bounds_values_themselves(admin, create_room):
+    """R-7.4: a caller that skips the form (a script, a future screen) meets the same bounds."""
+    from webapp.domain.errors import DomainError
+    from webapp.services import closures as closure_service
+
+    room = create_room(admin.job_centre, capacity=8)
+    # No flush before the check: PostgreSQL itself would refuse the value.
+    with db.session.no_autoflush, pytest.raises(DomainError) as refused:
+        room.capacity = 10**12
+        room.teams.append(admin.job_centre.teams[0])
+        room_service.validate_room(room)
+    db.session.rollback()
+    assert (refused.value.field, refused.value.message_da) == ("capacity", "»Maks. kapacitet« må højst være 10000.")
+    closure = LocalClosureDay(job_centre=admin.job_centre, team=admin.job_centre.teams[0], name="Lukket",
+                              first_day=date(2030, 1, 1), last_day=date(9999, 12, 31))
+    with pytest.raises(DomainError) as refused:
+        closure_service.validate_local_closure(closure)
+    assert refused.value.field == "last_day" and "mellem 1900 og 2100" in refused.value.message_da

@@ -30,10 +30,11 @@ from sqlalchemy import BigInteger, SmallInteger, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError, validators, widgets
-from wtforms.fields import DateField
+from wtforms.fields import DateField, TextAreaField
 
 from webapp.admin.labels import COLUMN_LABELS, COLUMN_TYPE_FORMATTERS, enum_label
 from webapp.auth.tenancy import staff_job_centre_id
+from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import AuditEvent, JobCentre
@@ -119,8 +120,61 @@ class PlannerIndexView(AccessMixin, AdminIndexView):
         return self.render("admin/planner_index.html")
 
 
+class Bounded:
+    """A WTForms validator running a check of webapp.domain.bounds with the field's label (R-7.4)."""
+
+    def __init__(self, check: Any, **limits: Any) -> None:
+        self.check, self.limits = check, limits
+
+    def __call__(self, form: Any, field: Any) -> None:
+        label = str(field.label.text)
+        try:
+            self.check(field.data, label, label, **self.limits)
+        except DomainError as error:
+            raise ValidationError(error_text(error)) from error
+
+
+class TextLength(Bounded):
+    """The column's length; dropped where a service checks the field with a more precise message."""
+
+    def __init__(self, max_length: int, multiline: bool) -> None:
+        super().__init__(bounds.check_text, max_length=max_length, multiline=multiline)
+        self.field_flags = {"maxlength": max_length}
+
+
+# Upper bounds of whole numbers by column, below the database's integer: more is a typing error.
+INTEGER_MAX = {"capacity": bounds.SEATS_MAX, "overbooking_seats": bounds.SEATS_MAX}
+INTEGER_MAX_BY_SUFFIX = (("_minutes", bounds.MINUTES_MAX), ("_days", bounds.DAYS_MAX),
+                         ("_weeks", bounds.WEEKS_MAX))
+
+
+def integer_max(name: str) -> int:
+    """The largest value a form takes for the integer column `name`."""
+    if name in INTEGER_MAX:
+        return INTEGER_MAX[name]
+    return next((high for suffix, high in INTEGER_MAX_BY_SUFFIX if name.endswith(suffix)), bounds.INT_MAX)
+
+
 class PlannerModelConverter(AdminModelConverter):
-    """Stored vocabularies are offered with their words, not their stored values."""
+    """Stored vocabularies are offered with their words, not their stored values; every field is
+    bounded by its column (R-7.4)."""
+
+    @classmethod
+    def _string_common(cls, column: Any, field_args: dict, **extra: Any) -> None:
+        length = getattr(column.type, "length", None)
+        multiline = not isinstance(length, int) or not length
+        field_args["validators"].append(TextLength(bounds.TEXT_MAX if multiline else length, multiline))
+        cls._nullable_common(column, field_args)
+
+    @converts("Integer")
+    def handle_integer_types(self, column: Any, field_args: dict, **extra: Any) -> Any:
+        field_args["validators"].append(Bounded(bounds.check_integer, maximum=integer_max(column.key)))
+        return super().handle_integer_types(column=column, field_args=field_args, **extra)
+
+    @converts("DateTime")
+    def convert_datetime(self, field_args: dict, **extra: Any) -> Any:
+        field_args["validators"].append(Bounded(bounds.check_date))
+        return super().convert_datetime(field_args=field_args, **extra)
 
     @converts("sqlalchemy.sql.sqltypes.Enum")
     def convert_enum(self, column: Any, field_args: dict, **extra: Any) -> Select2Field:
@@ -144,6 +198,7 @@ class PlannerModelConverter(AdminModelConverter):
         field_args.setdefault("widget", widgets.TextInput())
         field_args.setdefault("render_kw", {"placeholder": "31.12.2027", "inputmode": "numeric",
                                             "autocomplete": "off"})
+        field_args["validators"].append(Bounded(bounds.check_date))
         return DateField(**field_args)
 
 
@@ -200,6 +255,20 @@ class PlannerBaseForm(BaseForm):
     class Meta:
         def get_translations(self, form: Any) -> _FormTranslations:
             return _FormTranslations()
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Every text field, also those no column makes, refuses control characters and endless text."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field.data, str) or field.errors:
+                continue
+            label = str(field.label.text)
+            try:
+                bounds.check_text(field.data, label, label, multiline=isinstance(field, TextAreaField))
+            except DomainError as error:
+                field.errors = [*field.errors, error_text(error)]
+                valid = False
+        return valid
 
 
 class Tabs(rules.BaseRule):
@@ -336,7 +405,7 @@ class PlannerModelView(AccessMixin, ModelView):
             field = getattr(form, name, None)
             if field is not None:
                 field.validators = [v for v in field.validators
-                                    if not isinstance(v, validators.Length | Unique)]
+                                    if not isinstance(v, validators.Length | TextLength | Unique)]
         return form
 
     def scaffold_form(self) -> Any:

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import or_, select
 
+from webapp.domain import bounds
 from webapp.domain.contact import check_date_range
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -26,6 +27,8 @@ def validate_local_closure(closure: LocalClosureDay) -> None:
         raise DomainError("Angiv fra-datoen.", "Enter the from date.", field="first_day")
     if closure.last_day is None:
         closure.last_day = closure.first_day
+    bounds.check_date(closure.first_day, "Fra dato", "From date", field="first_day")
+    bounds.check_date(closure.last_day, "Til dato", "To date", field="last_day")
     check_date_range(closure.first_day, closure.last_day, field="last_day")
     if closure.team.job_centre_id != closure.job_centre_id:
         raise DomainError("Teamet hører til et andet jobcenter.",
@@ -38,6 +41,7 @@ def validate_national_closure(closure: NationalClosureDay) -> None:
         raise DomainError("Giv lukkedagen et navn.", "Give the closure day a name.", field="name")
     if closure.day is None:
         raise DomainError("Angiv datoen.", "Enter the date.", field="day")
+    bounds.check_date(closure.day, "Dato", "Date", field="day")
     if db.session.scalar(select(NationalClosureDay.id).where(
             NationalClosureDay.day == closure.day, NationalClosureDay.id != (closure.id or 0))):
         raise DomainError(f"{closure.day:%d.%m.%Y} er allerede en national lukkedag.",

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Booking, BookingStatus, Room
@@ -35,6 +36,10 @@ def validate_room(room: Room) -> None:
             "eller lad feltet stå tomt for ubegrænset.",
             f"The capacity {room.capacity} is invalid: enter at least 1 person, or leave the "
             "field empty for unlimited.", field="capacity", code="capacity_invalid")
+    bounds.check_integer(room.capacity, "Maks. kapacitet", "Maximum capacity", maximum=bounds.SEATS_MAX,
+                         field="capacity")
+    bounds.check_integer(room.overbooking_seats, "Ekstra pladser", "Extra seats", maximum=bounds.SEATS_MAX,
+                         field="overbooking_seats")
     seats = room.overbooking_seats or 0
     if room.accepts_overbooking:
         if room.capacity is None:
