@@ -42,7 +42,11 @@ def server(app, database_url):
     """
     server = create_app(_config(database_url))
     yield server
-    with server.app_context():
+    dispose(server)
+
+
+def dispose(app) -> None:
+    with app.app_context():
         db.session.remove()
         db.engine.dispose()
 
@@ -220,12 +224,14 @@ def test_r_7_3_many_accounts_from_one_address_lock_the_address(server, client, a
 
 def test_r_7_3_two_app_instances_share_the_count(database_url, admin, clock):
     """R-7.3: the count lives in the database, so two worker processes (two apps) add up to one lock."""
-    first = create_app(_config(database_url)).test_client()
-    second = create_app(_config(database_url)).test_client()
+    apps = [create_app(_config(database_url)) for _ in range(2)]
+    first, second = (worker.test_client() for worker in apps)
     for client in (first, second, first, second, first):
         assert staff_post(client, admin.username, "wrong").status_code == 200
     assert staff_post(second, admin.username, PASSWORD).status_code == 429
     assert staff_post(first, admin.username, PASSWORD).status_code == 429
+    for worker in apps:
+        dispose(worker)
 
 
 def test_r_7_3_portal_login_locks_after_repeated_wrong_codes(server, client, citizen, clock):
@@ -270,3 +276,4 @@ def test_r_7_3_memory_rate_limit_storage_warns_in_production(database_url, caplo
     with caplog.at_level(logging.WARNING):
         warn_if_not_shared(app)
     assert caplog.records == []
+    dispose(app)
