@@ -295,6 +295,18 @@ def test_r_7_2_citizen_logs_in_to_the_portal_with_the_cpr_claim(client, provider
     assert not [r for r in caplog.records if CPR in r.getMessage() or "010105-4000" in r.getMessage()]
 
 
+def test_r_7_2_cpr_claim_only_at_the_userinfo_endpoint_is_read_there(client, provider, centre,
+                                                                     create_citizen, monkeypatch):
+    """R-7.2: some brokers put the CPR number in userinfo, not in the ID token."""
+    citizen = create_citizen(centre, cpr=CPR)
+    # The provider runs in this process: its ID tokens now carry the subject alone.
+    monkeypatch.setattr(oidc_provider_mock._app.OpenIDCode, "generate_user_info",
+                        lambda self, user, scope: {"sub": user.sub})
+    response = provider_login(client, "citizen", provider, "mitid-userinfo", {CPR_CLAIM: CPR})
+    assert response.headers["Location"] == "/portal/"
+    assert principal(client) == citizen.get_id()
+
+
 @pytest.mark.parametrize("case, claims, message", [
     ("missing", {"name": "Bente"}, "MitID-login gav os ikke dit CPR-nummer."),
     ("malformed", {CPR_CLAIM: "01-01-05"}, "MitID-login gav os ikke dit CPR-nummer."),
