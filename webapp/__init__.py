@@ -35,6 +35,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     # Production refuses the development key, the demo login, cookies without Secure (R-7.1).
     check_environment(app.config, app.logger)
+    if app.config.get("PLANNER_PROXY_COUNT"):
+        # The client's address (login lockout, rate limits) from the trusted proxies' header.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PLANNER_PROXY_COUNT"])  # type: ignore[method-assign]
     INSTANCE_DIR.mkdir(exist_ok=True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Writers queue for SQLite's single write lock instead of failing after 5 s.

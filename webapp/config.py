@@ -191,6 +191,9 @@ class Config:
     PLANNER_LOGIN_FAILURE_WINDOW_MINUTES = integer("PLANNER_LOGIN_FAILURE_WINDOW_MINUTES", 15,
                                                    low=1, high=24 * 60)
     PLANNER_LOGIN_LOCKOUT_MINUTES = integer("PLANNER_LOGIN_LOCKOUT_MINUTES", 15, low=1, high=24 * 60)
+    # Reverse proxies in front of the application whose X-Forwarded-For is trusted, so the
+    # lockout counts the client's address, not the proxy's (which would lock everyone).
+    PLANNER_PROXY_COUNT = integer("PLANNER_PROXY_COUNT", 0, low=0, high=5)
     # Outgoing mail: the outbox job sends through this SMTP server.
     PLANNER_SMTP_HOST = text("PLANNER_SMTP_HOST", "127.0.0.1")
     PLANNER_SMTP_PORT = integer("PLANNER_SMTP_PORT", 25, low=1, high=65535)

@@ -277,3 +277,22 @@ def test_r_7_3_memory_rate_limit_storage_warns_in_production(database_url, caplo
         warn_if_not_shared(app)
     assert caplog.records == []
     dispose(app)
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_r_7_3_behind_a_proxy_each_client_address_is_locked_on_its_own(database_url, admin, clock, proxies):
+    """R-7.3: with PLANNER_PROXY_COUNT the address is the client's from X-Forwarded-For, not the
+    proxy's (which would lock everyone); without it the header is ignored, so it cannot dodge the lock."""
+    server = create_app(_config(database_url) | {"PLANNER_PROXY_COUNT": proxies,
+                                                 "PLANNER_LOGIN_ADDRESS_MAX_FAILURES": 3})
+    client = server.test_client()
+    for n in range(3):
+        client.post("/login", data={"username": f"guess{n}", "password": "wrong"},
+                    headers={"X-Forwarded-For": "203.0.113.5"})
+    other_client = client.post("/login", data={"username": admin.username, "password": PASSWORD},
+                               headers={"X-Forwarded-For": "203.0.113.6"})
+    assert other_client.status_code == (302 if proxies else 429)
+    same_client = client.post("/login", data={"username": admin.username, "password": PASSWORD},
+                              headers={"X-Forwarded-For": "203.0.113.5"})
+    assert same_client.status_code == 429
+    dispose(server)
