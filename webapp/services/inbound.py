@@ -10,7 +10,8 @@ The case system sends one JSON message per change of an appointment it made itse
 Every message is kept raw with its outcome, also a refused or failed one: truncated,
 control characters escaped, CPR numbers masked (R-7.8). Every field is checked for its
 exact type and bounds; a bad value is refused with a stable code, the field and a Danish
-and an English message, and changes nothing but the log (R-7.6). An `appointment_id`
+and an English message, and changes nothing but the log (R-7.6); a cancel needs only
+`appointment_id` and `action`, so it is never held up by another field. An `appointment_id`
 that holds a CPR number is refused, never stored, not even masked: two citizens born on
 the same day would share the masked id.
 
