@@ -296,3 +296,27 @@ def test_r_7_3_behind_a_proxy_each_client_address_is_locked_on_its_own(database_
                               headers={"X-Forwarded-For": "203.0.113.5"})
     assert same_client.status_code == 429
     dispose(server)
+
+
+def test_r_7_3_support_disabling_a_user_in_the_admin_ends_the_users_sessions(server, client, admin,
+                                                                            create_user):
+    """R-7.3: the admin's user form disables through the model, so the user's kept cookie stops working;
+    the form offers no session version to set back."""
+    user_browser = server.test_client()
+    login(user_browser, admin)
+    cookie = kept_cookie(user_browser)
+    support = create_user(Role.SUPPORT, None)
+    login(client, support)
+    form = client.get(f"/admin/user/edit/?id={admin.id}").get_data(as_text=True)
+    assert 'name="is_enabled"' in form and 'name="session_version"' not in form
+    response = client.post(f"/admin/user/edit/?id={admin.id}", data={
+        "job_centre": admin.job_centre_id, "username": admin.username, "name": admin.name,
+        "role": admin.role.value, "locale": ""})  # is_enabled unticked
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    assert admin.is_enabled is False
+    admin.is_enabled = True
+    db.session.commit()
+    assert with_cookie(server, cookie).get("/admin/caseworker/").status_code == 302
+    login(user_browser, admin)
+    assert user_browser.get("/admin/caseworker/").status_code == 200

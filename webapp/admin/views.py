@@ -853,8 +853,9 @@ class JobCentreView(SupportModelView):
 
 class UserView(SupportModelView):
     column_list = ("username", "name", "role", "job_centre", "is_enabled")
-    column_details_exclude_list = ("password_hash",)
-    form_excluded_columns = ("password_hash", "created_at")
+    column_details_exclude_list = ("password_hash", "session_version")
+    # The session version only ever goes up: setting it back would revive old cookies.
+    form_excluded_columns = ("password_hash", "created_at", "session_version")
 
 
 class HoldingFormView(ReferenceModelView):
