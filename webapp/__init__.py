@@ -60,6 +60,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         handler.addFilter(CprRedactingFilter())
     mask_cprs_in_loggers((app.logger.name, *ACCESS_LOGGERS))
 
+    from webapp.limits import init_limits
+    init_limits(app)
     db.init_app(app)
     from webapp.services.sql import end_read_only_transactions
     end_read_only_transactions(app)

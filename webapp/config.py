@@ -182,6 +182,13 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     PLANNER_RATELIMIT_LOGIN = text("PLANNER_RATELIMIT_LOGIN", "10 per minute")
     PLANNER_RATELIMIT_BOOKING = text("PLANNER_RATELIMIT_BOOKING", "30 per minute")
+    # Request limits, also for chunked bodies: any request; the API's and the inbound
+    # endpoint's JSON; a form's text fields in memory; how deep JSON may nest.
+    PLANNER_MAX_REQUEST_BYTES = integer("PLANNER_MAX_REQUEST_BYTES", 1024 * 1024, low=1024, high=2**30)
+    PLANNER_MAX_API_REQUEST_BYTES = integer("PLANNER_MAX_API_REQUEST_BYTES", 64 * 1024, low=1024,
+                                            high=2**30)
+    PLANNER_MAX_FORM_BYTES = integer("PLANNER_MAX_FORM_BYTES", 512 * 1024, low=1024, high=2**30)
+    PLANNER_MAX_JSON_DEPTH = integer("PLANNER_MAX_JSON_DEPTH", 32, low=2, high=500)
     # Lockout, counted in the database so all workers share it: this many failed
     # logins of one account (or, the higher number, from one address) within the window
     # lock it for the lockout time, even with the right password.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import logging
 import re
 from datetime import date
@@ -238,3 +239,133 @@ def test_r_7_4_the_services_refuse_out_of_bounds_values_themselves(admin, create
     with pytest.raises(DomainError) as refused:
         closure_service.validate_local_closure(closure)
     assert refused.value.field == "last_day" and "mellem 1900 og 2100" in refused.value.message_da
+
+
+# --- Request size and JSON depth (findings 7 and 8) -----------------------------------------
+
+class EndlessBody(io.RawIOBase):
+    """A request body of `size` bytes made while it is read; counts what the app read."""
+
+    def __init__(self, size: int) -> None:
+        self.left, self.read_bytes = size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        n = min(len(buffer), self.left)
+        buffer[:n] = b" " * n
+        self.left -= n
+        self.read_bytes += n
+        return n
+
+
+def _post_stream(client, url: str, body: EndlessBody, headers: dict, content_length: int | None = None):
+    """POST `body` as a server would hand it on: chunked (no length, input terminated) or with a length."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+    environ = EnvironBuilder(path=url, method="POST", headers=headers).get_environ()
+    environ["wsgi.input"] = body
+    if content_length is None:
+        environ.pop("CONTENT_LENGTH", None)
+        environ.update({"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"})
+    else:
+        environ["CONTENT_LENGTH"] = str(content_length)
+    return client.open(Request(environ))
+
+
+@pytest.fixture
+def portal(admin, create_citizen):
+    """Headers of an external portal acting for a citizen of the job centre."""
+    from webapp.api.clients import issue_client
+    citizen = create_citizen(admin.job_centre)
+    _, token = issue_client(admin.job_centre, "Borgerportal")
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}", "X-Citizen-CPR": citizen.cpr,
+            "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def case_system(admin):
+    from webapp.api.clients import issue_client
+    _, token = issue_client(admin.job_centre, "KSS", "case_system")
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def _too_large(response) -> None:
+    assert response.status_code == 413
+    body = response.get_json()
+    assert body["code"] == "too_large" and "for stor" in body["message_da"] and "too large" in body["message_en"]
+
+
+@pytest.mark.parametrize("url", ["/integration/v1/appointments", "/api/v1/bookings"])
+def test_r_7_4_a_chunked_body_without_length_is_cut_at_the_endpoints_cap(client, portal, case_system, url):
+    """R-7.4: 100 MB sent chunked (no Content-Length) is refused with 413 after at most the cap."""
+    headers = case_system if url.startswith("/integration") else portal
+    body = EndlessBody(100 * 1024 * 1024)
+    response = _post_stream(client, url, body, headers)
+    _too_large(response)
+    assert body.read_bytes <= 128 * 1024
+
+
+@pytest.mark.parametrize("url", ["/integration/v1/appointments", "/api/v1/bookings"])
+def test_r_7_4_a_body_over_the_cap_is_refused_before_it_is_read(client, portal, case_system, url):
+    """R-7.4: a 30 MB body with its Content-Length is refused without reading it."""
+    headers = case_system if url.startswith("/integration") else portal
+    body = EndlessBody(30 * 1024 * 1024)
+    response = _post_stream(client, url, body, headers, content_length=30 * 1024 * 1024)
+    _too_large(response)
+    assert body.read_bytes == 0
+
+
+def test_r_7_4_a_chunked_form_over_the_app_wide_cap_is_a_danish_413_page(client, admin):
+    """R-7.4: pages other than the API answer an oversized body with a Danish page, not a 500."""
+    login(client, admin)
+    body = EndlessBody(100 * 1024 * 1024)
+    response = _post_stream(client, "/admin/room/new/", body,
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413
+    assert "for stor" in response.get_data(as_text=True)
+    assert body.read_bytes <= 2 * 1024 * 1024
+    assert db.session.scalar(select(func.count(Room.id))) == 0
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [33, 20_000])
+def test_r_7_4_json_nested_too_deep_is_a_stable_400_in_both_languages(client, portal, depth):
+    """R-7.4: JSON deeper than 32 levels is refused before it is parsed: never a RecursionError."""
+    response = client.post("/api/v1/bookings", data='{"offer_id": ' + _nested(depth) + "}", headers=portal)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["code"] == "json_too_deep"
+    assert "32" in body["message_da"] and "32" in body["message_en"]
+
+
+def test_r_7_4_json_nested_100000_deep_is_refused_by_size_or_depth(client, portal):
+    """R-7.4: the finding's 100,000 levels: a 4xx with a JSON body, never a 500."""
+    response = client.post("/api/v1/bookings", data=_nested(100_000), headers=portal)
+    assert response.status_code in (400, 413)
+    assert response.get_json()["code"] in ("json_too_deep", "too_large")
+
+
+def test_r_7_4_json_within_the_depth_is_parsed(client, portal):
+    """R-7.4: 32 levels are parsed; the answer is about the value, not the depth."""
+    response = client.post("/api/v1/bookings", data='{"offer_id": ' + _nested(31) + "}", headers=portal)
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "offer_id"
+
+
+def test_r_7_4_json_depth_ignores_brackets_inside_strings(client, portal):
+    response = client.post("/api/v1/bookings", data='{"offer_id": "' + "[" * 1000 + '"}', headers=portal)
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "offer_id"
+
+
+def test_r_7_4_inbound_json_nested_too_deep_is_a_stable_400(client, case_system):
+    response = client.post("/integration/v1/appointments", data=_nested(20_000), headers=case_system)
+    assert response.status_code in (400, 422)
+    assert response.status_code < 500 and response.get_json()["code"]

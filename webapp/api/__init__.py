@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.domain.errors import DomainError
 from webapp.extensions import csrf, db
+from webapp.limits import too_large_body
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
     if isinstance(error, RateLimitExceeded):
         body = error_body("rate_limited", "For mange forespørgsler. Prøv igen om lidt.",
                           "Too many requests. Please try again shortly.")
+    elif status == 413:
+        body = too_large_body()
     else:
         body = error_body(_HTTP_CODES.get(status, "http_error"),
                           "Forespørgslen kunne ikke gennemføres.", error.description or error.name)

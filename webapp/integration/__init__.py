@@ -17,10 +17,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 
 from webapp.clock import now_local
 from webapp.extensions import csrf, db
+from webapp.limits import JsonTooDeep, check_json_depth
 from webapp.models import ApiClient
 
 if TYPE_CHECKING:
@@ -48,10 +49,15 @@ def receive_appointment():  # type: ignore[no-untyped-def]
               if scheme.lower() == "bearer" else None)
     if client is None:
         return _unauthorised()
-    if (request.content_length or 0) > MAX_MESSAGE_BYTES:
-        return jsonify({"code": "too_large", "message_da": "Beskeden er for stor.",
-                        "message_en": "The message is too large."}), 413
-    return _answer(_receive(client.job_centre_id, request.get_data()))
+    # The cap holds while the body is read, so also for a chunked body without Content-Length;
+    # more is a 413 in JSON (webapp/limits.py). Deep JSON is refused before anything parses it.
+    request.max_content_length = min(MAX_MESSAGE_BYTES, request.max_content_length or MAX_MESSAGE_BYTES)
+    raw = request.get_data()
+    try:
+        check_json_depth(raw, int(current_app.config["PLANNER_MAX_JSON_DEPTH"]))
+    except JsonTooDeep as error:
+        return jsonify(error.as_dict()), 400
+    return _answer(_receive(client.job_centre_id, raw))
 
 
 def _receive(job_centre_id: int, raw: bytes) -> Outcome:
