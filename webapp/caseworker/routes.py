@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from webapp.auth.tenancy import get_scoped_or_404, roles_required, staff_job_cen
 from webapp.caseworker import bp
 from webapp.caseworker import calendar as cal
 from webapp.clock import now_local, today_local
+from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEvent, Booking, BookingParticipant, BookingStatus, CallIn,
@@ -181,7 +183,10 @@ def move(booking_id: int) -> Response:
         if proposal and proposal != "custom":
             raw_start, _sep, raw_cw = proposal.partition("|")
             starts_at = _parse_datetime(raw_start, "proposal")
-            caseworker_id = int(raw_cw) if raw_cw.isdigit() else None
+            caseworker_id = _whole_number(raw_cw) if raw_cw else None
+            if raw_cw and caseworker_id is None:
+                raise DomainError("Vælg et af forslagene.", "Choose one of the proposals.",
+                                  field="proposal", code="proposal_format")
         else:
             starts_at = _parse_datetime(request.form.get("starts_at"), "starts_at")
             caseworker_id = request.form.get("caseworker_id", type=int)
@@ -270,14 +275,27 @@ def _choices() -> dict[str, Any]:
     }
 
 
+def _whole_number(raw: str) -> int | None:
+    """A whole number the database's integer holds, or None (R-7.4).
+
+    ASCII digits only: str.isdigit() also takes "²", which int() refuses, and other scripts'
+    digits, which no one types into these fields.
+    """
+    if not re.fullmatch(r"-?[0-9]{1,10}", raw):
+        return None
+    value = int(raw)
+    return value if bounds.INT_MIN <= value <= bounds.INT_MAX else None
+
+
 def _int(name: str) -> int | None:
     raw = (request.form.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.lstrip("-").isdigit():
+    value = _whole_number(raw)
+    if value is None:
         raise DomainError("Skriv et helt tal.", "Enter a whole number.", field=name,
                           code="not_a_number")
-    return int(raw)
+    return value
 
 
 def _day(name: str) -> date | None:
@@ -304,7 +322,8 @@ def _form_input(cpr_text: str) -> callins.CallInInput:
         variant_id=_int("variant_id"),
         meeting_form=choice(MeetingForm, "meeting_form", MeetingForm.INDIVIDUAL),
         holding_form_id=_int("holding_form_id"), team_id=_int("team_id"), room_id=_int("room_id"),
-        caseworker_ids=[int(v) for v in request.form.getlist("caseworker_ids") if v.isdigit()],
+        caseworker_ids=[v for v in map(_whole_number, request.form.getlist("caseworker_ids"))
+                        if v is not None],
         duration_minutes=_int("duration_minutes"), reporting_minutes=_int("reporting_minutes") or 0,
         deadline_mode=choice(DeadlineMode, "deadline_mode", DeadlineMode.DAYS_AFTER_CREATION),
         deadline_days=_int("deadline_days"),
@@ -362,7 +381,7 @@ def new_callin() -> str | Response:
 
 
 def _int_or_none(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return _whole_number(raw.strip()) if raw else None
 
 
 # ---------------------------------------------------------------------------
