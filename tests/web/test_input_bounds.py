@@ -369,3 +369,15 @@ def test_r_7_4_inbound_json_nested_too_deep_is_a_stable_400(client, case_system)
     response = client.post("/integration/v1/appointments", data=_nested(20_000), headers=case_system)
     assert response.status_code in (400, 422)
     assert response.status_code < 500 and response.get_json()["code"]
+
+
+@pytest.mark.parametrize("value", ["2500-01-01T09:00:00", "1850-01-01T09:00", "2101-01-01"])
+def test_r_7_4_api_dates_lie_within_1900_to_2100(app, value):
+    """R-7.4: the API's dates and times keep the admin's bound, 1900–2100, and say so."""
+    from webapp.api.schemas import parse_date, parse_datetime
+    from webapp.domain.errors import DomainError
+    parse = parse_date if len(value) == 10 else parse_datetime
+    with pytest.raises(DomainError) as refused:
+        parse(value, "from")
+    assert refused.value.field == "from"
+    assert "1900" in refused.value.message_da and "2100" in refused.value.message_en

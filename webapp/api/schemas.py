@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from webapp.domain.availability import from_utc, to_aware
+from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.models import Booking, BookingOrigin, OnlineOffer, SelfBookingDeadline
 from webapp.services import offers, receipts, selfbooking
@@ -16,6 +17,11 @@ MAX_ID = 2**31 - 1
 
 def _invalid(field: str, message_da: str, message_en: str) -> DomainError:
     return DomainError(message_da, message_en, field=field, code="invalid_field")
+
+
+def _out_of_range(field: str) -> DomainError:
+    return _invalid(field, f"Feltet {field} skal ligge mellem {bounds.FIRST_YEAR} og {bounds.LAST_YEAR}.",
+                    f"The field {field} must lie between {bounds.FIRST_YEAR} and {bounds.LAST_YEAR}.")
 
 
 def stamp(moment: datetime | None) -> str | None:
@@ -47,8 +53,8 @@ def parse_datetime(value: Any, field: str, *, required: bool = True) -> datetime
     except (ValueError, OverflowError, DomainError):
         raise _invalid(field, f"Feltet {field} skal være et tidspunkt (ISO 8601).",
                        f"The field {field} must be a date-time (ISO 8601).") from None
-    if not 2000 <= moment.year <= 2999:
-        raise _invalid(field, "Tidspunktet ligger uden for det mulige.", "The time is out of range.")
+    if not bounds.FIRST_YEAR <= moment.year <= bounds.LAST_YEAR:
+        raise _out_of_range(field)
     return moment.replace(fold=0, microsecond=0)
 
 
@@ -60,8 +66,8 @@ def parse_date(value: str | None, field: str) -> date | None:
     except (ValueError, TypeError):
         raise _invalid(field, f"Parameteren {field} skal være en dato (ÅÅÅÅ-MM-DD).",
                        f"The parameter {field} must be a date (YYYY-MM-DD).") from None
-    if not 2000 <= day.year <= 2999:
-        raise _invalid(field, "Datoen ligger uden for det mulige.", "The date is out of range.")
+    if not bounds.FIRST_YEAR <= day.year <= bounds.LAST_YEAR:
+        raise _out_of_range(field)
     return day
 
 
@@ -71,6 +77,7 @@ def parse_text(value: Any, field: str, *, max_length: int = 500) -> str | None:
     if not isinstance(value, str) or len(value) > max_length or "\x00" in value:
         raise _invalid(field, f"Feltet {field} skal være en tekst på højst {max_length} tegn.",
                        f"The field {field} must be a text of at most {max_length} characters.")
+    bounds.check_text(value, field, field, max_length=max_length, multiline=True, field=field)
     return value
 
 
