@@ -381,3 +381,20 @@ def test_r_7_4_api_dates_lie_within_1900_to_2100(app, value):
         parse(value, "from")
     assert refused.value.field == "from"
     assert "1900" in refused.value.message_da and "2100" in refused.value.message_en
+
+
+@pytest.mark.parametrize("code", [str(2**70), str(2**31)])
+def test_r_7_4_a_unique_integer_is_bounded_before_its_uniqueness_is_asked(client, admin, create_user, code):
+    """R-7.4: the integer bound runs before Flask-Admin's Unique validator, which would hand 2**70 to the
+    database (OverflowError on SQLite, integer out of range on PostgreSQL)."""
+    from webapp.models import ConversationType
+    support = create_user(Role.SUPPORT)
+    login(client, support)
+    before = db.session.scalar(select(func.count(ConversationType.id)))
+    response = client.post("/admin/conversationtype/new/", data={"code": code, "name": "Ny samtaletype"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:2000]
+    _no_raw_sql(page)
+    assert any("må højst være" in e for e in field_errors(page, "code"))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(ConversationType.id))) == before

@@ -123,15 +123,15 @@ class PlannerIndexView(AccessMixin, AdminIndexView):
 class Bounded:
     """A WTForms validator running a check of webapp.domain.bounds with the field's label (R-7.4)."""
 
-    def __init__(self, check: Any, **limits: Any) -> None:
-        self.check, self.limits = check, limits
+    def __init__(self, check: Any, *, stop: bool = False, **limits: Any) -> None:
+        self.check, self.stop, self.limits = check, stop, limits
 
     def __call__(self, form: Any, field: Any) -> None:
         label = str(field.label.text)
         try:
             self.check(field.data, label, label, **self.limits)
         except DomainError as error:
-            raise ValidationError(error_text(error)) from error
+            raise (validators.StopValidation if self.stop else ValidationError)(error_text(error)) from error
 
 
 class TextLength(Bounded):
@@ -168,7 +168,9 @@ class PlannerModelConverter(AdminModelConverter):
 
     @converts("Integer")
     def handle_integer_types(self, column: Any, field_args: dict, **extra: Any) -> Any:
-        field_args["validators"].append(Bounded(bounds.check_integer, maximum=integer_max(column.key)))
+        # First, and stopping the chain: Unique would otherwise hand 2**70 to the database.
+        field_args["validators"].insert(0, Bounded(bounds.check_integer, stop=True,
+                                                   maximum=integer_max(column.key)))
         return super().handle_integer_types(column=column, field_args=field_args, **extra)
 
     @converts("DateTime")
