@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.bound import Columns, build_matrix, enumerate_columns, meeting_classes, solve_lp, solve_mip
+from optimizer.bound import (
+    Columns,
+    LpResult,
+    Matrix,
+    build_matrix,
+    enumerate_columns,
+    meeting_classes,
+    solve_lp,
+    solve_mip,
+)
 from optimizer.exact import apply, build_and_solve, solve_component_mip, spots_from_counts
 from optimizer.check import check
 from optimizer.cuts import tighten
@@ -426,6 +435,298 @@ def _effort(meetings: int, processes: int = 1) -> float:
     return EFFORT_SECONDS + EFFORT_SECONDS_PER_MEETING * meetings * max(processes, 1)
 
 
+class ComponentSearch:
+    """The search of one connected component, one method per phase.
+
+    The phases share the best schedule so far (`best`, found by `method`), the proven `bound`,
+    the component's LP and the clock: `stop` ends the search past rounding, `deadline`
+    (time.time()) everything but the greedy and the matrix build."""
+
+    def __init__(self, problem: Problem, deadline: float | None, threads: int = 1,
+                 search_end: float | None = None) -> None:
+        self.problem = problem
+        self.deadline = deadline
+        self.threads = threads
+        self.search_end = search_end
+        self.timings: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+        self.indices = [m.index for m in problem.meetings if m.index not in problem.unusable]
+        self.greedy_placed: dict[int, Spot] = {}
+        self.best: dict[int, Spot] = {}
+        self.method = "greedy"
+        self.bound = 0.0
+        self.lp_optimal = False
+        self.static: Schedule | None = None
+        self.columns: Columns | None = None
+        self.matrix: Matrix | None = None
+        self.lp: LpResult | None = None
+        self.lp_values: np.ndarray | None = None
+        self.cut_vertices: list[np.ndarray] = []
+        # The rounded schedule, which the ejection chains then continue.
+        self.schedule: Schedule | None = None
+        self.rounded_by = "greedy+repair"
+        self.own = 0.0  # the component's own search time past rounding
+        self.stop = math.inf
+
+    def run(self, effort: float | None = None, processes: int = 1) -> ComponentResult:
+        if self.greedy_floor():
+            return ComponentResult(self.greedy_placed, self.best, self.bound, self.method, False,
+                                   self.timings)
+        self.relax_and_round()
+        self.start_clock(effort, processes)
+        self.cuts_and_repair()
+        self.support_models()
+        self.restarts()
+        self.component_mip()
+        self.neighbourhoods()
+        self.finish()
+        return ComponentResult(self.greedy_placed, self.best, self.bound, self.method, self.lp_optimal,
+                               self.timings, self.counts)
+
+    # --- shared state ---------------------------------------------------------------
+
+    def keep(self, name: str, placed: dict[int, Spot]) -> None:
+        """Take a schedule that scores better than the best so far."""
+        if _score(self.problem, placed) > _score(self.problem, self.best):
+            self.best, self.method = placed, name
+
+    def short(self) -> bool:
+        """The best schedule is still below the best weighted count the bound allows."""
+        return _score(self.problem, self.best)[0] < _target(self.problem, self.bound) - 1e-9
+
+    def time_left(self) -> float:
+        return self.stop - time.time()
+
+    def _time(self, phase: str, since: float) -> None:
+        self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - since
+
+    def _count(self, key: str, value: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + value
+
+    # --- phases ---------------------------------------------------------------------
+
+    def greedy_floor(self) -> bool:
+        """The greedy is the floor; the bound starts at the weight of the placeable meetings.
+        True when the greedy already reaches it (or the time is up): nothing more to search."""
+        clock = time.perf_counter()
+        floor = greedy(self.problem)
+        self.timings["greedy"] = time.perf_counter() - clock
+        self.greedy_placed = dict(floor.placed)
+        self.best = self.greedy_placed
+        self.static = Schedule(self.problem)
+        placeable = _placeable_weight(self.problem, self.static, self.indices)
+        self.bound = placeable
+        return _score(self.problem, self.best)[0] >= placeable - 1e-9 or _expired(self.deadline)
+
+    def relax_and_round(self) -> None:
+        """The component's LP (its bound), rounded by decreasing LP value and filled greedily."""
+        problem = self.problem
+        clock = time.perf_counter()
+        self.columns = enumerate_columns(problem, self.static, self.indices, COLUMN_LIMIT)
+        self.timings["columns"] = time.perf_counter() - clock
+        self.schedule = Schedule(problem)
+        if self.columns is not None and self.columns.size:
+            clock = time.perf_counter()
+            self.matrix = build_matrix(problem, self.columns)
+            self.timings["matrix"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            self.lp = solve_lp(self.columns, self.matrix, _remaining(self.deadline), self.threads)
+            self.timings["lp"] = time.perf_counter() - clock
+            self.lp_optimal = self.lp.optimal
+            if self.lp.bound is not None:
+                self.bound = min(self.bound, self.lp.bound)
+            if self.lp.values is not None:
+                self.lp_values = self.lp.values
+                _round(self.schedule, self.columns, self.lp.values)
+                self.rounded_by = "lp-rounding"
+        clock = time.perf_counter()
+        _fill(self.schedule, problem.meetings, self.deadline)
+        self.timings["rounding"] = time.perf_counter() - clock
+        self.keep(self.rounded_by, dict(self.schedule.placed))
+
+    def start_clock(self, effort: float | None, processes: int) -> None:
+        """The search past rounding stops after the component's own time, cut at the end of the
+        instance's search and at the deadline."""
+        self.own = _effort(len(self.indices), processes) if effort is None else effort
+        self.stop = time.time() + self.own
+        if self.search_end is not None:
+            self.stop = min(self.stop, self.search_end)
+        if self.deadline is not None:
+            self.stop = min(self.stop, self.deadline)
+
+    def cuts_and_repair(self) -> None:
+        """Gomory cuts on the LP and ejection chains, in the order the load asks for.
+
+        The LP's bound lies up to a few meetings per component above the optimum, and a cut LP's
+        lower bound both ends the search sooner and is the proof the ratio to the bound needs
+        (measured: 876 -> 875 on 1,000 tight, 4,619 -> 4,614 to 4,616 on 5,000 tight, 838 -> 837
+        on the largest 1,000-normal component: each the proven optimum or the sum of them). Under
+        tight load (a narrow LP support) the cuts come first, and each round's vertex gives a
+        support model of its own (`support_models`); elsewhere they follow the ejection chains,
+        for the bound alone."""
+        lp, lp_values = self.lp, self.lp_values
+        can_cut = lp is not None and lp.highs is not None and lp.optimal and lp_values is not None
+        narrow = can_cut and (np.count_nonzero(lp_values > SUPPORT_THRESHOLD)
+                              <= CUT_SUPPORT_PER_MEETING * len(self.indices))
+        if narrow and self.short() and self.time_left() > 0.05:
+            self.cut_vertices = self.cut(CUT_SHARE, CUT_ROUNDS)
+        self.repair()
+        if (can_cut and not narrow and self.columns.size <= NORMAL_CUT_COLUMNS and self.short()
+                and self.time_left() > 0.05):
+            self.cut(NORMAL_CUT_SHARE, NORMAL_CUT_ROUNDS)
+        if lp is not None:
+            lp.highs = None
+
+    def cut(self, share: float, rounds: int) -> list[np.ndarray]:
+        """Rounds of cuts on a share of the search time, which is then extended by the time they
+        took; returns the vertices of the rounds that cut."""
+        clock = time.perf_counter()
+        score = _score(self.problem, self.best)[0]
+        result = tighten(self.lp.highs, self.matrix, self.columns.cls, time.time() + share * self.time_left(),
+                         score, max_rounds=rounds)
+        took = time.perf_counter() - clock
+        self.timings["cuts"] = self.timings.get("cuts", 0.0) + took
+        self.stop = min(self.stop + took, self.search_end or math.inf, self.deadline or math.inf)
+        if result is None:
+            return []
+        self._count("cut_rounds", result.rounds)
+        self._count("cuts", result.cuts)
+        # A proven bound can never lie below a schedule that checks (see `component_mip`).
+        if result.bound >= _score(self.problem, self.best)[0] - 1e-6:
+            self.bound = min(self.bound, result.bound)
+        return result.vertices if result.cuts else []
+
+    def repair(self) -> None:
+        """Ejection chains on a share of the component's own time (also past the instance's
+        search end): at normal load they close most of the gap left by rounding in a tenth of a
+        second; under tight load they gain less than the support models over the cut vertices
+        do with the same time, and are left out while those have time left."""
+        if not self.short() or (self.cut_vertices and self.time_left() > 0.05):
+            return
+        clock = time.perf_counter()
+        until = time.time() + REPAIR_SHARE * self.own
+        if self.deadline is not None:
+            until = min(until, self.deadline)
+        _repair(self.schedule, self.static, self.problem, until)
+        self.timings["repair"] = time.perf_counter() - clock
+        self.keep(self.rounded_by + "+repair", dict(self.schedule.placed))
+
+    def support_models(self) -> None:
+        """Exact models over the LP's support with its near-whole columns fixed (RENS steps).
+
+        Loosest fixing first: the interior-point solution lies inside the optimal face, so its
+        support holds every optimal LP vertex. Each is far smaller than the component's model; a
+        level that HiGHS closes is followed by a larger one while time is left. After cuts, each
+        round's vertex (latest first) is a support of its own, with the LP's support below it,
+        each level going through all of them: the vertices differ from round to round, and so do
+        the schedules their supports hold (on the largest 1,000-tight component the 742nd meeting
+        lay in the supports of 3 of 9 rounds, in none of the LP's own). Their own bounds say
+        nothing about the component and are not used."""
+        if self.lp_values is None:
+            return
+        lp_values = self.lp_values
+        supports = [lp_values] if not self.cut_vertices else [
+            np.where(vertex > SUPPORT_THRESHOLD, vertex, np.minimum(lp_values, CUT_SUPPORT_FLOOR))
+            for vertex in reversed(self.cut_vertices)
+        ]
+        open_supports = list(range(len(supports)))
+        for level in CUT_FIX_LEVELS if self.cut_vertices else FIX_LEVELS:
+            for k in list(open_supports):
+                if not self.short() or self.time_left() <= 0.05:
+                    break
+                clock = time.perf_counter()
+                outcome = _support_mip(self.problem, self.columns, supports[k], level, self.time_left(),
+                                       self.threads)
+                if outcome is not None:
+                    found, proven = outcome
+                    self._count("support_mip")
+                    self._count("support_mip_proven", int(proven))
+                    if found is not None:
+                        self.keep("lp-support-mip", found)
+                self._time("support_mip", clock)
+                if outcome is None or not outcome[1]:
+                    open_supports.remove(k)
+
+    def restarts(self) -> None:
+        """Rounding again from perturbed LP values, each followed by ejection chains, on a share
+        of the time: at normal load one in three to six such restarts gained the last meeting
+        that neither the first rounding nor the neighbourhoods found. Seeded, so runs repeat."""
+        if self.lp_values is None or not self.short() or self.time_left() <= 0.05:
+            return
+        problem, lp_values = self.problem, self.lp_values
+        clock = time.perf_counter()
+        until = time.time() + RESTART_SHARE * self.time_left()
+        rng = np.random.default_rng(0)
+        restarts = 0
+        while self.short() and time.time() < until:
+            restarts += 1
+            current = Schedule(problem)
+            _round(current, self.columns, lp_values * (1.0 + RESTART_NOISE * rng.random(lp_values.size)))
+            _fill(current, problem.meetings, until)
+            _repair(current, self.static, problem, until)
+            self.keep("lp-rounding (restart)+repair", dict(current.placed))
+        self._count("restarts", restarts)
+        self.timings["restarts"] = time.perf_counter() - clock
+
+    def component_mip(self) -> None:
+        """The exact model of the whole component, started from the best so far: it may close
+        the gap from either side (a better schedule, a lower bound through its cuts). Small ones
+        are modelled in PuLP; larger ones go to HiGHS as the LP's matrix, which PuLP would take
+        longer to build than HiGHS to solve. A time-out only keeps what checks."""
+        size = 0 if self.columns is None else self.columns.size
+        if not (self.short() and self.matrix is not None and 0 < size <= MATRIX_MIP_COLUMN_LIMIT
+                and self.time_left() > 0.05
+                and (size <= MIP_COLUMN_LIMIT or self.time_left() >= MATRIX_MIP_MIN_SECONDS)):
+            return
+        problem, columns = self.problem, self.columns
+        clock = time.perf_counter()
+        justified = Schedule(problem)
+        apply(justified, problem, self.best)
+        _left_justify(justified)
+        start = dict(justified.placed)
+        seconds = self.time_left()
+        if size <= MIP_COLUMN_LIMIT:
+            model = solve_component_mip(problem, columns, self.matrix, start, seconds, self.threads)
+            found, mip_bound, proven = model.placed, model.dual_bound, model.proven_optimal
+            mip_name = "exact-mip (PuLP)"
+        else:
+            values, mip_bound, proven = solve_mip(columns, self.matrix, None, seconds, self.threads)
+            found = None if values is None else spots_from_counts(columns, values)
+            mip_name = "exact-mip (HiGHS)"
+        self._count("component_mip")
+        self._count("component_mip_proven", int(proven))
+        # A proven bound can never lie below a schedule that checks; one that does is a
+        # misread solver report and is ignored.
+        if mip_bound is not None and mip_bound >= _score(problem, self.best)[0] - 1e-6:
+            self.bound = min(self.bound, mip_bound)
+        if found is not None:
+            exact_schedule = Schedule(problem)
+            if apply(exact_schedule, problem, found):
+                self.keep(mip_name, dict(exact_schedule.placed))
+        self.timings["mip"] = time.perf_counter() - clock
+
+    def neighbourhoods(self) -> None:
+        """Exact re-solves of neighbourhoods of the waiting meetings with the time that is left."""
+        if not self.short() or self.time_left() <= 0.05:
+            return
+        problem = self.problem
+        clock = time.perf_counter()
+        current = Schedule(problem)
+        apply(current, problem, self.best)
+        _improve(problem, current, self.static, self.stop, self.time_left(), self.threads, self.counts,
+                 _target(problem, self.bound))
+        self.timings["neighbourhoods"] = time.perf_counter() - clock
+        self.keep(self.method + "+exact-neighbourhoods", dict(current.placed))
+
+    def finish(self) -> None:
+        """Earlier days first, then compact days (R-3.2): neither changes what is placed."""
+        schedule = Schedule(self.problem)
+        apply(schedule, self.problem, self.best)
+        _shift_earlier(schedule, self.problem, self.deadline)
+        _compact_days(schedule, self.problem, self.deadline)
+        self.keep(self.method, dict(schedule.placed))
+
+
 def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
                     effort: float | None = None, processes: int = 1, search_end: float | None = None) -> ComponentResult:
     """Best placement found for one connected component, with a proven bound on it.
@@ -434,202 +735,7 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
     build; `effort` is the search time past rounding (default by size and by the number of
     `processes` that share the components, see `_effort`), cut at `search_end` (time.time()),
     the end of the search for the whole instance."""
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    floor = greedy(problem)
-    timings["greedy"] = time.perf_counter() - clock
-    greedy_placed = dict(floor.placed)
-    indices = [m.index for m in problem.meetings if m.index not in problem.unusable]
-    best = greedy_placed
-    method = "greedy"
-    static = Schedule(problem)
-    placeable = _placeable_weight(problem, static, indices)
-    bound = placeable
-    lp_optimal = False
-    counts: dict[str, int] = {}
-    if _score(problem, best)[0] >= placeable - 1e-9 or _expired(deadline):
-        return ComponentResult(greedy_placed, best, bound, method, False, timings)
-
-    def keep(name: str, placed: dict[int, Spot]) -> None:
-        nonlocal best, method
-        if _score(problem, placed) > _score(problem, best):
-            best, method = placed, name
-
-    def short() -> bool:
-        return _score(problem, best)[0] < _target(problem, bound) - 1e-9
-
-    lp_values = None
-    lp = None
-    cut_vertices: list[np.ndarray] = []
-    clock = time.perf_counter()
-    columns = enumerate_columns(problem, static, indices, COLUMN_LIMIT)
-    timings["columns"] = time.perf_counter() - clock
-    schedule = Schedule(problem)
-    matrix = None
-    name = "greedy+repair"
-    if columns is not None and columns.size:
-        clock = time.perf_counter()
-        matrix = build_matrix(problem, columns)
-        timings["matrix"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        lp = solve_lp(columns, matrix, _remaining(deadline), threads)
-        timings["lp"] = time.perf_counter() - clock
-        lp_optimal = lp.optimal
-        if lp.bound is not None:
-            bound = min(bound, lp.bound)
-        if lp.values is not None:
-            lp_values = lp.values
-            _round(schedule, columns, lp.values)
-            name = "lp-rounding"
-    clock = time.perf_counter()
-    _fill(schedule, problem.meetings, deadline)
-    timings["rounding"] = time.perf_counter() - clock
-    keep(name, dict(schedule.placed))
-    own = _effort(len(indices), processes) if effort is None else effort
-    stop = time.time() + own
-    if search_end is not None:
-        stop = min(stop, search_end)
-    if deadline is not None:
-        stop = min(stop, deadline)
-    # Gomory cuts on the LP: the LP's bound lies up to a few meetings per component above the
-    # optimum, and a cut LP's lower bound both ends the search sooner and is the proof the ratio
-    # to the bound needs (measured: 876 -> 875 on 1,000 tight, 4,619 -> 4,614 to 4,616 on 5,000
-    # tight, 838 -> 837 on the largest 1,000-normal component: each the proven optimum or the
-    # sum of them). Under tight load (a narrow LP support) they come first, and each round's
-    # vertex gives a support model of its own (below); elsewhere they follow the ejection chains,
-    # for the bound alone.
-    def cut(share: float, rounds: int) -> list[np.ndarray]:
-        nonlocal bound, stop
-        clock = time.perf_counter()
-        result = tighten(lp.highs, matrix, columns.cls, time.time() + share * (stop - time.time()),
-                         _score(problem, best)[0], max_rounds=rounds)
-        took = time.perf_counter() - clock
-        timings["cuts"] = timings.get("cuts", 0.0) + took
-        # The search is given the time the cuts took.
-        stop = min(stop + took, search_end or math.inf, deadline or math.inf)
-        if result is None:
-            return []
-        counts["cut_rounds"] = counts.get("cut_rounds", 0) + result.rounds
-        counts["cuts"] = counts.get("cuts", 0) + result.cuts
-        # A proven bound can never lie below a schedule that checks (see the MIP's below).
-        if result.bound >= _score(problem, best)[0] - 1e-6:
-            bound = min(bound, result.bound)
-        return result.vertices if result.cuts else []
-
-    can_cut = lp is not None and lp.highs is not None and lp.optimal and lp_values is not None
-    narrow = can_cut and np.count_nonzero(lp_values > SUPPORT_THRESHOLD) <= CUT_SUPPORT_PER_MEETING * len(indices)
-    if narrow and short() and stop - time.time() > 0.05:
-        cut_vertices = cut(CUT_SHARE, CUT_ROUNDS)
-
-    # Ejection chains on a share of the component's own time (also past the instance's search
-    # end): at normal load they close most of the gap left by rounding in a tenth of a second;
-    # under tight load they gain less than the support models over the cut vertices do with the
-    # same time, and are left out while those have time left.
-    if short() and not (cut_vertices and stop - time.time() > 0.05):
-        clock = time.perf_counter()
-        until = time.time() + REPAIR_SHARE * own
-        _repair(schedule, static, problem, until if deadline is None else min(until, deadline))
-        timings["repair"] = time.perf_counter() - clock
-        keep(name + "+repair", dict(schedule.placed))
-    if can_cut and not narrow and columns.size <= NORMAL_CUT_COLUMNS and short() and stop - time.time() > 0.05:
-        cut(NORMAL_CUT_SHARE, NORMAL_CUT_ROUNDS)
-    if lp is not None:
-        lp.highs = None
-
-    # Exact models over the LP's support with its near-whole columns fixed (RENS steps), loosest
-    # fixing first: the interior-point solution lies inside the optimal face, so its support
-    # holds every optimal LP vertex. Each is far smaller than the component's model; a level
-    # that HiGHS closes is followed by a larger one while time is left. After cuts, each round's
-    # vertex (latest first) is a support of its own, with the LP's support below it, each level
-    # going through all of them: the vertices differ from round to round, and so do the schedules
-    # their supports hold (on the largest 1,000-tight component the 742nd meeting lay in the
-    # supports of 3 of 9 rounds, in none of the LP's own). Their own bounds say nothing about the
-    # component and are not used.
-    if lp_values is not None:
-        supports = [lp_values] if not cut_vertices else [
-            np.where(vertex > SUPPORT_THRESHOLD, vertex, np.minimum(lp_values, CUT_SUPPORT_FLOOR))
-            for vertex in reversed(cut_vertices)
-        ]
-        open_supports = list(range(len(supports)))
-        for level in CUT_FIX_LEVELS if cut_vertices else FIX_LEVELS:
-            for k in list(open_supports):
-                if not short() or stop - time.time() <= 0.05:
-                    break
-                clock = time.perf_counter()
-                outcome = _support_mip(problem, columns, supports[k], level, stop - time.time(), threads)
-                if outcome is not None:
-                    found, proven = outcome
-                    counts["support_mip"] = counts.get("support_mip", 0) + 1
-                    counts["support_mip_proven"] = counts.get("support_mip_proven", 0) + int(proven)
-                    if found is not None:
-                        keep("lp-support-mip", found)
-                timings["support_mip"] = timings.get("support_mip", 0.0) + time.perf_counter() - clock
-                if outcome is None or not outcome[1]:
-                    open_supports.remove(k)
-
-    # Rounding again from perturbed LP values, each followed by ejection chains, on a share of
-    # the time: at normal load one in three to six such restarts gained the last meeting that
-    # neither the first rounding nor the neighbourhoods found. Seeded, so runs repeat.
-    if lp_values is not None and short() and stop - time.time() > 0.05:
-        clock = time.perf_counter()
-        until = time.time() + RESTART_SHARE * (stop - time.time())
-        rng = np.random.default_rng(0)
-        restarts = 0
-        while short() and time.time() < until:
-            restarts += 1
-            current = Schedule(problem)
-            _round(current, columns, lp_values * (1.0 + RESTART_NOISE * rng.random(lp_values.size)))
-            _fill(current, problem.meetings, until)
-            _repair(current, static, problem, until)
-            keep("lp-rounding (restart)+repair", dict(current.placed))
-        counts["restarts"] = counts.get("restarts", 0) + restarts
-        timings["restarts"] = time.perf_counter() - clock
-
-    # The exact model of the whole component, started from the best so far: it may close the
-    # gap from either side (a better schedule, a lower bound through its cuts). Small ones are
-    # modelled in PuLP; larger ones go to HiGHS as the LP's matrix, which PuLP would take
-    # longer to build than HiGHS to solve. A time-out only keeps what checks.
-    if (short() and matrix is not None and 0 < columns.size <= MATRIX_MIP_COLUMN_LIMIT and stop - time.time() > 0.05
-            and (columns.size <= MIP_COLUMN_LIMIT or stop - time.time() >= MATRIX_MIP_MIN_SECONDS)):
-        clock = time.perf_counter()
-        justified = Schedule(problem)
-        apply(justified, problem, best)
-        _left_justify(justified)
-        start = dict(justified.placed)
-        seconds = stop - time.time()
-        if columns.size <= MIP_COLUMN_LIMIT:
-            model = solve_component_mip(problem, columns, matrix, start, seconds, threads)
-            found, mip_bound, proven, mip_name = model.placed, model.dual_bound, model.proven_optimal, "exact-mip (PuLP)"
-        else:
-            values, mip_bound, proven = solve_mip(columns, matrix, None, seconds, threads)
-            found = None if values is None else spots_from_counts(columns, values)
-            mip_name = "exact-mip (HiGHS)"
-        counts["component_mip"] = counts.get("component_mip", 0) + 1
-        counts["component_mip_proven"] = counts.get("component_mip_proven", 0) + int(proven)
-        # A proven bound can never lie below a schedule that checks; one that does is a
-        # misread solver report and is ignored.
-        if mip_bound is not None and mip_bound >= _score(problem, best)[0] - 1e-6:
-            bound = min(bound, mip_bound)
-        if found is not None:
-            exact_schedule = Schedule(problem)
-            if apply(exact_schedule, problem, found):
-                keep(mip_name, dict(exact_schedule.placed))
-        timings["mip"] = time.perf_counter() - clock
-
-    # Exact re-solves of neighbourhoods of the waiting meetings with the time that is left.
-    if short() and stop - time.time() > 0.05:
-        clock = time.perf_counter()
-        current = Schedule(problem)
-        apply(current, problem, best)
-        _improve(problem, current, static, stop, stop - time.time(), threads, counts, _target(problem, bound))
-        timings["neighbourhoods"] = time.perf_counter() - clock
-        keep(method + "+exact-neighbourhoods", dict(current.placed))
-    schedule = Schedule(problem)
-    apply(schedule, problem, best)
-    _shift_earlier(schedule, problem, deadline)
-    _compact_days(schedule, problem, deadline)
-    keep(method, dict(schedule.placed))
-    return ComponentResult(greedy_placed, best, bound, method, lp_optimal, timings, counts)
+    return ComponentSearch(problem, deadline, threads, search_end).run(effort, processes)
 
 
 # --- components and the process pool ------------------------------------------------
