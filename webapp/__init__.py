@@ -65,8 +65,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     from webapp.services.sql import end_read_only_transactions
     end_read_only_transactions(app)
+    from webapp.models.schema_compare import AUTOGENERATE_PLUGINS
     migrate.init_app(app, db, render_as_batch=True, compare_type=True,
-                     include_object=include_in_migrations,
+                     include_object=include_in_migrations, autogenerate_plugins=AUTOGENERATE_PLUGINS,
                      directory=str(INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Copenhagen")

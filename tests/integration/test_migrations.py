@@ -9,12 +9,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL, _config
-from webapp import create_app, include_in_migrations
+from webapp import create_app
 from webapp.config import normalise_database_url
 from webapp.extensions import db
+
+postgres_only = pytest.mark.skipif(not PG_URL, reason="exclusion constraints exist on PostgreSQL only")
 
 
 @pytest.fixture
@@ -36,16 +39,49 @@ def empty_database_url(tmp_path):
         admin.dispose()
 
 
+def _differences(app) -> list:
+    """What `flask db check` would find: the app's own comparison settings and plugins."""
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts=app.extensions["migrate"].configure_args)
+        return compare_metadata(context, db.metadata)
+
+
 def test_upgrade_on_empty_database_matches_models(empty_database_url):
+    """Tables, columns, types, indexes, unique and check constraints and, on PostgreSQL, the
+    exclusion constraints (R-2.4) of the migrations are those the models declare."""
     app = create_app(_config(empty_database_url))
     with app.app_context():
         upgrade()
-        with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={
-                "compare_type": True, "include_object": include_in_migrations})
-            diff = compare_metadata(context, db.metadata)
+        diff = _differences(app)
         db.engine.dispose()
     assert diff == []
+
+
+@postgres_only
+def test_r_2_4_comparison_sees_a_missing_changed_or_extra_exclusion_constraint(empty_database_url):
+    """R-2.4: the models' exclusion constraints are compared with the database's, so a migration
+    that loses or changes one fails the test above."""
+    app = create_app(_config(empty_database_url))
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE bookings DROP CONSTRAINT ex_bookings_room_no_overlap"))
+            conn.execute(text(  # the same name, but reporting time no longer counts
+                "ALTER TABLE booking_caseworkers DROP CONSTRAINT ex_booking_caseworkers_no_overlap; "
+                "ALTER TABLE booking_caseworkers ADD CONSTRAINT ex_booking_caseworkers_no_overlap "
+                "EXCLUDE USING gist (caseworker_id WITH =, tsrange(starts_at, starts_at + interval "
+                "'1 minute') WITH &&) WHERE (blocking)"))
+            conn.execute(text("ALTER TABLE rooms ADD CONSTRAINT ex_rooms_one_name "
+                              "EXCLUDE USING gist (name WITH =)"))
+        diff = [(action, constraint.table.name, constraint.name)
+                for action, constraint in _differences(app)]
+        db.engine.dispose()
+    assert sorted(diff) == [
+        ("add_constraint", "booking_caseworkers", "ex_booking_caseworkers_no_overlap"),
+        ("add_constraint", "bookings", "ex_bookings_room_no_overlap"),
+        ("remove_constraint", "booking_caseworkers", "ex_booking_caseworkers_no_overlap"),
+        ("remove_constraint", "rooms", "ex_rooms_one_name"),
+    ]
 
 
 def test_downgrade_removes_everything_and_upgrade_again(empty_database_url):
@@ -60,9 +96,12 @@ def test_downgrade_removes_everything_and_upgrade_again(empty_database_url):
         db.engine.dispose()
 
 
-@pytest.mark.skipif(not PG_URL, reason="exclusion constraints exist on PostgreSQL only")
+@postgres_only
 def test_postgres_has_overlap_exclusion_constraints(app):
-    """R-2.4: the guards are really in the database."""
+    """R-2.4: the guards the models declare are really in the database."""
     names = set(db.session.scalars(text(
         "SELECT conname FROM pg_constraint WHERE contype = 'x'")))
-    assert {"ex_booking_caseworkers_no_overlap", "ex_bookings_room_no_overlap"} <= names
+    declared = {c.name for table in db.metadata.tables.values() for c in table.constraints
+                if isinstance(c, ExcludeConstraint)}
+    assert declared == {"ex_booking_caseworkers_no_overlap", "ex_bookings_room_no_overlap"}
+    assert names == declared

@@ -12,7 +12,12 @@ from webapp.models.enums import AuditEvent, LogLevel, enum_type
 
 
 class AuditEntry(Model):
-    """One audited event. The database refuses UPDATE and DELETE (R-1.9.2)."""
+    """One audited event. The database refuses UPDATE and DELETE (R-1.9.2).
+
+    The refusal is a trigger on both databases, which a model cannot declare: it lives in
+    migration 0001 (`create_audit_append_only`), and tests/integration/test_database_rules.py
+    proves it on SQLite and PostgreSQL.
+    """
 
     __tablename__ = "audit_entries"
     __table_args__ = (

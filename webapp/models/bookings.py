@@ -7,6 +7,7 @@ from datetime import date, datetime
 from flask_login import UserMixin
 from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Index, String, Table,
                         Text, UniqueConstraint, text, true)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import AddressMixin, Model, TenantMixin, created_at_column
@@ -17,6 +18,18 @@ from webapp.models.reference import ContactGroup, ConversationType, HoldingForm,
 from webapp.models.rooms import Room
 from webapp.models.templates import MeetingSpecMixin, meeting_checks
 from webapp.models.users import SessionVersionMixin
+
+
+def overlap_guard(name: str, owner: str, end: str, where: str) -> ExcludeConstraint:
+    """R-2.4: PostgreSQL refuses two rows of one owner whose time overlaps (btree_gist).
+
+    SQLite has no exclusion constraints: there writes are serialised and the booking
+    service checks first, so the constraint exists for PostgreSQL only.
+    """
+    return ExcludeConstraint(
+        (owner, "="), (text(f"tsrange(starts_at, {end})"), "&&"),
+        name=name, using="gist", where=text(where),
+    ).ddl_if(dialect="postgresql")
 
 
 class Citizen(SessionVersionMixin, UserMixin, TenantMixin, AddressMixin, Model):
@@ -107,6 +120,9 @@ class Booking(TenantMixin, Model):
         CheckConstraint("status <> 'reserved' OR expires_at IS NOT NULL", name="reservation_expiry"),
         Index("ix_bookings_room_time", "room_id", "starts_at"),
         Index("ix_bookings_team_time", "team_id", "starts_at"),
+        # R-2.4, R-1.4.3: a room holds one live meeting at a time.
+        overlap_guard("ex_bookings_room_no_overlap", "room_id", "ends_at",
+                      where="room_id IS NOT NULL AND status <> 'cancelled'"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,6 +189,8 @@ class BookingCaseworker(Model):
     __table_args__ = (
         CheckConstraint("starts_at < busy_until", name="order"),
         Index("ix_booking_caseworkers_time", "caseworker_id", "starts_at"),
+        overlap_guard("ex_booking_caseworkers_no_overlap", "caseworker_id", "busy_until",
+                      where="blocking"),
     )
 
     booking_id: Mapped[int] = mapped_column(
