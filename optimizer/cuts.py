@@ -78,6 +78,22 @@ def _gomory(f: np.ndarray, f0: float) -> np.ndarray:
     return np.minimum(f / f0, (1.0 - f) / (1.0 - f0))
 
 
+@dataclass
+class _TableauRow:
+    """The equation a row of the basis inverse gives: `a . y = b` over the columns `column`, where
+    y is x or, where `flip`, its complement 1 - x; plus the multipliers it took of the model's
+    rows (`row_o`, `lam_o`) and of the earlier cuts (`row_c`, `lam_c`)."""
+
+    column: np.ndarray
+    a: np.ndarray
+    flip: np.ndarray
+    b: float
+    row_o: np.ndarray
+    lam_o: np.ndarray
+    row_c: np.ndarray
+    lam_c: np.ndarray
+
+
 def _separate(h: highspy.Highs, matrix: Matrix, rows: _Rows, class_columns: list[np.ndarray], cuts: CutRows,
               x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float, float]]:
     """One Gomory mixed-integer cut per fractional basic placement column, from its tableau row.
@@ -88,11 +104,10 @@ def _separate(h: highspy.Highs, matrix: Matrix, rows: _Rows, class_columns: list
     zero) and only the slacks of earlier cuts are continuous. A tableau row is the basis inverse's
     row of multipliers; the equation it gives is built again here from the multipliers and the
     original rows, so the cut follows from the model whatever the solver's rounding."""
-    n_col, m0, n_class = matrix.n_col, matrix.n_row, matrix.n_class
     rhs = np.where(np.isfinite(matrix.row_upper), matrix.row_upper, 0.0)
     _status, basic = h.getBasicVariables()
     basic = np.asarray(basic)
-    is_basic = np.zeros(n_col, dtype=bool)
+    is_basic = np.zeros(matrix.n_col, dtype=bool)
     is_basic[basic[basic >= 0]] = True
     # Non-basic columns at their upper bound are complemented (1 - x): every variable of the
     # tableau row is then at distance zero from its bound at the LP point.
@@ -101,75 +116,101 @@ def _separate(h: highspy.Highs, matrix: Matrix, rows: _Rows, class_columns: list
     fraction = x[basic[place]] - np.floor(x[basic[place]])
     candidates = place[(fraction > MIN_FRACTION) & (fraction < 1.0 - MIN_FRACTION)]
     candidates = candidates[np.argsort(np.abs(x[basic[candidates]] % 1.0 - 0.5), kind="stable")][:MAX_ROWS_PER_ROUND]
-    cut_upper = np.asarray(cuts.upper, dtype=float)
     result = []
     for i in candidates.tolist():
-        _status, dense, count, index = h.getBasisInverseRowSparse(int(i))
-        nonzero = np.asarray(index[:count], dtype=np.int64)
-        lam = np.asarray(dense)[nonzero]
-        if not lam.size or np.abs(lam).max() > MAX_MULTIPLIER:
+        row = _tableau_row(h, int(i), matrix, rows, cuts, rhs, complemented)
+        if row is None:
             continue
-        original = nonzero < m0
-        row_o, lam_o = nonzero[original], lam[original]
-        row_c, lam_c = nonzero[~original] - m0, lam[~original]
-        dense_a = rows.combine(row_o, lam_o, n_col)
-        for r, multiplier in zip(row_c.tolist(), lam_c.tolist()):
-            dense_a[cuts.columns[r]] += multiplier * cuts.coefficients[r]
-        column = np.flatnonzero(dense_a)
-        a = dense_a[column]
-        flip = complemented[column]
-        b = float(lam_o @ rhs[row_o]) + float(lam_c @ cut_upper[row_c]) - float(a[flip].sum())
-        a[flip] = -a[flip]
-        f0 = b - math.floor(b)
+        f0 = row.b - math.floor(row.b)
         if not MIN_FRACTION < f0 < 1.0 - MIN_FRACTION:
             continue
-        # Whole variables: the columns (or their complements) and the class rows' slacks.
-        g = _gomory(a - np.floor(a), f0)
-        class_rows = row_o < n_class
-        slack_rows, slack_lam = row_o[class_rows], lam_o[class_rows]
-        g_slack = _gomory(slack_lam - np.floor(slack_lam), f0)
-        # Continuous: the slacks of earlier cuts.
-        g_cut = np.where(lam_c > 0, lam_c / f0, -lam_c / (1.0 - f0))
-        # A dropped coefficient loosens the cut by the most its variable can add (1 for a column,
-        # the class size for a class slack).
-        tiny, tiny_slack = g < TINY, g_slack < TINY
-        loosen = float(g[tiny].sum()) + float((g_slack[tiny_slack] * rhs[slack_rows[tiny_slack]]).sum())
-        column, g, flip = column[~tiny], g[~tiny], flip[~tiny]
-        slack_rows, g_slack = slack_rows[~tiny_slack], g_slack[~tiny_slack]
-        # Back to the columns: y = x or 1 - x; a class slack is its size minus its placements;
-        # a cut's slack is its upper bound minus its row.
-        parts_column = [column]
-        parts_value = [np.where(flip, -g, g)]
-        constant = float(g[flip].sum())
-        for k, weight in zip(slack_rows.tolist(), g_slack.tolist()):
-            members = class_columns[k]
-            parts_column.append(members)
-            parts_value.append(np.full(members.size, -weight))
-            constant += weight * rhs[k]
-        for r, weight in zip(row_c.tolist(), g_cut.tolist()):
-            if weight:
-                parts_column.append(cuts.columns[r])
-                parts_value.append(-weight * cuts.coefficients[r])
-                constant += weight * cuts.upper[r]
-        summed = np.bincount(np.concatenate(parts_column), weights=np.concatenate(parts_value), minlength=n_col)
-        support = np.flatnonzero(summed)
-        values = summed[support]
-        # The cut: values . x[support] + constant >= 1 - loosen. Tiny coefficients go too: a
-        # positive one loosens it by itself (x <= 1), a negative one only weakens it.
-        small = np.abs(values) < TINY
-        loosen += float(np.maximum(values[small], 0.0).sum())
-        support, values = support[~small], values[~small]
-        if not support.size or support.size > MAX_CUT_ENTRIES:
-            continue
-        magnitude = np.abs(values)
-        if magnitude.max() > MAX_DYNAMISM * magnitude.min():
-            continue
-        violation = 1.0 - loosen - (float(values @ x[support]) + constant)
-        efficacy = violation / float(np.linalg.norm(values))
-        if efficacy < MIN_EFFICACY:
-            continue
-        result.append((support.astype(np.int32), -values, constant - 1.0 + loosen + SAFETY, efficacy))
+        cut = _accepted(*_gomory_cut(row, f0, matrix, class_columns, cuts, rhs), x)
+        if cut is not None:
+            result.append(cut)
     return result
+
+
+def _tableau_row(h: highspy.Highs, i: int, matrix: Matrix, rows: _Rows, cuts: CutRows, rhs: np.ndarray,
+                 complemented: np.ndarray) -> _TableauRow | None:
+    """The equation of row `i` of the basis inverse, rebuilt from the model's rows and the cuts;
+    None when its multipliers are too large to trust."""
+    _status, dense, count, index = h.getBasisInverseRowSparse(i)
+    nonzero = np.asarray(index[:count], dtype=np.int64)
+    lam = np.asarray(dense)[nonzero]
+    if not lam.size or np.abs(lam).max() > MAX_MULTIPLIER:
+        return None
+    m0 = matrix.n_row
+    original = nonzero < m0
+    row_o, lam_o = nonzero[original], lam[original]
+    row_c, lam_c = nonzero[~original] - m0, lam[~original]
+    dense_a = rows.combine(row_o, lam_o, matrix.n_col)
+    for r, multiplier in zip(row_c.tolist(), lam_c.tolist()):
+        dense_a[cuts.columns[r]] += multiplier * cuts.coefficients[r]
+    column = np.flatnonzero(dense_a)
+    a = dense_a[column]
+    flip = complemented[column]
+    cut_upper = np.asarray(cuts.upper, dtype=float)
+    b = float(lam_o @ rhs[row_o]) + float(lam_c @ cut_upper[row_c]) - float(a[flip].sum())
+    a[flip] = -a[flip]
+    return _TableauRow(column, a, flip, b, row_o, lam_o, row_c, lam_c)
+
+
+def _gomory_cut(row: _TableauRow, f0: float, matrix: Matrix, class_columns: list[np.ndarray], cuts: CutRows,
+                rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The mixed-integer cut of a tableau row over the columns: `values . x[support] + constant
+    >= 1 - loosen`."""
+    # Whole variables: the columns (or their complements) and the class rows' slacks.
+    g = _gomory(row.a - np.floor(row.a), f0)
+    class_rows = row.row_o < matrix.n_class
+    slack_rows, slack_lam = row.row_o[class_rows], row.lam_o[class_rows]
+    g_slack = _gomory(slack_lam - np.floor(slack_lam), f0)
+    # Continuous: the slacks of earlier cuts.
+    g_cut = np.where(row.lam_c > 0, row.lam_c / f0, -row.lam_c / (1.0 - f0))
+    # A dropped coefficient loosens the cut by the most its variable can add (1 for a column,
+    # the class size for a class slack).
+    tiny, tiny_slack = g < TINY, g_slack < TINY
+    loosen = float(g[tiny].sum()) + float((g_slack[tiny_slack] * rhs[slack_rows[tiny_slack]]).sum())
+    column, g, flip = row.column[~tiny], g[~tiny], row.flip[~tiny]
+    slack_rows, g_slack = slack_rows[~tiny_slack], g_slack[~tiny_slack]
+    # Back to the columns: y = x or 1 - x; a class slack is its size minus its placements;
+    # a cut's slack is its upper bound minus its row.
+    parts_column = [column]
+    parts_value = [np.where(flip, -g, g)]
+    constant = float(g[flip].sum())
+    for k, weight in zip(slack_rows.tolist(), g_slack.tolist()):
+        members = class_columns[k]
+        parts_column.append(members)
+        parts_value.append(np.full(members.size, -weight))
+        constant += weight * rhs[k]
+    for r, weight in zip(row.row_c.tolist(), g_cut.tolist()):
+        if weight:
+            parts_column.append(cuts.columns[r])
+            parts_value.append(-weight * cuts.coefficients[r])
+            constant += weight * cuts.upper[r]
+    summed = np.bincount(np.concatenate(parts_column), weights=np.concatenate(parts_value), minlength=matrix.n_col)
+    support = np.flatnonzero(summed)
+    return support, summed[support], constant, loosen
+
+
+def _accepted(support: np.ndarray, values: np.ndarray, constant: float, loosen: float,
+              x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float] | None:
+    """The cut as a row `-values . x[support] <= upper` with its efficacy, or None when it is
+    empty, too long, too wide in magnitude or too weak at the LP point."""
+    # Tiny coefficients go too: a positive one loosens the cut by itself (x <= 1), a negative
+    # one only weakens it.
+    small = np.abs(values) < TINY
+    loosen += float(np.maximum(values[small], 0.0).sum())
+    support, values = support[~small], values[~small]
+    if not support.size or support.size > MAX_CUT_ENTRIES:
+        return None
+    magnitude = np.abs(values)
+    if magnitude.max() > MAX_DYNAMISM * magnitude.min():
+        return None
+    violation = 1.0 - loosen - (float(values @ x[support]) + constant)
+    efficacy = violation / float(np.linalg.norm(values))
+    if efficacy < MIN_EFFICACY:
+        return None
+    return support.astype(np.int32), -values, constant - 1.0 + loosen + SAFETY, efficacy
 
 
 def cut_bound(matrix: Matrix, cuts: CutRows, duals: np.ndarray) -> float:

@@ -121,8 +121,35 @@ def build_and_solve(problem: Problem, schedule: Schedule, meetings: list[Meeting
     for i, js in by_meeting.items():
         if len(js) > 1:
             prob += pulp.LpAffineExpression((x[j], 1) for j in js) <= 1, f"once_{i}"
-    # Slot coverage: for every caseworker-day and room-day, at each start point at most one
-    # column covers it (every clique of intervals contains the latest start among them).
+    _add_slot_coverage(prob, problem, owner, spots, x)
+
+    spot_index = {(int(i), s): j for j, (i, s) in enumerate(zip(owner.tolist(), spots))}
+    for v in x:
+        v.setInitialValue(0)
+    for i, s in incumbent.items():
+        j = spot_index.get((i, s))
+        if j is not None:
+            x[j].setInitialValue(1)
+
+    solver, status, sol_status, proven, bound = _run(prob, seconds, threads)
+    # The cost is at most the weight and at least the weight less the whole tie-break.
+    dual_bound = None if bound is None else bound + penalty * len(meetings)
+    if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return ExactResult(None, status, sol_status, proven, dual_bound, solver.name, n)
+    placed: dict[int, Spot] = {}
+    for j, v in enumerate(x):
+        if v.varValue is not None and v.varValue > 0.5:
+            i = int(owner[j])
+            if i in placed:
+                return ExactResult(None, status, sol_status, proven, dual_bound, solver.name, n)
+            placed[i] = spots[j]
+    return ExactResult(placed, status, sol_status, proven, dual_bound, solver.name, n)
+
+
+def _add_slot_coverage(prob: pulp.LpProblem, problem: Problem, owner: np.ndarray, spots: list[Spot],
+                       x: list[pulp.LpVariable]) -> None:
+    """Slot coverage: for every caseworker-day and room-day, at each start point at most one
+    column covers it (every clique of intervals contains the latest start among them)."""
     uses: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
     n_cw = len(problem.cw_ids)
     for j, (team, room, d, start) in enumerate(spots):
@@ -149,28 +176,6 @@ def build_and_solve(problem: Problem, schedule: Schedule, meetings: list[Meeting
             previous = key
             prob += pulp.LpAffineExpression((x[j], 1) for j in members.tolist()) <= 1, f"slot_{row}"
             row += 1
-
-    spot_index = {(int(i), s): j for j, (i, s) in enumerate(zip(owner.tolist(), spots))}
-    for v in x:
-        v.setInitialValue(0)
-    for i, s in incumbent.items():
-        j = spot_index.get((i, s))
-        if j is not None:
-            x[j].setInitialValue(1)
-
-    solver, status, sol_status, proven, bound = _run(prob, seconds, threads)
-    # The cost is at most the weight and at least the weight less the whole tie-break.
-    dual_bound = None if bound is None else bound + penalty * len(meetings)
-    if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        return ExactResult(None, status, sol_status, proven, dual_bound, solver.name, n)
-    placed: dict[int, Spot] = {}
-    for j, v in enumerate(x):
-        if v.varValue is not None and v.varValue > 0.5:
-            i = int(owner[j])
-            if i in placed:
-                return ExactResult(None, status, sol_status, proven, dual_bound, solver.name, n)
-            placed[i] = spots[j]
-    return ExactResult(placed, status, sol_status, proven, dual_bound, solver.name, n)
 
 
 def _run(prob: pulp.LpProblem, seconds: float,

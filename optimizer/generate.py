@@ -28,14 +28,25 @@ def generate(meetings: int, caseworkers: int, days: int, seed: int, load: str = 
     """An instance whose free caseworker time is about demand / load (tight: near capacity)."""
     if load not in LOADS:
         raise ValueError(f"load must be one of {', '.join(LOADS)}")
+    # One random stream, drawn in this order: teams, members, rooms, meetings, calendars.
     rng = random.Random(seed)
     workdays = _working_days(max(days, 1))
-    end_date = workdays[-1]
     n_teams = max(1, round(caseworkers / CASEWORKERS_PER_TEAM))
     team_ids = [f"t{k + 1}" for k in range(n_teams)]
     department = {t: k // TEAMS_PER_DEPARTMENT for k, t in enumerate(team_ids)}
+    teams = _teams(rng, team_ids, workdays)
+    cw_ids = [f"cw{k + 1}" for k in range(caseworkers)]
+    members = _members(rng, team_ids, cw_ids, department)
+    rooms, team_rooms, group_rooms = _rooms(rng, team_ids, members, department)
+    meeting_list, demand = _meetings(rng, meetings, workdays, members, department, team_rooms, group_rooms)
+    cw_objects = {c: _caseworker(rng, c, workdays, demand[c] / LOADS[load]) for c in cw_ids}
+    for ident, room in list(rooms.items()):
+        rooms[ident] = Room(ident, room.seats, _room_busy(rng, workdays))
+    return Instance(START, workdays[-1], 5, teams, cw_objects, rooms, meeting_list)
 
-    # Closure: one national day for all, a local day for some teams.
+
+def _teams(rng: random.Random, team_ids: list[str], workdays: list[date]) -> dict[str, Team]:
+    """Closure: one national day for all, a local day for some teams."""
     national = {workdays[len(workdays) // 2]} if len(workdays) >= 10 else set()
     teams = {}
     for t in team_ids:
@@ -43,16 +54,25 @@ def generate(meetings: int, caseworkers: int, days: int, seed: int, load: str = 
         if rng.random() < 0.3:
             closed.add(rng.choice(workdays))
         teams[t] = Team(t, frozenset(closed))
+    return teams
 
+
+def _members(rng: random.Random, team_ids: list[str], cw_ids: list[str],
+             department: dict[str, int]) -> dict[str, list[str]]:
+    """Each caseworker in a home team, some also in a sibling team of the same department."""
     members: dict[str, list[str]] = {t: [] for t in team_ids}
-    cw_ids = [f"cw{k + 1}" for k in range(caseworkers)]
     for k, c in enumerate(cw_ids):
-        home = team_ids[k % n_teams]
+        home = team_ids[k % len(team_ids)]
         members[home].append(c)
         siblings = [t for t in team_ids if department[t] == department[home] and t != home]
         if siblings and rng.random() < SHARED_FRACTION:
             members[rng.choice(siblings)].append(c)
+    return members
 
+
+def _rooms(rng: random.Random, team_ids: list[str], members: dict[str, list[str]], department: dict[str, int],
+           ) -> tuple[dict[str, Room], dict[str, list[str]], dict[int, list[str]]]:
+    """Small rooms per team (one per three members), one large group room per department."""
     rooms: dict[str, Room] = {}
     team_rooms: dict[str, list[str]] = {}
     group_rooms: dict[int, list[str]] = {}
@@ -66,10 +86,18 @@ def generate(meetings: int, caseworkers: int, days: int, seed: int, load: str = 
         ident = f"r{len(rooms) + 1}"
         rooms[ident] = Room(ident, rng.choice([8, 12, 16, 20]), ())
         group_rooms[dep] = [ident]
+    return rooms, team_rooms, group_rooms
 
-    # Call-in batches: a template (caseworkers, room, length) and one creation day per batch.
+
+def _meetings(rng: random.Random, meetings: int, workdays: list[date], members: dict[str, list[str]],
+              department: dict[str, int], team_rooms: dict[str, list[str]], group_rooms: dict[int, list[str]],
+              ) -> tuple[list[Meeting], dict[str, float]]:
+    """Call-in batches: a template (caseworkers, room, length) and one creation day per batch;
+    also each caseworker's demand in minutes."""
+    team_ids = list(members)
+    end_date = workdays[-1]
     meeting_list: list[Meeting] = []
-    demand: dict[str, float] = {c: 0.0 for c in cw_ids}
+    demand: dict[str, float] = {c: 0.0 for names in members.values() for c in names}
     while len(meeting_list) < meetings:
         t = rng.choice(team_ids)
         if not members[t]:
@@ -89,7 +117,8 @@ def generate(meetings: int, caseworkers: int, days: int, seed: int, load: str = 
             size = rng.randint(1, 2)
         else:
             names = rng.sample(members[t], min(len(members[t]), rng.randint(1, 4)))
-            room_ids = rng.sample(team_rooms[t], min(len(team_rooms[t]), rng.randint(1, 2))) if rng.random() < 0.4 else []
+            room_ids = (rng.sample(team_rooms[t], min(len(team_rooms[t]), rng.randint(1, 2)))
+                        if rng.random() < 0.4 else [])
             participants = 1
             duration, reporting = rng.choice([30, 45, 60]), rng.choice([0, 10, 15])
             size = rng.randint(1, 12)
@@ -102,39 +131,39 @@ def generate(meetings: int, caseworkers: int, days: int, seed: int, load: str = 
             )
             for c in names:
                 demand[c] += (duration + reporting) / (1 if group else len(names))
+    return meeting_list, demand
 
-    # Calendars: working time, a break, and existing bookings that leave about demand / load free.
-    cw_objects = {}
-    for c in cw_ids:
-        working = {d: (rng.choice([450, 480, 510]), rng.choice([930, 960])) for d in range(5)}
-        if rng.random() < 0.15:
-            working.pop(rng.randrange(5))  # part-time: one weekday off
-        lunch = rng.choice([690, 720])
-        breaks = {d: ((lunch, lunch + 30),) for d in working}
-        open_days = [day for day in workdays if day.weekday() in working]
-        free_per_day = demand[c] / LOADS[load] / max(len(open_days), 1)
-        # Stretches lose minutes to the lunch break and to rounding: aim once, measure, aim again.
-        for _ in range(2):
-            busy = []
-            for day in open_days:
-                a, b = working[day.weekday()]
-                busy.extend(_bookings(rng, day, a, b, lunch, free_per_day))
-            free = _free_minutes(working, lunch, open_days, busy)
-            target = free_per_day * len(open_days)
-            if free <= 0 or abs(free - target) < 0.03 * target:
-                break
-            free_per_day *= target / free
-        cw_objects[c] = Caseworker(c, working, breaks, tuple(busy))
 
-    for ident, room in list(rooms.items()):
+def _caseworker(rng: random.Random, ident: str, workdays: list[date], free_wanted: float) -> Caseworker:
+    """Working time, a break, and existing bookings that leave about `free_wanted` minutes free."""
+    working = {d: (rng.choice([450, 480, 510]), rng.choice([930, 960])) for d in range(5)}
+    if rng.random() < 0.15:
+        working.pop(rng.randrange(5))  # part-time: one weekday off
+    lunch = rng.choice([690, 720])
+    breaks = {d: ((lunch, lunch + 30),) for d in working}
+    open_days = [day for day in workdays if day.weekday() in working]
+    free_per_day = free_wanted / max(len(open_days), 1)
+    # Stretches lose minutes to the lunch break and to rounding: aim once, measure, aim again.
+    for _ in range(2):
         busy = []
-        for day in workdays:
-            for _ in range(rng.randint(0, 3)):
-                start = rng.randrange(480, 900, 15)
-                busy.append((_at(day, start), _at(day, start + rng.choice([30, 60, 90]))))
-        rooms[ident] = Room(ident, room.seats, tuple(sorted(busy)))
+        for day in open_days:
+            a, b = working[day.weekday()]
+            busy.extend(_bookings(rng, day, a, b, lunch, free_per_day))
+        free = _free_minutes(working, lunch, open_days, busy)
+        target = free_per_day * len(open_days)
+        if free <= 0 or abs(free - target) < 0.03 * target:
+            break
+        free_per_day *= target / free
+    return Caseworker(ident, working, breaks, tuple(busy))
 
-    return Instance(START, end_date, 5, teams, cw_objects, rooms, meeting_list)
+
+def _room_busy(rng: random.Random, workdays: list[date]) -> tuple[tuple[datetime, datetime], ...]:
+    busy = []
+    for day in workdays:
+        for _ in range(rng.randint(0, 3)):
+            start = rng.randrange(480, 900, 15)
+            busy.append((_at(day, start), _at(day, start + rng.choice([30, 60, 90]))))
+    return tuple(sorted(busy))
 
 
 def _free_minutes(working: dict, lunch: int, open_days: list[date], busy: list) -> int:
