@@ -11,13 +11,12 @@ from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from webapp.extensions import db
+from webapp.messages import texts
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
 JSON_PREFIXES = ("/api/", "/integration/", "/health")
-MESSAGE_DA = "Tjenesten er midlertidigt utilgængelig. Prøv igen om lidt."
-MESSAGE_EN = "The service is temporarily unavailable. Please try again shortly."
 
 # SQLSTATE classes of a lost or refused connection: 08 (connection exception) and the
 # server shutting down or starting up. Errors the server reports about a statement
@@ -72,8 +71,9 @@ def database_unavailable(error: DatabaseUnavailable) -> Any:
     # connection again and fail outside every handler.
     db.session.rollback()
     if request.path.startswith(JSON_PREFIXES):
+        text = texts("database_unavailable")
         response = jsonify({"status": "unavailable", "code": "database_unavailable",
-                            "message_da": MESSAGE_DA, "message_en": MESSAGE_EN, "field": None})
+                            "message_da": text.da, "message_en": text.en, "field": None})
     else:
         # The page needs nothing from the database (no current user, no menu).
         response = Response(render_template("errors/503.html", retry_after=RETRY_AFTER_SECONDS),

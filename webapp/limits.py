@@ -14,14 +14,11 @@ from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
 from webapp.domain.errors import DomainError
+from webapp.messages import texts
 
 # The API and the inbound endpoint take small JSON messages; everything else is a form.
 SMALL_BODY_PREFIXES = ("/api/", "/integration/")
 JSON_PREFIXES = SMALL_BODY_PREFIXES
-
-# Used when the configuration does not set them (docs/operations.md, "Request limits").
-DEFAULTS = {"PLANNER_MAX_REQUEST_BYTES": 1024 * 1024, "PLANNER_MAX_API_REQUEST_BYTES": 64 * 1024,
-            "PLANNER_MAX_FORM_BYTES": 512 * 1024, "PLANNER_MAX_JSON_DEPTH": 32}
 
 # A string (with its escapes) or one bracket: brackets inside strings do not nest.
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
@@ -34,8 +31,12 @@ class JsonTooDeep(DomainError):
 
 
 def json_depth_error(limit: int) -> JsonTooDeep:
-    return JsonTooDeep(f"JSON-dokumentet er indlejret for dybt: højst {limit} niveauer.",
-                       f"The JSON document is nested too deeply: at most {limit} levels.")
+    return JsonTooDeep.of("json_too_deep", limit=limit)
+
+
+def json_depth_limit(app: Flask | None = None) -> int:
+    """PLANNER_MAX_JSON_DEPTH of `app`, else of the running app."""
+    return int((app or current_app).config["PLANNER_MAX_JSON_DEPTH"])
 
 
 def check_json_depth(text: str | bytes, limit: int) -> None:
@@ -63,7 +64,7 @@ class DepthLimitedJSONProvider(DefaultJSONProvider):
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         # Its own app's setting: it also parses outside a request (a test client's answers).
-        check_json_depth(s, int(self._app.config["PLANNER_MAX_JSON_DEPTH"]))
+        check_json_depth(s, json_depth_limit(self._app))
         return json.loads(s, **kwargs)
 
 
@@ -108,10 +109,8 @@ class CappedRequest(Request):
 
 
 def too_large_body() -> dict[str, Any]:
-    limit = request.max_content_length or 0
-    return {"code": "too_large", "field": None,
-            "message_da": f"Forespørgslen er for stor: højst {limit // 1024} KiB.",
-            "message_en": f"The request is too large: at most {limit // 1024} KiB."}
+    text = texts("too_large", kib=(request.max_content_length or 0) // 1024)
+    return {"code": "too_large", "field": None, "message_da": text.da, "message_en": text.en}
 
 
 def too_large(error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
@@ -131,8 +130,6 @@ def refuse_declared_oversize() -> None:
 def init_limits(app: Flask) -> None:
     app.request_class = CappedRequest
     app.json = DepthLimitedJSONProvider(app)
-    for key, default in DEFAULTS.items():
-        app.config.setdefault(key, default)
     # Flask's own settings enforce the caps: the whole body, and a form's text fields in memory.
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = int(app.config["PLANNER_MAX_REQUEST_BYTES"])

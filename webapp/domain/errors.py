@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Self
+
+from webapp.messages import texts
+
 
 class DomainError(Exception):
     """A rule was broken by the input; nothing was changed.
@@ -21,6 +25,17 @@ class DomainError(Exception):
         self.field = field
         if code is not None:
             self.code = code
+
+    @classmethod
+    def of(cls, message: str, *, field: str | None = None, code: str | None = None,
+           **params: object) -> Self:
+        """The error with the catalogue's texts of `message` (webapp/messages.py)."""
+        text = texts(message, **params)
+        return cls(text.da, text.en, field=field, code=code)
+
+    def message(self, language: str) -> str:
+        """The message in `language`: English for "en", else Danish."""
+        return self.message_en if language == "en" else self.message_da
 
     def as_dict(self) -> dict[str, str | None]:
         return {"code": self.code, "message_da": self.message_da,

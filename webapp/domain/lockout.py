@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from webapp.domain.errors import DomainError
+from webapp.messages import texts
 
 
 class LoginLocked(DomainError):
@@ -15,11 +16,7 @@ class LoginLocked(DomainError):
     http_status = 429
 
     def __init__(self, minutes: int) -> None:
-        super().__init__(
-            f"For mange mislykkede forsøg. Af sikkerhedshensyn er login spærret i op til "
-            f"{minutes} minutter; prøv igen senere.",
-            f"Too many failed attempts. For your security, logging in is blocked for up to "
-            f"{minutes} minutes; please try again later.")
+        super().__init__(*texts("login_locked", minutes=minutes))
 
 
 def lock_end(failures: Sequence[datetime], max_failures: int, window: timedelta,

@@ -1,0 +1,81 @@
+"""The texts of errors and refusals shown in more than one place, in Danish and English, by code."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Text(NamedTuple):
+    da: str
+    en: str
+
+
+# A code is stable: it crosses boundaries (an exception, a JSON body, a log) and the text is
+# rendered at the edge. Where an error answers with its own API code the key is that code;
+# a sentence several rules share (e.g. "the meeting does not exist") has one key, and each
+# error keeps its own API code. Texts may hold {name} fields, filled by `texts(code, **params)`.
+MESSAGES: dict[str, Text] = {
+    # Booking and self-booking
+    "slot_taken": Text("Tiden er desværre taget. Vælg en anden.",
+                       "That time has just been taken. Please choose another."),
+    "no_seats": Text("Der er ikke flere ledige pladser. Vælg en anden tid.",
+                     "No seats are left. Please choose another time."),
+    "too_soon": Text("Der kan tidligst bookes fra i morgen.", "Bookings can be made from tomorrow on."),
+    "same_time": Text("Vælg et andet tidspunkt end det, du har.", "Choose another time than the one you have."),
+    "meeting_not_found": Text("Samtalen findes ikke.", "The meeting does not exist."),
+    "already_cancelled": Text("Samtalen er allerede aflyst.", "The meeting is already cancelled."),
+    "caseworker_choice_not_allowed": Text("I dette tilbud vælger jobcentret sagsbehandleren.",
+                                          "In this offer the job centre chooses the caseworker."),
+    "no_caseworker": Text("Vælg mindst én sagsbehandler.", "Choose at least one caseworker."),
+    "unknown_caseworker": Text("Ukendt sagsbehandler.", "Unknown caseworker."),
+    # Forms of call-ins, templates, offers and deadlines
+    "conversation_type_missing": Text("Vælg en samtaletype.", "Choose a conversation type."),
+    "holding_form_missing": Text("Vælg en afholdelsesform.", "Choose a holding form."),
+    "team_missing": Text("Vælg et team.", "Choose a team."),
+    "duration_out_of_range": Text("Varigheden skal være mellem 1 og 480 minutter.",
+                                  "The duration must be between 1 and 480 minutes."),
+    "team_other_job_centre": Text("Et af de valgte teams hører til et andet jobcenter.",
+                                  "One of the chosen teams belongs to another job centre."),
+    "not_a_number": Text("Skriv et helt tal.", "Enter a whole number."),
+    # The API, the inbound endpoint and the portal
+    "unauthorised": Text("Adgang nægtet: ugyldigt eller manglende token.",
+                         "Access denied: missing or invalid token."),
+    "citizen_missing": Text("Headeren X-Citizen-CPR mangler.", "The X-Citizen-CPR header is missing."),
+    "citizen_not_found": Text("Borgeren er ikke kendt af jobcentret.",
+                              "The citizen is not known to the job centre."),
+    "invalid_json": Text("Forespørgslen skal være et JSON-objekt.", "The request body must be a JSON object."),
+    "json_too_deep": Text("JSON-dokumentet er indlejret for dybt: højst {limit} niveauer.",
+                          "The JSON document is nested too deeply: at most {limit} levels."),
+    "too_large": Text("Forespørgslen er for stor: højst {kib} KiB.", "The request is too large: at most {kib} KiB."),
+    "rate_limited": Text("For mange forespørgsler. Prøv igen om lidt.",
+                         "Too many requests. Please try again shortly."),
+    "http_error": Text("Forespørgslen kunne ikke gennemføres.", "The request could not be completed."),
+    "internal_error": Text("Der opstod en fejl hos jobcentret.", "An error occurred at the job centre."),
+    "processing_failed": Text("Beskeden kunne ikke behandles på grund af en intern fejl; den er logget.",
+                              "The message could not be processed because of an internal error; it is logged."),
+    "database_unavailable": Text("Tjenesten er midlertidigt utilgængelig. Prøv igen om lidt.",
+                                 "The service is temporarily unavailable. Please try again shortly."),
+    # Logging in and the admin
+    "login_locked": Text("For mange mislykkede forsøg. Af sikkerhedshensyn er login spærret i op til "
+                         "{minutes} minutter; prøv igen senere.",
+                         "Too many failed attempts. For your security, logging in is blocked for up to "
+                         "{minutes} minutes; please try again later."),
+    "not_done": Text("Ændringen kunne ikke gennemføres, og intet blev gemt. Prøv igen, eller kontakt "
+                     "support, hvis det sker igen.",
+                     "The change could not be made and nothing was saved. Try again, or contact "
+                     "support if it happens again."),
+}
+
+
+def texts(code: str, **params: object) -> Text:
+    """The Danish and English text of `code`, with its {fields} filled from `params`."""
+    text = MESSAGES[code]
+    if not params:
+        return text
+    return Text(text.da.format(**params), text.en.format(**params))
+
+
+def text(code: str, language: str, **params: object) -> str:
+    """The text of `code` in `language` ("da" or "en"); Danish for any other language."""
+    both = texts(code, **params)
+    return both.en if language == "en" else both.da
