@@ -80,8 +80,8 @@ def _build(url: str) -> dict:
     from webapp.models import (Booking, BookingCaseworker, BookingOrigin, BookingParticipant,
                                BookingStatus, Break, Caseworker, Citizen, ConversationType,
                                HoldingForm, MeetingForm, OnlineOffer, TeamMembership, WorkingTime)
-    from webapp.services.organisation import create_job_centre
-    from webapp.services.reference import seed_reference_data
+    from webapp.administration.organisation import create_job_centre
+    from webapp.administration.reference import seed_reference_data
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
     with app.app_context():
@@ -158,7 +158,7 @@ def bench_listing(url: str, offer_id: int, runs: int) -> list[float]:
     from webapp.clock import now_local
     from webapp.extensions import db
     from webapp.models import OnlineOffer
-    from webapp.services import selfbooking
+    from webapp.selfbooking import reservations as selfbooking
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     times = []

@@ -11,7 +11,7 @@ from jobs.scheduler import job_context
 from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import CallIn, CallInStatus
-from webapp.services.planning import AllocationResult, AllocationRunning, job_centre_ids, run_allocation
+from webapp.planning.run import AllocationResult, AllocationRunning, job_centre_ids, run_allocation
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from jobs.scheduler import job_context
 from webapp.clock import now_local
 from webapp.extensions import db
-from webapp.services.busy_import import ImportResult, import_all
+from webapp.calendar.busy_import import ImportResult, import_all
 
 
 def import_calendars(now: datetime | None = None) -> ImportResult:

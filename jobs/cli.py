@@ -72,7 +72,7 @@ def summary_table(result: Any) -> str:
 def allocate_command(job_centre_name: str, dry_run: bool, time_limit: float | None,
                      verbose: bool) -> None:
     """Place a job centre's waiting list now (R-3.2); all or nothing (R-3.3)."""
-    from webapp.services.planning import run_allocation
+    from webapp.planning.run import run_allocation
     job_centre = db.session.scalar(select(JobCentre).where(JobCentre.name == job_centre_name))
     if job_centre is None:
         names = ", ".join(db.session.scalars(select(JobCentre.name).order_by(JobCentre.name)))

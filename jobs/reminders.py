@@ -10,7 +10,9 @@ from jobs.scheduler import job_context
 from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import LogLevel, SystemLogEntry
-from webapp.services import deadlines, receipts, selfbooking
+from webapp.selfbooking import deadlines
+from webapp.messaging import receipts
+from webapp.selfbooking import reservations as selfbooking
 
 log = logging.getLogger(__name__)
 

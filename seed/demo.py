@@ -26,8 +26,8 @@ from webapp.models import (Booking, BookingCaseworker, BookingOrigin, BookingPar
                            LetterRule, LetterTemplate, LocalClosureDay, MeetingForm,
                            NationalClosureDay, OnlineOffer, Role, Room, SelfBookingDeadline,
                            SyncMode, Team, TeamMembership, User, Variant, WorkingTime)
-from webapp.services.organisation import create_job_centre
-from webapp.services.reference import seed_national_closure_days, seed_reference_data
+from webapp.administration.organisation import create_job_centre
+from webapp.administration.reference import seed_national_closure_days, seed_reference_data
 
 DEMO_JOB_CENTRE = "Jobcenter Aarhus Demo"
 SECOND_JOB_CENTRE = "Jobcenter Odense Demo"

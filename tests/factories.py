@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from webapp.extensions import db
 from webapp.models import (Caseworker, Citizen, JobCentre, Role, Room, Team, TeamMembership,
                            User, WorkingTime)
-from webapp.services.organisation import create_job_centre as create_job_centre_service
-from webapp.services.reference import seed_reference_data
+from webapp.administration.organisation import create_job_centre as create_job_centre_service
+from webapp.administration.reference import seed_reference_data
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse 42"
@@ -117,8 +117,8 @@ def create_booking(app: Any, reference_data: None) -> Callable[..., Any]:
     from datetime import datetime
 
     from webapp.models import BookingOrigin, ConversationType, HoldingForm
-    from webapp.services.booking import MeetingRequest
-    from webapp.services.booking import create_booking as book
+    from webapp.booking.writer import MeetingRequest
+    from webapp.booking.writer import create_booking as book
 
     def make(caseworkers: list[Caseworker], starts_at: datetime, *, citizens: list[Citizen] = (),
              minutes: int = 30, now: datetime = datetime(2027, 3, 1, 8, 0), commit: bool = True,

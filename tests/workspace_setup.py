@@ -14,7 +14,7 @@ from webapp.models import (Break, CallInTemplate, Caseworker, Citizen, ContactGr
                            ConversationType, DeadlineMode, Distribution, HoldingForm, JobCentre,
                            LetterActivity, LetterRule, LetterTemplate, LocalClosureDay, MeetingForm,
                            Role, Room, SyncMode, Team, TeamMembership, User, Variant, WorkingTime)
-from webapp.services.organisation import create_job_centre
+from webapp.administration.organisation import create_job_centre
 
 # Friday before the test week; MONDAY is a normal working day.
 NOW = datetime(2027, 2, 26, 12, 0)

@@ -63,7 +63,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from webapp.limits import init_limits
     init_limits(app)
     db.init_app(app)
-    from webapp.services.sql import end_read_only_transactions
+    from webapp.storage.sql import end_read_only_transactions
     end_read_only_transactions(app)
     from webapp.models.schema_compare import AUTOGENERATE_PLUGINS
     migrate.init_app(app, db, render_as_batch=True, compare_type=True,
@@ -86,7 +86,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     from webapp.caseworker import bp as caseworker_bp
     app.register_blueprint(caseworker_bp)
-    from webapp.services.notifications import connect_listeners
+    from webapp.booking.notifications import connect_listeners
     connect_listeners()
 
     from webapp.api import init_api

@@ -20,7 +20,7 @@ calendar_cli = AppGroup("calendar", help="Calendar sync (R-5.2).")
 @seed_cli.command("reference")
 def seed_reference() -> None:
     """Conversation types, holding forms and contact groups (idempotent)."""
-    from webapp.services.reference import seed_reference_data
+    from webapp.administration.reference import seed_reference_data
     added = seed_reference_data()
     db.session.commit()
     click.echo(f"Reference data: {added} rows added.")
@@ -47,7 +47,7 @@ def demo_portal_cprs(limit: int = 3) -> list[str]:
     from seed.demo import DEMO_JOB_CENTRE
     from webapp.clock import today_local
     from webapp.models import Citizen
-    from webapp.services.offers import offers_for_citizen
+    from webapp.selfbooking.offers import offers_for_citizen
     centre = db.session.scalar(select(JobCentre).where(JobCentre.name == DEMO_JOB_CENTRE))
     if centre is None:
         return []
@@ -69,7 +69,7 @@ def seed_closure_days(first_year: int, last_year: int, include_may_first: bool) 
     """Add the Danish national closure days of the years (a second run adds nothing)."""
     if first_year > last_year:
         raise click.BadParameter("--from must not be after --to")
-    from webapp.services.reference import seed_national_closure_days
+    from webapp.administration.reference import seed_national_closure_days
     added = seed_national_closure_days(first_year, last_year, include_may_first)
     db.session.commit()
     click.echo(f"National closure days {first_year}-{last_year}: {len(added)} added.")
@@ -84,7 +84,7 @@ def create_job_centre_command(name: str, municipality: str, root_team: str | Non
                               child_team: str | None) -> None:
     """A job centre with the default two-level team structure (R-1.1.1)."""
     from webapp.domain.errors import DomainError
-    from webapp.services.organisation import create_job_centre
+    from webapp.administration.organisation import create_job_centre
     try:
         job_centre = create_job_centre(name, municipality, root_team, child_team)
     except DomainError as error:
@@ -97,7 +97,7 @@ def create_job_centre_command(name: str, municipality: str, root_team: str | Non
 def import_calendars() -> None:
     """Import busy times from the calendars of two-way caseworkers now."""
     from webapp.clock import now_local
-    from webapp.services.busy_import import import_all
+    from webapp.calendar.busy_import import import_all
     result = import_all(now=now_local())
     db.session.commit()
     click.echo(f"Imported {result.busy_times} busy times for {result.caseworkers} caseworkers; "

@@ -11,9 +11,10 @@ from webapp.domain.directory import FileDirectory
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import LocalClosureDay, NationalClosureDay, SyncMode, Team
-from webapp.services import caseworkers as cw_service
-from webapp.services import closures, teams
-from webapp.services.caseworkers import BreakRow
+from webapp.administration import caseworkers as cw_service
+from webapp.calendar import closures
+from webapp.administration import teams
+from webapp.administration.caseworkers import BreakRow
 
 
 @pytest.fixture

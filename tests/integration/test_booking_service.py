@@ -11,8 +11,8 @@ from webapp.domain.errors import Conflict, DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Booking, BookingStatus, Break, BusyTime,
                            LocalClosureDay, MeetingForm, NationalClosureDay, Team)
-from webapp.services import availability
-from webapp.services.booking import (SlotTaken, add_participant, booking_changed, cancel_booking,
+from webapp.calendar import availability
+from webapp.booking.writer import (SlotTaken, add_participant, booking_changed, cancel_booking,
                                      confirm_reservation, move_booking, reassign_caseworker,
                                      release_expired_reservations)
 
@@ -230,7 +230,7 @@ def test_an_expired_seat_hold_is_a_free_seat(centre, create_caseworker, create_r
                                              create_citizen, create_booking):
     """R-4.7: a seat held past its time counts as free again."""
     from webapp.models import BookingParticipant
-    from webapp.services.booking import seats_left
+    from webapp.booking.writer import seats_left
 
     cw = create_caseworker(centre)
     room = create_room(centre, capacity=2)

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import BusyTime, SyncMode, SystemLogEntry
-from webapp.services import availability
-from webapp.services.busy_import import (busy_intervals, import_all, import_for,
+from webapp.calendar import availability
+from webapp.calendar.busy_import import (busy_intervals, import_all, import_for,
                                          validate_calendar_url)
 
 NOW = datetime(2027, 3, 1, 6, 0)

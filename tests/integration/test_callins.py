@@ -13,8 +13,8 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Booking, BookingStatus, CallIn, CallInStatus,
                            DeadlineMode, Distribution, Letter, MeetingForm, OutboxMessage)
-from webapp.services import callins
-from webapp.services.callins import CallInInput, create_callins, from_template
+from webapp.callins import calling as callins
+from webapp.callins.calling import CallInInput, create_callins, from_template
 
 
 @pytest.fixture

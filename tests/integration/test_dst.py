@@ -16,9 +16,10 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, Booking, CallIn, OutboxAttachment, OutboxMessage,
                            WorkingTime)
-from webapp.services import calendar_ics, callins
-from webapp.services.callins import create_callins, from_template
-from webapp.services.inbound import receive
+from webapp.calendar import ics as calendar_ics
+from webapp.callins import calling as callins
+from webapp.callins.calling import create_callins, from_template
+from webapp.callins.inbound import receive
 
 SPRING_NOW = datetime(2028, 3, 20, 12, 0)      # the Monday before the clocks go forward
 AUTUMN_NOW = datetime(2027, 10, 25, 12, 0)     # the Monday before the clocks go back

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Booking, BookingOrigin, BookingStatus, InboundMessage
-from webapp.services import availability
-from webapp.services.inbound import receive
+from webapp.calendar import availability
+from webapp.callins.inbound import receive
 
 NOW = datetime(2027, 2, 26, 12, 0)
 MONDAY = date(2027, 3, 1)

@@ -15,8 +15,10 @@ from webapp.domain.availability import to_utc
 from webapp.extensions import db
 from webapp.models import (Letter, LetterActivity, LetterTemplate, OutboxMessage, SyncMode,
                            SystemLogEntry)
-from webapp.services import calendar_ics, callins, letters
-from webapp.services.callins import create_callins, from_template
+from webapp.calendar import ics as calendar_ics
+from webapp.callins import calling as callins
+from webapp.messaging import letters
+from webapp.callins.calling import create_callins, from_template
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (CallInTemplate, ContactGroup, ConversationType, DeadlineStatus,
                            HoldingForm, OnlineOffer, OutboxMessage, SelfBookingDeadline)
-from webapp.services import deadlines, offers, selfbooking
+from webapp.selfbooking import deadlines
+from webapp.selfbooking import offers
+from webapp.selfbooking import reservations as selfbooking
 
 NOW = datetime(2027, 2, 26, 12, 0)
 MONDAY = date(2027, 3, 1)

@@ -22,10 +22,10 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (BusyTime, Caseworker, LetterTemplate, LogLevel, OutboxMessage,
                            OutboxStatus, Role, SyncMode, SystemLogEntry, Team)
-from webapp.services import busy_import
-from webapp.services.busy_import import import_all, validate_calendar_url
-from webapp.services.outbox import enqueue
-from webapp.services.variants import validate_letter_template
+from webapp.calendar import busy_import
+from webapp.calendar.busy_import import import_all, validate_calendar_url
+from webapp.messaging.outbox import enqueue
+from webapp.administration.variants import validate_letter_template
 
 NOW = datetime(2027, 3, 1, 8, 0)
 ANNA = "anna.holm@demo-jobcenter.dk"  # in seed/data/directory.json with a valid certificate

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from jobs.outbox import backoff, send_due
 from webapp.extensions import db
 from webapp.models import OutboxMessage, OutboxStatus
-from webapp.services.outbox import enqueue
+from webapp.messaging.outbox import enqueue
 
 NOW = datetime(2027, 3, 1, 8, 0)
 

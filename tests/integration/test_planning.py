@@ -15,8 +15,9 @@ from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Booking, BookingOrigin, BookingStatus, CallIn,
                            CallInStatus, JobCentre, LocalClosureDay, LogLevel, MeetingForm,
                            NationalClosureDay, OutboxMessage, SystemLogEntry)
-from webapp.services import outbox, planning
-from webapp.services.booking import booking_changed
+from webapp.messaging import outbox
+from webapp.planning import run as planning
+from webapp.booking.writer import booking_changed
 
 NOW = datetime(2027, 3, 1, 2, 0)  # Monday night; the run places from Tuesday on
 TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = (date(2027, 3, d) for d in (2, 3, 4, 5))

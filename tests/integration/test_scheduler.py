@@ -24,7 +24,7 @@ from webapp import create_app
 from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import Booking, BookingStatus, CallIn, CallInStatus, SystemLogEntry, WorkingTime
-from webapp.services import planning
+from webapp.planning import run as planning
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2027, 3, 1, 8, 0)

@@ -11,8 +11,10 @@ from webapp.domain.errors import Conflict, DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Booking, BookingParticipant, BookingStatus,
                            ContactGroup, MeetingForm, MembershipState, OutboxMessage, Variant)
-from webapp.services import offers, receipts, selfbooking
-from webapp.services.booking import SlotTaken
+from webapp.selfbooking import offers
+from webapp.messaging import receipts
+from webapp.selfbooking import reservations as selfbooking
+from webapp.booking.writer import SlotTaken
 
 NOW = datetime(2027, 2, 26, 12, 0)          # a Friday
 MONDAY = date(2027, 3, 1)
@@ -267,8 +269,8 @@ def test_r_2_4_constraint_refusal_after_the_check_ends_the_booking_as_taken(
     "taken" (409), no other caseworker is tried, and rolling back leaves nothing."""
     if db.session.get_bind().dialect.name != "postgresql":
         pytest.skip("exclusion constraints are PostgreSQL's")
-    from webapp.services import booking as booking_service
-    from webapp.services.booking import RaceLost
+    from webapp.booking import writer as booking_service
+    from webapp.booking.writer import RaceLost
     anna, _ = two_caseworkers
     offer = create_offer([anna])
     first = selfbooking.book(citizen, offer, at(MONDAY, 9), now=NOW)

@@ -32,7 +32,7 @@ from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import (Booking, BookingParticipant, BookingStatus, Citizen, MeetingForm,
                            WorkingTime)
-from webapp.services import selfbooking
+from webapp.selfbooking import reservations as selfbooking
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 50

@@ -163,7 +163,7 @@ def _rule(index: int, letter: LetterTemplate, *, ctype: int = 7, activity: str =
 
 def test_r_1_7_1_r_1_7_2_variant_with_types_teams_and_letter_rules_most_specific_wins(client, admin,
                                                                                         letters):
-    from webapp.services.letters import matching_rule
+    from webapp.messaging.letters import matching_rule
     login(client, admin)
     form = client.get("/admin/variant/new/").get_data(as_text=True)
     for tab in ("Detaljer", "Breve", "Teams"):

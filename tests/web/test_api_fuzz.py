@@ -21,7 +21,7 @@ from webapp.api.clients import issue_client
 from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import MeetingForm
-from webapp.services import selfbooking
+from webapp.selfbooking import reservations as selfbooking
 
 EXAMPLES = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,

@@ -34,7 +34,7 @@ from webapp.extensions import db
 from webapp.models import (ApiClient, AuditEntry, CallInTemplate, Competence, ConversationType,
                            HoldingForm, LetterTemplate, LocalClosureDay, MeetingForm,
                            NationalClosureDay, Role, Variant)
-from webapp.services import selfbooking
+from webapp.selfbooking import reservations as selfbooking
 
 # Kept small for CI (the admin forms are the slow part); PLANNER_FUZZ_SCALE=20 digs deeper.
 SCALE = int(os.environ.get("PLANNER_FUZZ_SCALE", "1"))

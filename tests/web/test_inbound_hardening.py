@@ -134,7 +134,7 @@ def test_r_7_6_an_unexpected_failure_is_logged_as_failed_and_answered_in_json(cl
     def broken(*args, **kwargs):
         raise RuntimeError("relation bookings_xyz violated")
 
-    monkeypatch.setattr("webapp.services.inbound.create_booking", broken)
+    monkeypatch.setattr("webapp.callins.inbound.create_booking", broken)
     response = post(client, kss, json.dumps(message()))
     assert response.status_code == 422 and response.is_json
     assert response.json["code"] == "processing_failed"
@@ -181,7 +181,7 @@ def test_r_7_6_a_fault_outside_the_service_still_logs_the_message(client, kss, m
         db.session.add(Booking())  # half-done work that must not be committed
         raise RuntimeError("relation bookings_xyz violated")
 
-    monkeypatch.setattr("webapp.services.inbound.receive", broken)
+    monkeypatch.setattr("webapp.callins.inbound.receive", broken)
     response = post(client, kss, json.dumps(message(citizen_cpr=CPR)))
     assert response.status_code == 422 and response.is_json
     assert response.json["code"] == "processing_failed"

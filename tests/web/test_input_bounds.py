@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from tests.factories import login
 from tests.web.admin_support import field_errors, flashes
-from webapp.services import rooms as room_service
+from webapp.administration import rooms as room_service
 from webapp.extensions import db
 from webapp.models import (CallInTemplate, Competence, ConversationType, HoldingForm, LetterTemplate,
                            LocalClosureDay, MeetingForm, OnlineOffer, Role, Room, Team, Variant)
@@ -224,7 +224,7 @@ def test_r_7_4_good_values_at_the_bounds_are_saved(client, admin, endpoint):
 def test_r_7_4_the_services_refuse_out_of_bounds_values_themselves(admin, create_room):
     """R-7.4: a caller that skips the form (a script, a future screen) meets the same bounds."""
     from webapp.domain.errors import DomainError
-    from webapp.services import closures as closure_service
+    from webapp.calendar import closures as closure_service
 
     room = create_room(admin.job_centre, capacity=8)
     # No flush before the check: PostgreSQL itself would refuse the value.

@@ -183,7 +183,7 @@ def test_r_0_1_seed_demo_prints_citizens_who_can_log_in_and_book(runner, client,
     assert len(cprs) == 3
     from webapp.clock import today_local
     from webapp.models import Citizen
-    from webapp.services.offers import offers_for_citizen
+    from webapp.selfbooking.offers import offers_for_citizen
     for cpr in cprs:
         client.post("/logout")
         assert citizen_login(client, cpr=cpr).status_code == 302, cpr

@@ -12,7 +12,7 @@ from tests.factories import login
 from tests.workspace_setup import MONDAY, NOW, add_local_closure, at, build_workspace
 from webapp.extensions import db
 from webapp.models import AuditEntry, AuditEvent, Booking, Break, CallIn, Letter
-from webapp.services.callins import create_callins, from_template
+from webapp.callins.calling import create_callins, from_template
 
 
 @pytest.fixture

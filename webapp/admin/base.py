@@ -38,7 +38,7 @@ from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import AuditEvent, JobCentre
-from webapp.services import audit
+from webapp.storage import audit
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from wtforms import Field, widgets
 
 from webapp.admin.labels import WEEKDAYS
-from webapp.services.caseworkers import MIDNIGHT, BreakRow, default_week
+from webapp.administration.caseworkers import MIDNIGHT, BreakRow, default_week
 
 BLANK_BREAK_ROWS = 2
 

@@ -32,13 +32,14 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Caseworker, Citizen, LetterRule,
                            LetterTemplate, MembershipState, SystemLogEntry, Team)
-from webapp.services import audit, planning
-from webapp.services import callin_templates as template_service
-from webapp.services import caseworkers as caseworker_service
-from webapp.services import closures as closure_service
-from webapp.services import rooms as room_service
-from webapp.services import teams as team_service
-from webapp.services import variants as variant_service
+from webapp.storage import audit
+from webapp.planning import run as planning
+from webapp.callins import templates as template_service
+from webapp.administration import caseworkers as caseworker_service
+from webapp.calendar import closures as closure_service
+from webapp.administration import rooms as room_service
+from webapp.administration import teams as team_service
+from webapp.administration import variants as variant_service
 
 
 def get_directory() -> FileDirectory:
@@ -832,7 +833,7 @@ class JobCentreView(SupportModelView):
         return form
 
     def create_model(self, form: Any) -> Any:
-        from webapp.services.organisation import create_job_centre
+        from webapp.administration.organisation import create_job_centre
         try:
             job_centre = create_job_centre(form.name.data or "", form.municipality.data or "",
                                            form.root_team.data or None, form.child_team.data or None)

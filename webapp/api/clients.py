@@ -13,7 +13,7 @@ from sqlalchemy import String, and_, bindparam, select
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import ApiClient, Citizen, JobCentre
-from webapp.services.sql import prepared
+from webapp.storage.sql import prepared
 
 TOKEN_PREFIX = "jcp_"
 

@@ -25,7 +25,9 @@ from webapp.domain.cpr import normalise_cpr
 from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import Citizen, OnlineOffer
-from webapp.services import deadlines, offers, selfbooking
+from webapp.selfbooking import deadlines
+from webapp.selfbooking import offers
+from webapp.selfbooking import reservations as selfbooking
 
 log = logging.getLogger(__name__)
 

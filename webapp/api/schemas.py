@@ -9,8 +9,10 @@ from webapp.domain.availability import from_utc, to_aware
 from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.models import Booking, BookingOrigin, OnlineOffer, SelfBookingDeadline
-from webapp.services import offers, receipts, selfbooking
-from webapp.services.booking import seats_left
+from webapp.selfbooking import offers
+from webapp.messaging import receipts
+from webapp.selfbooking import reservations as selfbooking
+from webapp.booking.writer import seats_left
 
 MAX_ID = 2**31 - 1
 

@@ -18,7 +18,7 @@ from webapp.domain.lockout import LoginLocked
 from webapp.extensions import db
 from webapp.models import User
 from webapp.portal.helpers import message
-from webapp.services import login_throttle
+from webapp.administration import login_throttle
 
 bp = Blueprint("auth", __name__)
 

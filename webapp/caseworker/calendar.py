@@ -13,7 +13,7 @@ from webapp.domain.intervals import union
 from webapp.extensions import db
 from webapp.models import (Booking, BookingCaseworker, BookingStatus, Caseworker, LocalClosureDay,
                            NationalClosureDay, Team)
-from webapp.services.availability import caseworkers_free, team_chain_ids, weekly_schedules
+from webapp.calendar.availability import caseworkers_free, team_chain_ids, weekly_schedules
 
 PALETTE = ("#1f6feb", "#8250df", "#bf3989", "#1a7f37", "#9a6700", "#cf222e", "#0a7ea4",
            "#6e7781", "#953800", "#116329")

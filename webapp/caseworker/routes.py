@@ -24,7 +24,10 @@ from webapp.models import (AuditEvent, Booking, BookingParticipant, BookingStatu
                            CallInTemplate, Caseworker, Citizen, ConversationType, DeadlineMode,
                            Distribution, HoldingForm, Letter, MeetingForm, MembershipState, Role,
                            Room, Team, TeamMembership, Variant)
-from webapp.services import audit, calendar_ics, callins, letters
+from webapp.storage import audit
+from webapp.calendar import ics as calendar_ics
+from webapp.callins import calling as callins
+from webapp.messaging import letters
 
 STAFF = (Role.CASEWORKER, Role.ADMINISTRATOR)
 
@@ -400,7 +403,7 @@ def waiting_list() -> str:
 @bp.post("/plan-now")
 @roles_required(*STAFF)
 def plan_now() -> Response:
-    from webapp.services.planning import run_allocation
+    from webapp.planning.run import run_allocation
     try:
         result = run_allocation(_job_centre_id(), now=now_local(), actor=current_user)
         db.session.commit()

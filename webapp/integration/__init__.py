@@ -25,7 +25,7 @@ from webapp.limits import JsonTooDeep, check_json_depth
 from webapp.models import ApiClient
 
 if TYPE_CHECKING:
-    from webapp.services.inbound import Outcome
+    from webapp.callins.inbound import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def receive_appointment():  # type: ignore[no-untyped-def]
 
 def _receive(job_centre_id: int, raw: bytes) -> Outcome:
     """The service's outcome, committed; a fault on commit is logged as failed (R-7.6)."""
-    from webapp.services.inbound import log_failure, receive
+    from webapp.callins.inbound import log_failure, receive
 
     now = now_local()
     try:

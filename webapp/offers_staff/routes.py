@@ -20,7 +20,10 @@ from webapp.extensions import db
 from webapp.models import (AuditEvent, CallInTemplate, Citizen, ContactGroup, ConversationType,
                            OnlineOffer, Role)
 from webapp.offers_staff import bp
-from webapp.services import audit, deadlines, offers, selfbooking
+from webapp.storage import audit
+from webapp.selfbooking import deadlines
+from webapp.selfbooking import offers
+from webapp.selfbooking import reservations as selfbooking
 
 STAFF = (Role.CASEWORKER, Role.ADMINISTRATOR, Role.SUPPORT)
 

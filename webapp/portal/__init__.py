@@ -11,7 +11,7 @@ def init_portal(app: Flask) -> None:
     from webapp.extensions import login_manager
     from webapp.portal import routes  # noqa: F401  (registers the views)
     from webapp.portal.helpers import register_filters
-    from webapp.services import receipts
+    from webapp.messaging import receipts
 
     app.register_blueprint(bp)
     register_filters(app)

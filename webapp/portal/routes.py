@@ -1,4 +1,4 @@
-"""Portal pages: thin views over `webapp.services.selfbooking` (R-4.2 – R-4.9)."""
+"""Portal pages: thin views over `webapp.selfbooking.reservations` (R-4.2 – R-4.9)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,11 @@ from webapp.models import MeetingForm, OnlineOffer
 from webapp.portal import bp
 from webapp.portal.authn import authenticator
 from webapp.portal.helpers import citizen, message
-from webapp.services import deadlines, login_throttle, offers, receipts, selfbooking
+from webapp.selfbooking import deadlines
+from webapp.administration import login_throttle
+from webapp.selfbooking import offers
+from webapp.messaging import receipts
+from webapp.selfbooking import reservations as selfbooking
 
 log = logging.getLogger(__name__)
 

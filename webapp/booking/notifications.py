@@ -19,8 +19,10 @@ from typing import Any
 
 from webapp.extensions import db
 from webapp.models import Booking, Caseworker, Citizen, LetterActivity
-from webapp.services import calendar_ics, letters, outbox
-from webapp.services.booking import booking_changed
+from webapp.calendar import ics as calendar_ics
+from webapp.messaging import letters
+from webapp.messaging import outbox
+from webapp.booking.writer import booking_changed
 
 log = logging.getLogger(__name__)
 

@@ -40,10 +40,10 @@ from webapp.models import (
     MeetingForm,
     Room,
 )
-from webapp.services import audit
-from webapp.services.availability import (caseworker_busy_clashes, caseworker_clashes,
+from webapp.storage import audit
+from webapp.calendar.availability import (caseworker_busy_clashes, caseworker_clashes,
                                           citizen_clashes, meeting_obstacles, room_clashes)
-from webapp.services.sql import in_ids, prepared, rows as sql_rows
+from webapp.storage.sql import in_ids, prepared, rows as sql_rows
 
 signals = Namespace()
 #: sent as booking_changed.send(booking, change=..., now=..., actor=..., previous=...)

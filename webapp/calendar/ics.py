@@ -20,7 +20,7 @@ from webapp.domain.availability import to_utc
 from webapp.domain.localtime import meeting_utc
 from webapp.extensions import db
 from webapp.models import Booking, BookingCaseworker, BookingStatus, Caseworker, SyncMode
-from webapp.services.letters import meeting_address
+from webapp.messaging.letters import meeting_address
 
 PRODID = "-//Jobcenter samtaleplanlægger//DA"
 REQUEST = "REQUEST"

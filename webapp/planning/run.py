@@ -4,11 +4,11 @@ One run for one job centre:
 
 1. `prepare` reads the waiting call-ins and builds the optimiser's exchange document
    (`/work/shared/optimizer-format.md`): caseworkers' working time, breaks and busy time
-   and the rooms' free time come from `webapp.services.availability`, closure days per
+   and the rooms' free time come from `webapp.calendar.availability`, closure days per
    meeting team through the team tree (R-1.3.2), group call-ins are merged into group
    meetings up to the room's seats.
 2. `solve_prepared` runs `optimizer.solve` and refuses anything `optimizer.check` rejects.
-3. `publish` books every placement through `webapp.services.booking.create_booking`
+3. `publish` books every placement through `webapp.booking.writer.create_booking`
    (lock, re-check, audit, `booking_changed` signal for the notifications of R-3.5) and
    updates the call-ins; a placement whose time a person took meanwhile is skipped and
    its call-ins stay waiting with the reason (R-3.3, R-3.4).
@@ -62,8 +62,8 @@ from webapp.models import (
     Team,
     TeamMembership,
 )
-from webapp.services import availability
-from webapp.services.booking import (
+from webapp.calendar import availability
+from webapp.booking.writer import (
     MeetingRequest,
     add_participant,
     booking_changed,

@@ -41,7 +41,7 @@ from webapp.models import (
     WorkingTime,
 )
 from webapp.models.rooms import room_teams
-from webapp.services.sql import in_ids, prepared, rows as sql_rows
+from webapp.storage.sql import in_ids, prepared, rows as sql_rows
 
 _DAY = timedelta(days=1)
 

@@ -1,6 +1,6 @@
 """Citizen self-booking: slots of an offer, reserve → confirm, cancel, rebook (R-4.2 – R-4.7, R-1.7.3).
 
-All writes go through `webapp.services.booking` (locks, re-check under lock, the
+All writes go through `webapp.booking.writer` (locks, re-check under lock, the
 exclusion constraints); this module adds the offer's rules on top: who may book what,
 when, with whom, and until when they may cancel or rebook. A lost race always ends as
 `SlotTaken` ("taken, choose another", HTTP 409). Callers commit, then call
@@ -28,13 +28,16 @@ from webapp.models import (AuditEvent, Booking, BookingCaseworker, BookingOrigin
                            BookingParticipant, BookingStatus, Caseworker, Citizen, DeadlineStatus,
                            MeetingForm, MembershipState, OnlineOffer, Room, SelfBookingDeadline,
                            TeamMembership, offer_caseworkers)
-from webapp.services import audit, deadlines, offers, receipts
+from webapp.storage import audit
+from webapp.selfbooking import deadlines
+from webapp.selfbooking import offers
+from webapp.messaging import receipts
 from webapp.domain.intervals import covers
-from webapp.services.availability import (caseworker_busy, caseworkers_free,
+from webapp.calendar.availability import (caseworker_busy, caseworkers_free,
                                           free_caseworkers_at,
                                           live_booking_filter, room_free)
-from webapp.services.sql import prepared, rows as sql_rows
-from webapp.services.booking import (RaceLost, SlotTaken, add_participant, cancel_booking, confirm_reservation,
+from webapp.storage.sql import prepared, rows as sql_rows
+from webapp.booking.writer import (RaceLost, SlotTaken, add_participant, cancel_booking, confirm_reservation,
                                      create_booking, lock_booking, move_booking, MeetingRequest,
                                      remove_participant, seats_for)
 

@@ -1,5 +1,5 @@
 """Conversation type variants and their letter rules (R-1.7.x); the rule that picks a
-letter is `webapp.services.letters.matching_rule`."""
+letter is `webapp.messaging.letters.matching_rule`."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from webapp.extensions import db
 from webapp.models import (Booking, BookingCaseworker, BookingOrigin, BookingStatus, Break,
                            Caseworker, JobCentre, MembershipState, OnlineOffer, SyncMode, Team,
                            TeamMembership, WorkingTime)
-from webapp.services.busy_import import validate_calendar_url
+from webapp.calendar.busy_import import validate_calendar_url
 
 WEEKDAYS_DA = ("Mandag", "Tirsdag", "Onsdag", "Torsdag", "Fredag", "Lørdag", "Søndag")
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -324,7 +324,7 @@ def team_caseworker_ids(team_id: int, exclude_id: int | None = None) -> list[int
 
 def rebooking_plan(caseworker: Caseworker, team: Team, now: datetime) -> list[RebookingItem]:
     """R-1.2.8: per future meeting, the caseworkers of the same team free at that time."""
-    from webapp.services import availability
+    from webapp.calendar import availability
     others = team_caseworker_ids(team.id, caseworker.id)
     plan: list[RebookingItem] = []
     for booking in future_meetings(caseworker.id, team.id, now):
@@ -380,7 +380,7 @@ def apply_rebooking(caseworker: Caseworker, team: Team, choices: Mapping[int, in
     goes to the manual list instead of failing the whole rebooking.
     """
     from webapp.domain.errors import Conflict
-    from webapp.services import booking as booking_service
+    from webapp.booking import writer as booking_service
     before = schedule_summary(caseworker)["teams"]
     moved: list[tuple[Booking, Caseworker]] = []
     manual: list[Booking] = []
@@ -425,7 +425,7 @@ def check_offer_activation(offer: OnlineOffer) -> None:
 
 def _audit_teams(caseworker: Caseworker, before: list[str], actor: object) -> None:
     from webapp.models import AuditEvent
-    from webapp.services import audit
+    from webapp.storage import audit
     after = schedule_summary(caseworker)["teams"]
     if before != after:
         audit.record(AuditEvent.ADMIN_UPDATED, actor=actor, obj=caseworker, caseworker_id=caseworker.id,

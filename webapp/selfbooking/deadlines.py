@@ -20,7 +20,7 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (Booking, BookingOrigin, BookingParticipant, BookingStatus, Citizen,
                            ConversationType, DeadlineStatus, SelfBookingDeadline)
-from webapp.services.sql import prepared
+from webapp.storage.sql import prepared
 
 MIN_NOTICE_DAYS = 8
 

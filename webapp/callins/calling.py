@@ -25,9 +25,9 @@ from webapp.models import (AuditEvent, Booking, BookingOrigin, BookingParticipan
                            CallIn, CallInStatus, CallInTemplate, Caseworker, Citizen,
                            ConversationType, DeadlineMode, Distribution, HoldingForm,
                            MeetingForm, MembershipState, Room, Team, TeamMembership, Variant)
-from webapp.services import audit
-from webapp.services.availability import caseworkers_free, free_caseworkers_at, room_free
-from webapp.services.booking import (MeetingRequest, cancel_booking, check_free, create_booking,
+from webapp.storage import audit
+from webapp.calendar.availability import caseworkers_free, free_caseworkers_at, room_free
+from webapp.booking.writer import (MeetingRequest, cancel_booking, check_free, create_booking,
                                      move_booking, seats_for)
 
 SEARCH_DAYS = 28

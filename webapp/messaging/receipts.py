@@ -22,8 +22,8 @@ from sqlalchemy.orm import selectinload
 from webapp.extensions import db
 from webapp.models import (Booking, BookingParticipant, BookingStatus, Citizen, MeetingForm, Room,
                            Team)
-from webapp.services import outbox
-from webapp.services.booking import booking_changed
+from webapp.messaging import outbox
+from webapp.booking.writer import booking_changed
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, Integer, LargeBinary, bindparam, text
 
 from webapp.domain.mailheaders import clean_header_text
 from webapp.models import OutboxStatus
-from webapp.services.sql import dialect, rows as sql_rows
+from webapp.storage.sql import dialect, rows as sql_rows
 
 # Written out rather than built: SQLAlchemy caches no compiled INSERT .. ON CONFLICT, and
 # compiling it cost more than running it. Both databases know this statement. A key

@@ -20,10 +20,11 @@ from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import (CallInTemplate, Caseworker, Citizen, ContactGroup, OnlineOffer, Room,
                            Team)
-from webapp.services import audit, outbox
-from webapp.services.availability import caseworker_busy
+from webapp.storage import audit
+from webapp.messaging import outbox
+from webapp.calendar.availability import caseworker_busy
 from webapp.models import AuditEvent
-from webapp.services.sql import prepared
+from webapp.storage.sql import prepared
 
 log = logging.getLogger(__name__)
 
@@ -322,7 +323,7 @@ def refresh_out_of_slots(offer: OnlineOffer, now: datetime, *, near: datetime | 
     still is, or a free slot is found that day, and nothing more is computed.
     Returns True when a notice was queued, False when slots came back, None otherwise.
     """
-    from webapp.services.selfbooking import has_free_slot
+    from webapp.selfbooking.reservations import has_free_slot
 
     if not offer.active:
         return None

@@ -10,7 +10,7 @@ from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Booking, BookingStatus, Room
-from webapp.services.teams import clean_contact_fields
+from webapp.administration.teams import clean_contact_fields
 
 RESOURCE_TYPES = ("meeting_room",)
 

@@ -40,8 +40,8 @@ from webapp.extensions import db
 from webapp.models import (Booking, BookingOrigin, BookingStatus, Caseworker, Citizen,
                            ConversationType, HoldingForm, InboundMessage, MembershipState,
                            TeamMembership)
-from webapp.services.availability import weekly_schedules
-from webapp.services.booking import MeetingRequest, cancel_booking, create_booking, move_booking
+from webapp.calendar.availability import weekly_schedules
+from webapp.booking.writer import MeetingRequest, cancel_booking, create_booking, move_booking
 
 logger = logging.getLogger(__name__)
 

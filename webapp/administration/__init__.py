@@ -1,0 +1,1 @@
+"""Setting up a job centre: teams, caseworkers, rooms, variants, reference data, login throttling."""

@@ -1,0 +1,1 @@
+"""Bookings: the one writer of caseworker and room time, and what follows a change."""

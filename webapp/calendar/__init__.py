@@ -1,0 +1,1 @@
+"""Calendars: free time, closure days, busy times imported and invitations exported."""

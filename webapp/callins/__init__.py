@@ -1,0 +1,1 @@
+"""Calling citizens in: by caseworkers, from templates, and from the municipal case system."""

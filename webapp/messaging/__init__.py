@@ -1,0 +1,1 @@
+"""Messages to citizens and caseworkers: letters, receipts and the outbox."""

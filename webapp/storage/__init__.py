@@ -1,0 +1,1 @@
+"""Cross-cutting database helpers: the shared SQL pieces and the audit trail."""
