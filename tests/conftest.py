@@ -98,6 +98,11 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def runner(app: Flask):  # type: ignore[no-untyped-def]
+    """The commands as `flask` has them: wsgi.py adds the jobs' and the demo's to create_app's."""
+    from jobs.cli import register_cli as register_job_cli
+    from seed.cli import register_cli as register_seed_cli
+    register_job_cli(app)
+    register_seed_cli(app)
     return app.test_cli_runner()
 
 

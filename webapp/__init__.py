@@ -99,10 +99,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(offers_staff_bp)
 
     from webapp.cli import register_cli
-    register_cli(app)
-    # `flask allocate`, `flask scheduler run`; the scheduler itself never starts here.
-    from jobs.cli import register_cli as register_job_cli
-    register_job_cli(app)
+    register_cli(app)  # `flask allocate`, `flask scheduler` and `flask seed demo` come from wsgi.py
 
     from webapp.errors import init_errors
     init_errors(app)  # 503 while the database is away; /health asks the database

@@ -1,9 +1,13 @@
-"""Command-line tools: `flask seed ...`, `flask closure-days seed`, `flask users create`."""
+"""Command-line tools: `flask seed reference`, `flask closure-days seed`, `flask users create`, ...
+
+`flask seed demo` comes from `seed/cli.py` and `flask allocate`, `flask scheduler` from
+`jobs/cli.py`: `wsgi.py` adds them, so the web application never imports either.
+"""
 
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -24,41 +28,6 @@ def seed_reference() -> None:
     added = seed_reference_data()
     db.session.commit()
     click.echo(f"Reference data: {added} rows added.")
-
-
-@seed_cli.command("demo")
-@click.option("--seed", "random_seed", default=2027, show_default=True, help="Random seed.")
-def seed_demo(random_seed: int) -> None:
-    """A realistic demo job centre; prints the logins."""
-    from seed.demo import build_demo
-    logins = build_demo(random_seed=random_seed)
-    db.session.commit()
-    click.echo("Demo logins (username / password / role):")
-    for username, password, role in logins:
-        click.echo(f"  {username:<28} {password:<14} {role}")
-    cprs = demo_portal_cprs()
-    if cprs:
-        click.echo(f"Citizen portal /portal/login (code {current_app.config['PLANNER_DEMO_CITIZEN_CODE']}), "
-                   f"CPR numbers with offers to book: {', '.join(cprs)}")
-
-
-def demo_portal_cprs(limit: int = 3) -> list[str]:
-    """A few demo citizens who see at least one offer in the portal (CPR as ddmmyy-xxxx)."""
-    from seed.demo import DEMO_JOB_CENTRE
-    from webapp.clock import today_local
-    from webapp.models import Citizen
-    from webapp.selfbooking.offers import offers_for_citizen
-    centre = db.session.scalar(select(JobCentre).where(JobCentre.name == DEMO_JOB_CENTRE))
-    if centre is None:
-        return []
-    today, found = today_local(), []
-    for citizen in db.session.scalars(select(Citizen).where(Citizen.job_centre_id == centre.id)
-                                      .order_by(Citizen.id)):
-        if offers_for_citizen(citizen, today):
-            found.append(f"{citizen.cpr[:6]}-{citizen.cpr[6:]}")
-            if len(found) == limit:
-                break
-    return found
 
 
 @closure_cli.command("seed")
@@ -138,7 +107,7 @@ outbox_cli = AppGroup("outbox", help="The outbox of e-mails (letters, receipts, 
 @click.option("--limit", default=200, show_default=True, help="At most this many messages.")
 def outbox_send(limit: int) -> None:
     """Send the queued e-mails that are due; failures are retried later with backoff."""
-    from jobs.outbox import send_due
+    from webapp.messaging.delivery import send_due
     from webapp.clock import now_local
     report = send_due(now_local(), limit=limit)
     click.echo(f"Outbox: {report}.")

@@ -8,7 +8,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from jobs.outbox import send_due
+from webapp.messaging.delivery import send_due
 from tests.browser.conftest import screenshot
 from tests.integration.test_outbox_smtp import SmtpServer, free_port
 from tests.workspace_setup import PASSWORD, build_workspace

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from jobs.outbox import UnsendableMessage, build_email, send_due
+from webapp.messaging.delivery import UnsendableMessage, build_email, send_due
 from tests.factories import login
 from tests.integration.test_busy_import import FEED
 from tests.integration.test_busy_import import NOW as IMPORT_NOW

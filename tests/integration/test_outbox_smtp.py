@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from sqlalchemy import select
 
-from jobs.outbox import backoff, send_due
+from webapp.messaging.delivery import backoff, send_due
 from webapp.extensions import db
 from webapp.models import OutboxMessage, OutboxStatus
 from webapp.messaging.outbox import enqueue

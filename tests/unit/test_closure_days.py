@@ -7,8 +7,7 @@ from datetime import date
 
 import pytest
 
-from seed.closure_days import national_closure_days
-from seed.reference import (
+from webapp.administration.reference_data import (
     CONTACT_GROUPS,
     CONTACT_GROUPS_BY_CODE,
     CONVERSATION_TYPES,
@@ -16,6 +15,7 @@ from seed.reference import (
     HOLDING_FORMS,
     HOLDING_FORMS_BY_CODE,
 )
+from webapp.domain.closure_days import national_closure_days
 
 CLOSURE_DAYS_2027 = [
     (date(2027, 1, 1), "Nytårsdag"),

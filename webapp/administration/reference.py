@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from seed.closure_days import national_closure_days
-from seed.reference import CONTACT_GROUPS, CONVERSATION_TYPES, HOLDING_FORMS
+from webapp.administration.reference_data import CONTACT_GROUPS, CONVERSATION_TYPES, HOLDING_FORMS
+from webapp.domain.closure_days import national_closure_days
 from webapp.extensions import db
 from webapp.models import ContactGroup, ConversationType, HoldingForm, NationalClosureDay
 
