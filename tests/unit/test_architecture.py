@@ -1,0 +1,156 @@
+"""Arrows one way (issue #15): webapp never imports jobs or seed, no import cycles, small feature modules."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WEBAPP = ROOT / "webapp"
+# The feature packages: use cases on the database, each module of them a service module.
+FEATURES = ("administration", "booking", "calendar", "callins", "messaging", "planning", "selfbooking",
+            "storage")
+MAX_SERVICE_LINES = 500
+# Not yet split or untangled (issue #15 is worked in steps); each entry goes when its step lands,
+# and nothing new may join. A Flask blueprint package whose routes import its `bp` counts as a cycle.
+KNOWN_CYCLES = {
+    frozenset({"webapp.models.base", "webapp.models.organisation"}),
+    frozenset({"webapp.selfbooking.offers", "webapp.selfbooking.reservations"}),
+    frozenset({"webapp.api", "webapp.api.routes"}),
+    frozenset({"webapp.auth", "webapp.auth.oidc"}),
+    frozenset({"webapp.caseworker", "webapp.caseworker.routes"}),
+    frozenset({"webapp.offers_staff", "webapp.offers_staff.routes"}),
+    frozenset({"webapp.portal", "webapp.portal.routes"}),
+}
+KNOWN_LONG = {"webapp/booking/writer.py", "webapp/calendar/availability.py", "webapp/callins/calling.py",
+              "webapp/planning/run.py", "webapp/selfbooking/reservations.py"}
+
+
+def _modules() -> dict[str, Path]:
+    """Every module under webapp/, by dotted name (a package by its own name)."""
+    found = {}
+    for path in sorted(WEBAPP.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _imports(name: str, path: Path, known: set[str]) -> Iterator[tuple[int, str]]:
+    """(line, module) for every import of a module, function-local and TYPE_CHECKING ones too.
+
+    `from package import name` imports the module `package.name` when there is one, else
+    `package`. Importing a module also runs its packages' `__init__`, but that is no arrow
+    the module draws, so it is left out.
+    """
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0]
+                base = f"{anchor}.{base}".rstrip(".")
+            for alias in node.names:
+                child = f"{base}.{alias.name}"
+                yield node.lineno, child if child in known else base
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    known = set(modules)
+    return {name: {target for _, target in _imports(name, path, known) if target in known}
+            for name, path in modules.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle for each group of modules that import each other (Tarjan's strongly connected
+    components, each shown as a shortest way round from its first module)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1 or node in graph[node]:
+                groups.append(group)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return [_way_round(graph, group) for group in groups]
+
+
+def _way_round(graph: dict[str, set[str]], group: set[str]) -> list[str]:
+    """The shortest path from the group's first module back to itself, inside the group."""
+    start = min(group)
+    paths = {start: [start]}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for target in sorted(graph[node] & group):
+            if target == start:
+                return [*paths[node], start]
+            if target not in paths:
+                paths[target] = [*paths[node], target]
+                queue.append(target)
+    return sorted(group)
+
+
+def test_webapp_never_imports_jobs_or_seed() -> None:
+    """Arrows one way: jobs and seed use the web application, never the reverse."""
+    modules = _modules()
+    wrong = [f"{path.relative_to(ROOT)}:{line} imports {target}"
+             for name, path in modules.items() for line, target in _imports(name, path, set(modules))
+             if target.split(".")[0] in ("jobs", "seed")]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_import_cycle_between_webapp_modules() -> None:
+    """Arrows one way: no two modules of webapp/ import each other, however indirectly."""
+    cycles = [cycle for cycle in _cycles(_graph()) if frozenset(cycle) not in KNOWN_CYCLES]
+    assert not cycles, "\n".join(" -> ".join(cycle) for cycle in cycles)
+
+
+def test_cycles_are_found_and_reported() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}}
+    assert _cycles(graph) == [["a", "b", "c", "a"], ["e", "e"]]
+
+
+def test_the_not_yet_lists_hold_only_what_is_still_true() -> None:
+    """An entry of KNOWN_CYCLES or KNOWN_LONG that no longer applies must be removed."""
+    cycles = {frozenset(cycle) for cycle in _cycles(_graph())}
+    assert KNOWN_CYCLES <= cycles, f"fixed, remove from KNOWN_CYCLES: {KNOWN_CYCLES - cycles}"
+    short = {name for name in KNOWN_LONG if len((ROOT / name).read_text().splitlines()) <= MAX_SERVICE_LINES}
+    assert not short, f"now short enough, remove from KNOWN_LONG: {short}"
+
+
+@pytest.mark.parametrize("package", FEATURES)
+def test_service_modules_are_small(package: str) -> None:
+    """A module of a feature package holds one idea; past 500 lines it holds several."""
+    long = {str(path.relative_to(ROOT)): lines for path in sorted((WEBAPP / package).rglob("*.py"))
+            if (lines := len(path.read_text().splitlines())) > MAX_SERVICE_LINES
+            and str(path.relative_to(ROOT)) not in KNOWN_LONG}
+    assert not long, f"over {MAX_SERVICE_LINES} lines: {long}"
