@@ -49,7 +49,8 @@ def _measure(command: list[str]) -> dict:
 def _greedy_only(instance_path: str, output_path: str) -> None:
     """Child process entry: the plain greedy baseline, written as a solution file."""
     from optimizer.greedy import build_problem, greedy
-    from optimizer.model import Placement, Solution, Unplaced, load_instance, solution_to_json, write_json
+    from optimizer.model import Placement, Solution, load_instance, solution_to_json, write_json
+    from optimizer.reasons import unplaced_reasons
 
     started = time.perf_counter()
     instance = load_instance(instance_path)
@@ -60,7 +61,7 @@ def _greedy_only(instance_path: str, output_path: str) -> None:
                   problem.room_ids[room] if room >= 0 else None)
         for i, (team, room, day, minute) in sorted(schedule.placed.items())
     ]
-    unplaced = [Unplaced(m.id, "not placed by the greedy") for m in problem.meetings if m.index not in schedule.placed]
+    unplaced = unplaced_reasons(instance, problem, schedule.placed)
     stats = {"seconds": round(time.perf_counter() - started, 3), "placed": len(placements), "solver": "greedy"}
     write_json(solution_to_json(Solution(placements, unplaced, stats)), output_path)
 

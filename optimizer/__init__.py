@@ -53,16 +53,35 @@ more than six orders of magnitude are left out. The objective order of R-3.2: we
 pass that moves each meeting to its earliest free day); then balance (ties go to the
 least-loaded caseworker); then compact days (a last pass slides every meeting to the first
 free start of its own day with its own caseworkers and room, until nothing moves).
+
+A meeting left unplaced gets a reason (reasons.py): a code with its parameters, the first of
+"the dates cannot work", "closed", "rooms too small", "no free time", "room busy", "taken by
+other meetings" that holds. The optimiser writes no sentence; the planner words the code in
+Danish or English (docs/optimizer-format.md).
 """
 
 from optimizer.check import CheckReport, Violation, check
-from optimizer.model import FormatError, Instance, Solution, load_instance, load_solution, parse_instance, parse_solution
+from optimizer.model import (
+    REASON_PARAMS,
+    FormatError,
+    Instance,
+    Reason,
+    ReasonCode,
+    Solution,
+    load_instance,
+    load_solution,
+    parse_instance,
+    parse_solution,
+)
 from optimizer.solve import solve
 
 __all__ = [
     "CheckReport",
     "FormatError",
     "Instance",
+    "REASON_PARAMS",
+    "Reason",
+    "ReasonCode",
     "Solution",
     "Violation",
     "check",

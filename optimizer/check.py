@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from optimizer.model import Instance, Meeting, Placement, Solution
+from optimizer.model import REASON_PARAMS, Instance, Meeting, Placement, Solution
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,11 @@ def _check_lists(meetings: dict[str, Meeting], solution: Solution, add: Add) -> 
             add(Violation("unknown", u.meeting, "unplaced entry for a meeting not in the instance"))
         elif u.meeting in seen:
             add(Violation("duplicate", u.meeting, f"listed again as unplaced (already {seen[u.meeting]})"))
-        if not u.reason.strip():
-            add(Violation("reason", u.meeting, "unplaced without a reason"))
+        if u.reason.code not in REASON_PARAMS:
+            add(Violation("reason", u.meeting, f"unplaced without a known reason code ({u.reason.code!r})"))
+        elif u.reason.missing_params():
+            missing = ", ".join(u.reason.missing_params())
+            add(Violation("reason", u.meeting, f"reason {u.reason.code} lacks {missing}"))
         seen.setdefault(u.meeting, "unplaced")
     for ident in meetings:
         if ident not in seen:
@@ -136,7 +139,8 @@ def _check_caseworkers(instance: Instance, meeting: Meeting, p: Placement, add: 
                 add(Violation("break", p.meeting, f"overlaps a break of {name}"))
         for b_start, b_end in caseworker.busy:
             if _overlaps(start, end, b_start, b_end):
-                add(Violation("busy", p.meeting, f"overlaps a busy time of {name} ({b_start:%Y-%m-%d %H:%M})"))
+                add(Violation("busy", p.meeting,
+                              f"overlaps a busy time of {name} ({b_start:%Y-%m-%d %H:%M})"))
         cw_taken[name].append((start, end, p.meeting))
 
 
@@ -151,7 +155,8 @@ def _check_room(instance: Instance, meeting: Meeting, p: Placement, add: Add, ro
         return
     room = instance.rooms[p.room]
     if room.seats < meeting.participants:
-        add(Violation("seats", p.meeting, f"room {room.id} seats {room.seats}, {meeting.participants} participants"))
+        add(Violation("seats", p.meeting,
+                      f"room {room.id} seats {room.seats}, {meeting.participants} participants"))
     room_end = p.start + timedelta(minutes=meeting.duration_minutes)
     for b_start, b_end in room.busy:
         if _overlaps(p.start, room_end, b_start, b_end):

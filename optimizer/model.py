@@ -6,10 +6,14 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
+INSTANCE_FORMAT = 1
+# Version 2 of the solution gives an unplaced meeting's reason as a code with parameters
+# (version 1 gave English text, which readers had to parse back).
+SOLUTION_FORMAT = 2
 KINDS = ("individual", "group")
 MINUTES_PER_DAY = 24 * 60
 
@@ -73,7 +77,7 @@ class Instance:
     caseworkers: dict[str, Caseworker]
     rooms: dict[str, Room]
     meetings: list[Meeting]
-    format: int = FORMAT_VERSION
+    format: int = INSTANCE_FORMAT
 
     @property
     def days(self) -> int:
@@ -88,10 +92,48 @@ class Placement:
     room: str | None = None
 
 
+class ReasonCode(StrEnum):
+    """Why a meeting stays unplaced (R-3.4); the parameters of each are in REASON_PARAMS."""
+
+    WINDOW = "window"  # the earliest date is after the deadline
+    OUTSIDE_PERIOD = "outside_period"  # earliest date to deadline lies outside the planning period
+    CLOSED = "closed"  # the meeting's team is closed on every day from earliest date to deadline
+    ROOM_TOO_SMALL = "room_too_small"  # none of the meeting's rooms seats its participants
+    NO_FREE_TIME = "no_free_time"  # the caseworkers have no (common) free time that long
+    ROOM_BUSY = "room_busy"  # the rooms are busy whenever the caseworkers could meet
+    TAKEN = "taken"  # there was free time, but other meetings of the run took it
+
+
+# Parameters of each code: dates are ISO dates, `caseworkers` and `rooms` lists of exchange
+# ids, except for room_too_small, whose `rooms` are objects {"id": ..., "seats": n}; `minutes`
+# is the meeting plus its reporting time; `common` is true for a group meeting of several
+# caseworkers, who need the time together.
+REASON_PARAMS: dict[ReasonCode, tuple[str, ...]] = {
+    ReasonCode.WINDOW: ("earliest_date", "deadline_date"),
+    ReasonCode.OUTSIDE_PERIOD: ("earliest_date", "deadline_date", "start_date", "end_date"),
+    ReasonCode.CLOSED: ("earliest_date", "deadline_date"),
+    ReasonCode.ROOM_TOO_SMALL: ("rooms", "participants"),
+    ReasonCode.NO_FREE_TIME: ("caseworkers", "minutes", "common", "earliest_date", "deadline_date"),
+    ReasonCode.ROOM_BUSY: ("rooms", "caseworkers", "earliest_date", "deadline_date"),
+    ReasonCode.TAKEN: ("caseworkers", "rooms", "earliest_date", "deadline_date"),
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A code and its parameters: the text is written by whoever shows it, in its language."""
+
+    code: ReasonCode
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def missing_params(self) -> list[str]:
+        return [name for name in REASON_PARAMS.get(self.code, ()) if name not in self.params]
+
+
 @dataclass(frozen=True)
 class Unplaced:
     meeting: str
-    reason: str
+    reason: Reason
 
 
 @dataclass
@@ -99,7 +141,7 @@ class Solution:
     placements: list[Placement]
     unplaced: list[Unplaced]
     stats: dict[str, Any] = field(default_factory=dict)
-    format: int = FORMAT_VERSION
+    format: int = SOLUTION_FORMAT
 
 
 # --- parsing helpers -------------------------------------------------------------
@@ -290,8 +332,8 @@ def parse_instance(data: Any) -> Instance:
     """Validate a decoded instance document; raises FormatError naming the bad key."""
     data = _object(data, "instance")
     version = _require(data, "format", "format")
-    if version != FORMAT_VERSION:
-        raise FormatError("format", f"unsupported format {version!r}, expected {FORMAT_VERSION}")
+    if version != INSTANCE_FORMAT:
+        raise FormatError("format", f"unsupported format {version!r}, expected {INSTANCE_FORMAT}")
     start_date = _date(_require(data, "start_date", "start_date"), "start_date")
     end_date = _date(_require(data, "end_date", "end_date"), "end_date")
     if end_date < start_date:
@@ -333,12 +375,24 @@ def parse_instance(data: Any) -> Instance:
     return Instance(start_date, end_date, granularity, teams, caseworkers, rooms, meetings)
 
 
+def _reason(value: Any, key: str) -> Reason:
+    value = _object(value, key)
+    code = _require(value, "code", f"{key}.code")
+    if not isinstance(code, str) or code not in REASON_PARAMS:
+        raise FormatError(f"{key}.code", f"unknown reason code {code!r}")
+    reason = Reason(ReasonCode(code), _object(value.get("params", {}), f"{key}.params"))
+    missing = reason.missing_params()
+    if missing:
+        raise FormatError(f"{key}.params.{missing[0]}", "required key is missing")
+    return reason
+
+
 def parse_solution(data: Any) -> Solution:
     """Validate a decoded solution document; raises FormatError naming the bad key."""
     data = _object(data, "solution")
     version = _require(data, "format", "format")
-    if version != FORMAT_VERSION:
-        raise FormatError("format", f"unsupported format {version!r}, expected {FORMAT_VERSION}")
+    if version != SOLUTION_FORMAT:
+        raise FormatError("format", f"unsupported format {version!r}, expected {SOLUTION_FORMAT}")
     placements = []
     for i, obj in enumerate(_list(_require(data, "placements", "placements"), "placements")):
         key = f"placements[{i}]"
@@ -357,10 +411,7 @@ def parse_solution(data: Any) -> Solution:
         key = f"unplaced[{i}]"
         obj = _object(obj, key)
         meeting = _string(_require(obj, "meeting", f"{key}.meeting"), f"{key}.meeting")
-        reason = _require(obj, "reason", f"{key}.reason")
-        if not isinstance(reason, str):
-            raise FormatError(f"{key}.reason", "must be a string")
-        unplaced.append(Unplaced(meeting, reason))
+        unplaced.append(Unplaced(meeting, _reason(_require(obj, "reason", f"{key}.reason"), f"{key}.reason")))
     stats = _object(data.get("stats", {}), "stats")
     return Solution(placements, unplaced, stats)
 
@@ -436,7 +487,10 @@ def solution_to_json(solution: Solution) -> dict[str, Any]:
             }
             for p in solution.placements
         ],
-        "unplaced": [{"meeting": u.meeting, "reason": u.reason} for u in solution.unplaced],
+        "unplaced": [
+            {"meeting": u.meeting, "reason": {"code": str(u.reason.code), "params": u.reason.params}}
+            for u in solution.unplaced
+        ],
         "stats": solution.stats,
     }
 

@@ -26,7 +26,8 @@ from optimizer.exact import apply, build_and_solve, solve_component_mip, spots_f
 from optimizer.check import check
 from optimizer.cuts import tighten
 from optimizer.greedy import MeetingData, Problem, Schedule, build_problem, edf_order, greedy
-from optimizer.model import Instance, Placement, Solution, Unplaced
+from optimizer.model import Instance, Placement, Solution
+from optimizer.reasons import unplaced_reasons
 
 # Beyond this many columns a component's LP is skipped (its bound falls back to the count of
 # placeable meetings) to keep memory and time in check.
@@ -833,70 +834,6 @@ def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None
     return subs, results
 
 
-# --- reasons ------------------------------------------------------------------------
-
-
-def _names(ids: list[str]) -> str:
-    return ", ".join(ids)
-
-
-def unplaced_reason(instance: Instance, problem: Problem, index: int, static: Schedule | None = None) -> str:
-    """A reason a caseworker understands for a meeting left on the waiting list (R-3.4)."""
-    meeting = instance.meetings[index]
-    m = problem.meetings[index]
-    first, last = meeting.earliest_date, meeting.deadline_date
-    period = f"between {first} and {last}"
-    who = _names(list(meeting.caseworkers))
-    if last < first:
-        return f"the earliest date {first} is after the deadline {last}"
-    if last < instance.start_date or first > instance.end_date:
-        return f"the period {first} to {last} lies outside the planning period {instance.start_date} to {instance.end_date}"
-    if not len(m.days):
-        return f"closed on every day {period}"
-    if meeting.rooms and not m.rooms:
-        seats = ", ".join(f"{r} seats {instance.rooms[r].seats}" for r in meeting.rooms)
-        return f"room too small: {seats}, {meeting.participants} participants"
-    static = static or _StaticView(problem)
-    cw_only = MeetingData(m.index, m.id, m.kind, m.cws, (), m.length, m.duration, m.days, m.priority, m.deadline,
-                          m.earliest)
-    if not any(mask.any() for _t, _r, mask in static.masks(cw_only)):
-        common = "common " if meeting.kind == "group" and len(meeting.caseworkers) > 1 else ""
-        return (
-            f"no {common}free time of {meeting.duration_minutes + meeting.reporting_minutes} minutes "
-            f"for {who} {period}"
-        )
-    if not any(mask.any() for _t, _r, mask in static.masks(m)):
-        return f"no free time in room {_names([problem.room_ids[r] for r in m.rooms])} when {who} can meet {period}"
-    rooms = f" and room {_names([problem.room_ids[r] for r in m.rooms])}" if m.rooms else ""
-    return f"all free time of {who}{rooms} {period} is taken by other meetings"
-
-
-class _StaticView(Schedule):
-    """Masks over the static calendars only, built lazily for the rows a meeting needs."""
-
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-        self._grids = {}
-        n_days = problem.n_days
-        self.cw_cs = _LazyPrefix(problem.cw_free, n_days)
-        self.room_cs = _LazyPrefix(problem.room_free, n_days)
-
-
-class _LazyPrefix:
-    def __init__(self, free: np.ndarray, n_days: int) -> None:
-        self.free = free
-        self.n_days = n_days
-        self.cache: dict[int, np.ndarray] = {}
-
-    def __getitem__(self, row: int) -> np.ndarray:
-        cs = self.cache.get(row)
-        if cs is None:
-            cs = np.zeros((self.n_days, 1441), dtype=np.int16)
-            np.cumsum(self.free[row].reshape(self.n_days, 1440), axis=1, out=cs[:, 1:])
-            self.cache[row] = cs
-        return cs
-
-
 # --- entry point --------------------------------------------------------------------
 
 
@@ -916,13 +853,7 @@ def _to_placements(problem: Problem, instance: Instance, placed: dict[int, Spot]
 
 
 def _assemble(instance: Instance, problem: Problem, placed: dict[int, Spot], stats: dict) -> Solution:
-    static = _StaticView(problem)  # one view, so its per-row prefix sums are built once
-    unplaced = [
-        Unplaced(m.id, unplaced_reason(instance, problem, i, static))
-        for i, m in enumerate(instance.meetings)
-        if i not in placed
-    ]
-    return Solution(_to_placements(problem, instance, placed), unplaced, stats)
+    return Solution(_to_placements(problem, instance, placed), unplaced_reasons(instance, problem, placed), stats)
 
 
 def solve(instance: Instance, time_limit: float | None = None, workers: int | None = None) -> Solution:

@@ -228,36 +228,6 @@ def test_r_3_4_unplaced_call_ins_get_danish_reasons(centre, create_caseworker):
     assert all(db.session.get(CallIn, i).status == CallInStatus.WAITING for i in reasons)
 
 
-NAMES = {"cw1": "Alma Andersen", "cw2": "Bo Berg", "room7": "Mødelokale 1", "team3": "Unge"}
-
-
-@pytest.mark.parametrize(("reason", "code", "danish"), [
-    ("no free time for cw1, cw2 before 2027-03-15", "no_free_time",
-     "Ingen ledig tid for Alma Andersen, Bo Berg før 15.03.2027."),
-    ("no common free time of 105 minutes for cw1, cw2 between 2027-03-02 and 2027-03-09", "no_free_time",
-     "Ingen fælles ledig tid på 105 minutter for Alma Andersen, Bo Berg mellem 02.03.2027 og 09.03.2027."),
-    ("room too small: room7 seats 2, 3 participants", "room_too_small",
-     "Lokalet er for lille: Mødelokale 1 har 2 pladser, men der er 3 deltagere."),
-    ("no free time in room room7 when cw1 can meet between 2027-03-02 and 2027-03-03", "room_busy",
-     "Lokalet Mødelokale 1 er optaget, når Alma Andersen kan holde samtalen mellem 02.03.2027 og 03.03.2027."),
-    ("all free time of cw1 and room room7 between 2027-03-02 and 2027-03-03 is taken by other meetings",
-     "taken", "Al ledig tid for Alma Andersen og lokalet Mødelokale 1 mellem 02.03.2027 og 03.03.2027 "
-              "er optaget af andre samtaler."),
-    ("closed on every day between 2027-03-03 and 2027-03-03", "closed",
-     "Der er lukket alle dage mellem 03.03.2027 og 03.03.2027."),
-    ("the earliest date 2027-03-10 is after the deadline 2027-03-09", "window",
-     "Tidligste samtaledato 10.03.2027 ligger efter fristen 09.03.2027."),
-    ("the period 2027-05-01 to 2027-05-09 lies outside the planning period 2027-03-02 to 2027-04-12",
-     "outside_period", "Perioden 01.05.2027–09.05.2027 ligger uden for planlægningsperioden "
-                       "02.03.2027–12.04.2027."),
-    ("something new about cw2 on 2027-03-04", "other",
-     "Kunne ikke placeres: something new about Bo Berg on 04.03.2027."),
-])
-def test_r_3_4_optimiser_reasons_are_translated(reason, code, danish):
-    """R-3.4: the optimiser's reasons in Danish with names and Danish dates; unknown ones keep their facts."""
-    assert planning.translate_reason(reason, NAMES) == (code, danish)
-
-
 def test_r_3_3_publish_is_all_or_nothing(centre, monkeypatch):
     """R-3.3: an unexpected error while publishing rolls back every booking, audit entry and notification."""
     c = centre

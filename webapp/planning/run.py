@@ -63,6 +63,7 @@ from webapp.models import (
     TeamMembership,
 )
 from webapp.calendar import availability
+from webapp.planning.reasons import REASON_LABELS_DA, reason_text
 from webapp.booking.writer import (
     MeetingRequest,
     add_participant,
@@ -82,25 +83,6 @@ ADVISORY_LOCK_NAMESPACE = 3_200_501
 _DAY = timedelta(days=1)
 
 Progress = Callable[[str, int, int], None]
-
-# Words for the summary and the system log, one per reason code (R-3.4).
-REASON_LABELS_DA: dict[str, str] = {
-    "no_free_time": "ingen ledig tid",
-    "taken": "den ledige tid er optaget af andre samtaler",
-    "room_busy": "lokalet er optaget",
-    "room_too_small": "lokalet er for lille",
-    "closed": "lukket alle dage",
-    "outside_period": "uden for planlægningsperioden",
-    "window": "tidligste dato efter fristen",
-    "deadline_passed": "fristen er overskredet",
-    "later": "planlægges i en senere kørsel",
-    "taken_meanwhile": "tiden blev taget under kørslen",
-    "citizen_busy": "borgeren har allerede en samtale på det tidspunkt",
-    "no_caseworker": "ingen sagsbehandler kan modtage indkaldelsen",
-    "room_not_for_callins": "lokalet kan ikke bruges til indkaldelser",
-    "other": "anden årsag",
-}
-
 
 class AllocationRunning(Conflict):
     code = "allocation_running"
@@ -417,86 +399,6 @@ def solve_prepared(prepared: Prepared, *, time_limit: float | None = None) -> op
 
 
 # ---------------------------------------------------------------------------
-# Reasons in words a caseworker understands (R-3.4)
-# ---------------------------------------------------------------------------
-
-_ID = re.compile(r"\b(?:cw|room|team)\d+\b")
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-
-
-def _words(fragment: str, names: Mapping[str, str]) -> str:
-    """Exchange ids to names and ISO dates to Danish dates."""
-    fragment = _ID.sub(lambda m: names.get(m.group(0), m.group(0)), fragment)
-    return _ISO_DATE.sub(lambda m: f"{m.group(3)}.{m.group(2)}.{m.group(1)}", fragment)
-
-
-def _period(fragment: str, names: Mapping[str, str]) -> str:
-    fragment = fragment.strip()
-    for pattern, danish in ((r"^between (\S+) and (\S+)$", "mellem {0} og {1}"),
-                            (r"^from (\S+) to (\S+)$", "fra {0} til {1}"),
-                            (r"^before (\S+)$", "før {0}"),
-                            (r"^(?:by|until) (\S+)$", "senest {0}"),
-                            (r"^after (\S+)$", "efter {0}")):
-        match = re.match(pattern, fragment)
-        if match:
-            return danish.format(*(_words(g, names) for g in match.groups()))
-    return _words(fragment, names)
-
-
-def _rooms_with_seats(fragment: str, names: Mapping[str, str]) -> str:
-    parts = [re.sub(r"^(\S+) seats (\d+)$", r"\1 har \2 pladser", p.strip()) for p in fragment.split(",")]
-    return ", ".join(_words(p, names) for p in parts)
-
-
-_PERIOD = r"(?P<period>(?:between|from|before|after|by|until) .+?)"
-_REASONS: tuple[tuple[str, str, Callable[[dict[str, str], Mapping[str, str]], str]], ...] = (
-    (r"^the earliest date (?P<a>\S+) is after the deadline (?P<b>\S+)$", "window",
-     lambda g, n: f"Tidligste samtaledato {_words(g['a'], n)} ligger efter fristen {_words(g['b'], n)}."),
-    (r"^the period (?P<a>\S+) to (?P<b>\S+) lies outside the planning period (?P<c>\S+) to (?P<d>\S+)$",
-     "outside_period",
-     lambda g, n: (f"Perioden {_words(g['a'], n)}–{_words(g['b'], n)} ligger uden for "
-                   f"planlægningsperioden {_words(g['c'], n)}–{_words(g['d'], n)}.")),
-    (r"^closed on every day " + _PERIOD + "$", "closed",
-     lambda g, n: f"Der er lukket alle dage {_period(g['period'], n)}."),
-    (r"^room too small: (?P<rooms>.+), (?P<n>\d+) participants?$", "room_too_small",
-     lambda g, n: f"Lokalet er for lille: {_rooms_with_seats(g['rooms'], n)}, men der er {g['n']} deltagere."),
-    (r"^room too small(?P<rest>.*)$", "room_too_small",
-     lambda g, n: f"Lokalet er for lille{_words(g['rest'], n)}."),
-    (r"^no (?P<common>common )?free time(?: of (?P<minutes>\d+) minutes)? for (?P<who>.+?) " + _PERIOD + "$",
-     "no_free_time",
-     lambda g, n: ("Ingen {common}ledig tid{minutes} for {who} {period}.".format(
-         common="fælles " if g.get("common") else "",
-         minutes=f" på {g['minutes']} minutter" if g.get("minutes") else "",
-         who=_words(g["who"], n), period=_period(g["period"], n)))),
-    (r"^no free time in room (?P<rooms>.+?) when (?P<who>.+?) can meet " + _PERIOD + "$", "room_busy",
-     lambda g, n: (f"Lokalet {_words(g['rooms'], n)} er optaget, når {_words(g['who'], n)} "
-                   f"kan holde samtalen {_period(g['period'], n)}.")),
-    (r"^all free time of (?P<who>.+?)(?: and room (?P<rooms>.+?))? " + _PERIOD + " is taken by other meetings$",
-     "taken",
-     lambda g, n: ("Al ledig tid for {who}{rooms} {period} er optaget af andre samtaler.".format(
-         who=_words(g["who"], n), rooms=f" og lokalet {_words(g['rooms'], n)}" if g.get("rooms") else "",
-         period=_period(g["period"], n)))),
-)
-
-
-def translate_reason(reason: str, names: Mapping[str, str] | None = None) -> tuple[str, str]:
-    """(code, Danish text) for one of the optimiser's unplaced reasons (R-3.4).
-
-    The optimiser speaks English with exchange ids; the caseworker reads Danish with names
-    and Danish dates. A reason this table does not know keeps its content (ids and dates
-    translated) behind a Danish lead-in, so no information is lost.
-    """
-    names = names or {}
-    text_ = " ".join(reason.split()).rstrip(".")
-    for pattern, code, render in _REASONS:
-        match = re.match(pattern, text_)
-        if match:
-            groups = {k: v for k, v in match.groupdict().items() if v is not None}
-            return code, render(groups, names)
-    return "other", f"Kunne ikke placeres: {_words(text_, names)}."
-
-
-# ---------------------------------------------------------------------------
 # Publishing (R-3.3, R-3.5)
 # ---------------------------------------------------------------------------
 
@@ -560,7 +462,7 @@ def publish(prepared: Prepared, solution: optimizer.Solution, *, now: datetime, 
     """
     result = Published(unplaced=dict(prepared.not_sent))
     for item in solution.unplaced:
-        code, reason = translate_reason(item.reason, prepared.names)
+        code, reason = str(item.reason.code), reason_text(item.reason, prepared.names)
         for callin_id in prepared.meetings.get(item.meeting, []):
             result.unplaced[callin_id] = (code, reason)
 
@@ -894,7 +796,7 @@ def _count_reasons(unplaced: Mapping[int, tuple[str, str]]) -> dict[str, int]:
 def _dry_run_figures(result: AllocationResult, prepared: Prepared, solution: optimizer.Solution) -> None:
     unplaced = dict(prepared.not_sent)
     for item in solution.unplaced:
-        code_reason = translate_reason(item.reason, prepared.names)
+        code_reason = (str(item.reason.code), reason_text(item.reason, prepared.names))
         for callin_id in prepared.meetings.get(item.meeting, []):
             unplaced[callin_id] = code_reason
     weights = {m["id"]: m["priority"] for m in prepared.document["meetings"]}
@@ -991,5 +893,5 @@ def job_centre_ids() -> list[int]:
 __all__ = [
     "AllocationResult", "AllocationRunning", "PlanningError", "Prepared", "Published", "REASON_LABELS_DA",
     "SchedulerStatus", "allocation_lock", "build_instance", "job_centre_ids", "last_run", "prepare",
-    "publish", "recent_runs", "run_allocation", "scheduler_status", "solve_prepared", "translate_reason",
+    "publish", "recent_runs", "run_allocation", "scheduler_status", "solve_prepared", "reason_text",
 ]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from optimizer.model import Instance, parse_instance
+from optimizer.model import Instance, Reason, ReasonCode, parse_instance
 
 WEEK = {str(d): ["08:00", "16:00"] for d in range(5)}
+# A well-formed reason for solutions built by hand in the tests.
+TAKEN = Reason(ReasonCode.TAKEN, {"caseworkers": ["cw1"], "rooms": [], "earliest_date": "2027-03-01",
+                                  "deadline_date": "2027-03-05"})
 
 
 def caseworker_doc(ident: str = "cw1", **overrides: Any) -> dict[str, Any]:

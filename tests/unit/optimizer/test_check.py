@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 
 from optimizer.check import check
-from optimizer.model import Placement, Solution, Unplaced
+from optimizer.model import Placement, Reason, ReasonCode, Solution, Unplaced
 
-from .factories import caseworker_doc, create_instance, meeting_doc
+from .factories import TAKEN, caseworker_doc, create_instance, meeting_doc
 
 
 def _at(text: str) -> datetime:
@@ -76,9 +76,11 @@ def test_valid_solution_passes() -> None:
          {"meetings": [meeting_doc("m1", rooms=["r1"]), meeting_doc("m2", caseworkers=["cw2"], rooms=["r1"])]},
          _solution(_place("m1", room="r1"), _place("m2", "2027-03-01T09:15", ("cw2",), "r1")), "overlap"),
         ("R-3.4 missing meeting", {"meetings": [meeting_doc("m1"), meeting_doc("m2")]}, _solution(_place()), "missing"),
-        ("R-3.4 unplaced needs a reason", {}, _solution(unplaced=(Unplaced("m1", " "),)), "reason"),
+        ("R-3.4 unplaced needs a reason", {}, _solution(unplaced=(Unplaced("m1", Reason(" ")),)), "reason"),
+        ("R-3.4 a reason has its parameters", {},
+         _solution(unplaced=(Unplaced("m1", Reason(ReasonCode.CLOSED, {"earliest_date": "2027-03-01"})),)), "reason"),
         ("R-3.2 placed twice", {}, _solution(_place(), _place(start="2027-03-02T09:00")), "duplicate"),
-        ("R-3.2 placed and unplaced", {}, _solution(_place(), unplaced=(Unplaced("m1", "x"),)), "duplicate"),
+        ("R-3.2 placed and unplaced", {}, _solution(_place(), unplaced=(Unplaced("m1", TAKEN),)), "duplicate"),
     ],
 )
 def test_check_catches(name: str, overrides: dict, solution: Solution, code: str) -> None:

@@ -16,7 +16,7 @@ from optimizer.greedy import Schedule, build_problem, greedy
 from optimizer.model import Placement, Solution, Unplaced
 from optimizer.solve import solve
 
-from .factories import caseworker_doc, create_instance, meeting_doc
+from .factories import TAKEN, caseworker_doc, create_instance, meeting_doc
 
 solve_module = importlib.import_module("optimizer.solve")
 
@@ -27,7 +27,7 @@ def _solution(problem, placed: dict) -> Solution:
                   problem.room_ids[room] if room >= 0 else None)
         for i, (team, room, day, minute) in placed.items()
     ]
-    unplaced = [Unplaced(m.id, "waiting") for m in problem.meetings if m.index not in placed]
+    unplaced = [Unplaced(m.id, TAKEN) for m in problem.meetings if m.index not in placed]
     return Solution(placements, unplaced, {})
 
 

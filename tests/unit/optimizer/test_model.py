@@ -7,7 +7,8 @@ import json
 import pytest
 
 from optimizer.__main__ import main
-from optimizer.model import FormatError, instance_to_json, parse_instance, parse_solution
+from optimizer.model import FormatError, instance_to_json, parse_instance, parse_solution, solution_to_json
+from optimizer.solve import solve
 
 from .factories import caseworker_doc, instance_doc, meeting_doc
 
@@ -84,8 +85,42 @@ def test_round_trip_keeps_the_instance() -> None:
 def test_solution_missing_start_is_named() -> None:
     """R-3.2 exchange format: solutions are validated the same way."""
     with pytest.raises(FormatError) as error:
-        parse_solution({"format": 1, "placements": [{"meeting": "m1", "caseworkers": []}], "unplaced": []})
+        parse_solution({"format": 2, "placements": [{"meeting": "m1", "caseworkers": []}], "unplaced": []})
     assert error.value.key == "placements[0].start"
+
+
+def test_solution_reasons_are_codes_that_survive_json() -> None:
+    """R-3.4, exchange format 2: an unplaced meeting's reason is a code with parameters, not text."""
+    instance = parse_instance(instance_doc(caseworkers=[caseworker_doc(working_time={})]))
+    solution = solve(instance, workers=1)
+    document = json.loads(json.dumps(solution_to_json(solution)))
+    assert document["format"] == 2
+    assert document["unplaced"][0]["reason"] == {
+        "code": "no_free_time",
+        "params": {"caseworkers": ["cw1"], "minutes": 40, "common": False, "earliest_date": "2027-03-01",
+                   "deadline_date": "2027-03-05"},
+    }
+    assert parse_solution(document).unplaced == solution.unplaced
+
+
+@pytest.mark.parametrize(
+    ("document", "key"),
+    [
+        ({"format": 1, "placements": [], "unplaced": []}, "format"),
+        ({"format": 2, "placements": [], "unplaced": [{"meeting": "m1", "reason": "no free time"}]},
+         "unplaced[0].reason"),
+        ({"format": 2, "placements": [], "unplaced": [{"meeting": "m1", "reason": {"code": "busy"}}]},
+         "unplaced[0].reason.code"),
+        ({"format": 2, "placements": [],
+          "unplaced": [{"meeting": "m1", "reason": {"code": "closed", "params": {"earliest_date": "2027-03-01"}}}]},
+         "unplaced[0].reason.params.deadline_date"),
+    ],
+)
+def test_solution_reason_is_validated(document: dict, key: str) -> None:
+    """Exchange format 2: a reason needs a known code and that code's parameters."""
+    with pytest.raises(FormatError) as error:
+        parse_solution(document)
+    assert error.value.key == key
 
 
 @pytest.mark.parametrize("command", ["solve", "check"])
@@ -94,7 +129,7 @@ def test_cli_bad_input_exits_2_naming_key(tmp_path, capsys, command: str) -> Non
     path = tmp_path / "instance.json"
     path.write_text(json.dumps(_without(instance_doc(), ["meetings", 0, "earliest_date"])))
     solution = tmp_path / "solution.json"
-    solution.write_text(json.dumps({"format": 1, "placements": [], "unplaced": []}))
+    solution.write_text(json.dumps({"format": 2, "placements": [], "unplaced": []}))
     args = ["solve", str(path), "-o", str(tmp_path / "out.json")] if command == "solve" else ["check", str(path), str(solution)]
     assert main(args) == 2
     assert "meetings[0].earliest_date" in capsys.readouterr().err

@@ -14,7 +14,7 @@ from optimizer.__main__ import main
 from optimizer.check import check
 from optimizer.generate import generate
 from optimizer.greedy import Schedule, build_problem, greedy
-from optimizer.model import Instance, instance_to_json, parse_instance
+from optimizer.model import Instance, Reason, ReasonCode, instance_to_json, parse_instance
 from optimizer.solve import solve
 
 from .factories import caseworker_doc, create_instance, instance_doc, meeting_doc
@@ -183,7 +183,7 @@ def test_never_after_deadline_or_before_earliest() -> None:
     )
     solution = solve(instance, workers=1)
     assert solution.placements == []
-    assert solution.unplaced[0].reason.startswith("no free time")
+    assert solution.unplaced[0].reason.code == ReasonCode.NO_FREE_TIME
 
 
 def test_group_meeting_takes_all_caseworkers_and_a_room() -> None:
@@ -198,24 +198,30 @@ def test_group_meeting_takes_all_caseworkers_and_a_room() -> None:
     assert set(placement.caseworkers) == {"cw1", "cw2"} and placement.room == "r2"
 
 
+def _window(earliest: str = "2027-03-01", deadline: str = "2027-03-05") -> dict[str, str]:
+    return {"earliest_date": earliest, "deadline_date": deadline}
+
+
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
         ({"rooms": [{"id": "r1", "seats": 8}], "meetings": [meeting_doc(rooms=["r1"], participants=12)]},
-         "room too small: r1 seats 8, 12 participants"),
+         Reason(ReasonCode.ROOM_TOO_SMALL, {"rooms": [{"id": "r1", "seats": 8}], "participants": 12})),
         ({"teams": [{"id": "t1", "closed_dates": ["2027-03-01", "2027-03-02"]}],
           "meetings": [meeting_doc(deadline_date="2027-03-02")]},
-         "closed on every day between 2027-03-01 and 2027-03-02"),
+         Reason(ReasonCode.CLOSED, _window(deadline="2027-03-02"))),
         ({"caseworkers": [caseworker_doc(working_time={})]},
-         "no free time of 40 minutes for cw1 between 2027-03-01 and 2027-03-05"),
+         Reason(ReasonCode.NO_FREE_TIME, {"caseworkers": ["cw1"], "minutes": 40, "common": False, **_window()})),
         ({"meetings": [meeting_doc(earliest_date="2027-03-04", deadline_date="2027-03-02")]},
-         "the earliest date 2027-03-04 is after the deadline 2027-03-02"),
+         Reason(ReasonCode.WINDOW, _window("2027-03-04", "2027-03-02"))),
         ({"meetings": [meeting_doc(earliest_date="2027-04-04", deadline_date="2027-04-09")]},
-         "the period 2027-04-04 to 2027-04-09 lies outside the planning period 2027-03-01 to 2027-03-05"),
+         Reason(ReasonCode.OUTSIDE_PERIOD,
+                {**_window("2027-04-04", "2027-04-09"), "start_date": "2027-03-01", "end_date": "2027-03-05"})),
     ],
 )
-def test_unplaced_reason_is_clear(overrides: dict, reason: str) -> None:
-    """R-3.4: what cannot be placed stays on the waiting list with a reason a caseworker understands."""
+def test_unplaced_reason_is_clear(overrides: dict, reason: Reason) -> None:
+    """R-3.4: what cannot be placed stays on the waiting list with a reason a caseworker understands:
+    a code with the parameters its text needs."""
     solution = solve(create_instance(**overrides), workers=1)
     assert [u.reason for u in solution.unplaced] == [reason]
     assert solution.stats["upper_bound"] == 0
@@ -230,7 +236,7 @@ def test_taken_time_reason() -> None:
     )
     solution = solve(instance, workers=1)
     assert [p.meeting for p in solution.placements] == ["m1"]
-    assert solution.unplaced[0].reason == "all free time of cw1 between 2027-03-01 and 2027-03-05 is taken by other meetings"
+    assert solution.unplaced[0].reason == Reason(ReasonCode.TAKEN, {"caseworkers": ["cw1"], "rooms": [], **_window()})
 
 
 def test_balance_between_caseworkers() -> None:
