@@ -5,19 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, request
 
 from webapp.config import INSTANCE_DIR, Config, check_environment
 from webapp.extensions import babel, csrf, db, login_manager, migrate
-
-
-def select_locale() -> str:
-    if not has_request_context():
-        return "da"
-    lang = session.get("lang")
-    if lang in ("da", "en"):
-        return lang
-    return "da"
+from webapp.language import current_language, select_locale
 
 
 def include_in_migrations(obj: Any, name: str | None, type_: str, reflected: bool,
@@ -71,6 +63,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
                      directory=str(INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Copenhagen")
+    app.jinja_env.globals["current_language"] = current_language
     login_manager.init_app(app)
 
     from webapp import models  # noqa: F401  (register the mappers)

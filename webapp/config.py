@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from flask import current_app, has_app_context
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -139,7 +141,6 @@ class Config:
     WTF_CSRF_ENABLED = True
     BABEL_DEFAULT_LOCALE = "da"
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
-    LANGUAGES = ("da", "en")
     # Cookies: never readable by scripts, not sent on cross-site posts, and in production only
     # over HTTPS (R-7.1).
     SESSION_COOKIE_HTTPONLY = True
@@ -252,6 +253,15 @@ def settings(config: type = Config) -> dict[str, Setting]:
                     found[key] = vars(klass)[key]
                 break
     return found
+
+
+def setting(key: str) -> Any:
+    """A setting's value: the running application's, or outside one (a script, a unit test)
+    Config's default. Its one reader per idea calls this; no caller repeats the default."""
+    if has_app_context():
+        return current_app.config[key]
+    value = next(vars(klass)[key] for klass in Config.__mro__ if key in vars(klass))
+    return value.default if isinstance(value, Setting) else value
 
 
 def production_problems(config: Mapping[str, Any]) -> list[str]:

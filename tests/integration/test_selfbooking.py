@@ -164,7 +164,7 @@ def test_r_4_7_reserve_holds_the_slot_for_that_citizen_then_confirm_books(
     held = selfbooking.reserve(citizen, offer, at(MONDAY, 9), now=NOW)
     db.session.commit()
     assert held.booking.status == BookingStatus.RESERVED
-    assert held.expires_at == NOW + selfbooking.HOLD
+    assert held.expires_at == NOW + selfbooking.reservation_hold()
     other = create_citizen(centre)
     with pytest.raises(SlotTaken):
         selfbooking.reserve(other, offer, at(MONDAY, 9), now=NOW + timedelta(minutes=1))
@@ -189,7 +189,7 @@ def test_r_4_7_expired_reservation_frees_itself_and_cannot_be_confirmed(
     offer = create_offer([anna])
     held = selfbooking.reserve(citizen, offer, at(MONDAY, 9), now=NOW)
     db.session.commit()
-    later = NOW + selfbooking.HOLD + timedelta(seconds=1)
+    later = NOW + selfbooking.reservation_hold() + timedelta(seconds=1)
     assert at(MONDAY, 9) in {s.starts_at for s in selfbooking.list_slots(offer, now=later)}
     other = create_citizen(centre)
     selfbooking.book(other, offer, at(MONDAY, 9), now=later)
@@ -346,7 +346,7 @@ def test_r_4_7_group_seat_hold_expires_and_frees_the_seat(group_offer, centre, c
     with pytest.raises(SlotTaken):
         selfbooking.reserve(c, group_offer, None, now=NOW, session_id=session.id)
     db.session.rollback()
-    later = NOW + selfbooking.HOLD + timedelta(seconds=1)
+    later = NOW + selfbooking.reservation_hold() + timedelta(seconds=1)
     selfbooking.book(c, group_offer, None, now=later, session_id=session.id)
     db.session.commit()
     with pytest.raises(SlotTaken):

@@ -21,7 +21,6 @@ from flask_admin.form.fields import Select2Field
 from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.form import converts
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -37,6 +36,7 @@ from webapp.auth.tenancy import staff_job_centre_id
 from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
+from webapp.language import current_language, error_text
 from webapp.models import AuditEvent, JobCentre
 from webapp.storage import audit
 
@@ -47,16 +47,7 @@ LABELS = COLUMN_LABELS
 
 BAD_ROW_ID = DomainError("Ugyldigt række-id: intet blev slettet.", "Invalid row id: nothing was deleted.",
                          code="bad_row_id")
-NOT_DONE = DomainError("Ændringen kunne ikke gennemføres, og intet blev gemt. Prøv igen, eller kontakt "
-                       "support, hvis det sker igen.",
-                       "The change could not be made and nothing was saved. Try again, or contact "
-                       "support if it happens again.", code="not_done")
-
-
-def error_text(error: DomainError) -> str:
-    """The message of a domain error in the user's language."""
-    locale = get_locale()
-    return error.message_en if locale is not None and locale.language == "en" else error.message_da
+NOT_DONE = DomainError.of("not_done", code="not_done")
 
 
 def row_key(model: type, raw: Any) -> Any:
@@ -244,8 +235,7 @@ class _FormTranslations:
     """WTForms messages in the user's language: Danish from WTFORMS_DA, else English."""
 
     def gettext(self, string: str) -> str:
-        locale = get_locale()
-        if locale is None or locale.language == "da":
+        if current_language() == "da":
             return WTFORMS_DA.get(string, string)
         return string
 

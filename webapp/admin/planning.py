@@ -64,7 +64,7 @@ class PlanningView(PlannerBaseView):
             result = run_allocation(
                 job_centre_id, now=now_local(), actor=current_user._get_current_object(),
                 trigger="admin",
-                time_limit=current_app.config.get("PLANNER_ADMIN_TIME_LIMIT", 30))
+                time_limit=current_app.config["PLANNER_ADMIN_TIME_LIMIT"])
         except AllocationRunning as error:
             flash(error_text(error), "warning")
         except Exception:

@@ -120,8 +120,7 @@ def check_teams(teams: Sequence[Team], job_centre_id: int) -> None:
                           "Choose at least one team. The caseworker can only be saved with a team.",
                           field="teams", code="team_missing")
     if any(team.job_centre_id != job_centre_id for team in teams):
-        raise DomainError("Et af de valgte teams hører til et andet jobcenter.",
-                          "One of the chosen teams belongs to another job centre.", field="teams")
+        raise DomainError.of("team_other_job_centre", field="teams")
 
 
 def future_meetings(caseworker_id: int, team_id: int, now: datetime) -> list[Booking]:

@@ -28,8 +28,7 @@ def validate_variant(variant: Variant) -> None:
                           "Choose one or more conversation types the variant applies to.",
                           field="conversation_types", code="types_missing")
     if any(team.job_centre_id != variant.job_centre_id for team in variant.teams):
-        raise DomainError("Et af de valgte teams hører til et andet jobcenter.",
-                          "One of the chosen teams belongs to another job centre.", field="teams")
+        raise DomainError.of("team_other_job_centre", field="teams")
     seen: set[tuple] = set()
     for rule in variant.letter_rules:
         if rule.conversation_type is None or rule.letter_template is None or rule.activity is None:

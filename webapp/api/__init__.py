@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from webapp.domain.errors import DomainError
 from webapp.extensions import csrf, db
 from webapp.limits import too_large_body
+from webapp.messages import texts
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,13 @@ def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
     db.session.rollback()
     status = error.code or 500
     if isinstance(error, RateLimitExceeded):
-        body = error_body("rate_limited", "For mange forespørgsler. Prøv igen om lidt.",
-                          "Too many requests. Please try again shortly.")
+        body = error_body("rate_limited", *texts("rate_limited"))
     elif status == 413:
         body = too_large_body()
     else:
-        body = error_body(_HTTP_CODES.get(status, "http_error"),
-                          "Forespørgslen kunne ikke gennemføres.", error.description or error.name)
+        # Werkzeug's description says in English what was wrong with the request.
+        body = error_body(_HTTP_CODES.get(status, "http_error"), texts("http_error").da,
+                          error.description or error.name)
     response = jsonify(body)
     response.status_code = status
     for name in ("Retry-After", "Allow"):
@@ -65,8 +66,7 @@ def internal_error(error: Exception):  # type: ignore[no-untyped-def]
         return http_error(error)
     db.session.rollback()
     log.exception("API error on %s %s", request.method, request.path)
-    return jsonify(error_body("internal_error", "Der opstod en fejl hos jobcentret.",
-                              "An error occurred at the job centre.")), 500
+    return jsonify(error_body("internal_error", *texts("internal_error"))), 500
 
 
 @bp.cli.command("create-client")

@@ -31,11 +31,11 @@ def warn_if_not_shared(app: Flask) -> None:
 
 
 def login_limit() -> str:
-    return current_app.config.get("PLANNER_RATELIMIT_LOGIN", "10 per minute")
+    return str(current_app.config["PLANNER_RATELIMIT_LOGIN"])
 
 
 def booking_limit() -> str:
-    return current_app.config.get("PLANNER_RATELIMIT_BOOKING", "30 per minute")
+    return str(current_app.config["PLANNER_RATELIMIT_BOOKING"])
 
 
 def citizen_key() -> str:

@@ -8,10 +8,9 @@ and `X-Citizen-CPR: <cpr>` naming the citizen the portal has authenticated. Erro
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from werkzeug.wrappers import Response
 
 from webapp.api import bp
@@ -50,18 +49,14 @@ def _citizen() -> Citizen:
     client, citizen = (portal_client_with_citizen(token.strip(), cpr)
                        if scheme.lower() == "bearer" else (None, None))
     if client is None:
-        raise Unauthorised("Adgang nægtet: ugyldigt eller manglende token.",
-                           "Access denied: missing or invalid token.", code="unauthorised")
+        raise Unauthorised.of("unauthorised", code="unauthorised")
     if not raw:
-        raise DomainError("Headeren X-Citizen-CPR mangler.", "The X-Citizen-CPR header is missing.",
-                          field="X-Citizen-CPR", code="citizen_missing")
+        raise DomainError.of("citizen_missing", field="X-Citizen-CPR", code="citizen_missing")
     if bad_cpr is not None:
         raise DomainError(bad_cpr.message_da, bad_cpr.message_en, field="X-Citizen-CPR",
                           code="cpr_invalid")
     if citizen is None:
-        raise NotFound("Borgeren er ikke kendt af jobcentret.",
-                       "The citizen is not known to the job centre.", field="X-Citizen-CPR",
-                       code="citizen_not_found")
+        raise NotFound.of("citizen_not_found", field="X-Citizen-CPR", code="citizen_not_found")
     g.api_client = client
     return citizen
 
@@ -71,13 +66,8 @@ def _body() -> dict[str, Any]:
     if data is None and not request.get_data():
         return {}
     if not isinstance(data, dict):
-        raise DomainError("Forespørgslen skal være et JSON-objekt.",
-                          "The request body must be a JSON object.", code="invalid_json")
+        raise DomainError.of("invalid_json", code="invalid_json")
     return data
-
-
-def _hold() -> timedelta:
-    return timedelta(minutes=int(current_app.config.get("PLANNER_RESERVATION_MINUTES", 5)))
 
 
 def _slot_window() -> tuple[Any, Any]:
@@ -126,9 +116,8 @@ def offer_slots(offer_id: int) -> Response:
     if raw:
         cw = parse_id(int(raw) if raw.isdigit() and len(raw) <= 10 else -1, "caseworker_id")
         if not offer.citizen_chooses_caseworker:
-            raise DomainError("I dette tilbud vælger jobcentret sagsbehandleren.",
-                              "In this offer the job centre chooses the caseworker.",
-                              field="caseworker_id", code="caseworker_choice_not_allowed")
+            raise DomainError.of("caseworker_choice_not_allowed", field="caseworker_id",
+                                 code="caseworker_choice_not_allowed")
     slots = selfbooking.list_slots(offer, now=now, first=first, last=last, caseworker_id=cw)
     names = selfbooking.caseworker_names({cw for s in slots for cw in s.caseworker_ids})
     return jsonify([slot_json(s, names, offer.citizen_chooses_caseworker) for s in slots])
@@ -155,7 +144,7 @@ def create_reservation() -> tuple[Response, int]:
     data = _body()
     now = now_local()
     offer = offers.offer_for_citizen(parse_id(data.get("offer_id"), "offer_id"), citizen, now.date())
-    reservation = selfbooking.reserve(citizen, offer, now=now, hold=_hold(), **_slot_choice(data))
+    reservation = selfbooking.reserve(citizen, offer, now=now, **_slot_choice(data))
     body = reservation_json(reservation, now)
     db.session.commit()
     return jsonify(body), 201

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from webapp.auth.sessions import end_session, start_session
 from webapp.clock import now_local
 from webapp.domain.lockout import LoginLocked
 from webapp.extensions import db
+from webapp.language import choose_language
 from webapp.models import User
 from webapp.portal.helpers import message
 from webapp.administration import login_throttle
@@ -86,8 +86,7 @@ def logout() -> Response:
 
 @bp.post("/lang/<code>")
 def set_language(code: str) -> Response:
-    if code in current_app.config["LANGUAGES"]:
-        session["lang"] = code
+    choose_language(code)
     return redirect(_safe_next(url_for("auth.index")))
 
 

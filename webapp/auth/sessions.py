@@ -6,6 +6,7 @@ from flask import session
 from flask_login import current_user, login_user, logout_user
 
 from webapp.extensions import db
+from webapp.language import chosen_language, supported
 from webapp.models import Citizen, User
 
 
@@ -15,14 +16,11 @@ def start_session(principal: User | Citizen) -> None:
     Flask-Login stores `principal.get_id()`, which carries the session version, so
     `end_session`, a new password or disabling the user ends this session too.
     """
-    lang = session.get("lang")
+    language = supported(getattr(principal, "locale", None)) or chosen_language()
     session.clear()  # nothing from before the login (no session fixation)
     login_user(principal)
-    locale = getattr(principal, "locale", None)
-    if locale in ("da", "en"):
-        session["lang"] = locale
-    elif lang:
-        session["lang"] = lang
+    if language is not None:
+        session["lang"] = language
 
 
 def end_session() -> None:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from webapp.domain.errors import Conflict, DomainError
 from webapp.domain.localtime import check_meeting_times
 from webapp.extensions import db
+from webapp.messages import texts
 from webapp.models import (
     AuditEvent,
     Booking,
@@ -50,8 +51,6 @@ signals = Namespace()
 #: change is one of "created", "confirmed", "moved", "cancelled", "participants".
 booking_changed = signals.signal("booking-changed")
 
-TAKEN_DA = "Tiden er desværre taget. Vælg en anden."
-TAKEN_EN = "That time has just been taken. Please choose another."
 
 
 class SlotTaken(Conflict):
@@ -204,7 +203,8 @@ def _raise_clashes(clashes: list, *, race: bool) -> None:
     message_da = " ".join(c.message_da for c in clashes)
     message_en = " ".join(c.message_en for c in clashes)
     if race and first.code in ("caseworker_busy", "room_busy"):
-        raise SlotTaken(f"{TAKEN_DA} {message_da}", f"{TAKEN_EN} {message_en}", field="starts_at")
+        taken = texts("slot_taken")
+        raise SlotTaken(f"{taken.da} {message_da}", f"{taken.en} {message_en}", field="starts_at")
     cls = Conflict if first.code in ("caseworker_busy", "room_busy", "citizen_busy") else DomainError
     raise cls(message_da, message_en, field="starts_at", code=first.code)
 
@@ -240,15 +240,12 @@ def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collec
     # A time the clock skips, or the second of a doubled hour, is refused before anything else.
     check_meeting_times(req.starts_at, req.ends_at)
     if req.starts_at.date() <= now.date() and req.origin == BookingOrigin.SELF_BOOKED:
-        raise DomainError("Der kan tidligst bookes fra i morgen.",
-                          "Bookings can be made from tomorrow on.", field="starts_at",
-                          code="too_soon")
+        raise DomainError.of("too_soon", field="starts_at", code="too_soon")
     if req.starts_at < now:
         raise DomainError("Tidspunktet er overstået.", "That time has passed.",
                           field="starts_at", code="in_the_past")
     if not req.caseworker_ids:
-        raise DomainError("Vælg mindst én sagsbehandler.", "Choose at least one caseworker.",
-                          field="caseworker_ids", code="no_caseworker")
+        raise DomainError.of("no_caseworker", field="caseworker_ids", code="no_caseworker")
     wanted = set(req.caseworker_ids)
     locked_ids = {cw.id: cw for cw in locked}
     if wanted <= locked_ids.keys():             # loaded with their lock: no second query
@@ -258,8 +255,7 @@ def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collec
         caseworkers = db.session.scalars(_caseworkers_of_centre(), {
             "ids": list(wanted), "centre": req.job_centre_id}).all()
     if len(caseworkers) != len(wanted):
-        raise DomainError("Ukendt sagsbehandler.", "Unknown caseworker.",
-                          field="caseworker_ids", code="unknown_caseworker")
+        raise DomainError.of("unknown_caseworker", field="caseworker_ids", code="unknown_caseworker")
     if working_time_checked and req.room_id is None:
         # What is left to look at, in one query: bookings, busy times, the citizens'
         # meetings, and the expired holds that would still trip the constraints.
@@ -323,8 +319,7 @@ def _flush_guarded(*, savepoint: bool = True) -> None:
             db.session.flush()
     except IntegrityError as exc:
         if "no_overlap" in str(exc.orig):
-            raise (SlotTaken if savepoint else RaceLost)(TAKEN_DA, TAKEN_EN,
-                                                         field="starts_at") from None
+            raise (SlotTaken if savepoint else RaceLost).of("slot_taken", field="starts_at") from None
         raise
 
 
@@ -383,8 +378,7 @@ def _insert_booking(values: dict[str, Any], caseworkers: list[Caseworker], citiz
             rows = sql_rows(_booking_rows(), params).all()
     except IntegrityError as exc:
         if "no_overlap" in str(exc.orig):
-            raise (SlotTaken if savepoint else RaceLost)(TAKEN_DA, TAKEN_EN,
-                                                         field="starts_at") from None
+            raise (SlotTaken if savepoint else RaceLost).of("slot_taken", field="starts_at") from None
         raise
     booking_id, created_at = rows[0][0], rows[0][1]
     booking = Booking(id=booking_id, created_at=created_at,
@@ -587,8 +581,7 @@ def cancel_booking(booking: Booking, *, now: datetime, reason: str | None = None
     """Cancel a booking: its time is free again at once; kept for the record (R-1.9.1)."""
     booking = lock_booking(booking.id)
     if booking.status == BookingStatus.CANCELLED:
-        raise DomainError("Samtalen er allerede aflyst.", "The meeting is already cancelled.",
-                          code="already_cancelled")
+        raise DomainError.of("already_cancelled", code="already_cancelled")
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.cancel_reason = (reason or "").strip()[:500] or None
@@ -629,8 +622,7 @@ def add_participant(booking: Booking, citizen: Citizen, *, now: datetime,
                        code="already_attending")
     left = seats_left(booking, now)
     if left is not None and left <= 0:
-        raise SlotTaken("Der er ikke flere ledige pladser. Vælg en anden tid.",
-                        "No seats are left. Please choose another time.", code="no_seats")
+        raise SlotTaken.of("no_seats", code="no_seats")
     booking.participants.append(BookingParticipant(citizen_id=citizen.id))
     db.session.flush()
     audit.record(AuditEvent.CITIZEN_ATTACHED, actor=actor, booking_id=booking.id,

@@ -33,9 +33,9 @@ from xml.etree import ElementTree
 
 import icalendar
 import recurring_ical_events
-from flask import current_app, has_app_context
 from sqlalchemy import delete, select
 
+from webapp.config import setting
 from webapp.domain.availability import COPENHAGEN, to_utc
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -103,7 +103,7 @@ def _host_name(host: str) -> str:
 
 def allowed_hosts() -> list[str]:
     """`PLANNER_CALENDAR_ALLOWED_HOSTS`: exact hosts or `*.domain`, comma-separated."""
-    value = current_app.config.get("PLANNER_CALENDAR_ALLOWED_HOSTS", "") if has_app_context() else ""
+    value = setting("PLANNER_CALENDAR_ALLOWED_HOSTS")
     entries = value.split(",") if isinstance(value, str) else value
     return [_host_name(entry) for entry in entries if entry.strip()]
 

@@ -12,15 +12,16 @@ import secrets
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from flask import current_app, has_app_context
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import select
 
+from webapp.config import setting
 from webapp.domain.availability import to_utc
 from webapp.domain.localtime import meeting_utc
 from webapp.extensions import db
 from webapp.models import Booking, BookingCaseworker, BookingStatus, Caseworker, SyncMode
 from webapp.messaging.letters import meeting_address
+from webapp.messaging.outbox import sender_address
 
 PRODID = "-//Jobcenter samtaleplanlægger//DA"
 REQUEST = "REQUEST"
@@ -31,15 +32,11 @@ INVITED_MODES = frozenset({SyncMode.ONE_WAY, SyncMode.TWO_WAY})
 
 
 def _domain() -> str:
-    if has_app_context():
-        return current_app.config.get("PLANNER_ICS_DOMAIN", "samtaleplanlaegger.local")
-    return "samtaleplanlaegger.local"
+    return str(setting("PLANNER_ICS_DOMAIN"))
 
 
 def _organizer() -> str:
-    if has_app_context():
-        return current_app.config.get("PLANNER_SMTP_FROM", "planlaegger@localhost")
-    return "planlaegger@localhost"
+    return sender_address()
 
 
 def booking_uid(booking: Booking) -> str:

@@ -149,14 +149,12 @@ def _check_spec(data: CallInInput) -> tuple[Team, Room | None, list[Caseworker]]
     conversation_type = db.session.get(ConversationType, data.conversation_type_id) \
         if data.conversation_type_id else None
     if conversation_type is None:
-        raise DomainError("Vælg en samtaletype.", "Choose a conversation type.",
-                          field="conversation_type_id")
+        raise DomainError.of("conversation_type_missing", field="conversation_type_id")
     if data.holding_form_id is None or db.session.get(HoldingForm, data.holding_form_id) is None:
-        raise DomainError("Vælg en afholdelsesform.", "Choose a holding form.",
-                          field="holding_form_id")
+        raise DomainError.of("holding_form_missing", field="holding_form_id")
     team = _in_job_centre(Team, data.team_id, jc)
     if team is None:
-        raise DomainError("Vælg et team.", "Choose a team.", field="team_id")
+        raise DomainError.of("team_missing", field="team_id")
     if data.variant_id is not None:
         variant = _in_job_centre(Variant, data.variant_id, jc)
         if variant is None or conversation_type not in variant.conversation_types:
@@ -195,9 +193,7 @@ def _check_spec(data: CallInInput) -> tuple[Team, Room | None, list[Caseworker]]
                               f"{caseworker.name} cannot be assigned call-ins.",
                               field="caseworker_ids", code="caseworker_no_callins")
     if data.duration_minutes is None or not 1 <= data.duration_minutes <= 480:
-        raise DomainError("Varigheden skal være mellem 1 og 480 minutter.",
-                          "The duration must be between 1 and 480 minutes.",
-                          field="duration_minutes", code="out_of_range")
+        raise DomainError.of("duration_out_of_range", field="duration_minutes", code="out_of_range")
     if not 0 <= (data.reporting_minutes or 0) <= 240:
         raise DomainError("Tid til rapportering skal være mellem 0 og 240 minutter.",
                           "Time for reporting must be between 0 and 240 minutes.",

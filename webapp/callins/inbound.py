@@ -88,11 +88,8 @@ class Outcome:
         return self.code in ("created", "moved", "cancelled") or self.code.startswith("ignored")
 
 
-FAILED = Outcome("failed", "Beskeden kunne ikke behandles på grund af en intern fejl; den er logget.",
-                 error=DomainError(
-                     "Beskeden kunne ikke behandles på grund af en intern fejl; den er logget.",
-                     "The message could not be processed because of an internal error; it is logged.",
-                     code="processing_failed"))
+_FAILURE = DomainError.of("processing_failed", code="processing_failed")
+FAILED = Outcome("failed", _FAILURE.message_da, error=_FAILURE)
 
 
 @dataclass(frozen=True)

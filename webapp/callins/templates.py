@@ -28,11 +28,10 @@ def validate_template(template: CallInTemplate) -> None:
         raise DomainError(f"Der findes allerede en skabelon med navnet »{template.name}«.",
                           f"A template named '{template.name}' already exists.", field="name",
                           code="duplicate_name")
-    for field, da, en in (("conversation_type", "Vælg en samtaletype.", "Choose a conversation type."),
-                          ("holding_form", "Vælg en afholdelsesform.", "Choose a holding form."),
-                          ("team", "Vælg et team.", "Choose a team.")):
+    for field, message in (("conversation_type", "conversation_type_missing"),
+                           ("holding_form", "holding_form_missing"), ("team", "team_missing")):
         if getattr(template, field) is None:
-            raise DomainError(da, en, field=field)
+            raise DomainError.of(message, field=field)
     if template.variant is not None and template.conversation_type not in template.variant.conversation_types:
         raise DomainError(
             f"Varianten »{template.variant.name}« er ikke knyttet til samtaletypen "

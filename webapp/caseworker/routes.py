@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import (Response, abort, flash, jsonify, redirect, render_template, request,
                    url_for)
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from webapp.clock import now_local, today_local
 from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
+from webapp.language import error_text
 from webapp.models import (AuditEvent, Booking, BookingParticipant, BookingStatus, CallIn,
                            CallInTemplate, Caseworker, Citizen, ConversationType, DeadlineMode,
                            Distribution, HoldingForm, Letter, MeetingForm, MembershipState, Role,
@@ -30,10 +30,6 @@ from webapp.callins import calling as callins
 from webapp.messaging import letters
 
 STAFF = (Role.CASEWORKER, Role.ADMINISTRATOR)
-
-
-def _message(error: DomainError) -> str:
-    return error.message_en if str(get_locale()) == "en" else error.message_da
 
 
 def _job_centre_id() -> int:
@@ -198,7 +194,7 @@ def move(booking_id: int) -> Response:
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        flash(_message(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("workspace.booking_detail", booking_id=booking_id))
     flash(_("The meeting has been moved to %(when)s.",
             when=booking.starts_at.strftime("%d.%m.%Y %H:%M")), "success")
@@ -215,7 +211,7 @@ def cancel(booking_id: int) -> Response:
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        flash(_message(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("workspace.booking_detail", booking_id=booking_id))
     flash(_("The meeting has been cancelled. The citizen gets a letter."), "success")
     return redirect(url_for("workspace.booking_detail", booking_id=booking_id))
@@ -296,8 +292,7 @@ def _int(name: str) -> int | None:
         return None
     value = _whole_number(raw)
     if value is None:
-        raise DomainError("Skriv et helt tal.", "Enter a whole number.", field=name,
-                          code="not_a_number")
+        raise DomainError.of("not_a_number", field=name, code="not_a_number")
     return value
 
 
@@ -379,7 +374,7 @@ def new_callin() -> str | Response:
                                        team_id=team.id if team else None,
                                        caseworker_ids=[own.id] if own else [])
     return render_template("caseworker/callin_form.html", data=data, cpr_text=cpr_text,
-                           error=error, error_message=_message(error) if error else None,
+                           error=error, error_message=error_text(error) if error else None,
                            **choices), (400 if error else 200)
 
 
@@ -409,7 +404,7 @@ def plan_now() -> Response:
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        flash(_message(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("workspace.waiting_list"))
     placed = _count(result, "placed")
     unplaced = _count(result, "unplaced")

@@ -17,11 +17,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, jsonify, request
 
 from webapp.clock import now_local
 from webapp.extensions import csrf, db
-from webapp.limits import JsonTooDeep, check_json_depth
+from webapp.limits import JsonTooDeep, check_json_depth, json_depth_limit
+from webapp.messages import texts
 from webapp.models import ApiClient
 
 if TYPE_CHECKING:
@@ -35,9 +36,8 @@ MAX_MESSAGE_BYTES = 64 * 1024
 
 
 def _unauthorised():  # type: ignore[no-untyped-def]
-    return jsonify({"code": "unauthorised",
-                    "message_da": "Adgang nægtet: ugyldigt eller manglende token.",
-                    "message_en": "Access denied: missing or invalid token."}), 401
+    text = texts("unauthorised")
+    return jsonify({"code": "unauthorised", "message_da": text.da, "message_en": text.en}), 401
 
 
 @bp.post("/appointments")
@@ -54,7 +54,7 @@ def receive_appointment():  # type: ignore[no-untyped-def]
     request.max_content_length = min(MAX_MESSAGE_BYTES, request.max_content_length or MAX_MESSAGE_BYTES)
     raw = request.get_data()
     try:
-        check_json_depth(raw, int(current_app.config["PLANNER_MAX_JSON_DEPTH"]))
+        check_json_depth(raw, json_depth_limit())
     except JsonTooDeep as error:
         return jsonify(error.as_dict()), 400
     return _answer(_receive(client.job_centre_id, raw))

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, LargeBinary, bindparam, text
 
+from webapp.config import setting
 from webapp.domain.mailheaders import clean_header_text
 from webapp.models import OutboxStatus
 from webapp.storage.sql import dialect, rows as sql_rows
@@ -65,3 +66,8 @@ def enqueue(*, kind: str, recipient: str, subject: str, body_text: str, now: dat
             {"message_id": message_id, "filename": filename, "content_type": content_type,
              "data": data} for filename, content_type, data in attachments])
     return message_id
+
+
+def sender_address() -> str:
+    """The From of every e-mail and the organizer of every invitation: PLANNER_SMTP_FROM."""
+    return str(setting("PLANNER_SMTP_FROM"))

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from webapp.clock import now_local
 from webapp.domain.cpr import normalise_cpr
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
+from webapp.language import error_text
 from webapp.models import (AuditEvent, CallInTemplate, Citizen, ContactGroup, ConversationType,
                            OnlineOffer, Role)
 from webapp.offers_staff import bp
@@ -26,10 +26,6 @@ from webapp.selfbooking import offers
 from webapp.selfbooking import reservations as selfbooking
 
 STAFF = (Role.CASEWORKER, Role.ADMINISTRATOR, Role.SUPPORT)
-
-
-def _message(error: DomainError) -> str:
-    return error.message_en if str(get_locale()) == "en" else error.message_da
 
 
 def _day(name: str) -> date | None:
@@ -48,8 +44,7 @@ def _int(name: str) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 6:
-        raise DomainError("Skriv et helt tal.", "Enter a whole number.", field=name,
-                          code="number_invalid")
+        raise DomainError.of("not_a_number", field=name, code="number_invalid")
     return int(raw)
 
 
@@ -105,7 +100,7 @@ def offer_new() -> str | Response:
                 **overrides)
         except DomainError as error:
             db.session.rollback()
-            errors[error.field or "form"] = _message(error)
+            errors[error.field or "form"] = error_text(error)
         else:
             db.session.commit()
             flash(_("The offer %(name)s was created.", name=offer.name), "success")
@@ -149,7 +144,7 @@ def deadline_new() -> str | Response:
                 today=now_local().date(), actor=current_user)
         except DomainError as error:
             db.session.rollback()
-            errors[error.field or "form"] = _message(error)
+            errors[error.field or "form"] = error_text(error)
         else:
             db.session.commit()
             flash(_("The deadline was given to %(name)s.", name=deadline.citizen.name), "success")

@@ -50,7 +50,6 @@ def find_citizen(cpr: str) -> Citizen | None:
 def authenticator() -> CitizenAuthenticator:
     if "demo" not in login_methods("citizen"):
         return FormLoginOff()
-    target = current_app.config.get("PLANNER_CITIZEN_AUTHENTICATOR",
-                                    "webapp.portal.authn:DemoCodeAuthenticator")
+    target = current_app.config["PLANNER_CITIZEN_AUTHENTICATOR"]
     module_name, _, class_name = target.partition(":")
     return getattr(importlib.import_module(module_name), class_name)()

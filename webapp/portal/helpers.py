@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, abort
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_login import current_user
 
 from webapp.domain.errors import DomainError
+from webapp.language import current_language, error_text
 from webapp.models import Citizen
 
 
@@ -19,8 +20,7 @@ def citizen() -> Citizen:
 
 
 def message(error: DomainError) -> str:
-    locale = get_locale()
-    return error.message_en if locale is not None and locale.language == "en" else error.message_da
+    return error_text(error)
 
 
 def long_day(day: date | datetime) -> str:
@@ -33,7 +33,7 @@ def long_day(day: date | datetime) -> str:
 def long_datetime(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return f"{long_day(moment)} {'at' if str(get_locale()) == 'en' else 'kl.'} {moment:%H:%M}"
+    return f"{long_day(moment)} {'at' if current_language() == 'en' else 'kl.'} {moment:%H:%M}"
 
 
 def register_filters(app: Flask) -> None:

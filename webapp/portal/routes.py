@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -47,10 +47,6 @@ def citizen_required(view: Any) -> Any:
 def too_many(error: Any) -> tuple[str, int]:
     return render_template("portal/error.html", title=_("Too many attempts"),
                            text=_("Too many attempts. Please wait a minute and try again.")), 429
-
-
-def _hold() -> timedelta:
-    return timedelta(minutes=int(current_app.config.get("PLANNER_RESERVATION_MINUTES", 5)))
 
 
 # ---------------------------------------------------------------------------
@@ -190,7 +186,7 @@ def reserve(offer_id: int) -> Response:
     now = now_local()
     try:
         choice = _choice_from_form()
-        reservation = selfbooking.reserve(me, offer, now=now, hold=_hold(), **choice)
+        reservation = selfbooking.reserve(me, offer, now=now, **choice)
     except DomainError as error:
         db.session.rollback()
         flash(message(error), "error")

@@ -61,8 +61,8 @@ def create_deadline(citizen: Citizen, conversation_type_id: int, deadline_date: 
                           f"(on {today + timedelta(days=MIN_NOTICE_DAYS):%Y-%m-%d} at the earliest).",
                           field="deadline_date", code="deadline_too_soon")
     if db.session.get(ConversationType, conversation_type_id) is None:
-        raise DomainError("Vælg en samtaletype.", "Choose a conversation type.",
-                          field="conversation_type_id", code="conversation_type_missing")
+        raise DomainError.of("conversation_type_missing", field="conversation_type_id",
+                             code="conversation_type_missing")
     if db.session.scalar(select(SelfBookingDeadline.id).where(
             SelfBookingDeadline.citizen_id == citizen.id,
             SelfBookingDeadline.conversation_type_id == conversation_type_id,

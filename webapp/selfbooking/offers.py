@@ -187,9 +187,7 @@ def validate_offer(offer: OnlineOffer) -> None:
                           "The end date is before the first meeting date.",
                           field="fixed_end_date", code="end_before_first")
     if not 0 < (offer.duration_minutes or 0) <= 480:
-        raise DomainError("Varigheden skal være mellem 1 og 480 minutter.",
-                          "The duration must be between 1 and 480 minutes.",
-                          field="duration_minutes", code="duration_invalid")
+        raise DomainError.of("duration_out_of_range", field="duration_minutes", code="duration_invalid")
     if (offer.rebooking_until_days or 0) < 0:
         raise DomainError("Antal dage før mødet kan ikke være negativt.",
                           "The number of days before the meeting cannot be negative.",
@@ -200,8 +198,7 @@ def validate_offer(offer: OnlineOffer) -> None:
                           code="age_range_invalid")
     parse_postal_codes(offer.postal_codes)
     if not offer.caseworkers:
-        raise DomainError("Vælg mindst én sagsbehandler.", "Choose at least one caseworker.",
-                          field="caseworkers", code="no_caseworker")
+        raise DomainError.of("no_caseworker", field="caseworkers", code="no_caseworker")
     foreign = [c for c in offer.caseworkers if c.job_centre_id != offer.job_centre_id]
     team = db.session.get(Team, offer.team_id) if offer.team_id is not None else None
     room = db.session.get(Room, offer.room_id) if offer.room_id is not None else None
@@ -236,8 +233,7 @@ def offer_from_template(template: CallInTemplate, *, name: str, actor: Any = Non
         offer.caseworkers = list(db.session.scalars(select(Caseworker).where(
             Caseworker.id.in_(ids), Caseworker.job_centre_id == template.job_centre_id)))
         if len(offer.caseworkers) != len(set(ids)):
-            raise DomainError("Ukendt sagsbehandler.", "Unknown caseworker.",
-                              field="caseworkers", code="unknown_caseworker")
+            raise DomainError.of("unknown_caseworker", field="caseworkers", code="unknown_caseworker")
     if contact_group_ids is None:
         offer.contact_groups = list(template.contact_groups)
     else:

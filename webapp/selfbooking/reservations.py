@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, delete, func, literal, null, or_, select
 
+from webapp.config import setting
 from webapp.domain.availability import offer_slots
 from webapp.domain.errors import Conflict, DomainError, NotFound
 from webapp.extensions import db
@@ -41,7 +42,6 @@ from webapp.booking.writer import (RaceLost, SlotTaken, add_participant, cancel_
                                      create_booking, lock_booking, move_booking, MeetingRequest,
                                      remove_participant, seats_for)
 
-HOLD = timedelta(minutes=5)
 GRANULARITY_MINUTES = 15
 
 EXPIRED_DA = "Reservationen er udløbet eller findes ikke. Vælg en tid igen."
@@ -243,9 +243,7 @@ def _check_start(offer: OnlineOffer, starts_at: datetime, today: date) -> None:
         raise DomainError("Ugyldigt tidspunkt.", "Invalid time.", field="starts_at",
                           code="starts_at_invalid")
     if starts_at.date() <= today:
-        raise DomainError("Der kan tidligst bookes fra i morgen.",
-                          "Bookings can be made from tomorrow on.", field="starts_at",
-                          code="too_soon")
+        raise DomainError.of("too_soon", field="starts_at", code="too_soon")
     span = offers.window(offer, today)
     if span is None or not span[0] <= starts_at.date() <= span[1]:
         raise DomainError("Tidspunktet ligger uden for tilbuddets periode.",
@@ -274,9 +272,8 @@ def _choose_caseworkers(offer: OnlineOffer, slot_ids: Sequence[int],
     if caseworker_id is None:
         return list(slot_ids)
     if not offer.citizen_chooses_caseworker:
-        raise DomainError("I dette tilbud vælger jobcentret sagsbehandleren.",
-                          "In this offer the job centre chooses the caseworker.",
-                          field="caseworker_id", code="caseworker_choice_not_allowed")
+        raise DomainError.of("caseworker_choice_not_allowed", field="caseworker_id",
+                             code="caseworker_choice_not_allowed")
     if caseworker_id not in {c.id for c in offer.caseworkers}:
         raise DomainError("Sagsbehandleren hører ikke til tilbuddet.",
                           "The caseworker is not part of the offer.", field="caseworker_id",
@@ -411,8 +408,7 @@ def _take_seat(citizen: Citizen, session_id: int, *, now: datetime,
         raise Conflict("Du er allerede tilmeldt denne samtale.",
                        "You are already attending this meeting.", code="already_attending")
     if booking.seats is not None and len(booking.participants) >= booking.seats:
-        raise SlotTaken("Der er ikke flere ledige pladser. Vælg en anden tid.",
-                        "No seats are left. Please choose another time.", code="no_seats")
+        raise SlotTaken.of("no_seats", code="no_seats")
     if hold is None:
         add_participant(booking, citizen, now=now, actor=citizen)
         return Reservation(f"b{booking.id}", booking, None)
@@ -430,8 +426,7 @@ def _take(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *, now: dat
     if session_id is not None:
         session = db.session.get(Booking, session_id) if valid_id(session_id) else None
         if session is None or session.offer_id != offer.id:
-            raise NotFound("Samtalen findes ikke.", "The meeting does not exist.",
-                           field="session_id", code="session_not_found")
+            raise NotFound.of("meeting_not_found", field="session_id", code="session_not_found")
         return _take_seat(citizen, session.id, now=now, hold=hold)
     _check_start(offer, starts_at, today)
     day = starts_at.date()
@@ -449,13 +444,11 @@ def _take(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *, now: dat
                     if s.starts_at == starts_at]
         if sessions:
             return _take_seat(citizen, sessions[0], now=now, hold=hold)
-        raise SlotTaken("Tiden er desværre taget. Vælg en anden.",
-                        "That time has just been taken. Please choose another.", field="starts_at")
+        raise SlotTaken.of("slot_taken", field="starts_at")
     if not matches:
         if caseworker_id is not None:
             _choose_caseworkers(offer, (), caseworker_id)
-        raise SlotTaken("Tiden er desværre taget. Vælg en anden.",
-                        "That time has just been taken. Please choose another.", field="starts_at")
+        raise SlotTaken.of("slot_taken", field="starts_at")
     last_error: Conflict | None = None
     free = matches[0].caseworker_ids
     for cw in _choose_caseworkers(offer, free, caseworker_id):
@@ -475,16 +468,21 @@ def _take(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *, now: dat
                            open_deadlines=open_deadlines)
     if isinstance(last_error, SlotTaken):
         raise last_error
-    raise SlotTaken("Tiden er desværre taget. Vælg en anden.",
-                    "That time has just been taken. Please choose another.", field="starts_at")
+    raise SlotTaken.of("slot_taken", field="starts_at")
 
 
 def reserve(citizen: Citizen, offer: OnlineOffer, starts_at: datetime | None, *, now: datetime,
             caseworker_id: int | None = None, session_id: int | None = None,
-            hold: timedelta = HOLD) -> Reservation:
-    """Hold a slot for this citizen only, for `hold` (R-4.7); confirm it with `confirm`."""
+            hold: timedelta | None = None) -> Reservation:
+    """Hold a slot for this citizen only, for `hold` or the configured time (R-4.7); confirm it
+    with `confirm`."""
     return _take(citizen, offer, starts_at, now=now, caseworker_id=caseworker_id,  # type: ignore[arg-type]
-                 session_id=session_id, hold=hold)
+                 session_id=session_id, hold=hold or reservation_hold())
+
+
+def reservation_hold() -> timedelta:
+    """How long a reserved slot is held for its citizen (R-4.7): PLANNER_RESERVATION_MINUTES."""
+    return timedelta(minutes=int(setting("PLANNER_RESERVATION_MINUTES")))
 
 
 def book(citizen: Citizen, offer: OnlineOffer, starts_at: datetime | None, *, now: datetime,
@@ -591,8 +589,7 @@ def booking_for_citizen(citizen: Citizen, booking_id: object) -> Booking:
     booking = db.session.get(Booking, booking_id) if valid_id(booking_id) else None
     if (booking is None or booking.job_centre_id != citizen.job_centre_id
             or booking.status == BookingStatus.RESERVED or _attending(booking, citizen.id) is None):
-        raise NotFound("Samtalen findes ikke.", "The meeting does not exist.",
-                       code="booking_not_found")
+        raise NotFound.of("meeting_not_found", code="booking_not_found")
     return booking
 
 
@@ -615,8 +612,7 @@ def can_rebook(booking: Booking, now: datetime) -> bool:
 def cancel(citizen: Citizen, booking: Booking, *, now: datetime, reason: str | None = None) -> Booking:
     """Cancel where and until when the offer allows (R-4.5); a group seat is given up."""
     if booking.status != BookingStatus.BOOKED:
-        raise DomainError("Samtalen er allerede aflyst.", "The meeting is already cancelled.",
-                          code="already_cancelled")
+        raise DomainError.of("already_cancelled", code="already_cancelled")
     if booking.cancellable_until is None:
         raise DomainError("Denne samtale kan ikke aflyses her. Kontakt jobcentret.",
                           "This meeting cannot be cancelled here. Please contact the job centre.",
@@ -694,15 +690,12 @@ def rebook(citizen: Citizen, booking: Booking, starts_at: datetime | None, *, no
     assert starts_at is not None
     current = [link.caseworker_id for link in booking.caseworker_links]
     if starts_at == booking.starts_at and (caseworker_id is None or caseworker_id in current):
-        raise DomainError("Vælg et andet tidspunkt end det, du har.",
-                          "Choose another time than the one you have.", field="starts_at",
-                          code="same_time")
+        raise DomainError.of("same_time", field="starts_at", code="same_time")
     matches = _slots_at(offer, starts_at, now=now, ignore_booking_ids=[booking.id])
     candidates = _choose_caseworkers(offer, matches[0].caseworker_ids if matches else (),
                                      caseworker_id)
     if not candidates:
-        raise SlotTaken("Tiden er desværre taget. Vælg en anden.",
-                        "That time has just been taken. Please choose another.", field="starts_at")
+        raise SlotTaken.of("slot_taken", field="starts_at")
     # The receipt is written from the booking as moved, so its new limits go first.
     booking.cancellable_until, booking.rebookable_until = terms_for(offer, starts_at)
     last_error: Conflict | None = None
@@ -715,9 +708,7 @@ def rebook(citizen: Citizen, booking: Booking, starts_at: datetime | None, *, no
             continue
         deadlines.after_move(booking, citizen, today=today)
         return booking
-    raise last_error if isinstance(last_error, SlotTaken) else SlotTaken(
-        "Tiden er desværre taget. Vælg en anden.",
-        "That time has just been taken. Please choose another.", field="starts_at")
+    raise last_error if isinstance(last_error, SlotTaken) else SlotTaken.of("slot_taken", field="starts_at")
 
 
 def _rebook_group(citizen: Citizen, booking: Booking, offer: OnlineOffer,
@@ -727,8 +718,7 @@ def _rebook_group(citizen: Citizen, booking: Booking, offer: OnlineOffer,
     if session_id is not None:
         target = db.session.get(Booking, session_id) if valid_id(session_id) else None
         if target is None or target.job_centre_id != booking.job_centre_id:
-            raise NotFound("Samtalen findes ikke.", "The meeting does not exist.",
-                           field="session_id", code="session_not_found")
+            raise NotFound.of("meeting_not_found", field="session_id", code="session_not_found")
         if target.id == booking.id:
             raise DomainError("Vælg en anden samtale end den, du har.",
                               "Choose another meeting than the one you have.",
@@ -737,9 +727,7 @@ def _rebook_group(citizen: Citizen, booking: Booking, offer: OnlineOffer,
     else:
         _check_start(offer, starts_at, now.date())  # type: ignore[arg-type]
         if starts_at == booking.starts_at:
-            raise DomainError("Vælg et andet tidspunkt end det, du har.",
-                              "Choose another time than the one you have.", field="starts_at",
-                              code="same_time")
+            raise DomainError.of("same_time", field="starts_at", code="same_time")
     with receipts.suppressed():
         if target is not None:
             taken = _take_seat(citizen, target.id, now=now, hold=None)
@@ -770,8 +758,7 @@ def _take_new_group(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *
         except Conflict:
             break
         return Reservation(f"b{booking.id}", booking, None)
-    raise SlotTaken("Tiden er desværre taget. Vælg en anden.",
-                    "That time has just been taken. Please choose another.", field="starts_at")
+    raise SlotTaken.of("slot_taken", field="starts_at")
 
 
 def caseworker_names(ids: Collection[int]) -> dict[int, str]:
@@ -781,8 +768,9 @@ def caseworker_names(ids: Collection[int]) -> dict[int, str]:
         Caseworker.id.in_(list(ids)))).all())
 
 
-__all__ = ["HOLD", "Reservation", "Slot", "SlotTaken", "book", "booking_for_citizen", "can_cancel",
+__all__ = ["Reservation", "Slot", "SlotTaken", "book", "booking_for_citizen", "can_cancel",
            "can_rebook", "cancel", "caseworker_names", "confirm", "find_reservation",
            "has_free_slot", "list_slots", "live_booking_filter", "live_bookings_of", "rebook",
-           "rebook_slots", "release", "release_expired_seat_holds", "reserve", "see_booking",
+           "rebook_slots", "release", "release_expired_seat_holds", "reservation_hold", "reserve",
+           "see_booking",
            "terms_for"]
