@@ -34,13 +34,15 @@ def modules() -> Iterator[tuple[str, Path]]:
 
 
 def imported(name: str, path: Path, known: set[str]) -> Iterator[str]:
-    """The modules a module imports, function-local and TYPE_CHECKING imports included.
+    """The modules a module imports, function-local imports included; those under
+    `if TYPE_CHECKING:` are for the type checker only and draw no arrow (as in
+    tests/unit/test_architecture.py).
 
     `from package import name` counts as an import of the module `package.name` when
     there is one, else of `package`.
     """
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in _nodes(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -50,6 +52,18 @@ def imported(name: str, path: Path, known: set[str]) -> Iterator[str]:
                 base = f"{anchor}.{base}".rstrip(".")
             for alias in node.names:
                 yield f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+
+
+def _nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node of the tree except the bodies of `if TYPE_CHECKING:`."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            pending.extend(node.orelse)
+        else:
+            pending.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def box(name: str) -> str | None:
