@@ -11,7 +11,9 @@ from jobs.scheduler import job_context
 from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import CallIn, CallInStatus
-from webapp.planning.run import AllocationResult, AllocationRunning, job_centre_ids, run_allocation
+from webapp.planning.lock import AllocationRunning
+from webapp.planning.run import AllocationResult, run_allocation
+from webapp.planning.status import job_centre_ids
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from webapp.models import (AuditEntry, AuditEvent, Booking, BookingOrigin, Booki
                            CallInStatus, JobCentre, LocalClosureDay, LogLevel, MeetingForm,
                            NationalClosureDay, OutboxMessage, SystemLogEntry)
 from webapp.messaging import outbox
+from webapp.planning import instance, lock, publish, status
 from webapp.planning import run as planning
 from webapp.booking.writer import booking_changed
 
@@ -68,7 +69,7 @@ def test_r_3_2_instance_resolves_inherited_closure_days_and_busy_time(centre, cr
     bo_callin = make_callin(c.child, c.citizens[1], [c.bo], earliest=THURSDAY, deadline=date(2027, 3, 19),
                             priority=3)
 
-    document = planning.build_instance(c.job_centre.id, now=NOW, horizon_days=14)
+    document = instance.build_instance(c.job_centre.id, now=NOW, horizon_days=14)
 
     assert optimizer.parse_instance(document).meetings  # a valid exchange document
     assert (document["start_date"], document["end_date"]) == ("2027-03-02", "2027-03-15")
@@ -102,7 +103,7 @@ def test_r_3_2_group_callins_become_group_meetings_within_room_seats(centre, cre
     room = create_room(c.job_centre, capacity=2, accepts_overbooking=True, overbooking_seats=1)
     callins = [make_callin(c.unge, citizen, [c.alma, c.bo], earliest=TUESDAY, deadline=date(2027, 3, 19),
                            minutes=60, group=True, room_id=room.id) for citizen in c.citizens[:5]]
-    prepared = planning.prepare(c.job_centre.id, now=NOW)
+    prepared = instance.prepare(c.job_centre.id, now=NOW)
     groups = [m for m in prepared.document["meetings"] if m["kind"] == "group"]
     assert sorted(m["participants"] for m in groups) == [2, 3]  # capacity 2 + 1 extra seat
     assert all(m["caseworkers"] == [f"cw{c.alma.id}", f"cw{c.bo.id}"] for m in groups)
@@ -181,7 +182,7 @@ def test_r_3_2_r_3_5_r_1_10_1_run_books_audits_signals_and_logs(centre, create_r
     assert entry.figures["placed"] == 6 and entry.figures["waiting"] == 6
     assert entry.figures["upper_bound"] == 6 and entry.figures["trigger"] == "cli"
     assert "6 af 6" in entry.message
-    assert planning.last_run(c.job_centre.id).id == entry.id
+    assert status.last_run(c.job_centre.id).id == entry.id
 
 
 def test_r_3_2_deadline_is_never_exceeded(centre):
@@ -233,7 +234,7 @@ def test_r_3_3_publish_is_all_or_nothing(centre, monkeypatch):
     c = centre
     for citizen in c.citizens[:4]:
         make_callin(c.unge, citizen, [c.alma, c.bo], earliest=TUESDAY, deadline=date(2027, 3, 12))
-    real = planning.create_booking
+    real = publish.create_booking
     calls = []
 
     def failing_on_third(req, **kw):
@@ -245,7 +246,7 @@ def test_r_3_3_publish_is_all_or_nothing(centre, monkeypatch):
     def on_change(booking, *, now, **_):
         outbox.enqueue(kind="letter", recipient="x@example.dk", subject="s", body_text="b", now=now)
 
-    monkeypatch.setattr(planning, "create_booking", failing_on_third)
+    monkeypatch.setattr(publish, "create_booking", failing_on_third)
     booking_changed.connect(on_change)
     try:
         with pytest.raises(RuntimeError, match="mail server exploded"):
@@ -363,9 +364,9 @@ def test_r_3_3_one_allocation_per_job_centre_at_a_time(centre, create_job_centre
     c = centre
     make_callin(c.unge, c.citizens[0], [c.alma], earliest=TUESDAY, deadline=date(2027, 3, 12))
     other = create_job_centre()
-    with planning.allocation_lock(c.job_centre.id) as held:
+    with lock.allocation_lock(c.job_centre.id) as held:
         assert held
-        with pytest.raises(planning.AllocationRunning) as refused:
+        with pytest.raises(lock.AllocationRunning) as refused:
             planning.run_allocation(c.job_centre.id, now=NOW)
         assert refused.value.message_da == f"Der kører allerede en planlægning for {c.job_centre.name}."
         assert planning.run_allocation(other.id, now=NOW).status == "published"
@@ -412,7 +413,7 @@ def test_r_3_2_flask_allocate_places_the_demo_waiting_list(runner):
         assert booking.status == BookingStatus.BOOKED
         assert callin.citizen_id in {p.citizen_id for p in booking.participants}
         assert callin.earliest_date <= booking.starts_at.date() <= callin.deadline_date
-    entry = planning.last_run(demo.id)
+    entry = status.last_run(demo.id)
     assert entry.figures["placed"] == len(placed) <= entry.figures["upper_bound"]
     assert_no_overlaps(demo.id)
 

@@ -24,7 +24,7 @@ from webapp import create_app
 from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import Booking, BookingStatus, CallIn, CallInStatus, SystemLogEntry, WorkingTime
-from webapp.planning import run as planning
+from webapp.planning import status as planning_status
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2027, 3, 1, 8, 0)
@@ -213,6 +213,6 @@ def test_r_3_3_two_scheduler_processes_allocate_a_job_centre_once(database_url, 
     states = [e.figures["state"] for e in db.session.scalars(
         select(SystemLogEntry).where(SystemLogEntry.category == "scheduler"))]
     assert sorted(states) == ["started", "started", "stopped", "stopped"]
-    status = planning.scheduler_status()
+    status = planning_status.scheduler_status()
     assert not status.running and status.message_da.startswith("Stoppet")
     db.session.rollback()

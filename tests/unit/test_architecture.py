@@ -25,7 +25,7 @@ KNOWN_CYCLES = {
     frozenset({"webapp.portal", "webapp.portal.routes"}),
 }
 KNOWN_LONG = {"webapp/booking/writer.py", "webapp/calendar/availability.py", "webapp/callins/calling.py",
-              "webapp/planning/run.py", "webapp/selfbooking/reservations.py"}
+              "webapp/selfbooking/reservations.py"}
 
 
 def _modules() -> dict[str, Path]:

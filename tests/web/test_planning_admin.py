@@ -15,7 +15,7 @@ from tests.web.admin_support import flashes
 from webapp.clock import today_local
 from webapp.extensions import db
 from webapp.models import Booking, CallIn, CallInStatus, Role, SystemLogEntry, User
-from webapp.planning.run import allocation_lock
+from webapp.planning.lock import allocation_lock
 
 
 def _token(page: str) -> str:

@@ -17,7 +17,9 @@ from webapp.auth.tenancy import staff_job_centre_id
 from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import CallIn, CallInStatus, JobCentre
-from webapp.planning.run import AllocationRunning, recent_runs, run_allocation, scheduler_status
+from webapp.planning.lock import AllocationRunning
+from webapp.planning.run import run_allocation
+from webapp.planning.status import recent_runs, scheduler_status
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Caseworker, Citizen, LetterRule,
                            LetterTemplate, MembershipState, SystemLogEntry, Team)
 from webapp.storage import audit
-from webapp.planning import run as planning
+from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
 from webapp.administration import caseworkers as caseworker_service
 from webapp.calendar import closures as closure_service
@@ -741,7 +741,7 @@ class AboutView(PlannerBaseView):
         from webapp.version import __version__
         engine = db.engine
         # Another job centre's runs are not this one's business; support sees all.
-        last_run = planning.last_run(staff_job_centre_id())
+        last_run = planning_status.last_run(staff_job_centre_id())
         scheduler = db.session.scalar(
             select(SystemLogEntry).where(SystemLogEntry.category == "scheduler")
             .order_by(SystemLogEntry.occurred_at.desc()).limit(1))
