@@ -37,10 +37,11 @@ from webapp.domain.availability import from_utc
 from webapp.domain.cpr import normalise_cpr, redact_cprs
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import (Booking, BookingOrigin, BookingStatus, Caseworker, Citizen,
+from webapp.models import (Booking, BookingOrigin, BookingStatus, Caseworker,
                            ConversationType, HoldingForm, InboundMessage, MembershipState,
                            TeamMembership)
 from webapp.calendar.availability import weekly_schedules
+from webapp.citizens.service import citizen_for_cpr
 from webapp.booking.writer import MeetingRequest, cancel_booking, create_booking, move_booking
 
 logger = logging.getLogger(__name__)
@@ -306,9 +307,8 @@ def _apply(job_centre_id: int, msg: Appointment, *, now: datetime) -> Outcome:
                       "Ukendt conversation_type_code.", "Unknown conversation_type_code.")
     citizen_ids = []
     if msg.citizen_cpr:
-        citizen_id = db.session.scalar(select(Citizen.id).where(
-            Citizen.job_centre_id == job_centre_id, Citizen.cpr == msg.citizen_cpr))
-        citizen_ids = [citizen_id] if citizen_id is not None else []
+        # R-6.1: a citizen not yet known comes from the register; an unknown number is refused.
+        citizen_ids = [citizen_for_cpr(job_centre_id, msg.citizen_cpr, field="citizen_cpr").id]
     booking = create_booking(MeetingRequest(
         job_centre_id=job_centre_id, team_id=team_id, conversation_type_id=conversation_type_id,
         holding_form_id=db.session.scalar(select(HoldingForm.id).order_by(HoldingForm.id).limit(1)),
@@ -391,6 +391,15 @@ def receive(job_centre_id: int, raw: str | bytes, *, now: datetime) -> Outcome:
         logger.exception("Inbound message for job centre %s failed", job_centre_id)
         outcome = FAILED
     log_message(job_centre_id, text, outcome, now=now, external_id=external_id)
+    return outcome
+
+
+def log_refusal(job_centre_id: int, raw: str | bytes, error: DomainError, *, now: datetime) -> Outcome:
+    """Log a message refused before `receive` could read it (too large, nested too deep, cut
+    short) as rejected with `error`'s reason; the body is kept as any other, but not parsed."""
+    text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw
+    outcome = Outcome("rejected", error.message_da, error=error)
+    log_message(job_centre_id, text, outcome, now=now)
     return outcome
 
 
