@@ -14,6 +14,7 @@ from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import inspect as sa_inspect
@@ -175,7 +176,8 @@ class CaseworkerView(PlannerModelView):
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
         caseworker_service.validate_identity(model, directory=get_directory(), is_created=is_created)
-        g.pending_team_removals = caseworker_service.set_teams(model, form.teams.data, now_local())
+        changes = caseworker_service.set_teams(model, form.teams.data, now_local(), actor=current_user)
+        g.pending_team_removals, g.teams_left = changes.needs_decision, changes.left
         g.schedule_warnings = caseworker_service.set_schedule(model, form.working_time.data,
                                                               form.breaks.data)
 
@@ -185,6 +187,8 @@ class CaseworkerView(PlannerModelView):
     def after_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         for warning in g.pop("schedule_warnings", []):
             flash(warning, "warning")
+        for left in g.pop("teams_left", []):
+            _flash_team_left(model, left)
 
     def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
         pending = g.pop("pending_team_removals", [])
@@ -245,6 +249,24 @@ class CaseworkerView(PlannerModelView):
                                result=result)
         return self.render("admin/caseworker_rebook.html", caseworker=caseworker, team=team,
                            plan=plan)
+
+
+def _flash_team_left(caseworker: Caseworker, left: Any) -> None:
+    """R-6.6, R-1.2.9: tell the administrator what leaving the team changed besides the team."""
+    for offer in left.deactivated_offers:
+        flash(_("The online offer %(offer)s is deactivated: no caseworker of %(team)s is left on "
+                "it. Add a caseworker of the team to activate it again.",
+                offer=offer.name, team=left.team.name), "warning")
+    if left.left_offers:
+        flash(_("%(name)s is taken off the online offers of %(team)s: %(offers)s.",
+                name=caseworker.name, team=left.team.name,
+                offers=", ".join(offer.name for offer in left.left_offers)), "info")
+    if left.callins:
+        flash(ngettext("%(name)s is no longer a candidate caseworker on %(num)d waiting call-in "
+                       "of %(team)s.",
+                       "%(name)s is no longer a candidate caseworker on %(num)d waiting call-ins "
+                       "of %(team)s.", len(left.callins), name=caseworker.name,
+                       team=left.team.name), "info")
 
 
 class CompetenceView(PlannerModelView):
@@ -850,13 +872,6 @@ class JobCentreView(SupportModelView):
             flash(error_text(error), "error")
             return False
         return job_centre
-
-
-class UserView(SupportModelView):
-    column_list = ("username", "name", "role", "job_centre", "is_enabled")
-    column_details_exclude_list = ("password_hash", "session_version")
-    # The session version only ever goes up (R-7.3): setting it back would revive old cookies.
-    form_excluded_columns = ("password_hash", "created_at", "session_version")
 
 
 class HoldingFormView(ReferenceModelView):

@@ -14,8 +14,8 @@ from webapp.domain.directory import Directory, DirectoryEntry
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (Booking, BookingCaseworker, BookingOrigin, BookingStatus, Break,
-                           Caseworker, JobCentre, MembershipState, OnlineOffer, SyncMode, Team,
-                           TeamMembership, WorkingTime)
+                           CallIn, CallInStatus, Caseworker, JobCentre, MembershipState, OnlineOffer,
+                           SyncMode, Team, TeamMembership, WorkingTime, callin_caseworkers)
 from webapp.calendar.busy_import import validate_calendar_url
 
 WEEKDAYS_DA = ("Mandag", "Tirsdag", "Onsdag", "Torsdag", "Fredag", "Lørdag", "Søndag")
@@ -132,16 +132,37 @@ def future_meetings(caseworker_id: int, team_id: int, now: datetime) -> list[Boo
         .order_by(Booking.starts_at)))
 
 
-def set_teams(caseworker: Caseworker, teams: Sequence[Team], now: datetime) -> list[Team]:
+@dataclass
+class TeamLeft:
+    """What leaving a team changed besides the membership (R-6.6): told to the administrator."""
+
+    team: Team
+    deactivated_offers: list[OnlineOffer]
+    left_offers: list[OnlineOffer]
+    callins: list[CallIn]
+
+
+@dataclass
+class TeamChanges:
+    """The teams still waiting for the administrator's choice (R-1.2.8) and those left (R-6.6)."""
+
+    needs_decision: list[Team]
+    left: list[TeamLeft]
+
+
+def set_teams(caseworker: Caseworker, teams: Sequence[Team], now: datetime, *,
+              actor: object = None) -> TeamChanges:
     """Make `teams` the caseworker's active teams (R-1.2.4).
 
     Membership of a team with future meetings is not ended here: those teams are returned
     so that the administrator chooses between rebooking and keeping the meetings (R-1.2.8).
+    A team left at once is left everywhere in the same transaction: its offers and its
+    waiting call-ins no longer name the caseworker (R-6.6).
     """
     check_teams(teams, caseworker.job_centre_id)
     wanted = {team.id for team in teams}
     held = {m.team_id: m for m in caseworker.memberships}
-    needs_decision: list[Team] = []
+    changes = TeamChanges([], [])
     for membership in list(caseworker.memberships):
         if membership.team_id in wanted:
             membership.state = MembershipState.ACTIVE
@@ -149,13 +170,15 @@ def set_teams(caseworker: Caseworker, teams: Sequence[Team], now: datetime) -> l
         if membership.state != MembershipState.ACTIVE:
             continue  # already closed with its meetings kept
         if caseworker.id is not None and future_meetings(caseworker.id, membership.team_id, now):
-            needs_decision.append(membership.team)
+            changes.needs_decision.append(membership.team)
         else:
+            if caseworker.id is not None:
+                changes.left.append(leave_team(caseworker, membership.team, actor=actor))
             caseworker.memberships.remove(membership)
     for team in teams:
         if team.id not in held:
             caseworker.memberships.append(TeamMembership(team=team, state=MembershipState.ACTIVE))
-    return needs_decision
+    return changes
 
 
 def check_delete(caseworker: Caseworker, now: datetime) -> None:
@@ -345,7 +368,11 @@ def offers_left_without_team_caseworker(caseworker: Caseworker, team: Team) -> l
             and not any(other.id in members for other in offer.caseworkers if other is not caseworker)]
 
 
-def _leave_offers(caseworker: Caseworker, team: Team) -> list[OnlineOffer]:
+def _leave_offers(caseworker: Caseworker, team: Team) -> tuple[list[OnlineOffer], list[OnlineOffer]]:
+    """Off the team's offers; those left without a team caseworker are switched off (R-1.2.9).
+
+    Returns the offers switched off and all offers the caseworker was taken off.
+    """
     deactivated = []
     for offer in offers_left_without_team_caseworker(caseworker, team):
         if offer.active:
@@ -353,10 +380,47 @@ def _leave_offers(caseworker: Caseworker, team: Team) -> list[OnlineOffer]:
             offer.deactivated_reason = (f"{caseworker.name} forlod {team.name}; ingen vejleder fra "
                                         "teamet er tilbage på tilbuddet")[:200]
             deactivated.append(offer)
-    for offer in db.session.scalars(select(OnlineOffer).where(OnlineOffer.team_id == team.id)):
+    left = []
+    for offer in db.session.scalars(select(OnlineOffer).where(OnlineOffer.team_id == team.id)
+                                    .order_by(OnlineOffer.name, OnlineOffer.id)):
         if caseworker in offer.caseworkers:
             offer.caseworkers.remove(caseworker)
-    return deactivated
+            left.append(offer)
+    return deactivated, left
+
+
+def _leave_callins(caseworker: Caseworker, team: Team, actor: object) -> list[CallIn]:
+    """Off the candidates of the team's waiting call-ins (R-6.6), each change audited.
+
+    A call-in left with no chosen caseworker goes to any caseworker of its team, as one
+    created without a choice does.
+    """
+    from webapp.models import AuditEvent
+    from webapp.storage import audit
+    callins = list(db.session.scalars(
+        select(CallIn).join(callin_caseworkers, callin_caseworkers.c.callin_id == CallIn.id)
+        .where(CallIn.team_id == team.id, CallIn.status == CallInStatus.WAITING,
+               CallIn.booking_id.is_(None), callin_caseworkers.c.caseworker_id == caseworker.id)
+        .order_by(CallIn.id)))
+    for callin in callins:
+        before = sorted(cw.name for cw in callin.caseworkers)
+        callin.caseworkers.remove(caseworker)
+        audit.record(AuditEvent.ADMIN_UPDATED, actor=actor, obj=callin, citizen_id=callin.citizen_id,
+                     caseworker_id=caseworker.id, before={"caseworkers": before},
+                     after={"caseworkers": sorted(cw.name for cw in callin.caseworkers)},
+                     details=f"{caseworker.name} forlod {team.name}")
+    return callins
+
+
+def leave_team(caseworker: Caseworker, team: Team, *, actor: object = None) -> TeamLeft:
+    """R-6.6: the caseworker leaves the team's offers and its waiting call-ins' candidates.
+
+    The membership itself is the caller's (ended, or closed with the meetings kept); the
+    caller's transaction holds all of it.
+    """
+    deactivated, left = _leave_offers(caseworker, team)
+    callins = _leave_callins(caseworker, team, actor)
+    return TeamLeft(team, deactivated, left, callins)
 
 
 def close_keep_meetings(caseworker: Caseworker, team: Team, *, actor: object = None) -> None:
@@ -366,6 +430,9 @@ def close_keep_meetings(caseworker: Caseworker, team: Team, *, actor: object = N
         raise DomainError("Vejlederen er ikke på teamet.", "The caseworker is not on the team.")
     before = schedule_summary(caseworker)["teams"]
     membership.state = MembershipState.CLOSED_KEEP_MEETINGS
+    # The offers keep her for the meetings she keeps (no new self-bookings reach her there);
+    # the waiting call-ins are new meetings, so she leaves them (R-6.6).
+    _leave_callins(caseworker, team, actor)
     db.session.flush()
     _audit_teams(caseworker, before, actor)
 
@@ -397,7 +464,7 @@ def apply_rebooking(caseworker: Caseworker, team: Team, choices: Mapping[int, in
             manual.append(item.booking)
         else:
             moved.append((item.booking, target))
-    deactivated = _leave_offers(caseworker, team)
+    deactivated = leave_team(caseworker, team, actor=actor).deactivated_offers
     membership = _membership(caseworker, team)
     if membership is not None:
         if manual:

@@ -119,8 +119,11 @@ def config_value(name: str, default: Any) -> Any:
 
 
 def _candidates(callin: CallIn, team_members: dict[int, list[Caseworker]]) -> list[Caseworker]:
-    """The call-in's caseworkers, or else the team's; only those who may receive call-ins (R-1.2.3)."""
-    chosen = list(callin.caseworkers) or team_members.get(callin.team_id, [])
+    """The call-in's caseworkers, or else the team's; only those who may receive call-ins (R-1.2.3)
+    and are still active members of the call-in's team (R-6.6)."""
+    members = team_members.get(callin.team_id, [])
+    member_ids = {c.id for c in members}
+    chosen = [c for c in callin.caseworkers if c.id in member_ids] if callin.caseworkers else members
     return sorted((c for c in chosen if c.can_be_assigned_callins
                    and c.job_centre_id == callin.job_centre_id), key=lambda c: c.id)
 
@@ -232,7 +235,8 @@ def prepare(job_centre_id: int, *, now: datetime, horizon_days: int | None = Non
         candidates = _candidates(callin, team_members)
         if not candidates:
             not_sent[callin.id] = ("no_caseworker",
-                                   "Ingen af indkaldelsens sagsbehandlere kan modtage indkaldelser.")
+                                   "Ingen af indkaldelsens sagsbehandlere er stadig på teamet og "
+                                   "kan modtage indkaldelser. Ret indkaldelsens vejledere.")
             continue
         if callin.meeting_form == MeetingForm.GROUP:
             key = _group_key(callin, tuple(c.id for c in candidates))
