@@ -71,6 +71,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from webapp.auth.loader import configure_login
     configure_login(login_manager)
     app.register_blueprint(auth_bp)
+    from webapp.auth.password_links import bp as password_link_bp
+    app.register_blueprint(password_link_bp)  # a new staff login's set-password link
     from webapp.auth.oidc import init_oidc
     init_oidc(app)  # OpenID Connect login, when configured
 

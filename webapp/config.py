@@ -154,6 +154,13 @@ class Config:
         "PLANNER_DIRECTORY_FILE",
         str(Path(__file__).resolve().parent.parent / "seed" / "data" / "directory.json"),
     )
+    # The citizen register: the adapter as "module:Class", and the file-backed one's file.
+    PLANNER_CITIZEN_REGISTER = text("PLANNER_CITIZEN_REGISTER",
+                                    "webapp.citizens.register:FileCitizenRegister")
+    PLANNER_CITIZEN_REGISTER_FILE = text(
+        "PLANNER_CITIZEN_REGISTER_FILE",
+        str(Path(__file__).resolve().parent.parent / "seed" / "data" / "citizens.json"),
+    )
     # The demo portal lets citizens log in with CPR and this code; a real deployment puts
     # MitID/OIDC in front, and production refuses a code.
     PLANNER_DEMO_CITIZEN_CODE = text("PLANNER_DEMO_CITIZEN_CODE", "1234", production="")
@@ -199,6 +206,8 @@ class Config:
     PLANNER_LOGIN_FAILURE_WINDOW_MINUTES = integer("PLANNER_LOGIN_FAILURE_WINDOW_MINUTES", 15,
                                                    low=1, high=24 * 60)
     PLANNER_LOGIN_LOCKOUT_MINUTES = integer("PLANNER_LOGIN_LOCKOUT_MINUTES", 15, low=1, high=24 * 60)
+    # A new staff login's one-time set-password link works this many hours.
+    PLANNER_PASSWORD_LINK_HOURS = integer("PLANNER_PASSWORD_LINK_HOURS", 48, low=1, high=24 * 14)
     # Reverse proxies in front of the application whose X-Forwarded-For is trusted, so the
     # lockout counts the client's address, not the proxy's (which would lock everyone).
     PLANNER_PROXY_COUNT = integer("PLANNER_PROXY_COUNT", 0, low=0, high=5)

@@ -159,7 +159,8 @@ def test_r_0_1_caseworkers_have_no_administration(client, two_job_centres, creat
 def test_r_0_1_support_only_screens_refuse_administrators(client, two_job_centres):
     admin_a, _, _ = two_job_centres
     login(client, admin_a)
-    for endpoint in ("jobcentre", "user", "nationalclosureday"):
+    # Users are no longer support-only: administrators manage their own job centre's.
+    for endpoint in ("jobcentre", "nationalclosureday"):
         assert client.get(f"/admin/{endpoint}/").status_code == 403
 
 

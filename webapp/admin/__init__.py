@@ -15,6 +15,7 @@ from webapp import models as m
 from webapp.admin import views as v
 from webapp.admin.base import PlannerIndexView
 from webapp.admin.planning import PlanningView
+from webapp.admin.users import UserView
 
 SUPPORT = _l("Support")
 OVERVIEW = _l("Overview")
@@ -81,7 +82,8 @@ def init_admin(app: Flask) -> Admin:
                                    category=SUPPORT))
     admin.add_view(v.NationalClosureDayView(m.NationalClosureDay, name=_l("National closure days"),
                                             endpoint="nationalclosureday", category=SUPPORT))
-    admin.add_view(v.UserView(m.User, name=_l("Users"), endpoint="user", category=SUPPORT))
+    # Administrators manage their own job centre's logins, support everyone's.
+    admin.add_view(UserView(m.User, name=_l("Users"), endpoint="user", category=SUPPORT))
     admin.add_view(v.HoldingFormView(m.HoldingForm, name=_l("Holding forms"),
                                      endpoint="holdingform", category=SUPPORT))
     admin.add_view(v.ContactGroupView(m.ContactGroup, name=_l("Contact groups"),

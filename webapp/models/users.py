@@ -1,4 +1,5 @@
-"""Staff users with a role and a job centre (R-0.1); session versions and failed logins (R-7.3)."""
+"""Staff users with a role and a job centre (R-0.1); session versions and failed logins (R-7.3);
+set-password links (R-6.3)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ class User(SessionVersionMixin, UserMixin, Model):
         ForeignKey("caseworkers.id", ondelete="SET NULL"))
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     locale: Mapped[str | None] = mapped_column(String(5))
+    # Where the set-password link is sent (R-6.3).
+    email: Mapped[str | None] = mapped_column(String(254))
+    # A one-time set-password link (R-6.3): only the SHA-256 of its token is kept, so a copy of
+    # the database cannot be used to set anyone's password.
+    password_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_link_expires_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = created_at_column()
 
     job_centre: Mapped[JobCentre | None] = relationship()

@@ -14,7 +14,7 @@ from webapp.models import AuditEntry, AuditEvent
 
 # Columns whose values never go into the trail in clear.
 SECRET_COLUMNS = frozenset({"password_hash", "ics_token", "cpr", "pdf", "data",
-                            "busy_calendar_url", "token_hash"})
+                            "busy_calendar_url", "token_hash", "password_link_hash"})
 
 
 def _plain(value: Any) -> Any:
