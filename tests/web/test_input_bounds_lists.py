@@ -128,3 +128,208 @@ def test_r_7_6_a_body_cut_short_by_the_client_is_logged_as_rejected(client, kss)
     [logged] = logged_messages()
     assert logged.outcome == "rejected"
 
+
+# --- R-7.4: hostile list arguments in every admin list --------------------------------------
+
+RAW_SQL_MARKS = ("INSERT INTO", "SELECT ", "UPDATE ", "[SQL:", "[parameters:", "sqlalche.me", "psycopg",
+                 "sqlite3", "OverflowError", "Traceback")
+
+# Sent to the search, to every filter and to the paging arguments; a lone surrogate goes as the raw
+# bytes a broken client would send.
+SEARCHES = ["a\x00b", "\ud800", "x" * 10_000, "\x1b[2J", "%_\\", "'; DROP TABLE teams; --", "1 " * 3000]
+FILTER_VALUES = ["a\x00b", "\ud800", "x" * 10_000, str(2**70), str(-2**70), str(2**31), "1e309", "NaN", "abc",
+                 "١٢٣", "", "9999-12-31", "0001-01-01 00:00:00 to 2027-01-01 00:00:00", "2027-02-30",
+                 f"1,{2**70}", "1,abc", "1," * 5000]
+PAGING = {"page": [str(10**20), str(2**63), "-1", "abc"], "page_size": ["-1", str(10**20), "0"],
+          "sort": ["garbage", str(10**20), "-1"], "desc": [str(10**20), "x"]}
+
+
+@pytest.fixture
+def errors(app):
+    """The app as in production (an exception is a 500 page); the exceptions behind them, for the message."""
+    from flask import got_request_exception
+
+    caught: list[BaseException] = []
+
+    def keep(sender, exception, **extra) -> None:  # type: ignore[no-untyped-def]
+        caught.append(exception)
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    got_request_exception.connect(keep, app)
+    yield caught
+    got_request_exception.disconnect(keep, app)
+
+
+@pytest.fixture
+def lists_world(reference_data, create_job_centre, create_user, create_caseworker, create_room,
+                create_citizen, create_booking):
+    """A job centre with a row in most lists, its administrator, and support."""
+    from webapp.models import Role
+
+    centre = create_job_centre("Jobcenter Lister")
+    caseworker = create_caseworker(centre)
+    create_room(centre, capacity=4)
+    citizen = create_citizen(centre)
+    db.session.add(InboundMessage(job_centre_id=centre.id, external_id="KSS-1", raw="{}", outcome="created",
+                                  detail="Oprettet.", received_at=NOW))
+    db.session.commit()
+    booking = create_booking([caseworker], datetime(2027, 3, 2, 9, 0), citizens=[citizen])
+    return {"admin": create_user(Role.ADMINISTRATOR, centre), "support": create_user(Role.SUPPORT),
+            "booking_id": booking.id, "caseworker_name": caseworker.name}
+
+
+def model_views(app) -> list:
+    from flask_admin.contrib.sqla import ModelView
+
+    return [view for view in app.extensions["admin"][0]._views if isinstance(view, ModelView)]
+
+
+def _query(pairs: list[tuple[str, str]]) -> str:
+    import urllib.parse
+
+    return urllib.parse.urlencode([(k, v.encode("utf-8", "surrogatepass")) for k, v in pairs])
+
+
+def hostile_list_queries(view) -> list[list[tuple[str, str]]]:
+    """Every hostile value in the search, in each of the view's filters and in the paging arguments."""
+    queries = [[("search", value)] for value in SEARCHES]
+    for key in (view._filter_args or {}):
+        queries += [[(f"flt0_{key}", value)] for value in FILTER_VALUES]
+    queries += [[(name, value)] for name, values in PAGING.items() for value in values]
+    # All at once, and two filters at the same position.
+    queries.append([(name, values[0]) for name, values in PAGING.items()] + [("search", "a\x00b")]
+                   + [(f"flt{i}_{key}", str(2**70)) for i, key in enumerate(view._filter_args or {})])
+    return queries
+
+
+def check_page(response, errors: list[BaseException]) -> str | None:
+    """What is wrong with the answer: a 5xx or raw database text (R-7.4); None if nothing."""
+    page = response.get_data(as_text=True)
+    if response.status_code >= 500:
+        return f"{response.status_code} {type(errors[-1]).__name__ if errors else ''}: " \
+               f"{str(errors[-1])[:200] if errors else page[:200]!r}"
+    mark = next((m for m in RAW_SQL_MARKS if m in page), None)
+    if mark is not None:
+        at = page.find(mark)
+        return f"raw SQL {mark!r}: {page[max(0, at - 150):at + 150]!r}"
+    return None
+
+
+@pytest.mark.parametrize("role", ["support", "admin"])
+def test_r_7_4_hostile_list_arguments_in_every_admin_list_give_no_server_error(
+        client, errors, lists_world, role):
+    """R-7.4: every admin list (found through the Admin instance) sent a search with a NUL, a lone
+    surrogate or 10,000 characters, filters with 2**70, non-numbers and year 9999 on integer, enum
+    and date columns, page=10**20, a garbage sort and page_size=-1: never a 5xx, never raw SQL."""
+    from tests.factories import login
+
+    login(client, lists_world[role])
+    failures: dict[tuple[str, str], list[str]] = {}
+    listed = 0
+    for view in model_views(client.application):
+        if client.get(f"{view.url}/").status_code != 200:
+            continue
+        listed += 1
+        for pairs in hostile_list_queries(view):
+            errors.clear()
+            failure = check_page(client.get(f"{view.url}/?{_query(pairs)}"), errors)
+            if failure:
+                # One line per list and kind of failure, with the arguments that caused it.
+                where = (view.url, failure.split(":")[0])
+                failures.setdefault(where, [failure]).append(repr([(k, v[:30]) for k, v in pairs]))
+    assert listed >= (20 if role == "support" else 15), listed
+    assert not failures, f"{sum(len(v) - 1 for v in failures.values())} failures:\n" + "\n".join(
+        f"{url} {first[:220]}\n    {len(sent)}x: {', '.join(sent[:6])[:600]}"
+        for (url, _kind), (first, *sent) in sorted(failures.items()))
+
+
+def _filter_key(app, endpoint: str, filter_class: type) -> str:
+    view = next(v for v in model_views(app) if v.endpoint == endpoint)
+    return next(key for key, (_index, flt) in view._filter_args.items() if type(flt) is filter_class)
+
+
+def _booking_rows(page: str) -> set[int]:
+    import re
+
+    return {int(found) for found in re.findall(r'<td class="col-id">\s*(\d+)\s*</td>', page)}
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (str(2**70), "må højst være 2147483647"),
+    ("abc", "værdien kan ikke bruges som filter"),
+    ("\x00", "må ikke indeholde styretegn"),
+], ids=["2**70", "not-a-number", "nul"])
+def test_r_7_4_a_bad_filter_value_is_flashed_in_danish_and_the_list_shown_without_it(
+        client, lists_world, value, message):
+    """R-7.4: a filter value the column cannot hold is named in a Danish flash and left out: the list
+    shows unfiltered; a good value still filters."""
+    from flask_admin.contrib.sqla.filters import IntEqualFilter
+
+    from tests.factories import login
+    from tests.web.admin_support import flashes
+
+    login(client, lists_world["admin"])
+    key, booking_id = _filter_key(client.application, "booking", IntEqualFilter), lists_world["booking_id"]
+    response = client.get(f"/admin/booking/?{_query([(f'flt0_{key}', value)])}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert any(message in f and "Listen vises uden dette filter." in f for f in flashes(page)), flashes(page)
+    assert _booking_rows(page) == {booking_id}
+    assert _booking_rows(client.get(f"/admin/booking/?flt0_{key}={booking_id + 1}").get_data(as_text=True)) == set()
+    assert _booking_rows(client.get(f"/admin/booking/?flt0_{key}={booking_id}").get_data(as_text=True)) == {booking_id}
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ([("search", "a\x00b")], "»Søgning« må ikke indeholde styretegn"),
+    ([("search", "x" * 10_000)], "»Søgning« må højst have 200 tegn"),
+    ([("page", str(10**20))], "Sidetallet findes ikke"),
+    ([("page", "-1")], "Sidetallet findes ikke"),
+], ids=["search-nul", "search-10k", "page-10**20", "page-negative"])
+def test_r_7_4_a_bad_search_or_page_is_flashed_in_danish_and_the_list_shown(client, lists_world, query, message):
+    """R-7.4: a search with a NUL or of 10,000 characters, or a page past any list, is named in a Danish
+    flash; the list's first page shows, unsearched."""
+    from tests.factories import login
+    from tests.web.admin_support import flashes
+
+    login(client, lists_world["admin"])
+    response = client.get(f"/admin/caseworker/?{_query(query)}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert any(message in f for f in flashes(page)), flashes(page)
+    assert lists_world["caseworker_name"] in page
+
+
+# --- R-7.4: the inline forms of a variant's letter rules ------------------------------------
+
+@pytest.mark.parametrize(("field", "value"), [("activity", "a\x00b"), ("activity", "x" * 5000),
+                                              ("meeting_form", "garbage"), ("conversation_type", str(2**70)),
+                                              ("letter_template", "")],
+                         ids=["activity-nul", "activity-5000", "meeting-form", "type-2**70", "template-empty"])
+def test_r_7_4_a_letter_rule_inline_form_refuses_in_danish_and_saves_nothing(client, lists_world, field, value):
+    """R-7.4: the inline forms (a variant's letter rules) are the admin's base form: a bad value is
+    refused with the Danish message on its field, never WTForms' English, and nothing is saved."""
+    import re
+
+    from tests.factories import login
+    from webapp.models import ConversationType, LetterRule, LetterTemplate, Variant
+
+    admin = lists_world["admin"]
+    letter = LetterTemplate(job_centre=admin.job_centre, name="Brev", subject="Emne", body="Tekst")
+    db.session.add(letter)
+    db.session.commit()
+    conversation_type = db.session.scalars(select(ConversationType).order_by(ConversationType.code)).first()
+    rule = {"conversation_type": conversation_type.id, "activity": "call_in", "letter_template": letter.id,
+            "contact_group": "__None", "holding_form": "__None", "meeting_form": ""} | {field: value}
+    login(client, admin)
+    response = client.post("/admin/variant/new/", data={
+        "name": "Unge", "conversation_types": [conversation_type.id],
+        **{f"letter_rules-0-{key}": item for key, item in rule.items()}})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:1000]
+    shown = [re.sub(r"<[^>]+>|\s+", " ", block).strip()
+             for block in re.findall(r'class="form-text text-danger[^"]*">(.*?)</ul>', page, re.S)]
+    assert shown and all("Vælg en af mulighederne." in s or "Feltet skal udfyldes." in s for s in shown), shown
+    assert not any(english in page for english in ("Not a valid choice", "Invalid value", "This field is required"))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Variant.id))) == 0
+    assert db.session.scalar(select(func.count(LetterRule.id))) == 0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import traceback
+from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -15,7 +17,7 @@ from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import tools as sqla_tools
-from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.contrib.sqla.form import AdminModelConverter, InlineModelConverter
 from flask_admin.form import BaseForm, FormOpts, rules
 from flask_admin.form.fields import Select2Field
 from flask_admin.contrib.sqla.validators import Unique
@@ -26,6 +28,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import BigInteger, SmallInteger, select
+from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.exc import IntegrityError, StatementError
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError, validators, widgets
@@ -47,6 +50,10 @@ LABELS = COLUMN_LABELS
 
 BAD_ROW_ID = DomainError("Ugyldigt række-id: intet blev slettet.", "Invalid row id: nothing was deleted.",
                          code="bad_row_id")
+FILTER_LEFT_OUT = DomainError("Listen vises uden dette filter.", "The list is shown without this filter.")
+SEARCH_LEFT_OUT = DomainError("Listen vises uden søgningen.", "The list is shown without the search.")
+BAD_PAGE = DomainError("Sidetallet findes ikke; listens første side vises.",
+                       "There is no such page; the list's first page is shown.", code="bad_page")
 NOT_DONE = DomainError.of("not_done", code="not_done")
 
 
@@ -67,6 +74,46 @@ def row_key(model: type, raw: Any) -> Any:
     largest = (2**63 - 1 if isinstance(keys[0].type, BigInteger)
                else 2**15 - 1 if isinstance(keys[0].type, SmallInteger) else 2**31 - 1)
     return value if 0 < value <= largest else None
+
+
+# A list's search and filter values: a few words, never a document.
+LIST_TEXT_MAX = 200
+# More pages than any list has; beyond, page * page size overflows the database's offset.
+LIST_PAGE_MAX = 100_000
+
+
+def _unusable_filter(label: str) -> DomainError:
+    return DomainError(f"»{label}«: værdien kan ikke bruges som filter.",
+                       f"'{label}': the value cannot be used as a filter.", code="bad_filter")
+
+
+def list_filter_error(flt: Any, value: str) -> DomainError | None:
+    """Why a list filter's value from the URL cannot go to the database, or None (R-7.4).
+
+    Flask-Admin checks only that a value parses: 2**70 for an integer column, a name that is no
+    member of an enum column, a NUL in a text or year 9999 would each end in a 500.
+    """
+    label = str(flt.name)
+    try:
+        bounds.check_text(value, label, label, max_length=LIST_TEXT_MAX)
+        cleaned = flt.clean(value)
+        column_type = getattr(flt.column, "type", None)
+        for item in cleaned if isinstance(cleaned, list | tuple) else [cleaned]:
+            if isinstance(item, bool) or item is None:
+                continue
+            if isinstance(item, int):
+                bounds.check_integer(item, label, label)
+            elif isinstance(item, float) and not math.isfinite(item):
+                return _unusable_filter(label)
+            elif isinstance(item, date):
+                bounds.check_date(item, label, label)
+            elif isinstance(item, str) and isinstance(column_type, SqlEnum) and item not in column_type.enums:
+                return _unusable_filter(label)
+    except DomainError as error:
+        return error
+    except (ValueError, LookupError, TypeError, OverflowError):
+        return _unusable_filter(label)
+    return None
 
 
 def log_failure(exc: BaseException, where: str) -> None:
@@ -263,6 +310,17 @@ class PlannerBaseForm(BaseForm):
         return valid
 
 
+class PlannerInlineModelConverter(InlineModelConverter):
+    """Inline forms (a variant's letter rules) are PlannerBaseForms too: Danish messages and the text
+    checks; Flask-Admin would make them plain BaseForms (R-7.4)."""
+
+    def get_info(self, p: Any) -> Any:
+        info = super().get_info(p)
+        if info is not None and info.form_base_class is None:
+            info.form_base_class = PlannerBaseForm
+        return info
+
+
 class Tabs(rules.BaseRule):
     """The manual's tabs: one Bootstrap tab per (label, fields); a tab with an error opens first."""
 
@@ -307,6 +365,7 @@ class PlannerModelView(AccessMixin, ModelView):
     column_type_formatters = COLUMN_TYPE_FORMATTERS
     column_type_formatters_detail = COLUMN_TYPE_FORMATTERS
     model_form_converter = PlannerModelConverter
+    inline_model_form_converter = PlannerInlineModelConverter
     form_base_class = PlannerBaseForm
     create_template = "admin/planner_create.html"
     edit_template = "admin/planner_edit.html"
@@ -338,6 +397,41 @@ class PlannerModelView(AccessMixin, ModelView):
         if self.tenant_scoped and job_centre_id is not None:
             query = query.filter(self.model.job_centre_id == job_centre_id)
         return query
+
+    # --- list arguments (R-7.4) ------------------------------------------------
+    def _get_list_filter_args(self) -> list[Any] | None:
+        """Flask-Admin's reading of the `flt<pos>_<key>` arguments, with every value checked by
+        `list_filter_error`; a bad one is flashed and left out, so the list shows without it."""
+        if not self._filters:
+            return None
+        filters = []
+        for arg, value in request.args.items():
+            if not arg.startswith("flt") or "_" not in arg:
+                continue
+            position, key = arg[3:].split("_", 1)
+            if key not in (self._filter_args or {}):
+                continue
+            index, flt = self._filter_args[key]  # type: ignore[index]
+            error = list_filter_error(flt, value)
+            if error is not None:
+                flash(f"{error_text(error)} {error_text(FILTER_LEFT_OUT)}", "error")
+                continue
+            filters.append((position, (index, str(flt.name), value)))
+        return [item for _position, item in sorted(filters, key=lambda pair: pair[0])]
+
+    def _get_list_extra_args(self) -> Any:
+        """The list's page and search within bounds; otherwise the first page, or no search."""
+        view_args = super()._get_list_extra_args()
+        if view_args.page is not None and not 0 <= view_args.page <= LIST_PAGE_MAX:
+            flash(error_text(BAD_PAGE), "error")
+            view_args.page = 0
+        if view_args.search and self._search_supported:
+            try:
+                bounds.check_text(view_args.search, "Søgning", "Search", max_length=LIST_TEXT_MAX)
+            except DomainError as error:
+                flash(f"{error_text(error)} {error_text(SEARCH_LEFT_OUT)}", "error")
+                view_args.search = None
+        return view_args
 
     def get_query(self) -> Any:
         return self._scope(super().get_query())
