@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.models import (CallInTemplate, ContactGroup, ConversationType, DeadlineStatus,
                            HoldingForm, OnlineOffer, OutboxMessage, SelfBookingDeadline)
 from webapp.selfbooking import deadlines
-from webapp.selfbooking import offers
+from webapp.selfbooking import offers, out_of_slots
 from webapp.selfbooking import reservations as selfbooking
 
 NOW = datetime(2027, 2, 26, 12, 0)
@@ -106,12 +106,12 @@ def test_r_1_1_5_last_slot_taken_mails_the_nearest_ancestor_once(
     citizens = [create_citizen(centre) for _ in range(3)]
     first = selfbooking.book(citizens[0], offer, at(MONDAY, 7, 30), now=NOW)
     db.session.commit()
-    assert offers.refresh_out_of_slots(offer, NOW, near=first.starts_at) is None
+    assert out_of_slots.refresh_out_of_slots(offer, NOW, near=first.starts_at) is None
     second = selfbooking.book(citizens[1], offer, at(MONDAY, 11, 30), now=NOW)
     db.session.commit()
-    assert offers.refresh_out_of_slots(offer, NOW, near=second.starts_at) is True
+    assert out_of_slots.refresh_out_of_slots(offer, NOW, near=second.starts_at) is True
     db.session.commit()
-    assert offers.refresh_out_of_slots(offer, NOW) is None
+    assert out_of_slots.refresh_out_of_slots(offer, NOW) is None
     db.session.commit()
     notices = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == "offer_out_of_slots")).all()
@@ -120,11 +120,11 @@ def test_r_1_1_5_last_slot_taken_mails_the_nearest_ancestor_once(
     # A cancellation brings a slot back: re-armed; the next exhaustion mails again.
     selfbooking.cancel(citizens[1], second, now=NOW)
     db.session.commit()
-    assert offers.refresh_out_of_slots(offer, NOW) is False
+    assert out_of_slots.refresh_out_of_slots(offer, NOW) is False
     db.session.commit()
     selfbooking.book(citizens[2], offer, at(MONDAY, 11, 30), now=NOW + timedelta(minutes=1))
     db.session.commit()
-    assert offers.refresh_out_of_slots(offer, NOW + timedelta(minutes=1)) is True
+    assert out_of_slots.refresh_out_of_slots(offer, NOW + timedelta(minutes=1)) is True
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.kind == "offer_out_of_slots")) == 2
@@ -171,7 +171,7 @@ def test_r_4_6_check_after_a_booking_marks_exhaustion_and_re_arms(
     db.session.commit()
 
     def check(notified: bool) -> None:
-        offers.check_after_commit(offer.id, NOW, near=at(MONDAY, 7, 30),
+        out_of_slots.check_after_commit(offer.id, NOW, near=at(MONDAY, 7, 30),
                                   others_free=first.others_free, busy_until=busy_until,
                                   notified=notified)
 
@@ -198,7 +198,7 @@ def test_r_1_1_5_no_email_anywhere_sends_nothing(centre, team, caseworker, creat
     team.parent.email = None
     db.session.commit()
     offer = create_offer([caseworker], fixed_end_date=date(2027, 2, 27), rolling_end_weeks=None)
-    assert offers.refresh_out_of_slots(offer, NOW) is None       # a Saturday: no slots at all
+    assert out_of_slots.refresh_out_of_slots(offer, NOW) is None       # a Saturday: no slots at all
     assert offer.out_of_slots_notified_at == NOW
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 

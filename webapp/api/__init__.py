@@ -5,18 +5,17 @@ from __future__ import annotations
 import logging
 
 import click
-from flask import Blueprint, Flask, jsonify, request
+from flask import Flask, jsonify, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from webapp.api.blueprint import bp
 from webapp.domain.errors import DomainError
 from webapp.extensions import csrf, db
 from webapp.limits import too_large_body
 from webapp.messages import texts
 
 log = logging.getLogger(__name__)
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1", cli_group="api")
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",

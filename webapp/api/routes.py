@@ -13,7 +13,7 @@ from typing import Any
 from flask import g, jsonify, request
 from werkzeug.wrappers import Response
 
-from webapp.api import bp
+from webapp.api.blueprint import bp
 from webapp.api.clients import portal_client_with_citizen
 from webapp.api.openapi import openapi_document
 from webapp.api.ratelimit import booking_limit, citizen_key, limiter
@@ -25,7 +25,7 @@ from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import Citizen, OnlineOffer
 from webapp.selfbooking import deadlines
-from webapp.selfbooking import offers
+from webapp.selfbooking import offers, out_of_slots
 from webapp.selfbooking import reservations as selfbooking
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ def confirm_reservation(reservation_id: str) -> tuple[Response, int]:
     body = booking_json(booking, now)
     offer_id, starts_at = booking.offer_id, booking.starts_at
     db.session.commit()
-    offers.check_after_commit(offer_id, now, near=starts_at)
+    out_of_slots.check_after_commit(offer_id, now, near=starts_at)
     return jsonify(body), 201
 
 
@@ -187,7 +187,7 @@ def create_booking() -> tuple[Response, int]:
     caseworker_id, busy_until = (first.caseworker_id, first.busy_until) if first else (None, None)
     notified = offer.out_of_slots_notified_at is not None
     db.session.commit()
-    offers.check_after_commit(offer_id, now, near=starts_at, others_free=taken.others_free,
+    out_of_slots.check_after_commit(offer_id, now, near=starts_at, others_free=taken.others_free,
                               caseworker_id=caseworker_id, busy_until=busy_until,
                               notified=notified)
     return jsonify(body), 201
@@ -231,7 +231,7 @@ def cancel_booking(booking_id: int) -> Response:
     body = booking_json(booking, now)
     offer_id = booking.offer_id
     db.session.commit()
-    offers.check_after_commit(offer_id, now)
+    out_of_slots.check_after_commit(offer_id, now)
     return jsonify(body)
 
 
@@ -260,7 +260,7 @@ def rebook_booking(booking_id: int) -> Response:
     body = booking_json(booking, now)
     starts_at = booking.starts_at
     db.session.commit()
-    offers.check_after_commit(old_offer, now, near=starts_at)
+    out_of_slots.check_after_commit(old_offer, now, near=starts_at)
     return jsonify(body)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,6 +9,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from webapp.auth.forms import LoginForm
+from webapp.auth.landing import home_for, safe_next
+from webapp.auth.methods import login_methods
 from webapp.auth.sessions import end_session, start_session
 from webapp.clock import now_local
 from webapp.domain.lockout import LoginLocked
@@ -23,25 +23,6 @@ from webapp.administration import login_throttle
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(default: str) -> str:
-    target = request.args.get("next") or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return default
-
-
-def home_for(principal: object) -> str:
-    role = getattr(principal, "role", None)
-    if role == "citizen":
-        return url_for("portal.home")
-    if getattr(principal, "can_administer", False):
-        return url_for("admin.index")
-    if getattr(principal, "job_centre_id", None) is not None:
-        return url_for("workspace.calendar")  # caseworkers and team leaders start in their calendar
-    return url_for("auth.staff_home")
-
-
 @bp.get("/")
 def index() -> Response:
     if current_user.is_authenticated:
@@ -51,7 +32,6 @@ def index() -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
-    from webapp.auth.oidc import login_methods  # oidc imports this module
     form = LoginForm()
     # With staff login "oidc" alone the password form is off.
     if "password" in login_methods("staff") and form.validate_on_submit():
@@ -70,7 +50,7 @@ def login() -> str | Response:
             login_throttle.succeeded(account)
             start_session(user)
             db.session.commit()
-            return redirect(_safe_next(home_for(user)))
+            return redirect(safe_next(home_for(user)))
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
 
@@ -87,7 +67,7 @@ def logout() -> Response:
 @bp.post("/lang/<code>")
 def set_language(code: str) -> Response:
     choose_language(code)
-    return redirect(_safe_next(url_for("auth.index")))
+    return redirect(safe_next(url_for("auth.index")))
 
 
 @bp.get("/home")

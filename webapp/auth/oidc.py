@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from webapp.api.ratelimit import limiter, login_limit
-from webapp.auth import _safe_next, home_for
+from webapp.auth.landing import home_for, safe_next
+from webapp.auth.methods import LOGIN_METHODS, LOGIN_SETTINGS, login_methods
 from webapp.auth.sessions import start_session
 from webapp.config import ConfigurationError
 from webapp.domain.cpr import normalise_cpr
@@ -30,9 +31,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("oidc", __name__, url_prefix="/login/oidc")
 
-# Which logins each audience may be given; a comma-separated setting names one or more.
-LOGIN_METHODS = {"citizen": ("demo", "oidc"), "staff": ("password", "oidc")}
-_SETTING = {"citizen": "PLANNER_CITIZEN_LOGIN", "staff": "PLANNER_STAFF_LOGIN"}
 _LOGIN_PAGE = {"citizen": "portal.login", "staff": "auth.login"}
 _NEXT_KEY = "oidc_next"
 
@@ -42,17 +40,11 @@ _PROVIDER_ERRORS = (AuthlibBaseError, JoseError, requests.RequestException, Valu
                     RuntimeError)
 
 
-def login_methods(audience: str, config: Mapping[str, Any] | None = None) -> frozenset[str]:
-    """The logins configured for "citizen" or "staff", e.g. {"oidc", "password"}."""
-    raw = (current_app.config if config is None else config).get(_SETTING[audience]) or ""
-    return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
-
-
 def init_oidc(app: Flask) -> None:
     """Check the login settings and register an OpenID Connect client for each audience using one."""
     oauth = OAuth(app)
     for audience, allowed in LOGIN_METHODS.items():
-        setting = _SETTING[audience]
+        setting = LOGIN_SETTINGS[audience]
         methods = login_methods(audience, app.config)
         if not methods or not methods <= set(allowed):
             raise ConfigurationError(f"{setting} must name one or more of {', '.join(allowed)} "
@@ -68,7 +60,7 @@ def _register(oauth: OAuth, config: Mapping[str, Any], audience: str) -> None:
     prefix = f"PLANNER_OIDC_{audience.upper()}_"
     missing = [prefix + key for key in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET") if not config.get(prefix + key)]
     if missing:
-        raise ConfigurationError(f"{_SETTING[audience]} includes oidc, so set {', '.join(missing)}.")
+        raise ConfigurationError(f"{LOGIN_SETTINGS[audience]} includes oidc, so set {', '.join(missing)}.")
     issuer = config[prefix + "ISSUER"].rstrip("/")
     if not _secure(issuer):
         raise ConfigurationError(f"{prefix}ISSUER must be an https:// address (http only on this machine).")
@@ -128,7 +120,7 @@ def too_many(error: Exception) -> Response:
 @limiter.limit(login_limit)
 def start(audience: str) -> Response:
     client = _client(audience)
-    session[_NEXT_KEY] = _safe_next("")
+    session[_NEXT_KEY] = safe_next("")
     try:
         metadata = client.load_server_metadata()
         # Discovery must describe the issuer we trust, or the ID token's issuer check means nothing.

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.auth.tenancy import get_scoped_or_404, roles_required, staff_job_centre_id
-from webapp.caseworker import bp
+from webapp.caseworker.blueprint import bp
 from webapp.caseworker import calendar as cal
 from webapp.clock import now_local, today_local
 from webapp.domain import bounds

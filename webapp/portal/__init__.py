@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("portal", __name__, url_prefix="/portal")
+from webapp.portal.blueprint import bp
 
 
 def init_portal(app: Flask) -> None:

@@ -15,7 +15,7 @@ from typing import Protocol
 from flask import current_app
 from sqlalchemy import select
 
-from webapp.auth.oidc import login_methods
+from webapp.auth.methods import login_methods
 from webapp.extensions import db
 from webapp.models import Citizen
 

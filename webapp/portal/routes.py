@@ -21,12 +21,12 @@ from webapp.domain.errors import DomainError
 from webapp.domain.lockout import LoginLocked
 from webapp.extensions import db
 from webapp.models import MeetingForm, OnlineOffer
-from webapp.portal import bp
+from webapp.portal.blueprint import bp
 from webapp.portal.authn import authenticator
 from webapp.portal.helpers import citizen, message
 from webapp.selfbooking import deadlines
 from webapp.administration import login_throttle
-from webapp.selfbooking import offers
+from webapp.selfbooking import offers, out_of_slots
 from webapp.messaging import receipts
 from webapp.selfbooking import reservations as selfbooking
 
@@ -224,7 +224,7 @@ def confirm(reservation_id: str) -> Response:
         return redirect(url_for("portal.offer_list"))
     offer_id, starts_at, booking_id = booking.offer_id, booking.starts_at, booking.id
     db.session.commit()
-    offers.check_after_commit(offer_id, now, near=starts_at)
+    out_of_slots.check_after_commit(offer_id, now, near=starts_at)
     flash(_("Your meeting is booked. A receipt is on its way to your e-mail."), "success")
     return redirect(url_for("portal.meeting", booking_id=booking_id))
 
@@ -282,7 +282,7 @@ def cancel(booking_id: int) -> str | Response:
             return redirect(url_for("portal.meeting", booking_id=booking_id))
         offer_id = booking.offer_id
         db.session.commit()
-        offers.check_after_commit(offer_id, now)
+        out_of_slots.check_after_commit(offer_id, now)
         flash(_("You have cancelled the meeting. A receipt is on its way to your e-mail."), "success")
         return redirect(url_for("portal.home"))
     return render_template("portal/cancel.html", booking=booking, now=now,
@@ -309,7 +309,7 @@ def rebook(booking_id: int) -> str | Response:
                                     week=request.form.get("week") or None))
         new_id, starts_at = booking.id, booking.starts_at
         db.session.commit()
-        offers.check_after_commit(offer_id, now, near=starts_at)
+        out_of_slots.check_after_commit(offer_id, now, near=starts_at)
         flash(_("Your meeting has been moved. A receipt is on its way to your e-mail."), "success")
         return redirect(url_for("portal.meeting", booking_id=new_id))
     try:

@@ -4,7 +4,7 @@ All writes go through `webapp.booking.writer` (locks, re-check under lock, the
 exclusion constraints); this module adds the offer's rules on top: who may book what,
 when, with whom, and until when they may cancel or rebook. A lost race always ends as
 `SlotTaken` ("taken, choose another", HTTP 409). Callers commit, then call
-`offers.refresh_out_of_slots` (R-4.6) after the commit.
+`out_of_slots.refresh_out_of_slots` (R-4.6) after the commit.
 
 A reservation (R-4.7) of an individual meeting, or of a new group meeting, is a booking
 in status `reserved`; a reservation of a seat at an existing group meeting is a
