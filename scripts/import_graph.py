@@ -18,6 +18,7 @@ LAYERS = {
     "pages": ("webapp.admin", "webapp.api", "webapp.auth", "webapp.caseworker", "webapp.cli",
               "webapp.integration", "webapp.offers_staff", "webapp.portal"),
     "features": ("webapp.administration", "webapp.booking", "webapp.calendar", "webapp.callins",
+                 "webapp.citizens",
                  "webapp.messaging", "webapp.planning", "webapp.selfbooking"),
     "base": ("webapp.models", "webapp.domain", "webapp.extensions", "webapp.config", "webapp.clock",
              "webapp.errors", "webapp.storage", "webapp.messages", "webapp.language"),

@@ -154,6 +154,13 @@ class Config:
         "PLANNER_DIRECTORY_FILE",
         str(Path(__file__).resolve().parent.parent / "seed" / "data" / "directory.json"),
     )
+    # The citizen register: the adapter as "module:Class", and the file-backed one's file.
+    PLANNER_CITIZEN_REGISTER = text("PLANNER_CITIZEN_REGISTER",
+                                    "webapp.citizens.register:FileCitizenRegister")
+    PLANNER_CITIZEN_REGISTER_FILE = text(
+        "PLANNER_CITIZEN_REGISTER_FILE",
+        str(Path(__file__).resolve().parent.parent / "seed" / "data" / "citizens.json"),
+    )
     # The demo portal lets citizens log in with CPR and this code; a real deployment puts
     # MitID/OIDC in front, and production refuses a code.
     PLANNER_DEMO_CITIZEN_CODE = text("PLANNER_DEMO_CITIZEN_CODE", "1234", production="")

@@ -37,6 +37,16 @@ MESSAGES: dict[str, Text] = {
     "team_other_job_centre": Text("Et af de valgte teams hører til et andet jobcenter.",
                                   "One of the chosen teams belongs to another job centre."),
     "not_a_number": Text("Skriv et helt tal.", "Enter a whole number."),
+    # Citizens and the citizen register
+    "citizen_not_in_register": Text(
+        "CPR-nummeret {cpr} findes ikke i CPR-registeret. Tjek nummeret; der er ikke gemt noget.",
+        "The CPR number {cpr} is not in the citizen register. Check the number; nothing was saved."),
+    "citizen_register_unavailable": Text(
+        "CPR-registeret svarer ikke lige nu. Prøv igen om lidt; der er ikke gemt noget.",
+        "The citizen register does not answer right now. Try again shortly; nothing was saved."),
+    "citizen_search_empty": Text("Skriv et CPR-nummer eller et navn.", "Enter a CPR number or a name."),
+    "citizen_search_short": Text("Skriv mindst to bogstaver af navnet.",
+                                 "Enter at least two letters of the name."),
     # The API, the inbound endpoint and the portal
     "unauthorised": Text("Adgang nægtet: ugyldigt eller manglende token.",
                          "Access denied: missing or invalid token."),
@@ -64,6 +74,10 @@ MESSAGES: dict[str, Text] = {
                      "support, hvis det sker igen.",
                      "The change could not be made and nothing was saved. Try again, or contact "
                      "support if it happens again."),
+    # Export of lists
+    "bad_export_type": Text(
+        "Listen kan kun hentes som CSV eller Excel (xlsx); vælg et af dem under »Eksportér«.",
+        "The list can only be downloaded as CSV or Excel (xlsx); choose one of them under 'Export'."),
 }
 
 

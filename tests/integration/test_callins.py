@@ -154,7 +154,7 @@ def _bad_inputs():
     """(id, build CallInInput from ws, expected Danish text)."""
     return [
         ("unknown_cpr", lambda ws: _fixed(ws, ["0707861007"], at(MONDAY, 9)),
-         "Der findes ingen borger med CPR-nummer 070786-**** i jobcentret."),
+         "CPR-nummeret 070786-**** findes ikke i CPR-registeret. Tjek nummeret; der er ikke gemt noget."),
         ("invalid_cpr", lambda ws: _fixed(ws, ["3213801234"], at(MONDAY, 9)),
          "er ikke en gyldig dato"),
         ("short_cpr_in_list", lambda ws: _fixed(ws, [ws.citizens[0].cpr, "12345"], at(MONDAY, 9)),

@@ -11,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WEBAPP = ROOT / "webapp"
 # The feature packages: use cases on the database, each module of them a service module.
-FEATURES = ("administration", "booking", "calendar", "callins", "messaging", "planning", "selfbooking",
+FEATURES = ("administration", "booking", "calendar", "callins", "citizens", "messaging", "planning",
+            "selfbooking",
             "storage")
 MAX_SERVICE_LINES = 500
 # Not yet split or untangled (issue #15 is worked in steps); each entry goes when its step lands,

@@ -109,7 +109,7 @@ def test_viewing_booking_details_citizen_card_and_letter_is_audited(client, ws, 
 
 @pytest.mark.parametrize("form, expected", [
     ({"cprs": "999999-9999"}, "er ikke en gyldig dato"),
-    ({"cprs": "0707861007"}, "Der findes ingen borger med CPR-nummer 070786-****"),
+    ({"cprs": "0707861007"}, "CPR-nummeret 070786-**** findes ikke i CPR-registeret"),
     ({"cprs": "0101801001\n010180-1001"}, "står to gange på listen"),
     ({"cprs": "0101801001", "deadline_date": "2027-02-27"}, "ligger før tidligste samtaledato"),
     ({"cprs": "0101801001", "earliest_date": "27-02-2027"}, "Skriv en dato som åååå-mm-dd."),

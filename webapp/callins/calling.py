@@ -26,6 +26,7 @@ from webapp.models import (AuditEvent, Booking, BookingOrigin, BookingParticipan
                            ConversationType, DeadlineMode, Distribution, HoldingForm,
                            MeetingForm, MembershipState, Room, Team, TeamMembership, Variant)
 from webapp.storage import audit
+from webapp.citizens.service import citizen_for_cpr
 from webapp.calendar.availability import caseworkers_free, free_caseworkers_at, room_free
 from webapp.booking.writer import (MeetingRequest, cancel_booking, check_free, create_booking,
                                      move_booking, seats_for)
@@ -124,14 +125,8 @@ def _citizens(data: CallInInput, today: date) -> list[Citizen]:
                 f"CPR number {mask_cpr(cpr)} appears twice in the list; a citizen can be called "
                 "in only once to the same conversation.", field="cprs", code="duplicate_citizen")
         seen[cpr] = number
-        citizen = db.session.scalar(select(Citizen).where(
-            Citizen.job_centre_id == data.job_centre_id, Citizen.cpr == cpr))
-        if citizen is None:
-            raise DomainError(
-                f"Der findes ingen borger med CPR-nummer {mask_cpr(cpr)} i jobcentret.",
-                f"There is no citizen with CPR number {mask_cpr(cpr)} in the job centre.",
-                field="cprs", code="unknown_citizen")
-        citizens.append(citizen)
+        # a number not yet known is looked up in the register and the citizen created.
+        citizens.append(citizen_for_cpr(data.job_centre_id, cpr, field="cprs"))
     return citizens
 
 

@@ -19,7 +19,9 @@ The appointment takes the caseworker's time as an imported booking, so no one el
 placed there. It must lie within one day and within the caseworker's working time that
 weekday; breaks and closure days do not stop it (the case system's meeting is a fact).
 A message for a caseworker the planner does not know is logged and ignored, and so are
-later messages about that appointment (manual §1.2.3, note 3).
+later messages about that appointment (manual §1.2.3, note 3). A `citizen_cpr` the job
+centre does not know yet is looked up in the citizen register and the citizen created; a
+number the register does not know refuses the message (R-6.1).
 """
 
 from __future__ import annotations

@@ -12,12 +12,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from webapp.auth.tenancy import get_scoped_or_404, roles_required, scoped, staff_job_centre_id
+from webapp.citizens.service import citizen_for_cpr
 from webapp.clock import now_local
 from webapp.domain.cpr import normalise_cpr
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.language import error_text
-from webapp.models import (AuditEvent, CallInTemplate, Citizen, ContactGroup, ConversationType,
+from webapp.models import (AuditEvent, CallInTemplate, ContactGroup, ConversationType,
                            OnlineOffer, Role)
 from webapp.offers_staff.blueprint import bp
 from webapp.storage import audit
@@ -131,12 +132,7 @@ def deadline_new() -> str | Response:
             except DomainError as error:
                 raise DomainError(error.message_da, error.message_en, field="cpr",
                                   code=error.code) from None
-            citizen = db.session.scalar(select(Citizen).where(
-                Citizen.cpr == cpr, Citizen.job_centre_id == job_centre_id))
-            if citizen is None:
-                raise DomainError("Borgeren findes ikke i jobcentret.",
-                                  "The citizen is not known to the job centre.", field="cpr",
-                                  code="citizen_not_found")
+            citizen = citizen_for_cpr(job_centre_id, cpr)  # from the register on first use
             audit.record(AuditEvent.CITIZEN_CARD_VIEWED, actor=current_user, citizen_id=citizen.id,
                          job_centre_id=citizen.job_centre_id, details="Selvbookingsfrist")
             deadline = deadlines.create_deadline(
