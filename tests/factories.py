@@ -1,4 +1,8 @@
-"""Factory fixtures: `create_x(**overrides)` builds a valid object and flushes it."""
+"""Factory fixtures: `create_x(**overrides)` builds a valid object and commits it.
+
+In a rolled-back test (tests/conftest.py) the commit only ends a savepoint, which costs as little
+as a flush; a flush alone would let a view's rollback after a refused form take the rows with it.
+"""
 
 from __future__ import annotations
 
@@ -116,12 +120,15 @@ def create_booking(app: Any, reference_data: None) -> Callable[..., Any]:
     """Book through the booking service (all rules apply); `now` defaults to a fixed Monday."""
     from datetime import datetime
 
+    from tests.timehelpers import MONDAY, at
     from webapp.models import BookingOrigin, ConversationType, HoldingForm
     from webapp.booking.writer import MeetingRequest
     from webapp.booking.writer import create_booking as book
 
+    monday_morning = at(MONDAY, 8)
+
     def make(caseworkers: list[Caseworker], starts_at: datetime, *, citizens: list[Citizen] = (),
-             minutes: int = 30, now: datetime = datetime(2027, 3, 1, 8, 0), commit: bool = True,
+             minutes: int = 30, now: datetime = monday_morning, commit: bool = True,
              **kw: Any) -> Any:
         first = caseworkers[0]
         reserve_for = kw.pop("reserve_for", None)

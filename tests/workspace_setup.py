@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, time
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
 
+# The workspace tests take the shared clock from here too.
+from tests.timehelpers import MONDAY as MONDAY, NOW as NOW, at as at
 from webapp.extensions import db
 from webapp.models import (Break, CallInTemplate, Caseworker, Citizen, ContactGroup,
                            ConversationType, DeadlineMode, Distribution, HoldingForm, JobCentre,
@@ -16,15 +18,8 @@ from webapp.models import (Break, CallInTemplate, Caseworker, Citizen, ContactGr
                            Role, Room, SyncMode, Team, TeamMembership, User, Variant, WorkingTime)
 from webapp.administration.organisation import create_job_centre
 
-# Friday before the test week; MONDAY is a normal working day.
-NOW = datetime(2027, 2, 26, 12, 0)
-MONDAY = date(2027, 3, 1)
 PASSWORD = "correct horse 42"
 CPRS = ["0101801001", "0202811002", "0303821003", "0404831004", "0505841005", "0606851006"]
-
-
-def at(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm))
 
 
 @dataclass

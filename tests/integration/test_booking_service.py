@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
 
+from tests.timehelpers import MONDAY, NOW, at
 from webapp.domain.errors import Conflict, DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Booking, BookingStatus, Break, BusyTime,
@@ -15,13 +16,6 @@ from webapp.calendar import availability
 from webapp.booking.writer import (SlotTaken, add_participant, booking_changed, cancel_booking,
                                      confirm_reservation, move_booking, reassign_caseworker,
                                      release_expired_reservations)
-
-MONDAY = date(2027, 3, 1)
-NOW = datetime(2027, 2, 26, 12, 0)
-
-
-def at(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm))
 
 
 @pytest.fixture

@@ -9,12 +9,13 @@ import sys
 import threading
 import time as clock
 import urllib.request
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.timehelpers import MONDAY, at
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import BusyTime, SyncMode, SystemLogEntry
@@ -22,12 +23,7 @@ from webapp.calendar import availability
 from webapp.calendar.busy_import import (busy_intervals, import_all, import_for,
                                          validate_calendar_url)
 
-NOW = datetime(2027, 3, 1, 6, 0)
-MONDAY = date(2027, 3, 1)
-
-
-def at(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm))
+NOW = at(MONDAY, 6)
 
 
 def vevent(uid: str, start: str, end: str, extra: str = "") -> str:

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
+from tests.timehelpers import MONDAY, NOW, at as at_day
 from webapp.extensions import db
 from webapp.models import Booking, BookingOrigin, BookingStatus, InboundMessage
 from webapp.calendar import availability
 from webapp.callins.inbound import receive
 
-NOW = datetime(2027, 2, 26, 12, 0)
-MONDAY = date(2027, 3, 1)
-
 
 def at(hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(MONDAY, time(hh, mm))
+    return at_day(MONDAY, hh, mm)
 
 
 @pytest.fixture
@@ -122,7 +120,7 @@ def test_bad_messages_are_rejected_logged_and_change_nothing(setup, raw, words):
 
 def test_the_http_endpoint_needs_a_case_system_token(setup, client):
     """R-1.11.1: only a case-system token may send appointments; a portal token may not."""
-    from webapp.api.clients import issue_client
+    from webapp.administration.api_clients import issue_client
     from webapp.models import ApiClient
 
     centre, caseworker, _ = setup

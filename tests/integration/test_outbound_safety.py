@@ -6,7 +6,7 @@ import http.server
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from tests.factories import login
 from tests.integration.test_busy_import import FEED
 from tests.integration.test_busy_import import NOW as IMPORT_NOW
 from tests.integration.test_outbox_smtp import Inbox, SmtpServer, free_port
+from tests.timehelpers import MONDAY, at
 from tests.web.admin_support import breaks_data, field_errors, post, week_data
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -27,7 +28,7 @@ from webapp.calendar.busy_import import import_all, validate_calendar_url
 from webapp.messaging.outbox import enqueue
 from webapp.administration.variants import validate_letter_template
 
-NOW = datetime(2027, 3, 1, 8, 0)
+NOW = at(MONDAY, 8)
 ANNA = "anna.holm@demo-jobcenter.dk"  # in seed/data/directory.json with a valid certificate
 
 

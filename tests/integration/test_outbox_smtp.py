@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -11,12 +11,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from sqlalchemy import select
 
+from tests.timehelpers import MONDAY, at
 from webapp.messaging.delivery import backoff, send_due
 from webapp.extensions import db
 from webapp.models import OutboxMessage, OutboxStatus
 from webapp.messaging.outbox import enqueue
 
-NOW = datetime(2027, 3, 1, 8, 0)
+NOW = at(MONDAY, 8)
 
 
 def free_port() -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 import optimizer
 from seed.demo import DEMO_JOB_CENTRE
 from tests.integration.planning_support import assert_no_overlaps, make_callin
+from tests.timehelpers import MONDAY, at
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Booking, BookingOrigin, BookingStatus, CallIn,
                            CallInStatus, JobCentre, LocalClosureDay, LogLevel, MeetingForm,
@@ -20,7 +21,7 @@ from webapp.planning import instance, lock, publish, status
 from webapp.planning import run as planning
 from webapp.booking.writer import booking_changed
 
-NOW = datetime(2027, 3, 1, 2, 0)  # Monday night; the run places from Tuesday on
+NOW = at(MONDAY, 2)  # Monday night; the run places from Tuesday on
 TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = (date(2027, 3, d) for d in (2, 3, 4, 5))
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import _config
+from tests.timehelpers import NOW
 from webapp import create_app
-from webapp.api.clients import issue_client
+from webapp.administration.api_clients import issue_client
 from webapp.extensions import db
 from webapp.models import Booking, BookingStatus, MeetingForm
-
-NOW = datetime(2027, 2, 26, 12, 0)
-MONDAY = date(2027, 3, 1)
 
 
 @pytest.fixture

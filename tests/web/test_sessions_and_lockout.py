@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import _config
 from tests.factories import PASSWORD, login
+from tests.timehelpers import MONDAY, at
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import Role
 
-NOW = datetime(2027, 3, 1, 9, 0)
+NOW = at(MONDAY, 9)
 LOCKED_DA = "For mange mislykkede forsøg"
 
 
@@ -265,7 +266,7 @@ def test_r_7_3_lock_windows_are_configurable(server, client, admin, clock):
 
 def test_r_7_3_memory_rate_limit_storage_warns_in_production(database_url, caplog):
     """R-7.3: per-process rate-limit counters are named in the log when running in production."""
-    from webapp.api.ratelimit import warn_if_not_shared
+    from webapp.ratelimit import warn_if_not_shared
     app = create_app(_config(database_url))
     app.config.update(PLANNER_ENV="production", RATELIMIT_STORAGE_URI="memory://")
     with caplog.at_level(logging.WARNING):
