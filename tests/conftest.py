@@ -1,17 +1,19 @@
-"""Fixtures: an app on a migrated, empty database per test (SQLite or PostgreSQL)."""
+"""Fixtures: an app per test on a migrated database (SQLite or PostgreSQL), its writes rolled back after it."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 from webapp import create_app
 from webapp.config import TestConfig, normalise_database_url
@@ -20,6 +22,23 @@ from webapp.extensions import db
 PG_URL = os.environ.get("PLANNER_TEST_DATABASE_URL")
 
 pytest_plugins = ["tests.factories"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "committing: the test's commits must be real (another connection, thread or process "
+                   "reads them), so it gets a database of its own instead of a rolled-back transaction")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _passwords_hashed_once() -> Iterator[None]:
+    """Each password is hashed and checked once per run: scrypt costs about 0.1 s by design, and
+    the suite sets and checks the same few passwords thousands of times (a third of its time)."""
+    from webapp.models import users
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "generate_password_hash", functools.cache(users.generate_password_hash))
+        patch.setattr(users, "check_password_hash", functools.cache(users.check_password_hash))
+        yield
 
 
 def _config(url: str) -> dict:
@@ -63,32 +82,119 @@ def _truncate_all(url: str) -> None:
 
 @pytest.fixture
 def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+    """A database whose commits are real, for tests where another app, thread or process reads them.
+
+    SQLite: a copy of the template file. PostgreSQL: the test database, emptied again afterwards
+    (the rolled-back tests share it and expect it empty).
+    """
     if PG_URL:
-        _truncate_all(database_template)
-        yield database_template
+        try:
+            yield database_template
+        finally:
+            _truncate_all(database_template)
         return
     path = tmp_path / "test.sqlite3"
     shutil.copyfile(database_template, path)
     yield f"sqlite:///{path}"
 
 
+# --- Rolled-back tests ---------------------------------------------------------------------------
+# Each test runs inside one transaction on one connection that is rolled back at its end; the
+# app's sessions join it with a savepoint (SQLAlchemy's "join an external transaction"), so a
+# commit in a view or a factory ends that savepoint only. No file copy, no TRUNCATE, and on SQLite
+# no fsync per commit.
+
+_joined: dict[Engine, Connection] = {}  # an app's engine -> the test's connection
+
+
+def _join_test_transaction(session_factory: Any) -> None:
+    """Sessions whose app is in `_joined` use the test's connection instead of the app's engine."""
+    base = session_factory.class_
+
+    class JoiningSession(base):  # type: ignore[misc, valid-type]
+        def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+            bind = super().get_bind(*args, **kwargs)
+            return _joined.get(bind, bind)
+
+    session_factory.class_ = JoiningSession
+    # Only matters when the bind is a connection already in a transaction, i.e. the joined case.
+    session_factory.configure(join_transaction_mode="create_savepoint")
+
+
+_join_test_transaction(db.session.session_factory)
+
+
+@pytest.fixture(scope="session")
+def rollback_engine(database_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The engine of the rolled-back tests: a copy of the template, or the PostgreSQL test database."""
+    if PG_URL:
+        engine = create_engine(database_template)
+    else:
+        path = tmp_path_factory.mktemp("rollback") / "rollback.sqlite3"
+        shutil.copyfile(database_template, path)
+        engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+
+        # pysqlite begins a transaction only before a write and so would let a savepoint's
+        # RELEASE commit; let SQLAlchemy say BEGIN itself (SQLAlchemy's documented recipe).
+        @event.listens_for(engine, "connect")
+        def _driver_autocommit(dbapi_connection: Any, record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Connection) -> None:
+            connection.exec_driver_sql("BEGIN")
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    app = create_app(_config(database_url))
+def test_transaction(rollback_engine: Engine) -> Iterator[Connection]:
+    """One connection in a transaction that is rolled back when the test ends."""
+    connection = rollback_engine.connect()
+    transaction = connection.begin()
+    try:
+        yield connection
+    finally:
+        transaction.rollback()
+        connection.close()
+
+
+def committing(request: pytest.FixtureRequest) -> bool:
+    """Whether the test needs real commits: it is marked so, or it asks for its own database."""
+    return (request.node.get_closest_marker("committing") is not None
+            or "database_url" in request.fixturenames)
+
+
+def _make_app(request: pytest.FixtureRequest, extra: dict[str, Any]) -> Iterator[Flask]:
+    if committing(request):
+        app = create_app(_config(request.getfixturevalue("database_url")) | extra)
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+        return
+    connection = request.getfixturevalue("test_transaction")
+    app = create_app(_config(connection.engine.url.render_as_string(hide_password=False)) | extra)
     with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+        engine = db.engine
+        _joined[engine] = connection
+        try:
+            yield app
+            db.session.remove()
+        finally:
+            del _joined[engine]
+            engine.dispose()
 
 
 @pytest.fixture
-def csrf_app(database_url: str) -> Iterator[Flask]:
+def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
+    yield from _make_app(request, {})
+
+
+@pytest.fixture
+def csrf_app(request: pytest.FixtureRequest) -> Iterator[Flask]:
     """The app with CSRF protection on, as in production."""
-    app = create_app(_config(database_url) | {"WTF_CSRF_ENABLED": True})
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    yield from _make_app(request, {"WTF_CSRF_ENABLED": True})
 
 
 @pytest.fixture

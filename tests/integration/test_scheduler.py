@@ -20,6 +20,7 @@ from jobs import scheduler as jobs_scheduler
 from jobs.allocate import nightly_allocation, nightly_run_key
 from jobs.reservations import release_expired
 from tests.integration.planning_support import assert_no_overlaps, make_callin
+from tests.timehelpers import MONDAY, at
 from webapp import create_app
 from webapp.clock import now_local
 from webapp.extensions import db
@@ -27,7 +28,10 @@ from webapp.models import Booking, BookingStatus, CallIn, CallInStatus, SystemLo
 from webapp.planning import status as planning_status
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2027, 3, 1, 8, 0)
+# The scheduler's job store and the allocation lock work on connections of their own.
+pytestmark = pytest.mark.committing
+
+NOW = at(MONDAY, 8)
 
 
 def count(model, *where) -> int:
