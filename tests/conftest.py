@@ -33,7 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True, scope="session")
 def _passwords_hashed_once() -> Iterator[None]:
     """Each password is hashed and checked once per run: scrypt costs about 0.1 s by design, and
-    the suite sets and checks the same few passwords thousands of times (a third of its time)."""
+    the suite sets and checks the same few passwords hundreds of times (a quarter of the web
+    tests' CPU time, measured)."""
     from webapp.models import users
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(users, "generate_password_hash", functools.cache(users.generate_password_hash))
