@@ -57,7 +57,7 @@ def test_r_6_3_admin_creates_a_caseworker_login_link_shown_once_and_queued(clien
     # Shown once: the list and the user's page do not show it again.
     assert path not in client.get("/admin/user/").get_data(as_text=True)
     assert path not in client.get(f"/admin/user/details/?id={user.id}").get_data(as_text=True)
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_id == user.id,
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_id == str(user.id),
                                                        AuditEntry.object_type == "User"))
     assert entry is not None and path.rsplit("/", 1)[1] not in str(entry.after)
 
