@@ -74,7 +74,7 @@ def _build(url: str) -> dict:
     from flask_migrate import upgrade
 
     from webapp import create_app
-    from webapp.api.clients import issue_client
+    from webapp.administration.api_clients import issue_client
     from webapp.clock import now_local
     from webapp.extensions import db
     from webapp.models import (Booking, BookingCaseworker, BookingOrigin, BookingParticipant,

@@ -84,6 +84,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from webapp.booking.notifications import connect_listeners
     connect_listeners()
 
+    from webapp.ratelimit import init_ratelimit
+    init_ratelimit(app)  # the limits of logins and bookings, in the API and the portal
     from webapp.api import init_api
     init_api(app)
     from webapp.integration import init_integration

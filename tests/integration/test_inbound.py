@@ -120,7 +120,7 @@ def test_bad_messages_are_rejected_logged_and_change_nothing(setup, raw, words):
 
 def test_the_http_endpoint_needs_a_case_system_token(setup, client):
     """R-1.11.1: only a case-system token may send appointments; a portal token may not."""
-    from webapp.api.clients import issue_client
+    from webapp.administration.api_clients import issue_client
     from webapp.models import ApiClient
 
     centre, caseworker, _ = setup

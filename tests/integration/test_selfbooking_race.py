@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from webapp.api.clients import issue_client
+from webapp.administration.api_clients import issue_client
 from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import (Booking, BookingParticipant, BookingStatus, Citizen, MeetingForm,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from tests.conftest import _config
 from tests.timehelpers import NOW
 from webapp import create_app
-from webapp.api.clients import issue_client
+from webapp.administration.api_clients import issue_client
 from webapp.extensions import db
 from webapp.models import Booking, BookingStatus, MeetingForm
 

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                response_schema_conformance,
                                                status_code_conformance)
 
-from webapp.api.clients import issue_client
+from webapp.administration.api_clients import issue_client
 from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import MeetingForm

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.factories import login
-from webapp.api.clients import issue_client
+from webapp.administration.api_clients import issue_client
 from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import (ApiClient, AuditEntry, CallInTemplate, Competence, ConversationType,

@@ -18,7 +18,7 @@ CPR = "0101901234"
 @pytest.fixture
 def kss(app, reference_data, create_job_centre, create_caseworker, create_citizen, monkeypatch):
     """A case-system token for a job centre with caseworker RID 55501 (07:30-16:00 Mon-Fri)."""
-    from webapp.api.clients import issue_client
+    from webapp.administration.api_clients import issue_client
 
     monkeypatch.setattr("webapp.integration.now_local", lambda: NOW)
     centre = create_job_centre()

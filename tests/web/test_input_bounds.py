@@ -277,7 +277,7 @@ def _post_stream(client, url: str, body: EndlessBody, headers: dict, content_len
 @pytest.fixture
 def portal(admin, create_citizen):
     """Headers of an external portal acting for a citizen of the job centre."""
-    from webapp.api.clients import issue_client
+    from webapp.administration.api_clients import issue_client
     citizen = create_citizen(admin.job_centre)
     _, token = issue_client(admin.job_centre, "Borgerportal")
     db.session.commit()
@@ -287,7 +287,7 @@ def portal(admin, create_citizen):
 
 @pytest.fixture
 def case_system(admin):
-    from webapp.api.clients import issue_client
+    from webapp.administration.api_clients import issue_client
     _, token = issue_client(admin.job_centre, "KSS", "case_system")
     db.session.commit()
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}

@@ -24,7 +24,7 @@ CPR = "0101901234"
 @pytest.fixture
 def kss(app, reference_data, create_job_centre, create_caseworker, monkeypatch):
     """Headers of the case system of a job centre."""
-    from webapp.api.clients import issue_client
+    from webapp.administration.api_clients import issue_client
 
     monkeypatch.setattr("webapp.integration.now_local", lambda: NOW)
     centre = create_job_centre()

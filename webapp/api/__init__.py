@@ -78,7 +78,7 @@ def create_client_command(job_centre_name: str, name: str, purpose: str) -> None
     """Issue a bearer token for an external system; it is printed once."""
     from sqlalchemy import select
 
-    from webapp.api.clients import issue_client
+    from webapp.administration.api_clients import issue_client
     from webapp.models import JobCentre
     job_centre = db.session.scalar(select(JobCentre).where(JobCentre.name == job_centre_name))
     if job_centre is None:
@@ -93,10 +93,7 @@ def create_client_command(job_centre_name: str, name: str, purpose: str) -> None
 
 def init_api(app: Flask) -> None:
     from webapp.api import routes  # noqa: F401  (registers the views)
-    from webapp.api.ratelimit import limiter, warn_if_not_shared
 
-    limiter.init_app(app)
-    warn_if_not_shared(app)
     csrf.exempt(bp)
     app.register_blueprint(bp)
     # Errors raised before an API view runs (no such path, wrong method, rate limit).

@@ -14,9 +14,9 @@ from flask import g, jsonify, request
 from werkzeug.wrappers import Response
 
 from webapp.api.blueprint import bp
-from webapp.api.clients import portal_client_with_citizen
+from webapp.administration.api_clients import portal_client_with_citizen
 from webapp.api.openapi import openapi_document
-from webapp.api.ratelimit import booking_limit, citizen_key, limiter
+from webapp.ratelimit import booking_limit, citizen_key, limiter
 from webapp.api.schemas import (booking_json, deadline_json, offer_json, parse_date,
                                 parse_datetime, parse_id, parse_text, reservation_json, slot_json)
 from webapp.clock import now_local

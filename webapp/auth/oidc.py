@@ -17,7 +17,7 @@ from joserfc.errors import JoseError
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from webapp.api.ratelimit import limiter, login_limit
+from webapp.ratelimit import limiter, login_limit
 from webapp.auth.landing import home_for, safe_next
 from webapp.auth.methods import LOGIN_METHODS, LOGIN_SETTINGS, login_methods
 from webapp.auth.sessions import start_session

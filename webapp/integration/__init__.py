@@ -45,7 +45,7 @@ def _unauthorised():  # type: ignore[no-untyped-def]
 
 def _case_system() -> ApiClient | None:
     """The case system's client named by the request's bearer token, if it is valid."""
-    from webapp.api.clients import client_for_token
+    from webapp.administration.api_clients import client_for_token
 
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return client_for_token(token.strip(), ApiClient.CASE_SYSTEM) if scheme.lower() == "bearer" else None

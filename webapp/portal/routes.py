@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from webapp.api.ratelimit import booking_limit, citizen_key, limiter, login_limit
+from webapp.ratelimit import booking_limit, citizen_key, limiter, login_limit
 from webapp.auth.forms import CitizenLoginForm
 from webapp.auth.sessions import start_session
 from webapp.clock import now_local

@@ -4,7 +4,7 @@ Limits and storage come from the configuration (PLANNER_RATELIMIT_LOGIN,
 PLANNER_RATELIMIT_BOOKING, PLANNER_RATELIMIT_STORAGE_URI, PLANNER_RATELIMIT_ENABLED).
 Memory storage counts per process; with several gunicorn workers set a shared storage
 (redis://... or memcached://...), and production warns at start without one. The
-account and address lockout (R-7.3, webapp/services/login_throttle.py) needs no such
+account and address lockout (R-7.3, webapp/administration/login_throttle.py) needs no such
 store: it counts in the database.
 """
 
@@ -51,3 +51,9 @@ def citizen_key() -> str:
     if getattr(current_user, "role", None) == "citizen":
         return f"citizen:{current_user.id}"
     return "ip:" + get_remote_address()
+
+
+def init_ratelimit(app: Flask) -> None:
+    """The limiter counts for the API, the portal and the logins alike, so the app sets it up."""
+    limiter.init_app(app)
+    warn_if_not_shared(app)
