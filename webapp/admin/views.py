@@ -36,6 +36,7 @@ from webapp.models import (AuditEntry, AuditEvent, Caseworker, Citizen, LetterRu
 from webapp.storage import audit
 from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
+from webapp.citizens import service as citizen_service
 from webapp.administration import caseworkers as caseworker_service
 from webapp.calendar import closures as closure_service
 from webapp.administration import rooms as room_service
@@ -804,10 +805,33 @@ class CitizenAuditMixin:
         return response
 
 
-class CitizenView(CitizenAuditMixin, ReadOnlyModelView):
+class CitizenView(PlannerModelView):
+    """Citizens (R-6.1): the job centre corrects contact details; name and address are the
+    register's. The list shows names and masked CPR numbers only and audits nothing per row;
+    opening a citizen's form is one audit entry, a correction another."""
+
+    can_create = False
+    can_delete = False
     can_view_details = False
     column_list = ("name", "masked_cpr", "contact_group", "postal_code", "city")
     column_searchable_list = ("name",)
+    form_columns = ("email", "phone")
+    form_widget_args = {"email": {"autocomplete": "off"}, "phone": {"autocomplete": "off"}}
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        # Checked here, saved and audited by the base view's flush.
+        model.email, model.phone = citizen_service.checked_contact(model.email, model.phone)
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self) -> Any:
+        if request.method == "GET" and request.args.get("id"):
+            citizen = self.get_one(request.args["id"])
+            if citizen is not None:
+                audit.record(AuditEvent.CITIZEN_CARD_VIEWED, actor=current_user,
+                             job_centre_id=citizen.job_centre_id, citizen_id=citizen.id,
+                             details="admin: kontaktoplysninger")
+                db.session.commit()
+        return super().edit_view()
 
 
 class BookingView(ReadOnlyModelView):

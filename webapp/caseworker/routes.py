@@ -20,13 +20,14 @@ from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.language import error_text
-from webapp.models import (AuditEvent, Booking, BookingParticipant, BookingStatus, CallIn,
+from webapp.models import (AuditEvent, Booking, BookingStatus,
                            CallInTemplate, Caseworker, Citizen, ConversationType, DeadlineMode,
                            Distribution, HoldingForm, Letter, MeetingForm, MembershipState, Role,
                            Room, Team, TeamMembership, Variant)
 from webapp.storage import audit
 from webapp.calendar import ics as calendar_ics
 from webapp.callins import calling as callins
+from webapp.citizens import service as citizen_service
 from webapp.messaging import letters
 
 STAFF = (Role.CASEWORKER, Role.ADMINISTRATOR)
@@ -234,22 +235,39 @@ def letter_pdf(booking_id: int, letter_id: int) -> Response:
     return response
 
 
+@bp.route("/citizens", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def citizen_search() -> str:
+    """R-6.1: find citizens by CPR number or name. A POST, so a CPR number is never in a URL;
+    each search is one audit entry, without what was typed."""
+    found: list[Citizen] | None = None
+    error = None
+    if request.method == "POST":
+        job_centre_id = _job_centre_id()
+        try:
+            found = citizen_service.find_citizens(job_centre_id, request.form.get("query", ""),
+                                                  today=today_local())
+        except DomainError as exc:
+            error = error_text(exc)
+        else:
+            audit.record(AuditEvent.CITIZEN_CARD_VIEWED, actor=current_user,
+                         job_centre_id=job_centre_id,
+                         citizen_id=found[0].id if len(found) == 1 else None,
+                         details=f"Borgersøgning: {len(found)} fundet")
+            db.session.commit()
+    return render_template("caseworker/citizen_search.html", found=found, error=error)
+
+
 @bp.get("/citizens/<int:citizen_id>")
 @roles_required(*STAFF)
 def citizen_card(citizen_id: int) -> str:
+    """R-6.1: the citizen's page; each opening is one audit entry."""
     citizen = get_scoped_or_404(Citizen, citizen_id)
     audit.record(AuditEvent.CITIZEN_CARD_VIEWED, actor=current_user, citizen_id=citizen.id,
                  job_centre_id=citizen.job_centre_id)
     db.session.commit()
-    bookings = db.session.scalars(
-        select(Booking).join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
-        .where(BookingParticipant.citizen_id == citizen.id,
-               Booking.status != BookingStatus.RESERVED)
-        .order_by(Booking.starts_at.desc())).all()
-    calls = db.session.scalars(select(CallIn).where(CallIn.citizen_id == citizen.id)
-                               .order_by(CallIn.created_at.desc())).all()
-    return render_template("caseworker/citizen.html", citizen=citizen, bookings=bookings,
-                           callins=calls)
+    return render_template("caseworker/citizen.html",
+                           overview=citizen_service.citizen_overview(citizen))
 
 
 # ---------------------------------------------------------------------------

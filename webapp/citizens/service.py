@@ -114,11 +114,16 @@ def citizen_overview(citizen: Citizen) -> CitizenOverview:
         deadlines=deadlines, letters=letters)
 
 
+def checked_contact(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
+    """The e-mail address and phone number as stored (empty: none); `DomainError` if malformed."""
+    return (normalise_email(email) if (email or "").strip() else None,
+            normalise_phone(phone) if (phone or "").strip() else None)
+
+
 def correct_contact(citizen: Citizen, *, email: str | None, phone: str | None) -> None:
     """Set the citizen's e-mail and phone as the job centre corrected them (empty: none).
 
     Name and address are the register's and are not changed here.
     """
-    citizen.email = normalise_email(email) if (email or "").strip() else None
-    citizen.phone = normalise_phone(phone) if (phone or "").strip() else None
+    citizen.email, citizen.phone = checked_contact(email, phone)
     db.session.flush()
