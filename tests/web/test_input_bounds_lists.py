@@ -333,3 +333,75 @@ def test_r_7_4_a_letter_rule_inline_form_refuses_in_danish_and_saves_nothing(cli
     db.session.rollback()
     assert db.session.scalar(select(func.count(Variant.id))) == 0
     assert db.session.scalar(select(func.count(LetterRule.id))) == 0
+
+
+# --- R-7.4: hostile query arguments in the workspace, the admin's own pages, the portal and the API --
+
+QUERY_VALUES = [str(2**70), str(2**63), str(2**31), "-1", "0", "١٢٣", "²", "½", "9999-12-31", "0001-01-01", "9999-12",
+                "1-1", "10000-01", "2027-13", "0001-01", "a\x00b", "\ud800", "x" * 10_000, ""]
+
+
+@pytest.fixture
+def everywhere(reference_data, create_offer):
+    """The workspace's job centre with an offer, its users, a logged-in citizen's CPR and an API client."""
+    from tests.workspace_setup import build_workspace
+    from webapp.administration.api_clients import issue_client
+
+    ws = build_workspace()
+    offer = create_offer([ws.anna], citizen_chooses_caseworker=True)
+    _, token = issue_client(ws.job_centre, "Borgerportal")
+    db.session.commit()
+    return {"ws": ws, "offer_id": offer.id, "api": {"Authorization": f"Bearer {token}",
+                                                    "X-Citizen-CPR": ws.citizens[0].cpr}}
+
+
+def _pages(everywhere) -> dict[str, list[tuple[str, list[str]]]]:
+    """Per who asks: the pages and the query arguments each parses."""
+    ws, offer_id = everywhere["ws"], everywhere["offer_id"]
+    team = ws.team.id
+    return {
+        "staff": [("/caseworker/", ["team", "caseworker", "date"]), ("/caseworker/events", ["start", "end"]),
+                  ("/caseworker/callins/new", ["template"]),
+                  ("/caseworker/waiting", ["team", "caseworker", "type", "deadline_by", "min_days", "status", "sort"])],
+        "admin": [(f"/admin/teamcalendar/?team_id={team}", ["month"]), ("/admin/teamcalendar/", ["team_id"]),
+                  ("/admin/caseworker/remove-team/", ["id", "team_id"]), ("/admin/caseworker/rebook/", ["id", "team_id"]),
+                  ("/admin/callintemplate/team-options/", ["team_id"]),
+                  ("/admin/localclosureday/collisions/", ["id"]), ("/admin/caseworker/edit/", ["id"])],
+        "citizen": [(f"/portal/offers/{offer_id}", ["week", "caseworker"])],
+        "api": [(f"/api/v1/offers/{offer_id}/slots", ["from", "to", "caseworker_id"]), ("/api/v1/bookings", ["from", "to"]),
+                ("/api/v1/deadlines", ["from", "to"])],
+    }
+
+
+def _join(url: str, pairs: list[tuple[str, str]]) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{_query(pairs)}"
+
+
+@pytest.mark.parametrize("who", ["staff", "admin", "citizen", "api"])
+def test_r_7_4_hostile_query_arguments_give_a_4xx_or_a_page_never_a_500(client, errors, everywhere, who):
+    """R-7.4: ids of 2**70 and 2**63, year 9999 and year 1 in dates, weeks and months, month 13, other
+    scripts' digits, a NUL, a lone surrogate and 10,000 characters in every query argument that the
+    workspace, the admin's own pages, the portal and the API parse: a 4xx or a sane page, never a 5xx."""
+    from tests.factories import login
+
+    ws, headers = everywhere["ws"], {}
+    if who == "staff":
+        login(client, ws.user)
+    elif who == "admin":
+        login(client, ws.admin)
+    elif who == "citizen":
+        assert client.post("/portal/login", data={"cpr": ws.citizens[0].cpr, "code": "1234"}).status_code == 302
+    else:
+        headers = everywhere["api"]
+    pages = _pages(everywhere)[who]
+    assert client.get(pages[0][0], headers=headers).status_code == 200, "not logged in"
+    failures = []
+    for url, names in pages:
+        tried = [[]] + [[(name, value)] for name in names for value in QUERY_VALUES]
+        tried += [[(name, value) for name in names] for value in QUERY_VALUES]
+        for pairs in tried:
+            errors.clear()
+            failure = check_page(client.get(_join(url, pairs), headers=headers), errors)
+            if failure:
+                failures.append(f"GET {url} {[(k, v[:20]) for k, v in pairs]}: {failure}")
+    assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:30])

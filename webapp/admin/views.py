@@ -27,6 +27,7 @@ from webapp.admin.fields import BreaksField, TeamChecklistField, WeekField
 from webapp.admin.labels import ENUM_LABELS, MONTHS, WEEKDAYS, enum_label
 from webapp.auth.tenancy import get_scoped_or_404, scoped, staff_job_centre_id
 from webapp.clock import now_local, today_local
+from webapp.domain import bounds
 from webapp.domain.cpr import mask_cpr, normalise_cpr
 from webapp.domain.directory import FileDirectory
 from webapp.domain.errors import DomainError
@@ -447,6 +448,8 @@ class TeamCalendarView(PlannerBaseView):
             year, month = (int(x) for x in request.args.get("month", "").split("-"))
             first = date(year, month, 1)
         except ValueError:
+            first = today.replace(day=1)
+        if not bounds.within_years(first):
             first = today.replace(day=1)
         last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
         grid_start = first - timedelta(days=first.weekday())

@@ -114,7 +114,7 @@ def offer_slots(offer_id: int) -> Response:
     raw = request.args.get("caseworker_id") or ""
     cw = None
     if raw:
-        cw = parse_id(int(raw) if raw.isdigit() and len(raw) <= 10 else -1, "caseworker_id")
+        cw = parse_id(int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else -1, "caseworker_id")
         if not offer.citizen_chooses_caseworker:
             raise DomainError.of("caseworker_choice_not_allowed", field="caseworker_id",
                                  code="caseworker_choice_not_allowed")

@@ -10,6 +10,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, select
 
+from webapp.domain.bounds import INT_MAX
 from webapp.extensions import db
 from webapp.models import Role
 
@@ -36,7 +37,12 @@ def scoped(model: type[M], stmt: Select | None = None) -> Select:
 
 
 def get_scoped_or_404(model: type[M], object_id: Any) -> M:
-    """An object of the user's job centre; 404, never 403, for anything else."""
+    """An object of the user's job centre; 404, never 403, for anything else.
+
+    An id that cannot be a key (missing, 0, negative, 2**70 from a query string) is 404 without
+    asking the database, which would refuse it with an error (R-7.4)."""
+    if type(object_id) is not int or not 0 < object_id <= INT_MAX:
+        abort(404)
     obj = db.session.get(model, object_id)
     if obj is None:
         abort(404)

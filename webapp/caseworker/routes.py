@@ -70,9 +70,10 @@ def _members(team_ids: list[int]) -> list[Caseworker]:
 
 def _parse_day(raw: str | None, default: date) -> date:
     try:
-        return date.fromisoformat((raw or "")[:10])
+        day = date.fromisoformat((raw or "")[:10])
     except ValueError:
         return default
+    return day if bounds.within_years(day) else default
 
 
 # ---------------------------------------------------------------------------

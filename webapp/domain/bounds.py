@@ -50,6 +50,12 @@ def check_date(value: date | datetime | None, label_da: str, label_en: str, *,
                        f"(given: {value:%d.%m.%Y}).")
 
 
+def within_years(day: date) -> bool:
+    """Whether a date from a query string lies in 1900–2100; pages fall back to their default
+    otherwise, as date arithmetic on year 9999 or year 1 overflows (R-7.4)."""
+    return FIRST_YEAR <= day.year <= LAST_YEAR
+
+
 def check_integer(value: int | None, label_da: str, label_en: str, *, minimum: int = INT_MIN,
                   maximum: int = INT_MAX, field: str | None = None) -> None:
     """Refuse an integer outside [minimum, maximum], which never exceed the database's integer."""

@@ -16,6 +16,7 @@ from webapp.ratelimit import booking_limit, citizen_key, limiter, login_limit
 from webapp.auth.forms import CitizenLoginForm
 from webapp.auth.sessions import start_session
 from webapp.clock import now_local
+from webapp.domain import bounds
 from webapp.domain.cpr import normalise_cpr
 from webapp.domain.errors import DomainError
 from webapp.domain.lockout import LoginLocked
@@ -118,6 +119,8 @@ def _week_of(raw: str | None, default: date) -> date:
     try:
         day = date.fromisoformat(raw) if raw else default
     except ValueError:
+        day = default
+    if not bounds.within_years(day):
         day = default
     return day - timedelta(days=day.weekday())
 
