@@ -34,6 +34,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError, validators, widgets
 from wtforms.fields import DateField, TextAreaField
 
+from webapp.admin.export import ExportMixin
 from webapp.admin.labels import COLUMN_LABELS, COLUMN_TYPE_FORMATTERS, enum_label
 from webapp.auth.tenancy import staff_job_centre_id
 from webapp.domain import bounds
@@ -358,8 +359,9 @@ class Tabs(rules.BaseRule):
                       f'<div class="tab-content">{"".join(panes)}</div>')
 
 
-class PlannerModelView(AccessMixin, ModelView):
-    """A model view scoped to the user's job centre, auditing every change."""
+class PlannerModelView(ExportMixin, AccessMixin, ModelView):
+    """A model view scoped to the user's job centre, auditing every change; its list exports
+    to CSV and Excel (R-6.11)."""
 
     column_labels = COLUMN_LABELS
     column_type_formatters = COLUMN_TYPE_FORMATTERS
