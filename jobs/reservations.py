@@ -9,7 +9,7 @@ from jobs.scheduler import job_context
 from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import LogLevel, SystemLogEntry
-from webapp.booking.writer import release_expired_reservations
+from webapp.booking.locks import release_expired_reservations
 
 log = logging.getLogger(__name__)
 

@@ -122,7 +122,7 @@ def create_booking(app: Any, reference_data: None) -> Callable[..., Any]:
 
     from tests.timehelpers import MONDAY, at
     from webapp.models import BookingOrigin, ConversationType, HoldingForm
-    from webapp.booking.writer import MeetingRequest
+    from webapp.booking.checks import MeetingRequest
     from webapp.booking.writer import create_booking as book
 
     monday_morning = at(MONDAY, 8)

@@ -13,9 +13,11 @@ from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Booking, BookingStatus, Break, BusyTime,
                            LocalClosureDay, MeetingForm, NationalClosureDay, Team)
 from webapp.calendar import availability
-from webapp.booking.writer import (SlotTaken, add_participant, booking_changed, cancel_booking,
-                                     confirm_reservation, move_booking, reassign_caseworker,
-                                     release_expired_reservations)
+from webapp.booking.checks import SlotTaken
+from webapp.booking.events import booking_changed
+from webapp.booking.locks import release_expired_reservations
+from webapp.booking.writer import (add_participant, cancel_booking, confirm_reservation, move_booking,
+                                   reassign_caseworker)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from webapp.models import (AuditEntry, AuditEvent, Booking, BookingOrigin, Booki
 from webapp.messaging import outbox
 from webapp.planning import instance, lock, publish, status
 from webapp.planning import run as planning
-from webapp.booking.writer import booking_changed
+from webapp.booking.events import booking_changed
 
 NOW = at(MONDAY, 2)  # Monday night; the run places from Tuesday on
 TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = (date(2027, 3, d) for d in (2, 3, 4, 5))

@@ -15,7 +15,7 @@ from webapp.models import (AuditEntry, AuditEvent, Booking, BookingParticipant, 
 from webapp.selfbooking import offers
 from webapp.messaging import receipts
 from webapp.selfbooking import reservations as selfbooking
-from webapp.booking.writer import SlotTaken
+from webapp.booking.checks import SlotTaken
 
 
 @pytest.fixture
@@ -264,7 +264,7 @@ def test_r_2_4_constraint_refusal_after_the_check_ends_the_booking_as_taken(
     if db.session.get_bind().dialect.name != "postgresql":
         pytest.skip("exclusion constraints are PostgreSQL's")
     from webapp.booking import writer as booking_service
-    from webapp.booking.writer import RaceLost
+    from webapp.booking.checks import RaceLost
     anna, _ = two_caseworkers
     offer = create_offer([anna])
     first = selfbooking.book(citizen, offer, at(MONDAY, 9), now=NOW)

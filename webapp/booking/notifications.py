@@ -22,7 +22,7 @@ from webapp.models import Booking, Caseworker, Citizen, LetterActivity
 from webapp.calendar import ics as calendar_ics
 from webapp.messaging import letters
 from webapp.messaging import outbox
-from webapp.booking.writer import booking_changed
+from webapp.booking.events import booking_changed
 
 log = logging.getLogger(__name__)
 

@@ -8,27 +8,26 @@ room rows and the exclusion constraints are the last guard; on SQLite a no-op
 `UPDATE` takes the database's single write lock, which serialises writers.
 
 Callers commit. Each change is sent as the `booking_changed` signal after flushing,
-so notifications (letters, invitations, receipts) hang off one seam.
+so notifications (letters, invitations, receipts) hang off one seam. The locks are in
+locks.py, the request and its check in checks.py, the signal in events.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from blinker import Namespace
-from sqlalchemy import (DateTime, Integer, bindparam, delete, func, insert, inspect, or_, select,
-                        true, update)
+from sqlalchemy import DateTime, Integer, bindparam, func, insert, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
+from webapp.booking.checks import MeetingRequest, RaceLost, SlotTaken, check_free, seats_for
+from webapp.booking.events import booking_changed
+from webapp.booking.locks import lock_booking, lock_resources, release_expired_reservations
 from webapp.domain.errors import Conflict, DomainError
-from webapp.domain.localtime import check_meeting_times
 from webapp.extensions import db
-from webapp.messages import texts
 from webapp.models import (
     AuditEvent,
     Booking,
@@ -42,264 +41,7 @@ from webapp.models import (
     Room,
 )
 from webapp.storage import audit
-from webapp.calendar.availability import (caseworker_busy_clashes, caseworker_clashes,
-                                          citizen_clashes, meeting_obstacles, room_clashes)
-from webapp.storage.sql import in_ids, prepared, rows as sql_rows
-
-signals = Namespace()
-#: sent as booking_changed.send(booking, change=..., now=..., actor=..., previous=...)
-#: change is one of "created", "confirmed", "moved", "cancelled", "participants".
-booking_changed = signals.signal("booking-changed")
-
-
-
-class SlotTaken(Conflict):
-    code = "slot_taken"
-
-
-class RaceLost(SlotTaken):
-    """The database's overlap constraint refused a booking the check had let through.
-
-    Raised only by a flush without a savepoint: the transaction is over, and the caller
-    rolls back and answers "taken" instead of trying another caseworker.
-    """
-
-
-# ---------------------------------------------------------------------------
-# Locks
-# ---------------------------------------------------------------------------
-
-@prepared
-def _lock_caseworkers(ids: Any) -> Any:
-    return (select(Caseworker).where(ids(Caseworker.id, "ids")).order_by(Caseworker.id)
-            .with_for_update())
-
-
-def lock_resources(caseworker_ids: Iterable[int] = (),
-                   room_ids: Iterable[int | None] = ()) -> list[Caseworker]:
-    """Serialise writers of these caseworkers' and rooms' time until the transaction ends.
-
-    On PostgreSQL the locked caseworkers come back (the caller holds them, so the session
-    finds them again without a query); SQLite locks with an UPDATE and returns none.
-    """
-    cw_ids = sorted({int(i) for i in caseworker_ids})
-    r_ids = sorted({int(i) for i in room_ids if i is not None})
-    session = db.session
-    locked: list[Caseworker] = []
-    if session.get_bind().dialect.name == "postgresql":
-        if cw_ids:
-            locked = list(session.scalars(_lock_caseworkers(), {"ids": cw_ids}))
-        if r_ids:
-            session.execute(select(Room.id).where(Room.id.in_(r_ids))
-                            .order_by(Room.id).with_for_update())
-    else:
-        # SQLite has one writer at a time; the first write of a transaction waits for it.
-        if cw_ids:
-            session.execute(update(Caseworker).where(Caseworker.id.in_(cw_ids))
-                            .values(id=Caseworker.id).execution_options(synchronize_session=False))
-        elif r_ids:
-            session.execute(update(Room).where(Room.id.in_(r_ids))
-                            .values(id=Room.id).execution_options(synchronize_session=False))
-    return locked
-
-
-def lock_booking(booking_id: int) -> Booking:
-    """The booking row under lock (group seats are counted under it, R-2.4)."""
-    session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        booking = session.scalars(select(Booking).where(Booking.id == booking_id)
-                                  .with_for_update(of=Booking)
-                                  .execution_options(populate_existing=True)).one_or_none()
-    else:
-        session.execute(update(Booking).where(Booking.id == booking_id)
-                        .values(id=Booking.id).execution_options(synchronize_session=False))
-        booking = session.scalars(select(Booking).where(Booking.id == booking_id)
-                                  .execution_options(populate_existing=True)).one_or_none()
-    if booking is None:
-        raise Conflict("Samtalen findes ikke længere.", "The meeting no longer exists.",
-                       code="booking_gone")
-    return booking
-
-
-def release_expired_reservations(now: datetime, *, caseworker_ids: Collection[int] = (),
-                                 room_id: int | None = None) -> int:
-    """Delete reservations past their expiry (R-4.7); all, or those holding these resources.
-
-    Called under the resources' lock before booking, and hourly by the scheduler, so an
-    expired hold never blocks anyone (the exclusion constraints see only live rows).
-    """
-    query = select(Booking.id).where(Booking.status == BookingStatus.RESERVED,
-                                     Booking.expires_at <= now)
-    if caseworker_ids or room_id is not None:
-        holds = []
-        if caseworker_ids:
-            holds.append(Booking.id.in_(select(BookingCaseworker.booking_id).where(
-                in_ids(BookingCaseworker.caseworker_id, caseworker_ids))))
-        if room_id is not None:
-            holds.append(Booking.room_id == room_id)
-        query = query.where(or_(*holds))
-    return delete_reservations(list(db.session.scalars(query)))
-
-
-def delete_reservations(ids: Collection[int]) -> int:
-    """Delete these reservations with their rows; the session forgets them."""
-    ids = list(ids)
-    if ids:
-        db.session.execute(delete(BookingParticipant).where(BookingParticipant.booking_id.in_(ids)))
-        db.session.execute(delete(BookingCaseworker).where(BookingCaseworker.booking_id.in_(ids)))
-        db.session.execute(delete(Booking).where(Booking.id.in_(ids)))
-        gone = set(ids)
-        for key, obj in list(db.session.identity_map.items()):
-            if (key[0] is Booking and key[1][0] in gone) or (
-                    isinstance(obj, BookingCaseworker | BookingParticipant)
-                    and inspect(obj).dict.get("booking_id") in gone):
-                db.session.expunge(obj)
-        db.session.expire_all()
-    return len(ids)
-
-
-# ---------------------------------------------------------------------------
-# Checks
-# ---------------------------------------------------------------------------
-
-@dataclass
-class MeetingRequest:
-    """What to book: the meeting fields of a template, offer or call-in, plus a time."""
-
-    job_centre_id: int
-    team_id: int
-    conversation_type_id: int
-    holding_form_id: int
-    caseworker_ids: Sequence[int]
-    starts_at: datetime
-    duration_minutes: int
-    origin: BookingOrigin
-    citizen_ids: Sequence[int] = ()
-    reporting_minutes: int = 0
-    meeting_form: MeetingForm = MeetingForm.INDIVIDUAL
-    variant_id: int | None = None
-    room_id: int | None = None
-    offer_id: int | None = None
-    template_id: int | None = None
-    description: str | None = None
-    message_to_caseworkers: str | None = None
-    cancellable_until: datetime | None = None
-    rebookable_until: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ends_at(self) -> datetime:
-        return self.starts_at + timedelta(minutes=self.duration_minutes)
-
-    @property
-    def busy_until(self) -> datetime:
-        return self.ends_at + timedelta(minutes=self.reporting_minutes)
-
-
-def _raise_clashes(clashes: list, *, race: bool) -> None:
-    if not clashes:
-        return
-    first = clashes[0]
-    message_da = " ".join(c.message_da for c in clashes)
-    message_en = " ".join(c.message_en for c in clashes)
-    if race and first.code in ("caseworker_busy", "room_busy"):
-        taken = texts("slot_taken")
-        raise SlotTaken(f"{taken.da} {message_da}", f"{taken.en} {message_en}", field="starts_at")
-    cls = Conflict if first.code in ("caseworker_busy", "room_busy", "citizen_busy") else DomainError
-    raise cls(message_da, message_en, field="starts_at", code=first.code)
-
-
-def seats_for(meeting_form: MeetingForm, room: Room | None) -> int | None:
-    """Citizens a meeting may seat: one, or for a group the room's capacity + overbooking."""
-    if meeting_form == MeetingForm.INDIVIDUAL:
-        return 1
-    return room.seats if room is not None else None
-
-
-@prepared
-def _caseworkers_of_centre(ids: Any) -> Any:
-    return select(Caseworker).where(ids(Caseworker.id, "ids"),
-                                    Caseworker.job_centre_id == bindparam("centre", type_=Integer()))
-
-
-def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collection[int] = (),
-               race: bool = False, working_time_checked: bool = False,
-               locked: Iterable[Caseworker] = (),
-               release_expired: bool = False) -> list[Caseworker]:
-    """Raise unless every caseworker and the room are free for the meeting (R-2.1, R-3.1).
-
-    Returns the meeting's caseworkers; those in `locked` (as `lock_resources` returned them)
-    are not looked up again. `release_expired` first deletes the expired reservations
-    holding the caseworkers or the room (R-4.7), as a writer under their lock does.
-    The message names each clash: closure day, outside working time, the booking in the
-    way. With `race=True` (re-check under lock) a clash with a booking is `SlotTaken`.
-    With `working_time_checked` the caller has just found the caseworkers free at this
-    time through the availability service: closure days, working time and breaks do not
-    change with other bookings, so only the bookings and busy times are looked at again.
-    """
-    # A time the clock skips, or the second of a doubled hour, is refused before anything else.
-    check_meeting_times(req.starts_at, req.ends_at)
-    if req.starts_at.date() <= now.date() and req.origin == BookingOrigin.SELF_BOOKED:
-        raise DomainError.of("too_soon", field="starts_at", code="too_soon")
-    if req.starts_at < now:
-        raise DomainError("Tidspunktet er overstået.", "That time has passed.",
-                          field="starts_at", code="in_the_past")
-    if not req.caseworker_ids:
-        raise DomainError.of("no_caseworker", field="caseworker_ids", code="no_caseworker")
-    wanted = set(req.caseworker_ids)
-    locked_ids = {cw.id: cw for cw in locked}
-    if wanted <= locked_ids.keys():             # loaded with their lock: no second query
-        caseworkers = [locked_ids[cw_id] for cw_id in wanted
-                       if locked_ids[cw_id].job_centre_id == req.job_centre_id]
-    else:
-        caseworkers = db.session.scalars(_caseworkers_of_centre(), {
-            "ids": list(wanted), "centre": req.job_centre_id}).all()
-    if len(caseworkers) != len(wanted):
-        raise DomainError.of("unknown_caseworker", field="caseworker_ids", code="unknown_caseworker")
-    if working_time_checked and req.room_id is None:
-        # What is left to look at, in one query: bookings, busy times, the citizens'
-        # meetings, and the expired holds that would still trip the constraints.
-        found = meeting_obstacles(caseworkers, req.citizen_ids, req.starts_at, req.ends_at,
-                                  req.busy_until, now=now, ignore_booking_ids=ignore_booking_ids)
-        if release_expired:
-            delete_reservations(found.expired_holds)
-        _raise_clashes(found.caseworkers or found.citizens, race=race)
-        return list(caseworkers)
-    if release_expired:
-        release_expired_reservations(now, caseworker_ids=req.caseworker_ids, room_id=req.room_id)
-    clashes = []
-    for caseworker in sorted(caseworkers, key=lambda c: c.name):
-        if working_time_checked:
-            found = caseworker_busy_clashes(caseworker, req.starts_at, req.busy_until, now=now,
-                                            ignore_booking_ids=ignore_booking_ids)
-        else:
-            found = caseworker_clashes(caseworker, req.starts_at, req.busy_until,
-                                       team_id=req.team_id, now=now,
-                                       ignore_booking_ids=ignore_booking_ids)
-        if req.origin == BookingOrigin.IMPORTED:
-            # An appointment from the case system is a fact: only another booking stops it.
-            found = [c for c in found if c.code == "caseworker_busy"]
-        clashes += found
-        if clashes and clashes[0].code == "closure_day":
-            break
-    if req.room_id is not None and not clashes:
-        room = db.session.get(Room, req.room_id)
-        if room is None or room.job_centre_id != req.job_centre_id:
-            raise DomainError("Ukendt lokale.", "Unknown room.", field="room_id",
-                              code="unknown_room")
-        seats = seats_for(req.meeting_form, room)
-        if seats is not None and len(req.citizen_ids) > seats:
-            raise DomainError(
-                f"Lokalet {room.name} har kun plads til {seats} borgere.",
-                f"Room {room.name} seats only {seats} citizens.", field="room_id",
-                code="room_too_small")
-        clashes += room_clashes(room, req.starts_at, req.ends_at, now=now,
-                                ignore_booking_ids=ignore_booking_ids)
-    if not clashes:
-        clashes += citizen_clashes(req.citizen_ids, req.starts_at, req.ends_at, now=now,
-                                   ignore_booking_ids=ignore_booking_ids)
-    _raise_clashes(clashes, race=race)
-    return list(caseworkers)
+from webapp.storage.sql import prepared, rows as sql_rows
 
 
 def _flush_guarded(*, savepoint: bool = True) -> None:

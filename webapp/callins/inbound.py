@@ -44,7 +44,8 @@ from webapp.models import (Booking, BookingOrigin, BookingStatus, Caseworker,
                            TeamMembership)
 from webapp.calendar.availability import weekly_schedules
 from webapp.citizens.service import citizen_for_cpr
-from webapp.booking.writer import MeetingRequest, cancel_booking, create_booking, move_booking
+from webapp.booking.checks import MeetingRequest
+from webapp.booking.writer import cancel_booking, create_booking, move_booking
 
 logger = logging.getLogger(__name__)
 

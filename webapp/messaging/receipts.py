@@ -23,7 +23,7 @@ from webapp.extensions import db
 from webapp.models import (Booking, BookingParticipant, BookingStatus, Citizen, MeetingForm, Room,
                            Team)
 from webapp.messaging import outbox
-from webapp.booking.writer import booking_changed
+from webapp.booking.events import booking_changed
 
 log = logging.getLogger(__name__)
 

@@ -17,13 +17,10 @@ from typing import Any
 from sqlalchemy import select
 
 import optimizer
-from webapp.booking.writer import (
-    MeetingRequest,
-    add_participant,
-    booking_changed,
-    create_booking,
-    lock_resources,
-)
+from webapp.booking.checks import MeetingRequest
+from webapp.booking.events import booking_changed
+from webapp.booking.locks import lock_resources
+from webapp.booking.writer import add_participant, create_booking
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Booking, BookingOrigin, CallIn, CallInStatus, CallInTemplate
