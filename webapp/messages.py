@@ -24,6 +24,49 @@ MESSAGES: dict[str, Text] = {
     "same_time": Text("Vælg et andet tidspunkt end det, du har.", "Choose another time than the one you have."),
     "meeting_not_found": Text("Samtalen findes ikke.", "The meeting does not exist."),
     "already_cancelled": Text("Samtalen er allerede aflyst.", "The meeting is already cancelled."),
+    # A booking's terms: webapp/booking/terms.py
+    "terms_self_booked": Text("Samtalen er booket af dig selv.", "You booked this meeting yourself."),
+    "terms_called_in": Text("Du er indkaldt til samtalen af jobcentret.",
+                            "The job centre called you in to this meeting."),
+    "terms_rebook_online": Text("Du kan ombooke samtalen på selvbetjeningen indtil {until}.",
+                                "You can rebook the meeting online until {until}."),
+    "terms_rebook_contact_until": Text(
+        "Samtalen kan ikke ombookes online. Skal den flyttes, så kontakt jobcentret senest "
+        "{until}: {how}.",
+        "The meeting cannot be rebooked online. To move it, contact the job centre by {until}: "
+        "{how}."),
+    "terms_rebook_contact": Text(
+        "Samtalen kan ikke ombookes online. Skal den flyttes, så kontakt jobcentret: {how}.",
+        "The meeting cannot be rebooked online. To move it, contact the job centre: {how}."),
+    "terms_cancel_online": Text("Du kan melde afbud på selvbetjeningen indtil {until}.",
+                                "You can cancel the meeting online until {until}."),
+    "terms_cancel_contact": Text(
+        "Der kan ikke meldes afbud online. Kan du ikke komme, så kontakt jobcentret: {how}.",
+        "The meeting cannot be cancelled online. If you cannot come, contact the job centre: "
+        "{how}."),
+    "terms_contact": Text("{team}, {ways}", "{team}, {ways}"),
+    "terms_phone": Text("telefon {phone}", "phone {phone}"),
+    "terms_email": Text("e-mail {email}", "e-mail {email}"),
+    "terms_contact_unknown": Text("se jobcentrets kontaktoplysninger på kommunens hjemmeside",
+                                  "see the job centre's contact details on the municipality's "
+                                  "website"),
+    "cancellation_not_allowed": Text(
+        "Denne samtale kan ikke aflyses online. Kontakt jobcentret: {how_da}.",
+        "This meeting cannot be cancelled online. Please contact the job centre: {how_en}."),
+    "cancellation_too_late": Text(
+        "Fristen for afbud var {until_da}. Kontakt jobcentret: {how_da}.",
+        "The cancellation deadline was {until_en}. Please contact the job centre: {how_en}."),
+    "rebooking_not_allowed": Text(
+        "Denne samtale kan ikke ombookes online. Kontakt jobcentret: {how_da}.",
+        "This meeting cannot be rebooked online. Please contact the job centre: {how_en}."),
+    "rebooking_too_late": Text(
+        "Fristen for ombooking var {until_da}. Kontakt jobcentret: {how_da}.",
+        "The rebooking deadline was {until_en}. Please contact the job centre: {how_en}."),
+    "not_movable": Text("Kun bookede samtaler kan ombookes.", "Only booked meetings can be rebooked."),
+    "rebooking_offer_closed": Text(
+        "Tilbuddet er lukket, så samtalen kan ikke ombookes online. Kontakt jobcentret: {how_da}.",
+        "The offer is closed, so the meeting cannot be rebooked online. Please contact the job "
+        "centre: {how_en}."),
     "caseworker_choice_not_allowed": Text("I dette tilbud vælger jobcentret sagsbehandleren.",
                                           "In this offer the job centre chooses the caseworker."),
     "no_caseworker": Text("Vælg mindst én sagsbehandler.", "Choose at least one caseworker."),

@@ -69,8 +69,8 @@ def test_r_4_2_citizen_books_through_the_portal_pages(client, portal):
     assert confirmed.headers["Location"].endswith(f"/portal/meetings/{booking.id}")
     detail = client.get(f"/portal/meetings/{booking.id}").get_data(as_text=True)
     assert "Mandag 1. marts 2027, 09:00–09:30" in detail
-    assert "Dig (selvbooket)" in detail
-    assert "Muligt indtil søndag 28. februar 2027 kl. 09:00" in detail
+    assert "Samtalen er booket af dig selv." in detail
+    assert "Du kan ombooke samtalen på selvbetjeningen indtil søndag 28. februar 2027 kl. 09:00" in detail
 
 
 def test_r_4_5_citizen_rebooks_and_cancels_in_the_portal(client, portal):

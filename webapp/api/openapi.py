@@ -28,9 +28,9 @@ ERROR_CODES = {
     "already_booked": "409: the citizen already has a meeting in this offer; rebook it instead.",
     "already_attending": "409: the citizen already attends that group meeting.",
     "already_cancelled": "400: the meeting is already cancelled.",
-    "cancellation_not_allowed": "400: the offer does not allow cancelling online (R-4.5).",
+    "cancellation_not_allowed": "400: the meeting cannot be cancelled online (R-4.5).",
     "cancellation_too_late": "400: the cancellation deadline has passed (R-4.5).",
-    "rebooking_not_allowed": "400: the offer does not allow rebooking online (R-4.5).",
+    "rebooking_not_allowed": "400: the meeting cannot be rebooked online (R-4.5).",
     "rebooking_too_late": "400: the rebooking deadline has passed (R-4.5).",
     "rebooking_other_kind": "400: a group meeting can only move to one with the same team, type "
                             "and variant (R-1.7.3).",
@@ -148,8 +148,24 @@ SCHEMAS: dict[str, Any] = {
             "can_cancel": {"type": "boolean"},
             "cancellable_until": {"type": ["string", "null"], "format": "date-time"},
             "can_rebook": {"type": "boolean"},
-            "rebookable_until": {"type": ["string", "null"], "format": "date-time"},
+            "rebookable_until": {"type": ["string", "null"], "format": "date-time",
+                                 "description": "Rebooking limit; online only if can_rebook, "
+                                                "else by contacting the job centre."},
+            "terms": _ref("Terms"),
             "seats_left": {"type": ["integer", "null"]},
+        },
+    },
+    "Terms": {
+        "type": "object", "required": ["needs_contact", "contact", "text_da", "text_en"],
+        "description": "R-4.5, R-4.9: what the citizen may change, as the receipt and the "
+                       "portal say it; where a change is not possible online, whom to contact.",
+        "properties": {
+            "needs_contact": {"type": "boolean"},
+            "contact": {"type": ["object", "null"], "properties": {
+                "team": {"type": "string"}, "phone": {"type": ["string", "null"]},
+                "email": {"type": ["string", "null"]}}},
+            "text_da": {"type": "array", "items": {"type": "string"}},
+            "text_en": {"type": "array", "items": {"type": "string"}},
         },
     },
     "Reservation": {

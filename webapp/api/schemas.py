@@ -8,10 +8,11 @@ from typing import Any
 from webapp.domain.availability import from_utc, to_aware
 from webapp.domain import bounds
 from webapp.domain.errors import DomainError
-from webapp.models import Booking, BookingOrigin, OnlineOffer, SelfBookingDeadline
+from webapp.models import Booking, OnlineOffer, SelfBookingDeadline
 from webapp.selfbooking import offers
 from webapp.messaging import receipts
 from webapp.selfbooking import reservations as selfbooking
+from webapp.booking import terms as booking_terms
 from webapp.booking.writer import seats_left
 
 MAX_ID = 2**31 - 1
@@ -128,6 +129,7 @@ def slot_json(slot: selfbooking.Slot, names: dict[int, str], show_caseworkers: b
 
 
 def booking_json(booking: Booking, now: datetime) -> dict[str, Any]:
+    terms = booking_terms.terms_for(booking, now)
     return {
         "id": booking.id,
         "status": booking.status.value,
@@ -140,12 +142,29 @@ def booking_json(booking: Booking, now: datetime) -> dict[str, Any]:
         "place": receipts.meeting_place(booking),
         "caseworkers": sorted(link.caseworker.name for link in booking.caseworker_links),
         "offer_id": booking.offer_id,
-        "self_booked": booking.origin == BookingOrigin.SELF_BOOKED,
-        "can_cancel": selfbooking.can_cancel(booking, now),
-        "cancellable_until": stamp(booking.cancellable_until),
-        "can_rebook": selfbooking.can_rebook(booking, now),
-        "rebookable_until": stamp(booking.rebookable_until),
+        "self_booked": terms.self_booked,
+        "can_cancel": terms.can_cancel_online,
+        "cancellable_until": stamp(terms.cancel_until),
+        "can_rebook": terms.can_rebook_online,
+        "rebookable_until": stamp(terms.rebook_until),
+        "terms": terms_json(terms),
         "seats_left": seats_left(booking, now),
+    }
+
+
+def _when_en(moment: datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M}"
+
+
+def terms_json(terms: booking_terms.Terms) -> dict[str, Any]:
+    """R-4.9: the terms as data and as the sentences the receipt and the portal print."""
+    contact = terms.contact
+    return {
+        "needs_contact": terms.needs_contact,
+        "contact": None if contact is None else {"team": contact.team, "phone": contact.phone,
+                                                 "email": contact.email},
+        "text_da": booking_terms.sentences(terms, "da", receipts.format_datetime_da),
+        "text_en": booking_terms.sentences(terms, "en", _when_en),
     }
 
 

@@ -28,6 +28,7 @@ from webapp.models import (AuditEvent, Booking, BookingOrigin, BookingParticipan
 from webapp.storage import audit
 from webapp.citizens.service import citizen_for_cpr
 from webapp.calendar.availability import caseworkers_free, free_caseworkers_at, room_free
+from webapp.booking import terms as booking_terms
 from webapp.booking.writer import (MeetingRequest, cancel_booking, check_free, create_booking,
                                      move_booking, seats_for)
 
@@ -375,10 +376,11 @@ def _terms(template: CallInTemplate | None, starts_at: datetime) -> dict[str, da
     """What the citizen may do with a called-in meeting, from the template (R-4.9)."""
     if template is None:
         return {"cancellable_until": None, "rebookable_until": None}
-    rebook = (starts_at - timedelta(days=template.rebooking_until_days or 0)
-              if template.accept_rebooking else None)
-    return {"cancellable_until": starts_at if template.accept_cancellation else None,
-            "rebookable_until": rebook}
+    cancellable, rebookable = booking_terms.limits(
+        starts_at=starts_at, accept_cancellation=template.accept_cancellation,
+        accept_rebooking=template.accept_rebooking,
+        rebooking_until_days=template.rebooking_until_days)
+    return {"cancellable_until": cancellable, "rebookable_until": rebookable}
 
 
 def _request(data: CallInInput, caseworker_ids: Sequence[int], starts_at: datetime,

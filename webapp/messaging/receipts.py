@@ -23,6 +23,7 @@ from webapp.extensions import db
 from webapp.models import (Booking, BookingParticipant, BookingStatus, Citizen, MeetingForm, Room,
                            Team)
 from webapp.messaging import outbox
+from webapp.booking import terms as booking_terms
 from webapp.booking.events import booking_changed
 
 log = logging.getLogger(__name__)
@@ -58,19 +59,9 @@ def meeting_place(booking: Booking) -> str:
     return team.name if team is not None else ""
 
 
-def terms_lines(booking: Booking) -> list[str]:
-    """R-4.9: self-booked or called in, and what the citizen may still do, and until when."""
-    lines = ["Samtalen er booket af dig selv." if booking.origin.value == "self_booked"
-             else "Du er indkaldt til samtalen af jobcentret."]
-    if booking.rebookable_until is not None:
-        lines.append(f"Du kan ombooke samtalen indtil {format_datetime_da(booking.rebookable_until)}.")
-    else:
-        lines.append("Samtalen kan ikke ombookes her.")
-    if booking.cancellable_until is not None:
-        lines.append(f"Du kan melde afbud indtil {format_datetime_da(booking.cancellable_until)}.")
-    else:
-        lines.append("Der kan ikke meldes afbud her; kontakt jobcentret.")
-    return lines
+def terms_lines(booking: Booking, now: datetime) -> list[str]:
+    """R-4.9: self-booked or called in, and what the citizen may still do (`booking.terms`)."""
+    return booking_terms.sentences(booking_terms.terms_for(booking, now), "da", format_datetime_da)
 
 
 def describe(booking: Booking) -> list[str]:
@@ -111,7 +102,7 @@ def enqueue_receipt(booking: Booking, citizen: Citizen, kind: str, *, now: datet
         return False
     lines = [f"Kære {citizen.name}", "", _OPENINGS[kind], "", *describe(booking), ""]
     if kind != "cancelled":
-        lines += [*terms_lines(booking), ""]
+        lines += [*terms_lines(booking, now), ""]
     lines += ["Se og ændr dine samtaler på selvbetjeningen.", "", "Venlig hilsen", "Jobcentret"]
     key = dedupe_key or (f"receipt:{kind}:{booking.id}:{citizen.id}:{booking.ics_sequence}:"
                          f"{booking.starts_at:%Y%m%d%H%M}:{now:%Y%m%d%H%M%S}")

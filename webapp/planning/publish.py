@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 import optimizer
+from webapp.booking import terms as booking_terms
 from webapp.booking.checks import MeetingRequest
 from webapp.booking.events import booking_changed
 from webapp.booking.locks import lock_resources
@@ -65,9 +66,12 @@ def _terms(template: CallInTemplate | None, starts_at: datetime) -> dict[str, da
     """Cancel/rebook limits of the booking from its template (R-4.9)."""
     if template is None:
         return {}
-    notice = timedelta(days=template.rebooking_until_days or 0)
-    return {"cancellable_until": starts_at - notice if template.accept_cancellation else None,
-            "rebookable_until": starts_at - notice if template.accept_rebooking else None}
+    # The same rule as every other origin: cancellation until the start (R-4.5).
+    cancellable, rebookable = booking_terms.limits(
+        starts_at=starts_at, accept_cancellation=template.accept_cancellation,
+        accept_rebooking=template.accept_rebooking,
+        rebooking_until_days=template.rebooking_until_days)
+    return {"cancellable_until": cancellable, "rebookable_until": rebookable}
 
 
 def _waiting_under_lock(callin_ids: list[int]) -> list[CallIn]:

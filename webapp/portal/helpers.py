@@ -10,7 +10,8 @@ from flask_login import current_user
 
 from webapp.domain.errors import DomainError
 from webapp.language import current_language, error_text
-from webapp.models import Citizen
+from webapp.models import Booking, Citizen
+from webapp.selfbooking import reservations as selfbooking
 
 
 def citizen() -> Citizen:
@@ -36,6 +37,12 @@ def long_datetime(moment: datetime | None) -> str:
     return f"{long_day(moment)} {'at' if current_language() == 'en' else 'kl.'} {moment:%H:%M}"
 
 
+def terms_text(booking: Booking, now: datetime) -> list[str]:
+    """R-4.9: what the citizen may change, the same sentences as the receipt and the API."""
+    return selfbooking.terms_text(booking, now, current_language(), long_datetime)
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["long_day"] = long_day
     app.jinja_env.filters["long_datetime"] = long_datetime
+    app.jinja_env.filters["terms_text"] = terms_text

@@ -14,7 +14,7 @@ and free themselves when they expire.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -38,6 +38,7 @@ from webapp.calendar.availability import (caseworker_busy, caseworkers_free,
                                           free_caseworkers_at,
                                           live_booking_filter, room_free)
 from webapp.storage.sql import prepared, rows as sql_rows
+from webapp.booking import terms as booking_terms
 from webapp.booking.writer import (RaceLost, SlotTaken, add_participant, cancel_booking, confirm_reservation,
                                      create_booking, lock_booking, move_booking, MeetingRequest,
                                      remove_participant, seats_for)
@@ -230,12 +231,11 @@ def has_free_slot(offer: OnlineOffer, *, now: datetime, near: datetime | None = 
 def terms_for(offer: OnlineOffer, starts_at: datetime) -> tuple[datetime | None, datetime | None]:
     """(cancellable until, rebookable until) of a meeting at `starts_at` (R-4.5, R-4.9).
 
-    Cancellation: until the meeting starts. Rebooking: until N days before it.
+    The rule is `booking.terms.limits`, shared with call-ins and the batch.
     """
-    cancellable = starts_at if offer.accept_cancellation else None
-    rebookable = (starts_at - timedelta(days=offer.rebooking_until_days or 0)
-                  if offer.accept_rebooking else None)
-    return cancellable, rebookable
+    return booking_terms.limits(starts_at=starts_at, accept_cancellation=offer.accept_cancellation,
+                                accept_rebooking=offer.accept_rebooking,
+                                rebooking_until_days=offer.rebooking_until_days)
 
 
 def _check_start(offer: OnlineOffer, starts_at: datetime, today: date) -> None:
@@ -600,28 +600,22 @@ def see_booking(citizen: Citizen, booking: Booking) -> None:
 
 
 def can_cancel(booking: Booking, now: datetime) -> bool:
-    return (booking.status == BookingStatus.BOOKED and booking.cancellable_until is not None
-            and now < booking.cancellable_until)
+    return booking_terms.terms_for(booking, now).can_cancel_online
 
 
 def can_rebook(booking: Booking, now: datetime) -> bool:
-    return (booking.status == BookingStatus.BOOKED and booking.rebookable_until is not None
-            and booking.offer_id is not None and now < booking.rebookable_until)
+    return booking_terms.terms_for(booking, now).can_rebook_online
+
+
+def terms_text(booking: Booking, now: datetime, language: str,
+               when: Callable[[datetime], str]) -> list[str]:
+    """The booking's terms as the citizen reads them on every page and e-mail (R-4.9)."""
+    return booking_terms.sentences(booking_terms.terms_for(booking, now), language, when)
 
 
 def cancel(citizen: Citizen, booking: Booking, *, now: datetime, reason: str | None = None) -> Booking:
     """Cancel where and until when the offer allows (R-4.5); a group seat is given up."""
-    if booking.status != BookingStatus.BOOKED:
-        raise DomainError.of("already_cancelled", code="already_cancelled")
-    if booking.cancellable_until is None:
-        raise DomainError("Denne samtale kan ikke aflyses her. Kontakt jobcentret.",
-                          "This meeting cannot be cancelled here. Please contact the job centre.",
-                          code="cancellation_not_allowed")
-    if now >= booking.cancellable_until:
-        raise DomainError(f"Fristen for afbud var {booking.cancellable_until:%d.%m.%Y kl. %H:%M}. "
-                          "Kontakt jobcentret.",
-                          f"The cancellation deadline was {booking.cancellable_until:%Y-%m-%d %H:%M}. "
-                          "Please contact the job centre.", code="cancellation_too_late")
+    booking_terms.check_cancel(booking, now)
     reason = (reason or "").strip()[:500] or "Aflyst af borgeren"
     if booking.meeting_form == MeetingForm.GROUP:
         booking = remove_participant(booking, citizen, now=now, actor=citizen, reason=reason)
@@ -632,22 +626,9 @@ def cancel(citizen: Citizen, booking: Booking, *, now: datetime, reason: str | N
 
 
 def _rebook_checks(booking: Booking, now: datetime) -> OnlineOffer:
-    if booking.status != BookingStatus.BOOKED:
-        raise DomainError("Kun bookede samtaler kan ombookes.", "Only booked meetings can be rebooked.",
-                          code="not_movable")
-    if booking.rebookable_until is None or booking.offer_id is None:
-        raise DomainError("Denne samtale kan ikke ombookes her. Kontakt jobcentret.",
-                          "This meeting cannot be rebooked here. Please contact the job centre.",
-                          code="rebooking_not_allowed")
-    if now >= booking.rebookable_until:
-        raise DomainError(f"Fristen for ombooking var {booking.rebookable_until:%d.%m.%Y kl. %H:%M}.",
-                          f"The rebooking deadline was {booking.rebookable_until:%Y-%m-%d %H:%M}.",
-                          code="rebooking_too_late")
+    booking_terms.check_rebook(booking, now)
     offer = db.session.get(OnlineOffer, booking.offer_id)
-    if offer is None or not offer.active:
-        raise DomainError("Tilbuddet er lukket, så samtalen kan ikke ombookes her.",
-                          "The offer is closed, so the meeting cannot be rebooked here.",
-                          code="rebooking_not_allowed")
+    assert offer is not None  # check_rebook refuses a booking without an open offer
     return offer
 
 
@@ -773,4 +754,4 @@ __all__ = ["Reservation", "Slot", "SlotTaken", "book", "booking_for_citizen", "c
            "has_free_slot", "list_slots", "live_booking_filter", "live_bookings_of", "rebook",
            "rebook_slots", "release", "release_expired_seat_holds", "reservation_hold", "reserve",
            "see_booking",
-           "terms_for"]
+           "terms_for", "terms_text"]
