@@ -12,7 +12,7 @@ from webapp.domain.errors import Conflict, DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Booking, BookingStatus, Break, BusyTime,
                            LocalClosureDay, MeetingForm, NationalClosureDay, Team)
-from webapp.calendar import availability
+from webapp.calendar import availability, clashes
 from webapp.booking.checks import SlotTaken
 from webapp.booking.events import booking_changed
 from webapp.booking.locks import release_expired_reservations
@@ -258,7 +258,7 @@ def test_r_2_4_r_4_7_one_query_under_the_lock_finds_every_obstacle(
     db.session.commit()
     later = NOW + timedelta(minutes=10)
 
-    found = availability.meeting_obstacles([bo, anna], [citizen.id], at(MONDAY, 9),
+    found = clashes.meeting_obstacles([bo, anna], [citizen.id], at(MONDAY, 9),
                                            at(MONDAY, 10), at(MONDAY, 10), now=later)
     assert [c.message_en for c in found.caseworkers] == [
         "Anna is busy in their own calendar 01.03.2027 09:15–09:45.",
@@ -268,10 +268,10 @@ def test_r_2_4_r_4_7_one_query_under_the_lock_finds_every_obstacle(
         ("citizen_busy", f"The citizen already has meeting no. {attending.id} 01.03.2027 09:30–10:00.")]
     assert found.expired_holds == {expired.id}
     # Before it expired, the hold was in the way itself.
-    assert len(availability.meeting_obstacles([anna], [], at(MONDAY, 9), at(MONDAY, 10),
+    assert len(clashes.meeting_obstacles([anna], [], at(MONDAY, 9), at(MONDAY, 10),
                                               at(MONDAY, 10), now=NOW).caseworkers) == 2
     # The booking moved out of the way is not in its own way.
-    assert availability.meeting_obstacles([bo], [], at(MONDAY, 9), at(MONDAY, 10), at(MONDAY, 10),
+    assert clashes.meeting_obstacles([bo], [], at(MONDAY, 9), at(MONDAY, 10), at(MONDAY, 10),
                                           now=later, ignore_booking_ids=[booked.id]).caseworkers == []
     assert live.id not in found.expired_holds
 

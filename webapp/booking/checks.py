@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, select
 
 from webapp.booking.locks import delete_reservations, release_expired_reservations
-from webapp.calendar.availability import (caseworker_busy_clashes, caseworker_clashes,
-                                          citizen_clashes, meeting_obstacles, room_clashes)
+from webapp.calendar.clashes import (caseworker_busy_clashes, caseworker_clashes, citizen_clashes,
+                                     meeting_obstacles, room_clashes)
 from webapp.domain.errors import Conflict, DomainError
 from webapp.domain.localtime import check_meeting_times
 from webapp.extensions import db

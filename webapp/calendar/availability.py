@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import Date, DateTime, and_, bindparam, case, func, literal, or_, select
 
 from webapp.domain.availability import (
     WeeklySchedule,
@@ -27,15 +26,12 @@ from webapp.extensions import db
 from webapp.models import (
     Booking,
     BookingCaseworker,
-    BookingParticipant,
     BookingStatus,
     Break,
     BusyTime,
-    Caseworker,
     LocalClosureDay,
     MembershipState,
     NationalClosureDay,
-    Room,
     Team,
     TeamMembership,
     WorkingTime,
@@ -340,188 +336,3 @@ def room_free(room_id: int, first_day: date, last_day: date, *, now: datetime | 
               datetime.combine(last_day + _DAY, datetime.min.time()))
     busy = room_busy(room_id, *window, now=now, ignore_booking_ids=ignore_booking_ids)
     return room_free_intervals(first_day, last_day, closed, busy)
-
-
-# ---------------------------------------------------------------------------
-# Why a time is not free: the words a caseworker reads (R-3.1)
-# ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Clash:
-    code: str
-    message_da: str
-    message_en: str
-
-
-def _span(start: datetime, end: datetime) -> str:
-    return f"{start:%d.%m.%Y %H:%M}–{end:%H:%M}"
-
-
-def caseworker_clashes(caseworker: Caseworker, starts_at: datetime, busy_until: datetime, *,
-                       team_id: int, now: datetime | None = None,
-                       ignore_booking_ids: Collection[int] = ()) -> list[Clash]:
-    """Everything standing in the way of `caseworker` at [starts_at, busy_until)."""
-    day = starts_at.date()
-    clashes: list[Clash] = []
-    if day in closed_dates(team_id, day, busy_until.date()):
-        clashes.append(Clash("closure_day", f"{day:%d.%m.%Y} er en lukkedag.",
-                             f"{day:%Y-%m-%d} is a closure day."))
-        return clashes
-    schedule = weekly_schedules([caseworker.id])[caseworker.id]
-    working = caseworker_free_intervals(schedule, day, busy_until.date(), (), ())
-    if not covers(working, starts_at, busy_until):
-        clashes.append(Clash(
-            "outside_working_time",
-            f"{caseworker.name} arbejder ikke {_span(starts_at, busy_until)} (arbejdstid og pauser).",
-            f"{caseworker.name} does not work {_span(starts_at, busy_until)} (working time and breaks)."))
-    return clashes + caseworker_busy_clashes(caseworker, starts_at, busy_until, now=now,
-                                             ignore_booking_ids=ignore_booking_ids)
-
-
-@prepared
-def _busy_clash_rows(ids: Any) -> Any:
-    start, end = bindparam("start", type_=DateTime()), bindparam("end", type_=DateTime())
-    caseworker = bindparam("caseworker", type_=Integer())
-    booked = (select(literal(0).label("kind"), Booking.id, Booking.starts_at, Booking.ends_at)
-              .join(BookingCaseworker, BookingCaseworker.booking_id == Booking.id)
-              .where(BookingCaseworker.caseworker_id == caseworker, BookingCaseworker.blocking,
-                     BookingCaseworker.starts_at < end, BookingCaseworker.busy_until > start,
-                     live_booking_filter(bindparam("now", type_=DateTime())),
-                     ids(Booking.id, "ignore", exclude=True)))
-    imported = select(literal(1), BusyTime.id, BusyTime.starts_at, BusyTime.ends_at).where(
-        BusyTime.caseworker_id == caseworker, BusyTime.starts_at < end, BusyTime.ends_at > start)
-    return booked.union_all(imported)
-
-
-def _busy_clash(caseworker: Caseworker, kind: int, row_id: int, start: datetime,
-                end: datetime) -> Clash:
-    if kind == 0:
-        return Clash("caseworker_busy",
-                     f"{caseworker.name} er optaget af samtale nr. {row_id} {_span(start, end)}.",
-                     f"{caseworker.name} is busy with meeting no. {row_id} {_span(start, end)}.")
-    return Clash("caseworker_busy",
-                 f"{caseworker.name} er optaget i egen kalender {_span(start, end)}.",
-                 f"{caseworker.name} is busy in their own calendar {_span(start, end)}.")
-
-
-def _citizen_clash(row_id: int, start: datetime, end: datetime) -> Clash:
-    return Clash("citizen_busy",
-                 f"Borgeren har allerede samtale nr. {row_id} {_span(start, end)}.",
-                 f"The citizen already has meeting no. {row_id} {_span(start, end)}.")
-
-
-def caseworker_busy_clashes(caseworker: Caseworker, starts_at: datetime, busy_until: datetime, *,
-                            now: datetime | None = None,
-                            ignore_booking_ids: Collection[int] = ()) -> list[Clash]:
-    """The meetings and imported busy times in the way, in one query (meetings first)."""
-    params = {"caseworker": caseworker.id, "start": starts_at, "end": busy_until,
-              "now": now or datetime.min, "ignore": list(ignore_booking_ids) or [0]}
-    rows = sorted(sql_rows(_busy_clash_rows(), params).all(),
-                  key=lambda row: (row[0], row[2], row[1]))
-    return [_busy_clash(caseworker, kind, row_id, start, end)
-            for kind, row_id, start, end in rows]
-
-
-@prepared
-def _obstacle_rows(ids: Any) -> Any:
-    start, busy_until = bindparam("start", type_=DateTime()), bindparam("end", type_=DateTime())
-    ends_at, now = bindparam("ends", type_=DateTime()), bindparam("now", type_=DateTime())
-    not_ignored = ids(Booking.id, "ignore", exclude=True)
-    booked = (select(literal(0).label("kind"), BookingCaseworker.caseworker_id.label("who"),
-                     Booking.id, Booking.starts_at, Booking.ends_at)
-              .join(Booking, Booking.id == BookingCaseworker.booking_id)
-              .where(ids(BookingCaseworker.caseworker_id, "caseworkers"), BookingCaseworker.blocking,
-                     BookingCaseworker.starts_at < busy_until, BookingCaseworker.busy_until > start,
-                     live_booking_filter(now), not_ignored))
-    imported = select(literal(1), BusyTime.caseworker_id, BusyTime.id, BusyTime.starts_at,
-                      BusyTime.ends_at).where(ids(BusyTime.caseworker_id, "caseworkers"),
-                                              BusyTime.starts_at < busy_until,
-                                              BusyTime.ends_at > start)
-    attending = (select(literal(2), BookingParticipant.citizen_id, Booking.id, Booking.starts_at,
-                        Booking.ends_at)
-                 .join(Booking, Booking.id == BookingParticipant.booking_id)
-                 .where(ids(BookingParticipant.citizen_id, "citizens"),
-                        Booking.starts_at < ends_at, Booking.ends_at > start,
-                        live_booking_filter(now), not_ignored))
-    expired = (select(literal(3), BookingCaseworker.caseworker_id, Booking.id, Booking.starts_at,
-                      Booking.ends_at)
-               .join(Booking, Booking.id == BookingCaseworker.booking_id)
-               .where(ids(BookingCaseworker.caseworker_id, "caseworkers"),
-                      Booking.status == BookingStatus.RESERVED, Booking.expires_at <= now))
-    return booked.union_all(imported, attending, expired)
-
-
-@dataclass
-class Obstacles:
-    """What stands in the way of one meeting, and the expired holds of its caseworkers."""
-
-    caseworkers: list[Clash]
-    citizens: list[Clash]
-    expired_holds: set[int]
-
-
-def meeting_obstacles(caseworkers: Iterable[Caseworker], citizen_ids: Collection[int],
-                      starts_at: datetime, ends_at: datetime, busy_until: datetime, *,
-                      now: datetime, ignore_booking_ids: Collection[int] = ()) -> Obstacles:
-    """The bookings and busy times in the way of the caseworkers, the citizens' meetings at
-    that time, and the caseworkers' reservations past their expiry, in one query.
-
-    For a meeting whose closure days, working time and breaks were just checked: what
-    is left to look at under the lock (R-2.1, R-2.4, R-4.7). Caseworkers' clashes come by
-    name, meetings before their own calendars, earliest first, as `caseworker_busy_clashes`.
-    """
-    caseworkers = sorted(caseworkers, key=lambda c: c.name)
-    params = {"caseworkers": [c.id for c in caseworkers], "citizens": list(citizen_ids) or [0],
-              "start": starts_at, "end": busy_until, "ends": ends_at, "now": now,
-              "ignore": list(ignore_booking_ids) or [0]}
-    rows = sorted(sql_rows(_obstacle_rows(), params).all(),
-                  key=lambda row: (row[0], row[3], row[2]))
-    by_caseworker: dict[int, list[Clash]] = defaultdict(list)
-    citizens: list[Clash] = []
-    expired: set[int] = set()
-    names = {c.id: c for c in caseworkers}
-    for kind, who, row_id, start, end in rows:
-        if kind < 2:
-            by_caseworker[who].append(_busy_clash(names[who], kind, row_id, start, end))
-        elif kind == 2:
-            citizens.append(_citizen_clash(row_id, start, end))
-        else:
-            expired.add(row_id)
-    return Obstacles([clash for c in caseworkers for clash in by_caseworker[c.id]],
-                     citizens, expired)
-
-
-def room_clashes(room: Room, starts_at: datetime, ends_at: datetime, *, now: datetime | None = None,
-                 ignore_booking_ids: Collection[int] = ()) -> list[Clash]:
-    query = select(Booking).where(Booking.room_id == room.id, Booking.starts_at < ends_at,
-                                  Booking.ends_at > starts_at, live_booking_filter(now))
-    if ignore_booking_ids:
-        query = query.where(Booking.id.not_in(ignore_booking_ids))
-    return [Clash("room_busy",
-                  f"Lokalet {room.name} er optaget af samtale nr. {b.id} {_span(b.starts_at, b.ends_at)}.",
-                  f"Room {room.name} is taken by meeting no. {b.id} {_span(b.starts_at, b.ends_at)}.")
-            for b in db.session.scalars(query.order_by(Booking.starts_at))]
-
-
-def citizen_clashes(citizen_ids: Collection[int], starts_at: datetime, ends_at: datetime, *,
-                    now: datetime | None = None,
-                    ignore_booking_ids: Collection[int] = ()) -> list[Clash]:
-    """A citizen cannot attend two meetings at once."""
-    if not citizen_ids:
-        return []
-    params = {"citizens": list(citizen_ids), "start": starts_at, "end": ends_at,
-              "now": now or datetime.min, "ignore": list(ignore_booking_ids) or [0]}
-    return [_citizen_clash(b_id, b_start, b_end)
-            for b_id, b_start, b_end in sql_rows(_citizen_clash_rows(), params).all()]
-
-
-@prepared
-def _citizen_clash_rows(ids: Any) -> Any:
-    return (select(Booking.id, Booking.starts_at, Booking.ends_at)
-            .join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
-            .where(ids(BookingParticipant.citizen_id, "citizens"),
-                   Booking.starts_at < bindparam("end", type_=DateTime()),
-                   Booking.ends_at > bindparam("start", type_=DateTime()),
-                   live_booking_filter(bindparam("now", type_=DateTime())),
-                   ids(Booking.id, "ignore", exclude=True))
-            .order_by(Booking.starts_at))
