@@ -239,6 +239,8 @@ class Config:
     PLANNER_ADMIN_TIME_LIMIT = number("PLANNER_ADMIN_TIME_LIMIT", 30.0, low=1, high=3600)
     # Start times lie on this grid of minutes.
     PLANNER_ALLOCATION_GRANULARITY = integer("PLANNER_ALLOCATION_GRANULARITY", 15, low=1, high=60)
+    # The waiting list marks deadlines this many days ahead or fewer.
+    PLANNER_DEADLINE_WARNING_DAYS = integer("PLANNER_DEADLINE_WARNING_DAYS", 5, low=0, high=366)
 
 
 class TestConfig(Config):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
+from webapp.callins import calling
 from webapp.domain.bounds import INT_MAX, check_integer, check_text
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -75,14 +78,7 @@ def withdraw(callins: Sequence[CallIn], reason: str | None, *, actor: Any = None
 
 def change_priority(callins: Sequence[CallIn], priority: Any, *, actor: Any = None) -> None:
     """Give waiting call-ins a new priority (R-6.2, R-3.3): a whole number from 1 to 100."""
-    value = priority if isinstance(priority, int) and not isinstance(priority, bool) else None
-    if isinstance(priority, str) and priority.strip().isascii() and priority.strip().isdigit():
-        value = int(priority.strip()) if len(priority.strip()) <= 10 else PRIORITY_MAX + 1
-    if value is None:
-        raise DomainError("Skriv prioriteten som et helt tal fra 1 til 100.",
-                          "Enter the priority as a whole number from 1 to 100.", field="priority",
-                          code="not_a_number")
-    check_integer(value, "Prioritet", "Priority", minimum=1, maximum=PRIORITY_MAX, field="priority")
+    value = _priority(priority)
     for callin in callins:
         if callin.status != CallInStatus.WAITING or callin.booking_id is not None:
             raise _not_waiting(callin)
@@ -102,3 +98,81 @@ def _not_waiting(callin: CallIn) -> DomainError:
         f"Call-in no. {callin.id} is no longer waiting and cannot be changed here. A placed "
         "meeting is moved or cancelled in the calendar.", field="callin_ids",
         code="callin_not_waiting")
+
+
+@dataclass
+class CallInChanges:
+    """What the edit form of a waiting call-in holds (R-6.2); every field is required there."""
+
+    earliest_date: date
+    deadline_date: date
+    priority: Any
+    team_id: int | None
+    caseworker_ids: Sequence[int]
+    room_id: int | None
+    duration_minutes: int | None
+    description: str | None = None
+
+
+def edit_waiting(callin: CallIn, changes: CallInChanges, *, today: date, actor: Any = None) -> list[str]:
+    """Change a waiting call-in under the checks of making one (R-6.2, R-3.1); returns what changed.
+
+    An earliest date left as it was may lie in the past (the call-in has waited); a new one
+    may not. Nothing changes unless every check passes.
+    """
+    if callin.status != CallInStatus.WAITING or callin.booking_id is not None:
+        raise _not_waiting(callin)
+    priority = _priority(changes.priority)
+    spec = calling.CallInInput(
+        job_centre_id=callin.job_centre_id, conversation_type_id=callin.conversation_type_id,
+        variant_id=callin.variant_id, meeting_form=callin.meeting_form,
+        holding_form_id=callin.holding_form_id, team_id=changes.team_id, room_id=changes.room_id,
+        caseworker_ids=list(dict.fromkeys(changes.caseworker_ids)),
+        duration_minutes=changes.duration_minutes, reporting_minutes=callin.reporting_minutes,
+        deadline_date=changes.deadline_date,
+        earliest_date=(max(changes.earliest_date, today)
+                       if changes.earliest_date == callin.earliest_date else changes.earliest_date))
+    team, room, caseworkers = calling._check_spec(spec)
+    calling._window(spec, today)
+    description = (changes.description or "").strip() or None
+    if description is not None:
+        check_text(description, "Beskrivelse", "Description", max_length=2000, field="description")
+    before = _snapshot(callin)
+    callin.earliest_date = changes.earliest_date
+    callin.deadline_date = changes.deadline_date
+    callin.priority = priority
+    callin.team_id = team.id
+    callin.room_id = room.id if room is not None else None
+    callin.duration_minutes = spec.duration_minutes or callin.duration_minutes
+    callin.description = description
+    callin.caseworkers = list(caseworkers)
+    db.session.flush()
+    after = _snapshot(callin)
+    changed = [key for key in after if before[key] != after[key]]
+    if changed:
+        audit.record(AuditEvent.ADMIN_UPDATED, actor=actor, obj=callin, citizen_id=callin.citizen_id,
+                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+                     details="Indkaldelse rettet")
+    return changed
+
+
+def _snapshot(callin: CallIn) -> dict[str, Any]:
+    # Danish keys: the audit trail is read by the job centre (R-8.3).
+    return {"tidligste dato": callin.earliest_date.isoformat(),
+            "frist": callin.deadline_date.isoformat(), "prioritet": callin.priority,
+            "team": callin.team_id, "lokale": callin.room_id, "varighed": callin.duration_minutes,
+            "beskrivelse": callin.description,
+            "vejledere": sorted(cw.id for cw in callin.caseworkers)}
+
+
+def _priority(priority: Any) -> int:
+    """A priority from the form or the API: a whole number from 1 to 100 (R-3.3)."""
+    value = priority if isinstance(priority, int) and not isinstance(priority, bool) else None
+    if isinstance(priority, str) and priority.strip().isascii() and priority.strip().isdigit():
+        value = int(priority.strip()) if len(priority.strip()) <= 10 else PRIORITY_MAX + 1
+    if value is None:
+        raise DomainError("Skriv prioriteten som et helt tal fra 1 til 100.",
+                          "Enter the priority as a whole number from 1 to 100.", field="priority",
+                          code="not_a_number")
+    check_integer(value, "Prioritet", "Priority", minimum=1, maximum=PRIORITY_MAX, field="priority")
+    return value

@@ -406,15 +406,6 @@ def _int_or_none(raw: str | None) -> int | None:
 # Waiting list and "plan now"
 # ---------------------------------------------------------------------------
 
-@bp.get("/waiting")
-@roles_required(*STAFF)
-def waiting_list() -> str:
-    teams = _my_teams()
-    rows = callins.waiting_list(_job_centre_id(), [t.id for t in teams])
-    return render_template("caseworker/waiting.html", callins=rows, teams=teams,
-                           today=today_local())
-
-
 # R-6.11: the waiting list's columns in a file, in Danish whatever the screen's language.
 WAITING_EXPORT_HEADERS = ("Borger", "CPR-nummer", "Samtaletype", "Team", "Tidligste dato", "Frist",
                           "Ventet (dage)", "Prioritet", "Ikke placeret, fordi")
@@ -523,3 +514,7 @@ def no_store(response: Response) -> Response:
     # Pages with citizens' data are never cached; the feed sets its own header.
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+# The waiting list, its bulk actions and editing a waiting call-in (R-6.2).
+from webapp.caseworker import waiting  # noqa: E402,F401  (registers the views)
