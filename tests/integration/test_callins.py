@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Booking, BookingStatus, CallIn, CallInStatus,
                            DeadlineMode, Distribution, Letter, MeetingForm, OutboxMessage)
 from webapp.callins import calling as callins
+from webapp.callins import moves
 from webapp.callins.calling import CallInInput, create_callins, from_template
 
 
@@ -228,13 +229,13 @@ def test_move_proposals_come_from_free_time_and_moving_writes_the_audit_events(w
     booking = create_callins(_fixed(ws, [ws.citizens[0].cpr], at(MONDAY, 9), room_id=None),
                              now=NOW, actor=ws.user).bookings[0]
     db.session.commit()
-    proposals = callins.move_proposals(booking, now=NOW)
+    proposals = moves.move_proposals(booking, now=NOW)
     # Anna's own next free times first (after her Friday lunch break), then the team's.
     assert [p.starts_at for p in proposals[:3]] == [at(NOW.date(), 12, 30), at(NOW.date(), 12, 45),
                                                     at(NOW.date(), 13)]
     assert proposals[0].caseworker_ids == (ws.anna.id,)
     assert {p.caseworker_ids[0] for p in proposals} == {ws.anna.id, ws.bo.id, ws.carl.id}
-    callins.move_by_job_centre(booking, starts_at=at(MONDAY, 14), caseworker_id=ws.bo.id, now=NOW,
+    moves.move_by_job_centre(booking, starts_at=at(MONDAY, 14), caseworker_id=ws.bo.id, now=NOW,
                                actor=ws.user)
     db.session.commit()
     assert booking.starts_at == at(MONDAY, 14) and [cw.id for cw in booking.caseworkers] == [ws.bo.id]
@@ -254,7 +255,7 @@ def test_moving_to_a_caseworker_outside_the_team_is_refused(ws, create_caseworke
                              actor=ws.user).bookings[0]
     db.session.commit()
     with pytest.raises(DomainError) as caught:
-        callins.move_by_job_centre(booking, starts_at=at(MONDAY, 10), caseworker_id=outsider.id,
+        moves.move_by_job_centre(booking, starts_at=at(MONDAY, 10), caseworker_id=outsider.id,
                                    now=NOW, actor=ws.user)
     assert caught.value.message_da == "Vejlederen hører ikke til samtalens team."
 
@@ -265,10 +266,10 @@ def test_cancel_needs_a_reason_closes_the_call_in_and_is_audited(ws):
     db.session.commit()
     booking = result.bookings[0]
     with pytest.raises(DomainError) as caught:
-        callins.cancel_by_job_centre(booking, reason="  ", now=NOW, actor=ws.user)
+        moves.cancel_by_job_centre(booking, reason="  ", now=NOW, actor=ws.user)
     assert caught.value.message_da == "Skriv en begrundelse for aflysningen."
     db.session.rollback()
-    callins.cancel_by_job_centre(booking, reason="Vejlederen er syg", now=NOW, actor=ws.user)
+    moves.cancel_by_job_centre(booking, reason="Vejlederen er syg", now=NOW, actor=ws.user)
     db.session.commit()
     assert booking.status == BookingStatus.CANCELLED and booking.cancel_reason == "Vejlederen er syg"
     assert result.callins[0].status == CallInStatus.CANCELLED

@@ -17,7 +17,7 @@ from webapp.extensions import db
 from webapp.models import (AuditEntry, Booking, CallIn, OutboxAttachment, OutboxMessage,
                            WorkingTime)
 from webapp.calendar import ics as calendar_ics
-from webapp.callins import calling as callins
+from webapp.callins import moves
 from webapp.callins.calling import create_callins, from_template
 from webapp.callins.inbound import receive
 
@@ -110,7 +110,7 @@ def test_R_7_7_staff_move_into_the_gap_is_refused_and_the_booking_stays(ws):
     db.session.commit()
     booking = result.bookings[0]
     with pytest.raises(DomainError) as caught:
-        callins.move_by_job_centre(booking, starts_at=_at(SPRING_NIGHT, 2, 15), caseworker_id=None,
+        moves.move_by_job_centre(booking, starts_at=_at(SPRING_NIGHT, 2, 15), caseworker_id=None,
                                    now=SPRING_NOW, actor=ws.user)
     db.session.rollback()
     assert caught.value.code == "time_does_not_exist"

@@ -17,6 +17,7 @@ from webapp.models import (Letter, LetterActivity, LetterTemplate, OutboxMessage
                            SystemLogEntry)
 from webapp.calendar import ics as calendar_ics
 from webapp.callins import calling as callins
+from webapp.callins import moves
 from webapp.messaging import letters
 from webapp.callins.calling import create_callins, from_template
 
@@ -96,7 +97,7 @@ def test_letter_text_of_the_template_and_the_cancel_reason_are_merged(ws):
     booking = create_callins(data, now=NOW, actor=ws.user).bookings[0]
     rendered = letters.render_letter(booking, ws.citizens[0], LetterActivity.CALL_IN, now=NOW)
     assert "Tag dit sygesikringskort med." in rendered.html
-    callins.cancel_by_job_centre(booking, reason="Vejlederen er syg", now=NOW, actor=ws.user)
+    moves.cancel_by_job_centre(booking, reason="Vejlederen er syg", now=NOW, actor=ws.user)
     cancel = letters.render_letter(booking, ws.citizens[0], LetterActivity.CANCELLATION, now=NOW)
     assert "er aflyst. Vejlederen er syg" in cancel.text
 
@@ -164,7 +165,7 @@ def _apply(calendar_store: dict, cal: Calendar) -> None:
 def test_invitation_update_and_cancel_share_one_uid_and_replace_each_other(ws):
     """R-5.1: REQUEST, update with SEQUENCE+1, CANCEL; a mail calendar ends with one event, then none."""
     booking = _book(ws, ws.citizens[0], at(MONDAY, 9))
-    callins.move_by_job_centre(booking, starts_at=at(MONDAY, 13), caseworker_id=None, now=NOW,
+    moves.move_by_job_centre(booking, starts_at=at(MONDAY, 13), caseworker_id=None, now=NOW,
                                actor=ws.user)
     db.session.commit()
     sent = _invitations(ws.anna.email)
@@ -181,7 +182,7 @@ def test_invitation_update_and_cancel_share_one_uid_and_replace_each_other(ws):
         _apply(store, cal)
     assert len(store) == 1
     assert next(iter(store.values())).decoded("DTSTART") == to_utc(at(MONDAY, 13))
-    callins.cancel_by_job_centre(booking, reason="Syg", now=NOW, actor=ws.user)
+    moves.cancel_by_job_centre(booking, reason="Syg", now=NOW, actor=ws.user)
     db.session.commit()
     cancel = _invitations(ws.anna.email)[-1]
     assert str(cancel["METHOD"]) == "CANCEL"
@@ -205,7 +206,7 @@ def test_only_caseworkers_who_sync_a_mail_calendar_get_invitations(ws, mode, inv
 def test_a_caseworker_taken_off_a_meeting_gets_a_cancellation(ws):
     """R-5.1, R-1.9.1: moving to another caseworker cancels the event in the first one's calendar."""
     booking = _book(ws, ws.citizens[0], at(MONDAY, 9))
-    callins.move_by_job_centre(booking, starts_at=at(MONDAY, 9), caseworker_id=ws.bo.id, now=NOW,
+    moves.move_by_job_centre(booking, starts_at=at(MONDAY, 9), caseworker_id=ws.bo.id, now=NOW,
                                actor=ws.user)
     db.session.commit()
     assert [str(c["METHOD"]) for c in _invitations(ws.anna.email)] == ["REQUEST", "CANCEL"]
@@ -217,7 +218,7 @@ def test_private_feed_lists_the_caseworkers_bookings_and_can_be_revoked(ws, clie
     first = _book(ws, ws.citizens[0], at(MONDAY, 9))
     second = _book(ws, ws.citizens[2], at(MONDAY + timedelta(days=2), 10))
     cancelled = _book(ws, ws.citizens[3], at(MONDAY, 11))
-    callins.cancel_by_job_centre(cancelled, reason="Syg", now=NOW, actor=ws.user)
+    moves.cancel_by_job_centre(cancelled, reason="Syg", now=NOW, actor=ws.user)
     _book(ws, ws.citizens[4], at(MONDAY, 9), caseworker_ids=[ws.bo.id], room_id=None)  # not Anna's
     token = calendar_ics.issue_feed_token(ws.anna)
     db.session.commit()

@@ -29,8 +29,8 @@ from webapp.storage import audit
 from webapp.citizens.service import citizen_for_cpr
 from webapp.calendar.availability import caseworkers_free, free_caseworkers_at, room_free
 from webapp.booking import terms as booking_terms
-from webapp.booking.writer import (MeetingRequest, cancel_booking, check_free, create_booking,
-                                     move_booking, seats_for)
+from webapp.booking.writer import (MeetingRequest, check_free, create_booking,
+                                     seats_for)
 
 SEARCH_DAYS = 28
 GRANULARITY = 15
@@ -460,61 +460,6 @@ def _book_fixed(data: CallInInput, citizens: list[Citizen], caseworkers: list[Ca
         except DomainError as error:
             raise _with_next_times(error, data, caseworkers, start, now) from None
     return bookings
-
-
-# ---------------------------------------------------------------------------
-# The job centre moves and cancels (R-1.9.1)
-# ---------------------------------------------------------------------------
-
-def move_proposals(booking: Booking, *, now: datetime, per_caseworker: int = 3) -> list[Proposal]:
-    """Free times for the booking: same caseworkers first, then the team's other caseworkers."""
-    duration = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
-    current = [link.caseworker_id for link in booking.caseworker_links]
-    common = dict(team_id=booking.team_id, room_id=booking.room_id, duration_minutes=duration,
-                  reporting_minutes=booking.reporting_minutes, after=now, now=now,
-                  ignore_booking_ids=[booking.id])
-    if booking.meeting_form == MeetingForm.GROUP:
-        return next_free_times(current, group=True, limit=per_caseworker * 2, **common)
-    proposals = next_free_times(current, limit=per_caseworker, **common)
-    others = [cw_id for cw_id in team_caseworker_ids(booking.team_id) if cw_id not in current]
-    for cw_id in others:
-        proposals += next_free_times([cw_id], limit=1, **common)
-    return proposals
-
-
-def team_caseworker_ids(team_id: int) -> list[int]:
-    return list(db.session.scalars(
-        select(Caseworker.id).join(TeamMembership, TeamMembership.caseworker_id == Caseworker.id)
-        .where(TeamMembership.team_id == team_id, TeamMembership.state == MembershipState.ACTIVE,
-               Caseworker.can_be_assigned_callins).order_by(Caseworker.name)))
-
-
-def move_by_job_centre(booking: Booking, *, starts_at: datetime, caseworker_id: int | None,
-                       now: datetime, actor: Any = None) -> Booking:
-    """Move to another free time and, for an individual meeting, maybe another caseworker."""
-    caseworker_ids = None
-    if caseworker_id is not None and booking.meeting_form == MeetingForm.INDIVIDUAL:
-        if caseworker_id not in team_caseworker_ids(booking.team_id):
-            raise DomainError("Vejlederen hører ikke til samtalens team.",
-                              "The caseworker does not belong to the meeting's team.",
-                              field="caseworker_id", code="caseworker_not_in_team")
-        caseworker_ids = [caseworker_id]
-    return move_booking(booking, now=now, actor=actor, starts_at=starts_at,
-                        caseworker_ids=caseworker_ids)
-
-
-def cancel_by_job_centre(booking: Booking, *, reason: str, now: datetime,
-                         actor: Any = None) -> Booking:
-    """Cancel with a reason; the call-ins it placed are closed with it."""
-    if not (reason or "").strip():
-        raise DomainError("Skriv en begrundelse for aflysningen.",
-                          "Give a reason for the cancellation.", field="reason",
-                          code="reason_missing")
-    booking = cancel_booking(booking, now=now, reason=reason, actor=actor)
-    for callin in db.session.scalars(select(CallIn).where(CallIn.booking_id == booking.id)):
-        callin.status = CallInStatus.CANCELLED
-    db.session.flush()
-    return booking
 
 
 # ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from webapp.models import (AuditEvent, Booking, BookingStatus,
 from webapp.storage import audit
 from webapp.calendar import ics as calendar_ics
 from webapp.callins import calling as callins
+from webapp.callins import moves
 from webapp.citizens import service as citizen_service
 from webapp.messaging import letters
 
@@ -153,10 +154,10 @@ def booking_detail(booking_id: int) -> str:
                  job_centre_id=booking.job_centre_id)
     db.session.commit()
     now = now_local()
-    proposals = (callins.move_proposals(booking, now=now)
+    proposals = (moves.move_proposals(booking, now=now)
                  if booking.status == BookingStatus.BOOKED and booking.starts_at > now else [])
     team_caseworkers = db.session.scalars(select(Caseworker).where(
-        Caseworker.id.in_(callins.team_caseworker_ids(booking.team_id)))
+        Caseworker.id.in_(moves.team_caseworker_ids(booking.team_id)))
         .order_by(Caseworker.name)).all()
     names = {cw.id: cw.name for cw in team_caseworkers} | {
         cw.id: cw.name for cw in booking.caseworkers}
@@ -192,7 +193,7 @@ def move(booking_id: int) -> Response:
         else:
             starts_at = _parse_datetime(request.form.get("starts_at"), "starts_at")
             caseworker_id = request.form.get("caseworker_id", type=int)
-        callins.move_by_job_centre(booking, starts_at=starts_at, caseworker_id=caseworker_id,
+        moves.move_by_job_centre(booking, starts_at=starts_at, caseworker_id=caseworker_id,
                                    now=now_local(), actor=current_user)
         db.session.commit()
     except DomainError as error:
@@ -209,7 +210,7 @@ def move(booking_id: int) -> Response:
 def cancel(booking_id: int) -> Response:
     booking = _booking(booking_id)
     try:
-        callins.cancel_by_job_centre(booking, reason=request.form.get("reason", ""),
+        moves.cancel_by_job_centre(booking, reason=request.form.get("reason", ""),
                                      now=now_local(), actor=current_user)
         db.session.commit()
     except DomainError as error:
