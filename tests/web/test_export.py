@@ -92,7 +92,7 @@ def test_r_6_11_waiting_list_exports_csv_scoped_masked_and_audited_once(client, 
     response = client.get("/caseworker/waiting/export.csv")
     rows = _csv_rows(response)
     assert rows[0] == ["Borger", "CPR-nummer", "Samtaletype", "Team", "Tidligste dato", "Frist",
-                       "Ventet (dage)", "Prioritet", "Ikke placeret, fordi"]
+                       "Ventet (dage)", "Prioritet", "Status", "Ikke placeret, fordi"]
     waiting_ids = db.session.scalars(select(CallIn).where(CallIn.job_centre_id == ws.job_centre.id,
                                                           CallIn.status == "waiting")).all()
     assert len(rows) - 1 == len(waiting_ids) == 3
@@ -103,7 +103,8 @@ def test_r_6_11_waiting_list_exports_csv_scoped_masked_and_audited_once(client, 
         assert f"{citizen.cpr[:6]}-****" in body
     names = [row[0] for row in rows[1:]]
     assert "'=HYPERLINK(\"http://example.com\",\"klik\")" in names
-    assert "'@SUM(A1) ingen ledig tid" in [row[8] for row in rows[1:]]
+    assert "'@SUM(A1) ingen ledig tid" in [row[9] for row in rows[1:]]
+    assert {row[8] for row in rows[1:]} == {"Venter"}
     assert all(len(row[5]) == 10 and row[5][2] == row[5][5] == "." for row in rows[1:])
     assert _entries() == before + 1
     [entry] = _exports()
@@ -128,6 +129,34 @@ def test_r_6_11_waiting_list_page_offers_the_export(client, waiting):
     login(client, ws.user, PASSWORD)
     page = client.get("/caseworker/waiting").get_data(as_text=True)
     assert "/caseworker/waiting/export.csv" in page and "/caseworker/waiting/export.xlsx" in page
+    # An argument named like the route's own is left out of the links, not a 500.
+    assert client.get("/caseworker/waiting?export_type=pdf").status_code == 200
+
+
+def test_r_6_11_waiting_list_export_follows_the_pages_filters(client, waiting):
+    """R-6.11: the export takes the page's filters (R-6.2) and names them in its audit entry."""
+    ws, _other = waiting
+    login(client, ws.user, PASSWORD)
+    page = client.get("/caseworker/waiting?min_days=1000").get_data(as_text=True)
+    assert "/caseworker/waiting/export.csv?min_days=1000" in page
+    assert _csv_rows(client.get("/caseworker/waiting/export.csv?min_days=1000"))[1:] == []
+    rows = _csv_rows(client.get(f"/caseworker/waiting/export.csv?team={ws.team.id}&sort=priority"))
+    assert len(rows) == 4
+    first, second = _exports()
+    assert first.after["rækker"] == 0 and first.after["filtre"]["min_days"] == "1000"
+    assert second.after["rækker"] == 3 and second.after["filtre"]["sort"] == "priority"
+
+
+@pytest.mark.parametrize(("query", "message"), [("status=alle", "Vælg en status fra listen"),
+                                                ("min_days=abc", "skal være et helt tal"),
+                                                ("team=999999", "Teamet findes ikke")])
+def test_r_6_11_bad_filter_refuses_the_export_in_danish(client, waiting, query, message):
+    ws, _other = waiting
+    login(client, ws.user, PASSWORD)
+    before = _entries()
+    response = client.get(f"/caseworker/waiting/export.xlsx?{query}")
+    assert response.status_code == 302 and _entries() == before
+    assert message in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 @pytest.mark.parametrize("export_type", ["pdf", "xls", "CSV", "csv%00"])
@@ -204,6 +233,17 @@ def test_r_6_11_admin_lists_offer_export_and_refuse_other_types(client, two_cent
     assert response.status_code == 302 and _entries() == before
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "kun hentes som CSV eller Excel" in page
+
+
+def test_r_6_11_an_export_type_in_the_lists_url_is_dropped_not_a_500(client, two_centres):
+    """R-6.11, R-7.4: the list hands its arguments to the export links; one named like the
+    route's own would break the page, so it is dropped and the rest kept."""
+    _a, _b, admin, _support = two_centres
+    login(client, admin)
+    response = client.get("/admin/citizen/?export_type=csv&search=Anna")
+    assert response.status_code == 302 and "export_type" not in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Anna Borger" in page and "/admin/citizen/export/xlsx/?search=Anna" in page
 
 
 @pytest.mark.parametrize("endpoint", ["team", "callin", "booking", "room", "caseworker", "audit",

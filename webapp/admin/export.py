@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from flask import Response, flash, g, redirect, request
+from flask import Response, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 from flask_babel import force_locale
@@ -68,6 +68,16 @@ class ExportMixin:
                     flt = filter_args[key][1]
                     shown[f"{flt.name} {flt.operation()}"] = value
         return shown
+
+    @expose("/")
+    def index_view(self) -> Any:
+        """The list; an `export_type` argument, which would break the list's export links
+        (Flask-Admin passes the list's arguments on to them), is dropped (R-7.4)."""
+        if "export_type" in request.args:
+            args = request.args.to_dict(flat=False)
+            args.pop("export_type")
+            return redirect(url_for(".index_view", **args))
+        return super().index_view()  # type: ignore[misc]
 
     @expose("/export/<export_type>/")
     def export(self, export_type: str) -> Any:

@@ -6,8 +6,8 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import (Response, abort, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import (Response, abort, current_app, flash, jsonify, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -28,6 +28,8 @@ from webapp.models import (AuditEvent, Booking, BookingStatus,
 from webapp.storage import audit
 from webapp.calendar import ics as calendar_ics
 from webapp.callins import calling as callins
+from webapp.callins import worklist
+from webapp.caseworker.waiting import workspace
 from webapp.callins import moves
 from webapp.citizens import service as citizen_service
 from webapp.messaging import letters
@@ -409,28 +411,38 @@ def _int_or_none(raw: str | None) -> int | None:
 
 # R-6.11: the waiting list's columns in a file, in Danish whatever the screen's language.
 WAITING_EXPORT_HEADERS = ("Borger", "CPR-nummer", "Samtaletype", "Team", "Tidligste dato", "Frist",
-                          "Ventet (dage)", "Prioritet", "Ikke placeret, fordi")
+                          "Ventet (dage)", "Prioritet", "Status", "Ikke placeret, fordi")
+CALLIN_STATUS_WORDS = {"waiting": "Venter", "placed": "Placeret", "cancelled": "Trukket tilbage"}
 
 
 @bp.get("/waiting/export.<export_type>")
 @roles_required(*STAFF)
 def waiting_list_export(export_type: str) -> Response:
-    """R-6.11: the waiting list as CSV or Excel: the call-ins the page shows, from the same query,
-    CPR numbers masked as on the page, one audit entry per export."""
-    if export_type not in export_file.EXPORT_TYPES:
-        flash(error_text(export_file.EXPORT_TYPE_UNKNOWN), "error")
+    """R-6.11: the waiting list as CSV or Excel: the call-ins the page shows, from the same query
+    and filters, CPR numbers masked as on the page, one audit entry per export. A bad filter is
+    the page's Danish message, and nothing is exported or audited."""
+    try:
+        if export_type not in export_file.EXPORT_TYPES:
+            raise export_file.EXPORT_TYPE_UNKNOWN
+        job_centre_id = workspace._job_centre_id()
+        teams = workspace._my_teams()
+        filters = worklist.parse_filters(request.args)
+        rows = worklist.callin_rows(job_centre_id, [t.id for t in teams], filters,
+                                    today=today_local(),
+                                    warning_days=current_app.config["PLANNER_DEADLINE_WARNING_DAYS"])
+    except DomainError as error:
+        flash(error_text(error), "error")
         return redirect(url_for("workspace.waiting_list"))
-    job_centre_id = _job_centre_id()
-    teams = _my_teams()
-    rows = callins.waiting_list(job_centre_id, [t.id for t in teams])
-    today = today_local()
-    values = [(c.citizen.name, c.citizen.masked_cpr, c.conversation_type.name, c.team.name,
-               c.earliest_date, c.deadline_date, (today - c.created_at.date()).days, c.priority,
-               c.unplaced_reason) for c in rows]
+    values = [(r.callin.citizen.name, r.callin.citizen.masked_cpr, r.callin.conversation_type.name,
+               r.callin.team.name, r.callin.earliest_date, r.callin.deadline_date, r.days_waited,
+               r.callin.priority, CALLIN_STATUS_WORDS.get(r.callin.status.value, r.callin.status.value),
+               r.callin.unplaced_reason) for r in rows]
     body = export_file.render(export_type, WAITING_EXPORT_HEADERS, values, title="Venteliste")
+    shown = {"Teams": ", ".join(t.name for t in teams)} | {
+        key: value for key, value in request.args.items()
+        if key in ("status", "team", "caseworker", "type", "deadline_by", "min_days", "sort")}
     audit.record_export(actor=current_user, job_centre_id=job_centre_id, list_name="Venteliste",
-                        export_type=export_type, rows=len(values),
-                        filters={"Teams": ", ".join(t.name for t in teams)})
+                        export_type=export_type, rows=len(values), filters=shown)
     db.session.commit()
     filename = f"venteliste_{now_local():%Y-%m-%d_%H-%M}.{export_type}"
     return Response(body, mimetype=export_file.MIMETYPES[export_type],
