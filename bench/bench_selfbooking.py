@@ -2,7 +2,7 @@
 
     python -m bench.bench_selfbooking [--write docs/performance-selfbooking.md]
 
-1. Slot listing in-process: `selfbooking.list_slots` for an offer with 50 caseworkers over
+1. Slot listing in-process: `selfbooking.slots.list_slots` for an offer with 50 caseworkers over
    8 weeks with 2,000 existing bookings (the database queries included).
 2. Booking throughput over HTTP: gunicorn (2 workers) on PostgreSQL, 8 concurrent clients
    booking through POST /api/v1/bookings; afterwards SQL checks that no caseworker has two
@@ -158,19 +158,19 @@ def bench_listing(url: str, offer_id: int, runs: int) -> list[float]:
     from webapp.clock import now_local
     from webapp.extensions import db
     from webapp.models import OnlineOffer
-    from webapp.selfbooking import reservations as selfbooking
+    from webapp.selfbooking import slots as slot_service
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     times = []
     with app.app_context():
         offer = db.session.get(OnlineOffer, offer_id)
         now = now_local()
-        selfbooking.list_slots(offer, now=now)          # warm caches and the pool
+        slot_service.list_slots(offer, now=now)  # warm caches and the pool
         for _ in range(runs):
             db.session.expire_all()
             offer = db.session.get(OnlineOffer, offer_id)
             start = clock.perf_counter()
-            slots = selfbooking.list_slots(offer, now=now)
+            slots = slot_service.list_slots(offer, now=now)
             times.append((clock.perf_counter() - start) * 1000)
         assert slots
         db.engine.dispose()

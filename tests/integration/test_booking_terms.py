@@ -15,7 +15,7 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.messaging import receipts
 from webapp.models import BookingStatus, OutboxMessage
-from webapp.selfbooking import reservations as selfbooking
+from webapp.selfbooking import meetings as meeting_service
 
 # origin -> (may cancel online, may rebook online, has limits at all)
 EXPECTED = {
@@ -97,18 +97,18 @@ def test_r_4_5_cancel_and_rebook_are_refused_exactly_where_the_terms_say(ws, ori
     citizen = ws.citizens[0]
     cancel_online, rebook_online, _ = EXPECTED[origin]
     if rebook_online:
-        assert selfbooking.rebook_slots(citizen, booking, now=NOW)
+        assert meeting_service.rebook_slots(citizen, booking, now=NOW)
     else:
         with pytest.raises(DomainError) as refused:
-            selfbooking.rebook_slots(citizen, booking, now=NOW)
+            meeting_service.rebook_slots(citizen, booking, now=NOW)
         assert refused.value.code == "rebooking_not_allowed"
         assert refused.value.message_da.startswith("Denne samtale kan ikke ombookes online.")
         assert ROOT_EMAIL in refused.value.message_da and ROOT_PHONE_SHOWN in refused.value.message_en
     if cancel_online:
-        assert selfbooking.cancel(citizen, booking, now=NOW).status == BookingStatus.CANCELLED
+        assert meeting_service.cancel(citizen, booking, now=NOW).status == BookingStatus.CANCELLED
     else:
         with pytest.raises(DomainError) as refused:
-            selfbooking.cancel(citizen, booking, now=NOW)
+            meeting_service.cancel(citizen, booking, now=NOW)
         assert refused.value.code == "cancellation_not_allowed"
         assert ROOT_EMAIL in refused.value.message_da
         db.session.rollback()
@@ -124,9 +124,9 @@ def test_r_4_5_after_the_limits_the_terms_and_the_refusals_agree(ws, origin):
     late = booking.rebookable_until + timedelta(minutes=1)
     terms = booking_terms.terms_for(booking, late)
     assert not terms.can_rebook_online and terms.can_cancel_online
-    assert not selfbooking.can_rebook(booking, late)
+    assert not meeting_service.can_rebook(booking, late)
     with pytest.raises(DomainError) as refused:
-        selfbooking.rebook_slots(citizen, booking, now=late)
+        meeting_service.rebook_slots(citizen, booking, now=late)
     if origin == "self_booked":
         assert refused.value.code == "rebooking_too_late"
         assert f"{booking.rebookable_until:%d.%m.%Y kl. %H:%M}" in refused.value.message_da
@@ -136,7 +136,7 @@ def test_r_4_5_after_the_limits_the_terms_and_the_refusals_agree(ws, origin):
     started = booking.starts_at
     assert not booking_terms.terms_for(booking, started).can_cancel_online
     with pytest.raises(DomainError) as refused:
-        selfbooking.cancel(citizen, booking, now=started)
+        meeting_service.cancel(citizen, booking, now=started)
     assert refused.value.code == "cancellation_too_late"
     assert ROOT_PHONE_SHOWN in refused.value.message_da
 

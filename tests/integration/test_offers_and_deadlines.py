@@ -14,6 +14,8 @@ from webapp.models import (CallInTemplate, ContactGroup, ConversationType, Deadl
 from webapp.selfbooking import deadlines
 from webapp.selfbooking import offers, out_of_slots
 from webapp.selfbooking import reservations as selfbooking
+from webapp.selfbooking import meetings as meeting_service
+from webapp.selfbooking import slots as slot_service
 
 NOW = datetime(2027, 2, 26, 12, 0)
 MONDAY = date(2027, 3, 1)
@@ -101,7 +103,7 @@ def test_r_1_1_5_last_slot_taken_mails_the_nearest_ancestor_once(
     offer = create_offer([caseworker], fixed_end_date=MONDAY, rolling_end_weeks=None,
                          duration_minutes=240)
     # 07:30-16:00 fits two four-hour meetings from 07:30 on the 15-minute grid minus one.
-    slots = selfbooking.list_slots(offer, now=NOW)
+    slots = slot_service.list_slots(offer, now=NOW)
     assert slots
     citizens = [create_citizen(centre) for _ in range(3)]
     first = selfbooking.book(citizens[0], offer, at(MONDAY, 7, 30), now=NOW)
@@ -118,7 +120,7 @@ def test_r_1_1_5_last_slot_taken_mails_the_nearest_ancestor_once(
     assert [n.recipient for n in notices] == ["rod@jobcenter.dk"]
     assert "har ikke flere ledige tider" in notices[0].subject
     # A cancellation brings a slot back: re-armed; the next exhaustion mails again.
-    selfbooking.cancel(citizens[1], second, now=NOW)
+    meeting_service.cancel(citizens[1], second, now=NOW)
     db.session.commit()
     assert out_of_slots.refresh_out_of_slots(offer, NOW) is False
     db.session.commit()
@@ -142,18 +144,18 @@ def test_r_4_6_caseworkers_free_at_booking_time_are_looked_up_again_after_the_co
     db.session.commit()
     booked_cw = first.booking.caseworker_links[0].caseworker_id
     assert first.others_free == tuple({caseworker.id, other.id} - {booked_cw})
-    assert selfbooking.has_free_slot(offer, now=NOW, near=at(MONDAY, 7, 30),
+    assert slot_service.has_free_slot(offer, now=NOW, near=at(MONDAY, 7, 30),
                                      others_free=first.others_free)
     second = selfbooking.book_slot(citizens[1], offer, at(MONDAY, 7, 30), now=NOW)
     db.session.commit()
     assert second.others_free == ()
     # 07:30 is full now, 11:30 is not: the stale list is not trusted, the day is looked at.
-    assert selfbooking.has_free_slot(offer, now=NOW, near=at(MONDAY, 7, 30),
+    assert slot_service.has_free_slot(offer, now=NOW, near=at(MONDAY, 7, 30),
                                      others_free=first.others_free)
     for citizen in citizens[2:]:
         selfbooking.book(citizen, offer, at(MONDAY, 11, 30), now=NOW)
     db.session.commit()
-    assert not selfbooking.has_free_slot(offer, now=NOW, near=at(MONDAY, 7, 30),
+    assert not slot_service.has_free_slot(offer, now=NOW, near=at(MONDAY, 7, 30),
                                          others_free=first.others_free)
 
 
@@ -246,15 +248,15 @@ def test_r_4_8_booking_fulfils_cancel_reopens_and_passed_ones_are_listed(
     assert (deadline.status, deadline.booking_id) == (DeadlineStatus.FULFILLED, booking.id)
     assert deadlines.open_deadlines(citizen) == []
     # Rebooked past the deadline: no longer fulfilled.
-    selfbooking.rebook(citizen, booking, at(date(2027, 3, 10), 9), now=NOW)
+    meeting_service.rebook(citizen, booking, at(date(2027, 3, 10), 9), now=NOW)
     db.session.commit()
     db.session.refresh(deadline)
     assert (deadline.status, deadline.booking_id) == (DeadlineStatus.OPEN, None)
-    selfbooking.rebook(citizen, booking, at(date(2027, 3, 5), 9), now=NOW)
+    meeting_service.rebook(citizen, booking, at(date(2027, 3, 5), 9), now=NOW)
     db.session.commit()
     db.session.refresh(deadline)
     assert deadline.status == DeadlineStatus.FULFILLED
-    selfbooking.cancel(citizen, booking, now=NOW)
+    meeting_service.cancel(citizen, booking, now=NOW)
     db.session.commit()
     db.session.refresh(deadline)
     assert (deadline.status, deadline.booking_id) == (DeadlineStatus.OPEN, None)

@@ -15,6 +15,8 @@ from webapp.models import (AuditEntry, AuditEvent, Booking, BookingParticipant, 
 from webapp.selfbooking import offers
 from webapp.messaging import receipts
 from webapp.selfbooking import reservations as selfbooking
+from webapp.selfbooking import meetings as meeting_service
+from webapp.selfbooking import slots as slot_service
 from webapp.booking.checks import SlotTaken
 
 
@@ -51,7 +53,7 @@ def test_r_4_2_slots_start_tomorrow_and_end_at_the_rolling_end(two_caseworkers, 
     """R-4.2: from tomorrow (at least a day's notice) up to the end date, whole weeks rolling."""
     offer = create_offer(two_caseworkers, rolling_end_weeks=1)
     thursday = datetime(2027, 2, 25, 9, 0)
-    slots = selfbooking.list_slots(offer, now=thursday)
+    slots = slot_service.list_slots(offer, now=thursday)
     assert slots[0].starts_at == at(date(2027, 2, 26), 7, 30)   # tomorrow, not today
     assert slots[-1].starts_at.date() == date(2027, 3, 4)      # today + 1 week
     assert all(s.caseworker_ids == (two_caseworkers[0].id, two_caseworkers[1].id) for s in slots)
@@ -61,7 +63,7 @@ def test_r_4_2_fixed_end_and_first_meeting_date_narrow_the_window(two_caseworker
     """R-4.1, R-4.2: fixed end date and rolling end: the earlier wins; first meeting date holds."""
     offer = create_offer(two_caseworkers, rolling_end_weeks=8, fixed_end_date=date(2027, 3, 3),
                          first_meeting_date=date(2027, 3, 2))
-    days = {s.starts_at.date() for s in selfbooking.list_slots(offer, now=NOW)}
+    days = {s.starts_at.date() for s in slot_service.list_slots(offer, now=NOW)}
     assert days == {date(2027, 3, 2), date(2027, 3, 3)}
 
 
@@ -72,10 +74,10 @@ def test_r_4_3_booked_time_is_not_offered_and_names_who_is_free(two_caseworkers,
     offer = create_offer(two_caseworkers)
     create_booking([anna], at(MONDAY, 9), now=NOW)
     slots = {s.starts_at: s.caseworker_ids for s in
-             selfbooking.list_slots(offer, now=NOW, first=MONDAY, last=MONDAY)}
+             slot_service.list_slots(offer, now=NOW, first=MONDAY, last=MONDAY)}
     assert slots[at(MONDAY, 9)] == (bo.id,)
     assert slots[at(MONDAY, 10)] == (anna.id, bo.id)
-    only_anna = selfbooking.list_slots(offer, now=NOW, first=MONDAY, last=MONDAY,
+    only_anna = slot_service.list_slots(offer, now=NOW, first=MONDAY, last=MONDAY,
                                        caseworker_id=anna.id)
     assert at(MONDAY, 9) not in {s.starts_at for s in only_anna}
 
@@ -86,7 +88,7 @@ def test_r_1_2_8_closed_membership_gets_no_new_self_bookings(two_caseworkers, te
     offer = create_offer(two_caseworkers)
     anna.memberships[0].state = MembershipState.CLOSED_KEEP_MEETINGS
     db.session.commit()
-    slots = selfbooking.list_slots(offer, now=NOW, first=MONDAY, last=MONDAY)
+    slots = slot_service.list_slots(offer, now=NOW, first=MONDAY, last=MONDAY)
     assert {s.caseworker_ids for s in slots} == {(bo.id,)}
 
 
@@ -97,7 +99,7 @@ def test_r_1_2_3_caseworkers_without_the_call_in_flag_get_no_self_bookings(two_c
     offer = create_offer(two_caseworkers)
     bo.can_be_assigned_callins = False
     db.session.commit()
-    slots = selfbooking.list_slots(offer, now=NOW, first=MONDAY, last=MONDAY)
+    slots = slot_service.list_slots(offer, now=NOW, first=MONDAY, last=MONDAY)
     assert slots and {s.caseworker_ids for s in slots} == {(anna.id,)}
 
 
@@ -184,7 +186,7 @@ def test_r_4_7_expired_reservation_frees_itself_and_cannot_be_confirmed(
     held = selfbooking.reserve(citizen, offer, at(MONDAY, 9), now=NOW)
     db.session.commit()
     later = NOW + selfbooking.reservation_hold() + timedelta(seconds=1)
-    assert at(MONDAY, 9) in {s.starts_at for s in selfbooking.list_slots(offer, now=later)}
+    assert at(MONDAY, 9) in {s.starts_at for s in slot_service.list_slots(offer, now=later)}
     other = create_citizen(centre)
     selfbooking.book(other, offer, at(MONDAY, 9), now=later)
     db.session.commit()
@@ -270,8 +272,8 @@ def test_r_2_4_constraint_refusal_after_the_check_ends_the_booking_as_taken(
     first = selfbooking.book(citizen, offer, at(MONDAY, 9), now=NOW)
     db.session.commit()
     # Blind the checks, as a writer that skipped them would be: only the constraint is left.
-    busy_free = [selfbooking.Slot(at(MONDAY, 9), at(MONDAY, 9, 30), (anna.id,))]
-    monkeypatch.setattr(selfbooking, "_slots_at", lambda *a, **k: busy_free)
+    busy_free = [slot_service.Slot(at(MONDAY, 9), at(MONDAY, 9, 30), (anna.id,))]
+    monkeypatch.setattr(selfbooking, "slots_at", lambda *a, **k: busy_free)
     monkeypatch.setattr(booking_service, "check_free", lambda req, **k: [anna])
     with pytest.raises(RaceLost) as caught:
         selfbooking.book(create_citizen(centre), offer, at(MONDAY, 9), now=NOW)
@@ -315,7 +317,7 @@ def test_r_4_3_group_meeting_fills_seats_then_is_full(group_offer, centre, creat
     first = selfbooking.book(a, group_offer, at(MONDAY, 9), now=NOW)
     db.session.commit()
     assert len(first.caseworker_links) == 2 and first.seats == 2
-    slots = selfbooking.list_slots(group_offer, now=NOW, first=MONDAY, last=MONDAY)
+    slots = slot_service.list_slots(group_offer, now=NOW, first=MONDAY, last=MONDAY)
     session = next(s for s in slots if s.session_id == first.id)
     assert session.seats_left == 1
     # The same start, asked as a time, joins the existing meeting.
@@ -323,7 +325,7 @@ def test_r_4_3_group_meeting_fills_seats_then_is_full(group_offer, centre, creat
     db.session.commit()
     assert joined.id == first.id
     assert first.id not in {s.session_id for s in
-                            selfbooking.list_slots(group_offer, now=NOW, first=MONDAY, last=MONDAY)}
+                            slot_service.list_slots(group_offer, now=NOW, first=MONDAY, last=MONDAY)}
     with pytest.raises(SlotTaken) as caught:
         selfbooking.book(c, group_offer, None, now=NOW, session_id=first.id)
     assert caught.value.code == "no_seats"
@@ -375,11 +377,11 @@ def test_r_1_7_3_group_rebooking_only_to_same_team_type_and_variant(
     other_kind = create_booking(two_caseworkers, at(MONDAY, 13), now=NOW,
                                 meeting_form=MeetingForm.GROUP, variant_id=variant.id)
     with pytest.raises(DomainError) as caught:
-        selfbooking.rebook(a, mine, None, now=NOW, session_id=other_kind.id)
+        meeting_service.rebook(a, mine, None, now=NOW, session_id=other_kind.id)
     assert caught.value.code == "rebooking_other_kind"
     assert caught.value.message_da.startswith("Et fællesmøde kan kun ombookes")
     db.session.rollback()
-    moved = selfbooking.rebook(a, mine, at(MONDAY, 11), now=NOW)
+    moved = meeting_service.rebook(a, mine, at(MONDAY, 11), now=NOW)
     db.session.commit()
     assert moved.id != mine.id and moved.starts_at == at(MONDAY, 11)
     assert db.session.get(Booking, mine.id).status == BookingStatus.CANCELLED
@@ -400,7 +402,7 @@ def test_r_4_5_cancel_until_the_start_and_not_when_the_offer_forbids(
     booking = selfbooking.book(citizen, offer, at(MONDAY, 9), now=NOW)
     db.session.commit()
     with pytest.raises(DomainError) as caught:
-        selfbooking.cancel(citizen, booking, now=NOW)
+        meeting_service.cancel(citizen, booking, now=NOW)
     assert caught.value.code == "cancellation_not_allowed"
     assert caught.value.message_da.startswith(
         "Denne samtale kan ikke aflyses online. Kontakt jobcentret: ")
@@ -410,13 +412,13 @@ def test_r_4_5_cancel_until_the_start_and_not_when_the_offer_forbids(
     booking = selfbooking.book(other, open_offer, at(MONDAY, 10), now=NOW)
     db.session.commit()
     with pytest.raises(DomainError) as caught:
-        selfbooking.cancel(other, booking, now=at(MONDAY, 10))
+        meeting_service.cancel(other, booking, now=at(MONDAY, 10))
     assert caught.value.code == "cancellation_too_late"
     db.session.rollback()
-    cancelled = selfbooking.cancel(other, booking, now=at(MONDAY, 9, 59))
+    cancelled = meeting_service.cancel(other, booking, now=at(MONDAY, 9, 59))
     db.session.commit()
     assert cancelled.status == BookingStatus.CANCELLED
-    assert at(MONDAY, 10) in {s.starts_at for s in selfbooking.list_slots(open_offer, now=NOW)}
+    assert at(MONDAY, 10) in {s.starts_at for s in slot_service.list_slots(open_offer, now=NOW)}
     assert db.session.scalar(select(AuditEntry.event).where(
         AuditEntry.booking_id == booking.id,
         AuditEntry.event == AuditEvent.BOOKING_CANCELLED_BY_CITIZEN)) is not None
@@ -433,7 +435,7 @@ def test_r_4_5_rebooking_only_where_and_until_the_offer_allows(
     booking = selfbooking.book(citizen, offer, at(MONDAY, 9), now=NOW)
     db.session.commit()
     with pytest.raises(DomainError) as caught:
-        selfbooking.rebook(citizen, booking, at(MONDAY, 11), now=now)
+        meeting_service.rebook(citizen, booking, at(MONDAY, 11), now=now)
     assert caught.value.code == code
     db.session.rollback()
     assert db.session.get(Booking, booking.id).starts_at == at(MONDAY, 9)
@@ -446,7 +448,7 @@ def test_r_4_5_rebook_moves_the_booking_and_renews_its_limits(two_caseworkers, c
     booking = selfbooking.book(citizen, offer, at(MONDAY, 9), now=NOW)
     db.session.commit()
     # Fifteen minutes later overlaps the citizen's own meeting: allowed, it is being moved.
-    moved = selfbooking.rebook(citizen, booking, at(MONDAY, 9, 15), now=NOW)
+    moved = meeting_service.rebook(citizen, booking, at(MONDAY, 9, 15), now=NOW)
     db.session.commit()
     assert moved.id == booking.id and moved.starts_at == at(MONDAY, 9, 15)
     assert moved.rebookable_until == at(MONDAY, 9, 15) - timedelta(days=1)
@@ -470,7 +472,7 @@ def test_r_4_9_receipts_on_book_and_cancel_only_for_the_citizens_own_changes(
     assert not db.session.scalars(select(OutboxMessage.kind).where(
         OutboxMessage.kind.like("citizen_%"))).all()
     booking = selfbooking.book(citizen, offer, at(MONDAY, 9), now=NOW)
-    selfbooking.cancel(citizen, booking, now=NOW)
+    meeting_service.cancel(citizen, booking, now=NOW)
     db.session.commit()
     kinds = db.session.scalars(select(OutboxMessage.kind).where(
         OutboxMessage.kind.like("citizen_%")).order_by(OutboxMessage.id)).all()
@@ -513,8 +515,8 @@ def test_r_1_9_1_citizen_cannot_reach_another_citizens_booking(two_caseworkers, 
     booking = selfbooking.book(citizen, offer, at(MONDAY, 9), now=NOW)
     db.session.commit()
     with pytest.raises(NotFound):
-        selfbooking.booking_for_citizen(create_citizen(centre), booking.id)
-    selfbooking.see_booking(citizen, selfbooking.booking_for_citizen(citizen, booking.id))
+        meeting_service.booking_for_citizen(create_citizen(centre), booking.id)
+    meeting_service.see_booking(citizen, meeting_service.booking_for_citizen(citizen, booking.id))
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.event == AuditEvent.BOOKING_SEEN_BY_CITIZEN)) == 1

@@ -33,6 +33,7 @@ from webapp.extensions import db
 from webapp.models import (Booking, BookingParticipant, BookingStatus, Citizen, MeetingForm,
                            WorkingTime)
 from webapp.selfbooking import reservations as selfbooking
+from webapp.selfbooking import slots as slot_service
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 50
@@ -137,7 +138,7 @@ def test_r_4_4_fifty_simultaneous_bookings_of_the_last_slot_one_wins(server, sce
     """R-4.4, R-2.4: 50 citizens confirm the last free slot at once: 1 × 201, 49 × 409, 1 row."""
     offer = create_offer([scene["caseworker"]], first_meeting_date=scene["day"],
                          fixed_end_date=scene["day"], rolling_end_weeks=None)
-    assert [s.starts_at for s in selfbooking.list_slots(offer, now=now_local())] == [scene["starts_at"]]
+    assert [s.starts_at for s in slot_service.list_slots(offer, now=now_local())] == [scene["starts_at"]]
     body = {"offer_id": offer.id, "starts_at": scene["starts_at"].isoformat()}
     statuses = _fire([(f"{server}/api/v1/bookings", _headers(scene, c), body, 0.0)
                       for c in scene["citizens"]])

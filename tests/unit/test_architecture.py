@@ -19,7 +19,7 @@ MAX_SERVICE_LINES = 500
 # and nothing new may join. A blueprint package keeps `bp` in its blueprint.py: routes importing
 # `bp` from the package that imports them would be a cycle.
 KNOWN_CYCLES: set[frozenset[str]] = set()
-KNOWN_LONG = {"webapp/selfbooking/reservations.py"}
+KNOWN_LONG: set[str] = set()
 
 
 def _modules() -> dict[str, Path]:

@@ -22,6 +22,7 @@ from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import MeetingForm
 from webapp.selfbooking import reservations as selfbooking
+from webapp.selfbooking import slots as slot_service
 
 EXAMPLES = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -39,11 +40,11 @@ def fuzz_setup(app, reference_data, create_job_centre, create_caseworker, create
     group = create_offer([anna], meeting_form=MeetingForm.GROUP, room_id=room.id)
     citizen = create_citizen(centre, cpr="0101054000", email="f@example.dk")
     now = now_local()
-    slots = selfbooking.list_slots(offer, now=now)
+    slots = slot_service.list_slots(offer, now=now)
     # Something to find for the id-taking operations: a booking and a group meeting.
     selfbooking.book(citizen, offer, slots[0].starts_at, now=now)
     other = create_citizen(centre, cpr="0101054001")
-    selfbooking.book(other, group, selfbooking.list_slots(group, now=now)[-1].starts_at, now=now)
+    selfbooking.book(other, group, slot_service.list_slots(group, now=now)[-1].starts_at, now=now)
     _, token = issue_client(centre, "Fuzzportal")
     db.session.commit()
     return {"Authorization": f"Bearer {token}", "X-Citizen-CPR": "0101054000"}

@@ -15,7 +15,7 @@ from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, CallIn, ConversationType, HoldingForm,
                            MeetingForm, OnlineOffer, Role, Team, TeamMembership)
 from webapp.planning import instance
-from webapp.selfbooking import reservations
+from webapp.selfbooking import slots as slot_service
 
 NOW = datetime(2030, 3, 1, 8, 0)   # a Friday; slots from Monday 4 March on
 FIRST, LAST = date(2030, 3, 4), date(2030, 3, 8)
@@ -58,7 +58,7 @@ def _edit_data(s, teams) -> dict:
 
 def _offered(offer: OnlineOffer, caseworker_id: int) -> bool:
     return any(caseworker_id in slot.caseworker_ids
-               for slot in reservations.list_slots(offer, now=NOW, first=FIRST, last=LAST))
+               for slot in slot_service.list_slots(offer, now=NOW, first=FIRST, last=LAST))
 
 
 def _callin_caseworkers(callin: CallIn) -> set[int]:
@@ -96,7 +96,7 @@ def test_r_6_6_leaving_a_team_leaves_its_offers_and_waiting_callins(client, setu
     assert elsewhere.caseworkers == [s["leaving"]] and elsewhere.active  # another team's offer
     # No slot listing (the portal's and the API's service) offers her on the team's offers.
     assert not _offered(shared, leaving) and not _offered(alone, leaving)
-    assert reservations.list_slots(alone, now=NOW, first=FIRST, last=LAST) == []
+    assert slot_service.list_slots(alone, now=NOW, first=FIRST, last=LAST) == []
     assert _offered(shared, s["colleague"].id) and _offered(elsewhere, leaving)
     # The team's waiting call-ins no longer name her; the root team's still does.
     assert _callin_caseworkers(s["only_her"]) == set()

@@ -27,6 +27,8 @@ from webapp.models import Citizen, OnlineOffer
 from webapp.selfbooking import deadlines
 from webapp.selfbooking import offers, out_of_slots
 from webapp.selfbooking import reservations as selfbooking
+from webapp.selfbooking import meetings as meeting_service
+from webapp.selfbooking import slots as slot_service
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +120,8 @@ def offer_slots(offer_id: int) -> Response:
         if not offer.citizen_chooses_caseworker:
             raise DomainError.of("caseworker_choice_not_allowed", field="caseworker_id",
                                  code="caseworker_choice_not_allowed")
-    slots = selfbooking.list_slots(offer, now=now, first=first, last=last, caseworker_id=cw)
-    names = selfbooking.caseworker_names({cw for s in slots for cw in s.caseworker_ids})
+    slots = slot_service.list_slots(offer, now=now, first=first, last=last, caseworker_id=cw)
+    names = meeting_service.caseworker_names({cw for s in slots for cw in s.caseworker_ids})
     return jsonify([slot_json(s, names, offer.citizen_chooses_caseworker) for s in slots])
 
 
@@ -205,7 +207,7 @@ def list_bookings() -> Response:
 
 
 def _own_booking(citizen: Citizen, booking_id: int):  # type: ignore[no-untyped-def]
-    return selfbooking.booking_for_citizen(citizen, parse_id(booking_id, "booking_id"))
+    return meeting_service.booking_for_citizen(citizen, parse_id(booking_id, "booking_id"))
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -213,7 +215,7 @@ def get_booking(booking_id: int) -> Response:
     citizen = _citizen()
     now = now_local()
     booking = _own_booking(citizen, booking_id)
-    selfbooking.see_booking(citizen, booking)
+    meeting_service.see_booking(citizen, booking)
     body = booking_json(booking, now)
     db.session.commit()
     return jsonify(body)
@@ -226,7 +228,7 @@ def cancel_booking(booking_id: int) -> Response:
     data = _body()
     now = now_local()
     booking = _own_booking(citizen, booking_id)
-    booking = selfbooking.cancel(citizen, booking, now=now,
+    booking = meeting_service.cancel(citizen, booking, now=now,
                                  reason=parse_text(data.get("reason"), "reason"))
     body = booking_json(booking, now)
     offer_id = booking.offer_id
@@ -241,10 +243,10 @@ def rebook_slots(booking_id: int) -> Response:
     now = now_local()
     booking = _own_booking(citizen, booking_id)
     first, last = _slot_window()
-    slots = selfbooking.rebook_slots(citizen, booking, now=now, first=first, last=last)
+    slots = meeting_service.rebook_slots(citizen, booking, now=now, first=first, last=last)
     offer = db.session.get(OnlineOffer, booking.offer_id)
     show = bool(offer and offer.citizen_chooses_caseworker)
-    names = selfbooking.caseworker_names({cw for s in slots for cw in s.caseworker_ids})
+    names = meeting_service.caseworker_names({cw for s in slots for cw in s.caseworker_ids})
     return jsonify([slot_json(s, names, show) for s in slots])
 
 
@@ -256,7 +258,7 @@ def rebook_booking(booking_id: int) -> Response:
     now = now_local()
     booking = _own_booking(citizen, booking_id)
     old_offer = booking.offer_id
-    booking = selfbooking.rebook(citizen, booking, now=now, **_slot_choice(data))
+    booking = meeting_service.rebook(citizen, booking, now=now, **_slot_choice(data))
     body = booking_json(booking, now)
     starts_at = booking.starts_at
     db.session.commit()

@@ -12,6 +12,7 @@ from webapp.models import Booking, OnlineOffer, SelfBookingDeadline
 from webapp.selfbooking import offers
 from webapp.messaging import receipts
 from webapp.selfbooking import reservations as selfbooking
+from webapp.selfbooking import slots as slot_service
 from webapp.booking import terms as booking_terms
 from webapp.booking.writer import seats_left
 
@@ -117,7 +118,7 @@ def offer_json(offer: OnlineOffer, today: date) -> dict[str, Any]:
     }
 
 
-def slot_json(slot: selfbooking.Slot, names: dict[int, str], show_caseworkers: bool) -> dict[str, Any]:
+def slot_json(slot: slot_service.Slot, names: dict[int, str], show_caseworkers: bool) -> dict[str, Any]:
     return {
         "starts_at": stamp(slot.starts_at),
         "ends_at": stamp(slot.ends_at),

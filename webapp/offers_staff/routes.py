@@ -25,6 +25,7 @@ from webapp.storage import audit
 from webapp.selfbooking import deadlines
 from webapp.selfbooking import offers
 from webapp.selfbooking import reservations as selfbooking
+from webapp.selfbooking import slots as slot_service
 
 STAFF = (Role.CASEWORKER, Role.ADMINISTRATOR, Role.SUPPORT)
 
@@ -65,7 +66,7 @@ def offer_detail(offer_id: int) -> str:
         abort(404)
     offer = get_scoped_or_404(OnlineOffer, offer_id)
     now = now_local()
-    slots = selfbooking.list_slots(offer, now=now)
+    slots = slot_service.list_slots(offer, now=now)
     return render_template("offers_staff/offer.html", offer=offer, now=now, slots=slots[:200],
                            slot_count=len(slots), span=offers.window(offer, now.date()))
 

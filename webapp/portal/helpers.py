@@ -11,7 +11,7 @@ from flask_login import current_user
 from webapp.domain.errors import DomainError
 from webapp.language import current_language, error_text
 from webapp.models import Booking, Citizen
-from webapp.selfbooking import reservations as selfbooking
+from webapp.selfbooking import meetings as meeting_service
 
 
 def citizen() -> Citizen:
@@ -39,7 +39,7 @@ def long_datetime(moment: datetime | None) -> str:
 
 def terms_text(booking: Booking, now: datetime) -> list[str]:
     """R-4.9: what the citizen may change, the same sentences as the receipt and the API."""
-    return selfbooking.terms_text(booking, now, current_language(), long_datetime)
+    return meeting_service.terms_text(booking, now, current_language(), long_datetime)
 
 
 def register_filters(app: Flask) -> None:

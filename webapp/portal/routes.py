@@ -30,6 +30,8 @@ from webapp.administration import login_throttle
 from webapp.selfbooking import offers, out_of_slots
 from webapp.messaging import receipts
 from webapp.selfbooking import reservations as selfbooking
+from webapp.selfbooking import meetings as meeting_service
+from webapp.selfbooking import slots as slot_service
 
 log = logging.getLogger(__name__)
 
@@ -125,14 +127,14 @@ def _week_of(raw: str | None, default: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _slot_page(slots: list[selfbooking.Slot], start: date, span: tuple[date, date] | None
+def _slot_page(slots: list[slot_service.Slot], start: date, span: tuple[date, date] | None
                ) -> dict[str, Any]:
     """One week of slots, grouped by day, with links to the weeks around it."""
     week_start = _week_of(request.args.get("week"), slots[0].starts_at.date() if slots else start)
     if span is not None:
         week_start = max(week_start, span[0] - timedelta(days=span[0].weekday()))
     week_end = week_start + timedelta(days=6)
-    days: dict[date, list[selfbooking.Slot]] = {}
+    days: dict[date, list[slot_service.Slot]] = {}
     for slot in slots:
         if week_start <= slot.starts_at.date() <= week_end:
             days.setdefault(slot.starts_at.date(), []).append(slot)
@@ -154,7 +156,7 @@ def offer_detail(offer_id: int) -> str:
     caseworker_id = request.args.get("caseworker", type=int)
     if not offer.citizen_chooses_caseworker:
         caseworker_id = None
-    slots = selfbooking.list_slots(offer, now=now, caseworker_id=caseworker_id)
+    slots = slot_service.list_slots(offer, now=now, caseworker_id=caseworker_id)
     span = offers.window(offer, now.date())
     existing = selfbooking.live_bookings_of(citizen(), now, offer_id=offer.id)
     return render_template(
@@ -250,7 +252,7 @@ def release(reservation_id: str) -> Response:
 
 def _own(booking_id: int):  # type: ignore[no-untyped-def]
     try:
-        return selfbooking.booking_for_citizen(citizen(), booking_id)
+        return meeting_service.booking_for_citizen(citizen(), booking_id)
     except DomainError:
         abort(404)
 
@@ -259,12 +261,12 @@ def _own(booking_id: int):  # type: ignore[no-untyped-def]
 @citizen_required
 def meeting(booking_id: int) -> str:
     booking = _own(booking_id)
-    selfbooking.see_booking(citizen(), booking)
+    meeting_service.see_booking(citizen(), booking)
     now = now_local()
     html = render_template("portal/meeting.html", booking=booking, now=now,
                            place=receipts.meeting_place(booking),
-                           can_cancel=selfbooking.can_cancel(booking, now),
-                           can_rebook=selfbooking.can_rebook(booking, now))
+                           can_cancel=meeting_service.can_cancel(booking, now),
+                           can_rebook=meeting_service.can_rebook(booking, now))
     db.session.commit()
     return html
 
@@ -277,7 +279,7 @@ def cancel(booking_id: int) -> str | Response:
     now = now_local()
     if request.method == "POST":
         try:
-            booking = selfbooking.cancel(citizen(), booking, now=now,
+            booking = meeting_service.cancel(citizen(), booking, now=now,
                                          reason=request.form.get("reason", "")[:500])
         except DomainError as error:
             db.session.rollback()
@@ -290,7 +292,7 @@ def cancel(booking_id: int) -> str | Response:
         return redirect(url_for("portal.home"))
     return render_template("portal/cancel.html", booking=booking, now=now,
                            place=receipts.meeting_place(booking),
-                           allowed=selfbooking.can_cancel(booking, now))
+                           allowed=meeting_service.can_cancel(booking, now))
 
 
 @bp.route("/meetings/<int:booking_id>/rebook", methods=["GET", "POST"])
@@ -304,7 +306,7 @@ def rebook(booking_id: int) -> str | Response:
         try:
             choice = _choice_from_form()
             offer_id = booking.offer_id
-            booking = selfbooking.rebook(me, booking, now=now, **choice)
+            booking = meeting_service.rebook(me, booking, now=now, **choice)
         except DomainError as error:
             db.session.rollback()
             flash(message(error), "error")
@@ -316,7 +318,7 @@ def rebook(booking_id: int) -> str | Response:
         flash(_("Your meeting has been moved. A receipt is on its way to your e-mail."), "success")
         return redirect(url_for("portal.meeting", booking_id=new_id))
     try:
-        slots = selfbooking.rebook_slots(me, booking, now=now)
+        slots = meeting_service.rebook_slots(me, booking, now=now)
     except DomainError as error:
         flash(message(error), "error")
         return redirect(url_for("portal.meeting", booking_id=booking_id))

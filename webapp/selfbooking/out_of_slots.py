@@ -14,7 +14,7 @@ from webapp.extensions import db
 from webapp.messaging import outbox
 from webapp.models import OnlineOffer, Team
 from webapp.selfbooking.offers import end_date
-from webapp.selfbooking.reservations import has_free_slot
+from webapp.selfbooking.slots import has_free_slot
 from webapp.storage.sql import prepared
 
 log = logging.getLogger(__name__)
