@@ -201,3 +201,19 @@ def test_r_6_2_a_placed_callin_cannot_be_edited(app, wl):
     response = _client(app, wl["ws"].user).post(f"/caseworker/callins/{wl['placed'].id}/edit",
                                                 data=_edit_form(wl))
     assert response.status_code == 400 and "afventer ikke længere" in response.get_data(as_text=True)
+
+
+def test_r_6_2_admin_waiting_list_shows_waiting_callins_by_default_with_the_citizen(app, wl):
+    """R-6.2: *Afventerliste* opens on the waiting call-ins, with name and masked CPR; the
+    filter reaches the placed ones."""
+    client = _client(app, wl["ws"].admin)
+    response = client.get("/admin/callin/")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    near, placed = wl["ws"].citizens[0], wl["ws"].citizens[2]
+    assert f"{near.name} ({near.masked_cpr})" in page and placed.name not in page
+    assert near.cpr not in page
+    others = client.get(response.headers["Location"].replace("=waiting", "=placed")).get_data(as_text=True)
+    assert f"{placed.name} ({placed.masked_cpr})" in others and near.name not in others
+    everyone = client.get(response.headers["Location"].replace("=waiting", "=all")).get_data(as_text=True)
+    assert near.name in everyone and placed.name in everyone

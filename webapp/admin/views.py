@@ -32,8 +32,8 @@ from webapp.domain.cpr import mask_cpr, normalise_cpr
 from webapp.domain.directory import FileDirectory
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import (AuditEntry, AuditEvent, Caseworker, Citizen, LetterRule,
-                           LetterTemplate, MembershipState, SystemLogEntry, Team)
+from webapp.models import (AuditEntry, AuditEvent, CallIn, CallInStatus, Caseworker, Citizen,
+                           LetterRule, LetterTemplate, MembershipState, SystemLogEntry, Team)
 from webapp.storage import audit
 from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
@@ -848,11 +848,48 @@ class BookingView(ReadOnlyModelView):
     column_filters = ("id", "status", "origin", "starts_at")
 
 
+def _callin_citizen(view: Any, context: Any, model: Any, name: str) -> str:
+    return f"{model.citizen.name} ({model.citizen.masked_cpr})"
+
+
+class _CallInStatusFilter(sqla_filters.BaseSQLAFilter):
+    """The call-in's status by its stored value; "all" filters nothing. (Flask-Admin's own enum
+    filter looks members up by name, which a StrEnum's lower-case values are not.)"""
+
+    def __init__(self) -> None:
+        super().__init__(CallIn.status, _l("Status"), options=(
+            ("waiting", _l("Waiting")), ("placed", _l("Placed")), ("cancelled", _l("Withdrawn")),
+            ("all", _l("All"))))
+
+    def validate(self, value: Any) -> bool:
+        return value == "all" or value in {s.value for s in CallInStatus}
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query if value == "all" else query.filter(CallIn.status == CallInStatus(value))
+
+    def operation(self) -> Any:
+        return _l("is")
+
+
 class CallInView(ReadOnlyModelView):
+    """*Afventerliste* (R-6.2): waiting call-ins unless another status is chosen in the filter."""
+
     can_view_details = False
-    column_list = ("id", "team", "conversation_type", "earliest_date", "deadline_date", "status",
-                   "unplaced_reason")
-    column_filters = ("status", "deadline_date")
+    column_list = ("id", "citizen", "team", "conversation_type", "earliest_date", "deadline_date",
+                   "priority", "status", "unplaced_reason")
+    column_labels = PlannerModelView.column_labels | {"priority": _l("Priority")}
+    column_formatters = {"citizen": _callin_citizen}
+    column_filters = (_CallInStatusFilter(), "deadline_date")
+
+    @expose("/")
+    def index_view(self) -> Any:
+        # Opened without arguments, the list starts at the waiting call-ins; the status filter's
+        # other values (placed, withdrawn, all) reach the rest.
+        if not request.args:
+            for key, (_index, flt) in (self._filter_args or {}).items():
+                if isinstance(flt, _CallInStatusFilter):
+                    return redirect(url_for(".index_view", **{f"flt0_{key}": "waiting"}))
+        return super().index_view()
 
 
 class OnlineOfferView(PlannerModelView):
