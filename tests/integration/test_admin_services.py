@@ -12,7 +12,7 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import LocalClosureDay, NationalClosureDay, SyncMode, Team
 from webapp.administration import caseworkers as cw_service
-from webapp.calendar import closures
+from webapp.calendar.closed_days import closed_days
 from webapp.administration import teams
 from webapp.administration.caseworkers import BreakRow
 
@@ -111,10 +111,10 @@ def test_r_1_3_2_closure_days_are_inherited_down_the_tree(tree):
         LocalClosureDay(job_centre=tree["job_centre"], team=tree["sibling"], name="Andet",
                         first_day=date(2030, 6, 12), last_day=date(2030, 6, 12))])
     db.session.commit()
-    days = closures.closure_days_for_team(tree["grandchild"], date(2030, 6, 1), date(2030, 6, 30))
+    days = closed_days([tree["grandchild"].id], date(2030, 6, 1), date(2030, 6, 30))
     assert sorted(days) == [date(2030, 6, 3), date(2030, 6, 5), date(2030, 6, 10), date(2030, 6, 11)]
     assert days[date(2030, 6, 5)] == "Grundlovsdag"
-    root_days = closures.closure_days_for_team(tree["root"], date(2030, 6, 1), date(2030, 6, 30))
+    root_days = closed_days([tree["root"].id], date(2030, 6, 1), date(2030, 6, 30))
     assert sorted(root_days) == [date(2030, 6, 3), date(2030, 6, 5)]
 
 

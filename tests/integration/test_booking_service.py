@@ -12,7 +12,7 @@ from webapp.domain.errors import Conflict, DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, Booking, BookingStatus, Break, BusyTime,
                            LocalClosureDay, MeetingForm, NationalClosureDay, Team)
-from webapp.calendar import availability, clashes
+from webapp.calendar import availability, clashes, closed_days
 from webapp.booking.checks import SlotTaken
 from webapp.booking.events import booking_changed
 from webapp.booking.locks import release_expired_reservations
@@ -205,7 +205,7 @@ def test_team_chain_includes_every_ancestor(centre, create_team):
                                                  Team.parent_id.is_(None))).one()
     child = create_team(centre, parent=root)
     grandchild = create_team(centre, parent=child)
-    assert availability.team_chain_ids([grandchild.id]) == {root.id, child.id, grandchild.id}
+    assert closed_days.team_chain_ids([grandchild.id]) == {root.id, child.id, grandchild.id}
 
 
 def test_a_citizen_cannot_attend_two_meetings_at_once(centre, create_caseworker, create_citizen,

@@ -40,6 +40,7 @@ from webapp.callins import templates as template_service
 from webapp.citizens import service as citizen_service
 from webapp.administration import caseworkers as caseworker_service
 from webapp.calendar import closures as closure_service
+from webapp.calendar.closed_days import closed_days
 from webapp.administration import rooms as room_service
 from webapp.administration import teams as team_service
 from webapp.administration import variants as variant_service
@@ -454,7 +455,7 @@ class TeamCalendarView(PlannerBaseView):
         last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
         grid_start = first - timedelta(days=first.weekday())
         grid_end = last + timedelta(days=6 - last.weekday())
-        closed = closure_service.closure_days_for_team(team, grid_start, grid_end)
+        closed = closed_days([team.id], grid_start, grid_end)
         weeks, day = [], grid_start
         while day <= grid_end:
             weeks.append([day + timedelta(days=i) for i in range(7)])

@@ -2,8 +2,8 @@
 
 Every caller — call-ins, rebooking in the admin, the optimiser's input, self-booking —
 asks here. The rules themselves live in the domain module; this module only loads
-working time, breaks, closure days (national + the team's and its ancestors'), live
-bookings with their reporting time and imported busy times, in a few bulk queries.
+working time, breaks, live bookings with their reporting time and imported busy times,
+in a few bulk queries; the closed days come from `webapp.calendar.closed_days`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, DateTime, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import DateTime, and_, bindparam, case, func, literal, or_, select
 
 from webapp.domain.availability import (
     WeeklySchedule,
@@ -29,98 +29,15 @@ from webapp.models import (
     BookingStatus,
     Break,
     BusyTime,
-    LocalClosureDay,
     MembershipState,
-    NationalClosureDay,
-    Team,
     TeamMembership,
     WorkingTime,
 )
+from webapp.calendar.closed_days import closed_dates, closed_dates_of_teams
 from webapp.models.rooms import room_teams
 from webapp.storage.sql import in_ids, prepared, rows as sql_rows
 
 _DAY = timedelta(days=1)
-
-
-# ---------------------------------------------------------------------------
-# Closure days (R-1.3.1, R-1.3.2)
-# ---------------------------------------------------------------------------
-
-def team_chain_ids(team_ids: Iterable[int]) -> set[int]:
-    """The given teams and all their ancestors: local closure days are inherited downwards."""
-    parents = dict(db.session.execute(select(Team.id, Team.parent_id)).all())
-    chain: set[int] = set()
-    for team_id in team_ids:
-        node: int | None = team_id
-        while node is not None and node not in chain:
-            chain.add(node)
-            node = parents.get(node)
-    return chain
-
-
-def national_closed_dates(first_day: date, last_day: date) -> set[date]:
-    rows = db.session.scalars(select(NationalClosureDay.day).where(
-        NationalClosureDay.day.between(first_day, last_day)))
-    return set(rows)
-
-
-def _expand(spans: Iterable[tuple[date, date]], first_day: date, last_day: date) -> set[date]:
-    closed: set[date] = set()
-    for start, end in spans:
-        day = max(start, first_day)
-        while day <= min(end, last_day):
-            closed.add(day)
-            day += _DAY
-    return closed
-
-
-def _local_closed_dates(team_ids: Collection[int], first_day: date, last_day: date) -> set[date]:
-    if not team_ids:
-        return set()
-    rows = db.session.execute(select(LocalClosureDay.first_day, LocalClosureDay.last_day).where(
-        LocalClosureDay.team_id.in_(team_ids),
-        LocalClosureDay.first_day <= last_day, LocalClosureDay.last_day >= first_day))
-    return _expand(rows, first_day, last_day)
-
-
-def _closed_spans(teams: Any, first_day: Any, last_day: Any) -> Any:
-    """National closure days plus the local ones of `teams` and their ancestors (R-1.3.2).
-
-    One query: the ancestors come from a recursive CTE (UNION, so even a broken tree
-    ends), the national days ride along as one-day spans.
-    """
-    chain = select(Team.id, Team.parent_id).where(teams).cte("team_chain", recursive=True)
-    chain = chain.union(select(Team.id, Team.parent_id).join(chain, Team.id == chain.c.parent_id))
-    local = select(LocalClosureDay.first_day, LocalClosureDay.last_day).where(
-        LocalClosureDay.team_id.in_(select(chain.c.id)),
-        LocalClosureDay.first_day <= last_day, LocalClosureDay.last_day >= first_day)
-    national = select(NationalClosureDay.day, NationalClosureDay.day).where(
-        NationalClosureDay.day.between(first_day, last_day))
-    return national.union_all(local)
-
-
-@prepared
-def _closed_spans_of_teams(ids: Any) -> Any:
-    return _closed_spans(ids(Team.id, "teams"), bindparam("first", type_=Date()),
-                         bindparam("last", type_=Date()))
-
-
-def closed_dates_of_teams(team_ids: Any, first_day: date, last_day: date) -> set[date]:
-    """National closure days plus the local ones of the teams and their ancestors (R-1.3.2).
-
-    `team_ids` is a list or a subquery of team ids.
-    """
-    if isinstance(team_ids, (list, tuple, set, frozenset)):
-        rows = sql_rows(_closed_spans_of_teams(),
-                                  {"teams": list(team_ids), "first": first_day, "last": last_day})
-    else:
-        rows = db.session.execute(_closed_spans(Team.id.in_(team_ids), first_day, last_day))
-    return _expand(rows, first_day, last_day)
-
-
-def closed_dates(team_id: int, first_day: date, last_day: date) -> set[date]:
-    """National closure days plus the local ones of the team and its ancestors (R-1.3.2)."""
-    return closed_dates_of_teams([team_id], first_day, last_day)
 
 
 # ---------------------------------------------------------------------------
@@ -236,13 +153,15 @@ def caseworkers_free(caseworker_ids: Iterable[int], first_day: date, last_day: d
     if team_id is not None:
         return team_free_intervals(schedules, first_day, last_day,
                                    closed_dates(team_id, first_day, last_day), busy)
-    national = national_closed_dates(first_day, last_day)
     teams = _membership_teams(ids)
+    # Caseworkers of the same teams share their closed days: one query per set of teams.
+    closed_of: dict[frozenset[int], set[date]] = {}
     out: dict[int, list[Interval]] = {}
     for cw in ids:
-        closed = national | _local_closed_dates(team_chain_ids(teams.get(cw, ())),
-                                                first_day, last_day)
-        out[cw] = caseworker_free_intervals(schedules[cw], first_day, last_day, closed,
+        key = frozenset(teams.get(cw, ()))
+        if key not in closed_of:
+            closed_of[key] = closed_dates_of_teams(sorted(key), first_day, last_day)
+        out[cw] = caseworker_free_intervals(schedules[cw], first_day, last_day, closed_of[key],
                                             busy.get(cw, ()))
     return out
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import DateTime, Integer, bindparam, literal, select
 
-from webapp.calendar.availability import closed_dates, live_booking_filter, weekly_schedules
+from webapp.calendar.availability import live_booking_filter, weekly_schedules
+from webapp.calendar.closed_days import closed_dates
 from webapp.domain.availability import caseworker_free_intervals
 from webapp.domain.intervals import covers
 from webapp.extensions import db

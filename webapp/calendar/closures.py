@@ -1,10 +1,13 @@
-"""Closure days: local ones per team, inherited down the tree, and national ones (R-1.3.x)."""
+"""Closure days as the admin keeps them: checked on save, and the bookings they fall on (R-1.3.x).
+
+Which days are closed for a team, inherited down the tree, is `webapp.calendar.closed_days`.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from webapp.domain import bounds
 from webapp.domain.contact import check_date_range
@@ -58,22 +61,3 @@ def colliding_bookings(first_day: date, last_day: date, team: Team | None = None
     if team is not None:
         stmt = stmt.where(Booking.team_id.in_(subtree_ids(team)))
     return list(db.session.scalars(stmt))
-
-
-def closure_days_for_team(team: Team, first_day: date, last_day: date) -> dict[date, str]:
-    """Every closed day of the team in the range with its name: national days and the local
-    ones of the team and its ancestors (R-1.3.2, R-1.3.4)."""
-    days: dict[date, str] = {}
-    for row in db.session.scalars(select(NationalClosureDay).where(
-            NationalClosureDay.day.between(first_day, last_day))):
-        days[row.day] = row.name
-    chain = [team.id, *(ancestor.id for ancestor in team.ancestors())]
-    local = db.session.scalars(select(LocalClosureDay).where(
-        LocalClosureDay.team_id.in_(chain), LocalClosureDay.first_day <= last_day,
-        or_(LocalClosureDay.last_day >= first_day)))
-    for row in local:
-        day = max(row.first_day, first_day)
-        while day <= min(row.last_day, last_day):
-            days.setdefault(day, f"{row.name} ({row.team.name})")
-            day += timedelta(days=1)
-    return days

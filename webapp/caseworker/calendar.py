@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from webapp.domain.intervals import union
 from webapp.extensions import db
-from webapp.models import (Booking, BookingCaseworker, BookingStatus, Caseworker, LocalClosureDay,
-                           NationalClosureDay, Team)
-from webapp.calendar.availability import caseworkers_free, team_chain_ids, weekly_schedules
+from webapp.models import Booking, BookingCaseworker, BookingStatus, Caseworker, Team
+from webapp.calendar.availability import caseworkers_free, weekly_schedules
+from webapp.calendar import closed_days
 
 PALETTE = ("#1f6feb", "#8250df", "#bf3989", "#1a7f37", "#9a6700", "#cf222e", "#0a7ea4",
            "#6e7781", "#953800", "#116329")
@@ -27,25 +27,14 @@ def _iso(moment: datetime) -> str:
 def closure_events(team_ids: Sequence[int], first: date, last: date) -> list[dict[str, Any]]:
     """Closure days greyed, all day (R-1.3.4): national, and the teams' own and inherited."""
     events = []
-    for row in db.session.scalars(select(NationalClosureDay).where(
-            NationalClosureDay.day.between(first, last))):
-        events.append({"start": row.day.isoformat(), "end": (row.day + timedelta(days=1)).isoformat(),
-                       "allDay": True, "display": "background", "classNames": ["closure"],
-                       "title": f"Lukkedag: {row.name}"})
-        events.append({"start": row.day.isoformat(), "allDay": True, "title": f"Lukket: {row.name}",
-                       "classNames": ["closure-label"], "editable": False})
-    chain = team_chain_ids(team_ids)
-    if chain:
-        for row in db.session.scalars(select(LocalClosureDay).where(
-                LocalClosureDay.team_id.in_(chain), LocalClosureDay.first_day <= last,
-                LocalClosureDay.last_day >= first)):
-            end = row.last_day + timedelta(days=1)
-            events.append({"start": row.first_day.isoformat(), "end": end.isoformat(),
-                           "allDay": True, "display": "background", "classNames": ["closure"],
-                           "title": f"Lukkedag: {row.name}"})
-            events.append({"start": row.first_day.isoformat(), "end": end.isoformat(),
-                           "allDay": True, "title": f"Lukket: {row.name}",
-                           "classNames": ["closure-label"]})
+    for closure in closed_days.closures(team_ids, first, last):
+        start, end = closure.first_day.isoformat(), (closure.last_day + timedelta(days=1)).isoformat()
+        events.append({"start": start, "end": end, "allDay": True, "display": "background",
+                       "classNames": ["closure"], "title": f"Lukkedag: {closure.name}"})
+        label = {"start": start, "allDay": True, "title": f"Lukket: {closure.name}",
+                 "classNames": ["closure-label"]}
+        # A national day's label is fixed to its day; a local closure's spans its days.
+        events.append(label | {"editable": False} if closure.team is None else label | {"end": end})
     return events
 
 
@@ -54,11 +43,8 @@ def _closed(events: list[dict[str, Any]]) -> set[date]:
     for event in events:
         if event.get("display") != "background":
             continue
-        day = date.fromisoformat(event["start"])
-        end = date.fromisoformat(event["end"])
-        while day < end:
-            days.add(day)
-            day += timedelta(days=1)
+        last = date.fromisoformat(event["end"]) - timedelta(days=1)
+        days.update(closed_days.each_day(date.fromisoformat(event["start"]), last))
     return days
 
 

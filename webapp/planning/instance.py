@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.calendar import availability
+from webapp.calendar.closed_days import closed_dates
 from webapp.domain.intervals import Interval
 from webapp.extensions import db
 from webapp.models import (
@@ -312,7 +313,7 @@ def prepare(job_centre_id: int, *, now: datetime, horizon_days: int | None = Non
         "end_date": last_day.isoformat(),
         "granularity_minutes": granularity,
         "teams": [{"id": _team_id(t), "closed_dates": sorted(
-            d.isoformat() for d in availability.closed_dates(t, first_day, last_day))}
+            d.isoformat() for d in closed_dates(t, first_day, last_day))}
             for t in sorted(team_ids)],
         "caseworkers": [{
             "id": _cw_id(cw),
