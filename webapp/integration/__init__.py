@@ -3,7 +3,7 @@
     POST /integration/v1/appointments
     Authorization: Bearer <token of an API client with purpose "case_system">
     Content-Type: application/json
-    (one message, see webapp/services/inbound.py)
+    (one message, see webapp/callins/inbound.py)
 
 Every message that gets past authentication is logged raw with its outcome, also the
 rejected ones; the answer says what happened: 200 with the outcome, or 422 with a
