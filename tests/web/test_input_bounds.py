@@ -398,3 +398,19 @@ def test_r_7_4_a_unique_integer_is_bounded_before_its_uniqueness_is_asked(client
     assert any("må højst være" in e for e in field_errors(page, "code"))
     db.session.rollback()
     assert db.session.scalar(select(func.count(ConversationType.id))) == before
+
+
+@pytest.mark.parametrize("url, field, data", [
+    ("/admin/holdingform/new/", "code", {"code": "a\x00b", "name": "Ny afholdelsesform"}),
+    ("/admin/contactgroup/new/", "code", {"code": "a\x00b", "name": "Ny kontaktgruppe"}),
+    ("/admin/jobcentre/new/", "name", {"name": "Jobcenter\x00 Nul"}),
+])
+def test_r_7_4_a_unique_text_is_bounded_before_its_uniqueness_is_asked(client, create_user, url, field, data):
+    """R-7.4: the text bound runs before Flask-Admin's Unique validator, which would hand a NUL to
+    PostgreSQL (psycopg DataError, a 500)."""
+    login(client, create_user(Role.SUPPORT))
+    response = client.post(url, data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:2000]
+    _no_raw_sql(page)
+    assert field_errors(page, field), page[:2000]

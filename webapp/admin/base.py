@@ -177,7 +177,7 @@ class TextLength(Bounded):
     """The column's length; dropped where a service checks the field with a more precise message."""
 
     def __init__(self, max_length: int, multiline: bool) -> None:
-        super().__init__(bounds.check_text, max_length=max_length, multiline=multiline)
+        super().__init__(bounds.check_text, stop=True, max_length=max_length, multiline=multiline)
         self.field_flags = {"maxlength": max_length}
 
 
@@ -202,7 +202,8 @@ class PlannerModelConverter(AdminModelConverter):
     def _string_common(cls, column: Any, field_args: dict, **extra: Any) -> None:
         length = getattr(column.type, "length", None)
         multiline = not isinstance(length, int) or not length
-        field_args["validators"].append(TextLength(bounds.TEXT_MAX if multiline else length, multiline))
+        # First, and stopping the chain: Unique would otherwise hand a NUL to PostgreSQL (a 500).
+        field_args["validators"].insert(0, TextLength(bounds.TEXT_MAX if multiline else length, multiline))
         cls._nullable_common(column, field_args)
 
     @converts("Integer")
