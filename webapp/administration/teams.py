@@ -11,8 +11,8 @@ from webapp.domain.addresses import check_house_letter, postal_city
 from webapp.domain.contact import normalise_email, normalise_phone
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import (Booking, BookingStatus, CallInTemplate, OnlineOffer, Room, Team,
-                           TeamMembership, room_teams)
+from webapp.models import (Booking, BookingStatus, CallInTemplate, Caseworker, MembershipState, OnlineOffer, Room,
+                           Team, TeamMembership, room_teams)
 
 
 def clean_contact_fields(obj: Any) -> None:
@@ -35,6 +35,22 @@ def clean_contact_fields(obj: Any) -> None:
 
 def teams_of(job_centre_id: int) -> list[Team]:
     return list(db.session.scalars(select(Team).where(Team.job_centre_id == job_centre_id)))
+
+
+def teams_by_name(job_centre_id: int) -> list[Team]:
+    """The job centre's teams in alphabetical order, as the workspace lists them."""
+    return list(db.session.scalars(select(Team).where(Team.job_centre_id == job_centre_id)
+                                   .order_by(Team.name)))
+
+
+def active_members(team_ids: list[int]) -> list[Caseworker]:
+    """The caseworkers active in any of the teams, each once, by name."""
+    if not team_ids:
+        return []
+    return list(db.session.scalars(
+        select(Caseworker).join(TeamMembership, TeamMembership.caseworker_id == Caseworker.id)
+        .where(TeamMembership.team_id.in_(team_ids),
+               TeamMembership.state == MembershipState.ACTIVE).distinct().order_by(Caseworker.name)))
 
 
 def tree_order(teams: list[Team]) -> list[tuple[Team, int]]:

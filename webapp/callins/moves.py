@@ -30,11 +30,16 @@ def move_proposals(booking: Booking, *, now: datetime, per_caseworker: int = 3) 
     return proposals
 
 
-def team_caseworker_ids(team_id: int) -> list[int]:
+def team_caseworkers(team_id: int) -> list[Caseworker]:
+    """The team's active caseworkers who may take meetings, by name: those a meeting may move to."""
     return list(db.session.scalars(
-        select(Caseworker.id).join(TeamMembership, TeamMembership.caseworker_id == Caseworker.id)
+        select(Caseworker).join(TeamMembership, TeamMembership.caseworker_id == Caseworker.id)
         .where(TeamMembership.team_id == team_id, TeamMembership.state == MembershipState.ACTIVE,
                Caseworker.can_be_assigned_callins).order_by(Caseworker.name)))
+
+
+def team_caseworker_ids(team_id: int) -> list[int]:
+    return [caseworker.id for caseworker in team_caseworkers(team_id)]
 
 
 def move_by_job_centre(booking: Booking, *, starts_at: datetime, caseworker_id: int | None,

@@ -7,12 +7,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import select
 
 from webapp.domain.intervals import union
-from webapp.extensions import db
-from webapp.models import Booking, BookingCaseworker, BookingStatus, Caseworker, Team
+from webapp.models import Caseworker, Team
 from webapp.calendar.availability import caseworkers_free, weekly_schedules
+from webapp.calendar import bookings as calendar_bookings
 from webapp.calendar import closed_days
 
 PALETTE = ("#1f6feb", "#8250df", "#bf3989", "#1a7f37", "#9a6700", "#cf222e", "#0a7ea4",
@@ -70,17 +69,8 @@ def free_events(intervals: Sequence[tuple[datetime, datetime]]) -> list[dict[str
 
 def booking_events(caseworker_ids: Sequence[int], first: date, last: date, *,
                    colour_by_caseworker: bool) -> list[dict[str, Any]]:
-    window = (datetime.combine(first, datetime.min.time()),
-              datetime.combine(last + timedelta(days=1), datetime.min.time()))
-    rows = db.session.execute(
-        select(Booking, BookingCaseworker.caseworker_id)
-        .join(BookingCaseworker, BookingCaseworker.booking_id == Booking.id)
-        .where(BookingCaseworker.caseworker_id.in_(caseworker_ids),
-               Booking.status.in_([BookingStatus.BOOKED, BookingStatus.RESERVED]),
-               Booking.starts_at < window[1], Booking.ends_at > window[0])
-        .order_by(Booking.starts_at)).all()
-    names = dict(db.session.execute(select(Caseworker.id, Caseworker.initials)
-                                    .where(Caseworker.id.in_(caseworker_ids))).all())
+    rows = calendar_bookings.bookings_of(caseworker_ids, first, last)
+    names = calendar_bookings.initials(caseworker_ids)
     colours = {cw: PALETTE[i % len(PALETTE)] for i, cw in enumerate(sorted(caseworker_ids))}
     events, seen = [], set()
     for booking, cw_id in rows:

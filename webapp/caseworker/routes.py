@@ -10,7 +10,6 @@ from flask import (Response, abort, current_app, flash, jsonify, redirect, rende
                    request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from webapp.auth.tenancy import get_scoped_or_404, roles_required, staff_job_centre_id
 from webapp.caseworker.blueprint import bp
@@ -22,15 +21,16 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.language import error_text
 from webapp.models import (AuditEvent, Booking, BookingStatus,
-                           CallInTemplate, Caseworker, Citizen, ConversationType, DeadlineMode,
-                           Distribution, HoldingForm, Letter, MeetingForm, MembershipState, Role,
-                           Room, Team, TeamMembership, Variant)
+                           CallInTemplate, Caseworker, Citizen, DeadlineMode, Distribution, Letter,
+                           MeetingForm, Role, Team)
 from webapp.storage import audit
 from webapp.calendar import ics as calendar_ics
 from webapp.callins import calling as callins
 from webapp.callins import worklist
 from webapp.caseworker.waiting import workspace
 from webapp.callins import moves
+from webapp.callins.form_choices import callin_choices
+from webapp.administration.teams import active_members, teams_by_name
 from webapp.citizens import service as citizen_service
 from webapp.messaging import letters
 
@@ -59,17 +59,11 @@ def _my_teams() -> list[Team]:
     caseworker = _own_caseworker()
     if current_user.role == Role.CASEWORKER:
         return sorted(caseworker.teams, key=lambda t: t.name) if caseworker else []
-    return list(db.session.scalars(select(Team).where(Team.job_centre_id == _job_centre_id())
-                                   .order_by(Team.name)))
+    return teams_by_name(_job_centre_id())
 
 
 def _members(team_ids: list[int]) -> list[Caseworker]:
-    if not team_ids:
-        return []
-    return list(db.session.scalars(
-        select(Caseworker).join(TeamMembership, TeamMembership.caseworker_id == Caseworker.id)
-        .where(TeamMembership.team_id.in_(team_ids),
-               TeamMembership.state == MembershipState.ACTIVE).distinct().order_by(Caseworker.name)))
+    return active_members(team_ids)
 
 
 def _parse_day(raw: str | None, default: date) -> date:
@@ -158,9 +152,7 @@ def booking_detail(booking_id: int) -> str:
     now = now_local()
     proposals = (moves.move_proposals(booking, now=now)
                  if booking.status == BookingStatus.BOOKED and booking.starts_at > now else [])
-    team_caseworkers = db.session.scalars(select(Caseworker).where(
-        Caseworker.id.in_(moves.team_caseworker_ids(booking.team_id)))
-        .order_by(Caseworker.name)).all()
+    team_caseworkers = moves.team_caseworkers(booking.team_id)
     names = {cw.id: cw.name for cw in team_caseworkers} | {
         cw.id: cw.name for cw in booking.caseworkers}
     return render_template("caseworker/booking.html", booking=booking, proposals=proposals,
@@ -280,21 +272,7 @@ def citizen_card(citizen_id: int) -> str:
 # ---------------------------------------------------------------------------
 
 def _choices() -> dict[str, Any]:
-    jc = _job_centre_id()
-    teams = list(db.session.scalars(select(Team).where(Team.job_centre_id == jc).order_by(Team.name)))
-    return {
-        "templates": db.session.scalars(select(CallInTemplate).where(
-            CallInTemplate.job_centre_id == jc).order_by(CallInTemplate.name)).all(),
-        "types": db.session.scalars(select(ConversationType).order_by(ConversationType.code)).all(),
-        "variants": db.session.scalars(select(Variant).where(Variant.job_centre_id == jc)
-                                       .order_by(Variant.name)).all(),
-        "holding_forms": db.session.scalars(select(HoldingForm).order_by(HoldingForm.id)).all(),
-        "teams": teams,
-        "rooms": db.session.scalars(select(Room).where(Room.job_centre_id == jc,
-                                                       Room.usable_for_callins)
-                                    .order_by(Room.name)).all(),
-        "all_caseworkers": _members([t.id for t in teams]),
-    }
+    return callin_choices(_job_centre_id())
 
 
 def _whole_number(raw: str) -> int | None:
