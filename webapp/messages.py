@@ -44,9 +44,8 @@ MESSAGES: dict[str, Text] = {
         "Der kan ikke meldes afbud online. Kan du ikke komme, så kontakt jobcentret: {how}.",
         "The meeting cannot be cancelled online. If you cannot come, contact the job centre: "
         "{how}."),
-    "terms_contact": Text("{team}, {ways}", "{team}, {ways}"),
     "terms_phone": Text("telefon {phone}", "phone {phone}"),
-    "terms_email": Text("e-mail {email}", "e-mail {email}"),
+    "terms_email": Text("e-mail {email}", "email {email}"),
     "terms_contact_unknown": Text("se jobcentrets kontaktoplysninger på kommunens hjemmeside",
                                   "see the job centre's contact details on the municipality's "
                                   "website"),

@@ -101,8 +101,7 @@ def _contact_params(terms: Terms, language: str) -> dict[str, str]:
         return {"how": text("terms_contact_unknown", language)}
     ways = [text("terms_phone", language, phone=contact.phone) if contact.phone else "",
             text("terms_email", language, email=contact.email) if contact.email else ""]
-    return {"how": text("terms_contact", language, team=contact.team,
-                        ways=", ".join(w for w in ways if w))}
+    return {"how": ", ".join([contact.team, *(w for w in ways if w)])}
 
 
 def sentences(terms: Terms, language: str, when: Callable[[datetime], str]) -> list[str]:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from webapp.config import setting
 from webapp.domain.bounds import INT_MAX
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -87,6 +88,11 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     return Filters(status=status, team_id=ids["team"], caseworker_id=ids["caseworker"],
                    conversation_type_id=ids["type"], deadline_by=deadline_by,
                    min_days_waited=days, sort=sort)
+
+
+def deadline_warning_days() -> int:
+    """How many days before its deadline a waiting call-in is marked (R-6.2)."""
+    return int(setting("PLANNER_DEADLINE_WARNING_DAYS"))
 
 
 def callin_rows(job_centre_id: int, team_ids: Sequence[int], filters: Filters, *, today: date,

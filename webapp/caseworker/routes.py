@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import (Response, abort, current_app, flash, jsonify, redirect, render_template,
+from flask import (Response, abort, flash, jsonify, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -407,7 +407,7 @@ def waiting_list_export(export_type: str) -> Response:
         filters = worklist.parse_filters(request.args)
         rows = worklist.callin_rows(job_centre_id, [t.id for t in teams], filters,
                                     today=today_local(),
-                                    warning_days=current_app.config["PLANNER_DEADLINE_WARNING_DAYS"])
+                                    warning_days=worklist.deadline_warning_days())
     except DomainError as error:
         flash(error_text(error), "error")
         return redirect(url_for("workspace.waiting_list"))

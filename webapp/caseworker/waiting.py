@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -87,18 +87,18 @@ def waiting_list() -> tuple[str, int]:
         filters = worklist.parse_filters(request.args)
         rows = worklist.callin_rows(job_centre_id, [t.id for t in teams], filters,
                                     today=today_local(),
-                                    warning_days=current_app.config["PLANNER_DEADLINE_WARNING_DAYS"])
+                                    warning_days=worklist.deadline_warning_days())
     except DomainError as exc:
         error = error_text(exc)
         filters = worklist.Filters()
         rows = worklist.callin_rows(job_centre_id, [t.id for t in teams], filters,
                                     today=today_local(),
-                                    warning_days=current_app.config["PLANNER_DEADLINE_WARNING_DAYS"])
+                                    warning_days=worklist.deadline_warning_days())
     return render_template(
         "caseworker/waiting.html", rows=rows, teams=teams, filters=filters, error=error,
         caseworkers=workspace._members([t.id for t in teams]),
         types=db.session.scalars(select(ConversationType).order_by(ConversationType.code)).all(),
-        warning_days=current_app.config["PLANNER_DEADLINE_WARNING_DAYS"],
+        warning_days=worklist.deadline_warning_days(),
         today=today_local()), (400 if error else 200)
 
 
