@@ -34,37 +34,54 @@ def modules() -> Iterator[tuple[str, Path]]:
             yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts), path
 
 
-def imported(name: str, path: Path, known: set[str]) -> Iterator[str]:
-    """The modules a module imports, function-local imports included; those under
-    `if TYPE_CHECKING:` are for the type checker only and draw no arrow (as in
-    tests/unit/test_architecture.py).
+def _is_type_checking(node: ast.AST) -> bool:
+    """`if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`): imports for the type checker, never run."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
-    `from package import name` counts as an import of the module `package.name` when
-    there is one, else of `package`.
+
+def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node of the tree except the bodies of `if TYPE_CHECKING:` blocks (their `else` runs)."""
+    for node in ast.iter_child_nodes(tree):
+        if _is_type_checking(node):
+            for other in node.orelse:
+                yield other
+                yield from _runtime_nodes(other)
+            continue
+        yield node
+        yield from _runtime_nodes(node)
+
+
+def imports(name: str, path: Path, known: set[str]) -> Iterator[tuple[int, str]]:
+    """(line, module) for every import a module runs, function-local ones too; the one reader
+    of imports for this diagram and for tests/unit/test_architecture.py.
+
+    `from package import name` imports the module `package.name` when there is one, else
+    `package`. Importing a module also runs its packages' `__init__`, but that is no arrow
+    the module draws, so it is left out. Imports under `if TYPE_CHECKING:` never run, so
+    they draw no arrow either: that is how a model names its partner for the type checker.
     """
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in _nodes(ast.parse(path.read_text(), str(path))):
+    for node in _runtime_nodes(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
+            for alias in node.names:
+                yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 anchor = package.rsplit(".", node.level - 1)[0]
                 base = f"{anchor}.{base}".rstrip(".")
             for alias in node.names:
-                yield f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                child = f"{base}.{alias.name}"
+                yield node.lineno, child if child in known else base
 
 
-def _nodes(tree: ast.AST) -> Iterator[ast.AST]:
-    """Every node of the tree except the bodies of `if TYPE_CHECKING:`."""
-    pending = [tree]
-    while pending:
-        node = pending.pop()
-        yield node
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            pending.extend(node.orelse)
-        else:
-            pending.extend(reversed(list(ast.iter_child_nodes(node))))
+def imported(name: str, path: Path, known: set[str]) -> Iterator[str]:
+    """The modules a module imports (see `imports`)."""
+    return (target for _, target in imports(name, path, known))
 
 
 def box(name: str) -> str | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from scripts.import_graph import imports
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBAPP = ROOT / "webapp"
@@ -31,54 +31,10 @@ def _modules() -> dict[str, Path]:
     return found
 
 
-def _is_type_checking(node: ast.AST) -> bool:
-    """`if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`): imports for the type checker, never run."""
-    if not isinstance(node, ast.If):
-        return False
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
-def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
-    """Every node of the tree except the bodies of `if TYPE_CHECKING:` blocks (their `else` runs)."""
-    for node in ast.iter_child_nodes(tree):
-        if _is_type_checking(node):
-            for other in node.orelse:
-                yield other
-                yield from _runtime_nodes(other)
-            continue
-        yield node
-        yield from _runtime_nodes(node)
-
-
-def _imports(name: str, path: Path, known: set[str]) -> Iterator[tuple[int, str]]:
-    """(line, module) for every import a module runs, function-local ones too.
-
-    `from package import name` imports the module `package.name` when there is one, else
-    `package`. Importing a module also runs its packages' `__init__`, but that is no arrow
-    the module draws, so it is left out. Imports under `if TYPE_CHECKING:` never run, so
-    they draw no arrow either: that is how a model names its partner for the type checker.
-    """
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in _runtime_nodes(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.rsplit(".", node.level - 1)[0]
-                base = f"{anchor}.{base}".rstrip(".")
-            for alias in node.names:
-                child = f"{base}.{alias.name}"
-                yield node.lineno, child if child in known else base
-
-
 def _graph() -> dict[str, set[str]]:
     modules = _modules()
     known = set(modules)
-    return {name: {target for _, target in _imports(name, path, known) if target in known}
+    return {name: {target for _, target in imports(name, path, known) if target in known}
             for name, path in modules.items()}
 
 
@@ -138,7 +94,7 @@ def test_webapp_never_imports_jobs_or_seed() -> None:
     """Arrows one way: jobs and seed use the web application, never the reverse."""
     modules = _modules()
     wrong = [f"{path.relative_to(ROOT)}:{line} imports {target}"
-             for name, path in modules.items() for line, target in _imports(name, path, set(modules))
+             for name, path in modules.items() for line, target in imports(name, path, set(modules))
              if target.split(".")[0] in ("jobs", "seed")]
     assert not wrong, "\n".join(wrong)
 
@@ -153,7 +109,7 @@ def test_type_checking_imports_draw_no_arrow(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("from typing import TYPE_CHECKING\nimport a\nif TYPE_CHECKING:\n    import b\n"
                       "else:\n    import c\ndef f():\n    import d\n")
-    assert [target for _, target in _imports("m", module, set())] == ["typing", "a", "c", "d"]
+    assert [target for _, target in imports("m", module, set())] == ["typing", "a", "c", "d"]
 
 
 def test_cycles_are_found_and_reported() -> None:
