@@ -23,13 +23,13 @@ LOCKED_DA = "For mange mislykkede forsøg"
 @pytest.fixture
 def clock(monkeypatch):
     """The login views' clock, moved by the test: `clock.now += timedelta(...)`."""
-    import webapp.auth
+    import webapp.auth.sessions
     import webapp.portal.routes
 
     class Clock:
         now = NOW
 
-    for module in (webapp.auth, webapp.portal.routes):
+    for module in (webapp.auth.sessions, webapp.portal.routes):
         monkeypatch.setattr(module, "now_local", lambda: Clock.now, raising=False)
     return Clock
 

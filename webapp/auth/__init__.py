@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -11,9 +11,7 @@ from werkzeug.wrappers import Response
 from webapp.auth.forms import LoginForm
 from webapp.auth.landing import home_for, safe_next
 from webapp.auth.methods import login_methods
-from webapp.auth.sessions import end_session, start_session
-from webapp.clock import now_local
-from webapp.domain.lockout import LoginLocked
+from webapp.auth.sessions import begin_login_attempt, end_session, start_session
 from webapp.extensions import db
 from webapp.language import choose_language
 from webapp.models import User
@@ -36,15 +34,10 @@ def login() -> str | Response:
     # With staff login "oidc" alone the password form is off.
     if "password" in login_methods("staff") and form.validate_on_submit():
         username = form.username.data.strip()
-        account = login_throttle.account_key("user", username)
-        try:
-            login_throttle.begin_attempt(account, login_throttle.address_key(request.remote_addr),
-                                         now=now_local())
-        except LoginLocked as error:
-            db.session.rollback()
-            flash(message(error), "error")
+        account, locked = begin_login_attempt("user", username)
+        if locked is not None:
+            flash(message(locked), "error")
             return render_template("auth/login.html", form=form), 429
-        db.session.commit()  # other workers see the attempt before the slow password check
         user = db.session.scalar(select(User).where(User.username == username))
         if user is not None and user.is_enabled and user.check_password(form.password.data):
             login_throttle.succeeded(account)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import session
+from flask import request, session
 from flask_login import current_user, login_user, logout_user
 
+from webapp.administration import login_throttle
+from webapp.clock import now_local
+from webapp.domain.lockout import LoginLocked
 from webapp.extensions import db
 from webapp.language import chosen_language, supported
 from webapp.models import Citizen, User
@@ -35,3 +38,21 @@ def end_session() -> None:
         db.session.flush()
     logout_user()
     session.clear()
+
+
+def begin_login_attempt(kind: str, who: str) -> tuple[str, LoginLocked | None]:
+    """Count a login attempt for the account `who` of `kind` and this request's address (R-7.3).
+
+    The attempt is committed before the slow password or code check, so other workers see it
+    at once. Returns the account's key (for `login_throttle.succeeded`) and, when the account
+    or the address is locked, the error to show instead of checking anything.
+    """
+    account = login_throttle.account_key(kind, who)
+    try:
+        login_throttle.begin_attempt(account, login_throttle.address_key(request.remote_addr),
+                                     now=now_local())
+    except LoginLocked as error:
+        db.session.rollback()
+        return account, error
+    db.session.commit()
+    return account, None

@@ -14,12 +14,11 @@ from werkzeug.wrappers import Response
 
 from webapp.ratelimit import booking_limit, citizen_key, limiter, login_limit
 from webapp.auth.forms import CitizenLoginForm
-from webapp.auth.sessions import start_session
+from webapp.auth.sessions import begin_login_attempt, start_session
 from webapp.clock import now_local
 from webapp.domain import bounds
 from webapp.domain.cpr import normalise_cpr
 from webapp.domain.errors import DomainError
-from webapp.domain.lockout import LoginLocked
 from webapp.extensions import db
 from webapp.models import MeetingForm, OnlineOffer
 from webapp.portal.blueprint import bp
@@ -67,15 +66,10 @@ def login() -> str | Response:
             form.cpr.errors.append(message(error))  # type: ignore[attr-defined]
         else:
             # The CPR number goes into the failure count only as a keyed hash.
-            account = login_throttle.account_key("citizen", cpr)
-            try:
-                login_throttle.begin_attempt(account, login_throttle.address_key(request.remote_addr),
-                                             now=now_local())
-            except LoginLocked as error:
-                db.session.rollback()
-                flash(message(error), "error")
+            account, locked = begin_login_attempt("citizen", cpr)
+            if locked is not None:
+                flash(message(locked), "error")
                 return render_template("portal/login.html", form=form), 429
-            db.session.commit()  # other workers see the attempt before it is decided
             found = authenticator().authenticate(cpr, form.code.data or "")
             if found is not None:
                 login_throttle.succeeded(account)
