@@ -110,6 +110,12 @@ ENUM_LABELS: dict[enum.Enum, Any] = {
     e.AuditEvent.ADMIN_CREATED: _l("Created in administration"),
     e.AuditEvent.ADMIN_UPDATED: _l("Changed in administration"),
     e.AuditEvent.ADMIN_DELETED: _l("Deleted in administration"),
+    e.AuditEvent.DATA_EXPORTED: _l("Data exported"),
+    e.AuditEvent.ABSENCE_REGISTERED: _l("Absence registered"),
+    e.AuditEvent.ABSENCE_CHANGED: _l("Absence changed"),
+    e.AuditEvent.ABSENCE_REMOVED: _l("Absence removed"),
+    e.AbsenceKind.SICKNESS: _l("Sickness"), e.AbsenceKind.HOLIDAY: _l("Holiday"),
+    e.AbsenceKind.COURSE: _l("Course"), e.AbsenceKind.OTHER: _l("Other absence"),
 }
 
 # Older name, kept for callers that only need the set of labelled values.

@@ -4,10 +4,10 @@ from webapp.models.api import ApiClient
 from webapp.models.audit import AuditEntry, InboundMessage, SystemLogEntry
 from webapp.models.bookings import (Booking, BookingCaseworker, BookingParticipant, CallIn,
                                     Citizen, SelfBookingDeadline, callin_caseworkers)
-from webapp.models.caseworkers import (Break, BusyTime, Caseworker, Competence, TeamMembership,
+from webapp.models.caseworkers import (Absence, Break, BusyTime, Caseworker, Competence, TeamMembership,
                                        WorkingTime, caseworker_competences)
 from webapp.models.closures import LocalClosureDay, NationalClosureDay
-from webapp.models.enums import (AuditEvent, BookingOrigin, BookingStatus, CallInStatus,
+from webapp.models.enums import (AbsenceKind, AuditEvent, BookingOrigin, BookingStatus, CallInStatus,
                                  DeadlineMode, DeadlineStatus, Distribution, LetterActivity,
                                  LogLevel, MeetingForm, MembershipState, OutboxStatus, Role,
                                  SyncMode)
@@ -21,7 +21,7 @@ from webapp.models.templates import CallInTemplate, template_caseworkers, templa
 from webapp.models.users import User
 
 __all__ = [
-    "ApiClient", "AuditEntry", "AuditEvent", "Booking", "BookingCaseworker", "BookingOrigin",
+    "Absence", "AbsenceKind", "ApiClient", "AuditEntry", "AuditEvent", "Booking", "BookingCaseworker", "BookingOrigin",
     "BookingParticipant", "BookingStatus", "Break", "BusyTime", "CallIn", "CallInStatus",
     "CallInTemplate", "Caseworker", "Citizen", "Competence", "ContactGroup",
     "ConversationType", "DeadlineMode", "DeadlineStatus", "Distribution", "HoldingForm",

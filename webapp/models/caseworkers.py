@@ -9,7 +9,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, String, Ta
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Model, TenantMixin, created_at_column
-from webapp.models.enums import MembershipState, SyncMode, enum_type
+from webapp.models.enums import AbsenceKind, MembershipState, SyncMode, enum_type
 from webapp.models.organisation import Team
 
 caseworker_competences = Table(
@@ -129,6 +129,36 @@ class BusyTime(Model):
     ends_at: Mapped[datetime]
     source_uid: Mapped[str] = mapped_column(String(255))
     summary: Mapped[str | None] = mapped_column(String(200))
+
+
+class Absence(TenantMixin, Model):
+    """A caseworker away: sick, on holiday, on a course (R-6.4). Blocks time like a closure.
+
+    Whole days run from 00:00 to 00:00 of the day after the last one; part days are any
+    interval. Times are local wall-clock times, as the bookings' are.
+    """
+
+    __tablename__ = "absences"
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caseworker_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[AbsenceKind] = mapped_column(enum_type(AbsenceKind))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    caseworker: Mapped[Caseworker] = relationship()
+
+    @property
+    def whole_days(self) -> bool:
+        return self.starts_at.time() == time(0) and self.ends_at.time() == time(0)
+
+    def __str__(self) -> str:
+        return f"{self.caseworker} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M}"
 
 
 class Competence(TenantMixin, Model):

@@ -102,6 +102,19 @@ class AuditEvent(enum.StrEnum):
     ADMIN_CREATED = "admin_created"
     ADMIN_UPDATED = "admin_updated"
     ADMIN_DELETED = "admin_deleted"
+    DATA_EXPORTED = "data_exported"
+    ABSENCE_REGISTERED = "absence_registered"
+    ABSENCE_CHANGED = "absence_changed"
+    ABSENCE_REMOVED = "absence_removed"
+
+
+class AbsenceKind(enum.StrEnum):
+    """R-6.4: why a caseworker is away."""
+
+    SICKNESS = "sickness"
+    HOLIDAY = "holiday"
+    COURSE = "course"
+    OTHER = "other"
 
 
 class LogLevel(enum.StrEnum):
