@@ -15,13 +15,13 @@ $(BIN)/.installed: requirements.txt
 
 install: $(BIN)/.installed
 
-## Run the app on SQLite with demo data at http://127.0.0.1:5000
+## Run the app, its scheduler and a local mail catcher on SQLite with demo data at http://127.0.0.1:5000
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed reference
 	$(BIN)/flask closure-days seed --from $(YEAR) --to $$(( $(YEAR) + 4 ))
 	$(BIN)/flask seed demo
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask dev --host 127.0.0.1 --port 5000
 
 ## Lint, then the whole suite (PostgreSQL too when PLANNER_TEST_DATABASE_URL is set)
 test: install lint

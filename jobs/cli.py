@@ -1,4 +1,4 @@
-"""`flask allocate` (one allocation now) and `flask scheduler run` (the scheduler process)."""
+"""`flask allocate` (one allocation now), `flask scheduler run` (the scheduler process) and `flask dev`."""
 
 from __future__ import annotations
 
@@ -117,5 +117,7 @@ def scheduler_jobs() -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from jobs.dev import dev_command
+    app.cli.add_command(dev_command)
     app.cli.add_command(allocate_command)
     app.cli.add_command(scheduler_cli)

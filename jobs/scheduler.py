@@ -164,13 +164,9 @@ def _log(app: Flask, message: str, figures: dict[str, Any]) -> None:
         db.session.commit()
 
 
-def run_scheduler(app: Flask, *, run_for: float | None = None,
-                  registry: list[JobSpec] | None = None) -> None:
-    """Run the jobs until SIGTERM/SIGINT (or for `run_for` seconds); logs start and stop (R-1.12.1)."""
+def start_scheduler(app: Flask, *, registry: list[JobSpec] | None = None) -> BackgroundScheduler:
+    """Start the jobs in background threads and log the start (R-1.12.1); stop with `stop_scheduler`."""
     scheduler = build_scheduler(app, registry=registry)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     scheduler.start()
     # Jobs that the registry no longer offers must not linger in the shared store.
     for job_id in scheduler._planner_missing:  # type: ignore[attr-defined]
@@ -185,10 +181,26 @@ def run_scheduler(app: Flask, *, run_for: float | None = None,
               + ", ".join(job_id for job_id, _ in jobs),
          {"state": "started", "pid": pid, "host": host, "jobs": dict(jobs)})
     log.info("Scheduler started with jobs: %s", ", ".join(f"{i} (next {t})" for i, t in jobs))
+    return scheduler
+
+
+def stop_scheduler(app: Flask, scheduler: BackgroundScheduler) -> None:
+    """Let running jobs finish, then log the stop."""
+    scheduler.shutdown(wait=True)
+    pid, host = os.getpid(), socket.gethostname()
+    _log(app, f"Planlægningsjobbet er stoppet (proces {pid} på {host}).",
+         {"state": "stopped", "pid": pid, "host": host})
+    log.info("Scheduler stopped")
+
+
+def run_scheduler(app: Flask, *, run_for: float | None = None,
+                  registry: list[JobSpec] | None = None) -> None:
+    """Run the jobs until SIGTERM/SIGINT (or for `run_for` seconds); logs start and stop (R-1.12.1)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler = start_scheduler(app, registry=registry)
     try:
         stop.wait(run_for)
     finally:
-        scheduler.shutdown(wait=True)
-        _log(app, f"Planlægningsjobbet er stoppet (proces {pid} på {host}).",
-             {"state": "stopped", "pid": pid, "host": host})
-        log.info("Scheduler stopped")
+        stop_scheduler(app, scheduler)

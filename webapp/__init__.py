@@ -94,6 +94,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     init_portal(app)
     from webapp.offers_staff import bp as offers_staff_bp
     app.register_blueprint(offers_staff_bp)
+    from webapp.devmail import bp as devmail_bp
+    app.register_blueprint(devmail_bp)  # answers 404 unless PLANNER_DEV_MAILBOX is set
 
     from webapp.cli import register_cli
     register_cli(app)  # `flask allocate`, `flask scheduler` and `flask seed demo` come from wsgi.py

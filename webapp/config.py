@@ -219,6 +219,10 @@ class Config:
     PLANNER_SMTP_USER = text("PLANNER_SMTP_USER", "")  # empty: no login
     PLANNER_SMTP_PASSWORD = text("PLANNER_SMTP_PASSWORD", "")
     PLANNER_SMTP_TIMEOUT = number("PLANNER_SMTP_TIMEOUT", 10.0, low=0.1, high=600)
+    # `flask dev` (make run): the local mail catcher keeps messages in this directory and the
+    # mail viewer at /udvikling/post shows them. Empty (the default) = no viewer; production
+    # refuses it (R-7.1).
+    PLANNER_DEV_MAILBOX = text("PLANNER_DEV_MAILBOX", "")
     PLANNER_OUTBOX_MAX_ATTEMPTS = integer("PLANNER_OUTBOX_MAX_ATTEMPTS", 8, low=1, high=100)
     PLANNER_OUTBOX_BACKOFF_SECONDS = integer("PLANNER_OUTBOX_BACKOFF_SECONDS", 60, low=1, high=86_400)
     # The scheduler process's intervals and the reminders' time of day (docs/operations.md).
@@ -275,6 +279,11 @@ def setting(key: str) -> Any:
     return value.default if isinstance(value, Setting) else value
 
 
+def in_production(config: Mapping[str, Any]) -> bool:
+    """PLANNER_ENV=production: the settings of R-7.1 are enforced."""
+    return config.get("PLANNER_ENV") == "production"
+
+
 def production_problems(config: Mapping[str, Any]) -> list[str]:
     """What makes the configuration unsafe for production (R-7.1), one sentence each."""
     problems = []
@@ -296,6 +305,9 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append('PLANNER_CITIZEN_LOGIN includes "demo" with the demo PLANNER_CITIZEN_AUTHENTICATOR: '
                         'citizens would log in with a CPR number and a shared code; use "oidc" '
                         "(MitID through a broker)")
+    if config.get("PLANNER_DEV_MAILBOX"):
+        problems.append("PLANNER_DEV_MAILBOX is set: the development mail viewer would show every "
+                        "citizen's mail to administrators; set it empty and send through PLANNER_SMTP_HOST")
     for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if not config.get(name):
             problems.append(f"{name} is off: login cookies would travel over plain http; serve over "
@@ -306,7 +318,7 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
 def check_environment(config: Mapping[str, Any], logger: logging.Logger) -> None:
     """Refuse to start in production with unsafe settings, listing all of them; in development
     warn once about the published key."""
-    if config.get("PLANNER_ENV") == "production":
+    if in_production(config):
         problems = production_problems(config)
         if problems:
             raise ConfigurationError(

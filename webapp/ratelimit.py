@@ -17,13 +17,15 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from webapp.config import in_production
+
 limiter = Limiter(key_func=get_remote_address)
 
 
 def warn_if_not_shared(app: Flask) -> None:
     """In production, say that memory:// counts each worker process on its own (R-7.3)."""
     storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
-    if app.config.get("PLANNER_ENV") == "production" and storage.startswith("memory://"):
+    if in_production(app.config) and storage.startswith("memory://"):
         app.logger.warning(
             "PLANNER_RATELIMIT_STORAGE_URI is memory://: every worker process counts the rate limits "
             "on its own, so N workers allow N times the limit. Set redis://... or memcached://... "
