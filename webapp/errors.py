@@ -1,21 +1,28 @@
-"""While the database cannot be reached every request gets a 503 with a Danish answer, not a 500 (R-7.9)."""
+"""While the database cannot be reached every request gets a 503 with a Danish answer, not a 500 (R-7.9);
+an unexpected error gets a Danish 500 page with a reference number that is also in the system log (R-1.10.1).
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import InternalServerError
 
+from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.messages import texts
+from webapp.models import LogLevel, SystemLogEntry
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
+ERROR_CATEGORY = "error"  # the system log's category of unexpected errors
 JSON_PREFIXES = ("/api/", "/integration/", "/health")
 
 # SQLSTATE classes of a lost or refused connection: 08 (connection exception) and the
@@ -84,6 +91,44 @@ def database_unavailable(error: DatabaseUnavailable) -> Any:
     return response
 
 
+def record_failure(error: BaseException) -> str:
+    """Log an unexpected error under a new reference number and return it (R-1.10.1).
+
+    The traceback goes to the process log; the system log gets the reference, the route and
+    the exception's type, never its message, the path's values or the form, which may hold
+    personal data.
+    """
+    reference = secrets.token_hex(4).upper()
+    endpoint = request.url_rule.rule if request.url_rule is not None else "(ingen rute)"
+    log.error("Unexpected error %s on %s %s", reference, request.method, endpoint, exc_info=error)
+    try:
+        db.session.rollback()
+        db.session.add(SystemLogEntry(
+            occurred_at=now_local(), level=LogLevel.ERROR, category=ERROR_CATEGORY,
+            message=f"Uventet fejl {reference}: {type(error).__name__} ved {request.method} {endpoint}",
+            figures={"reference": reference, "method": request.method, "route": endpoint,
+                     "exception": type(error).__name__}))
+        db.session.commit()
+    except Exception:  # the error page must still be shown
+        db.session.rollback()
+        log.exception("Error %s could not be written to the system log", reference)
+    return reference
+
+
+def internal_error(error: InternalServerError) -> Any:
+    """500: a Danish page (or JSON in both languages) with the reference the system log keeps."""
+    reference = record_failure(error.original_exception or error)
+    if request.path.startswith(JSON_PREFIXES):
+        text = texts("internal_error")
+        response = jsonify({"code": "internal_error", "message_da": text.da, "message_en": text.en,
+                            "field": None, "reference": reference})
+    else:
+        response = Response(render_template("errors/500.html", reference=reference), mimetype="text/html")
+    response.status_code = 500
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def health() -> Any:
     """200 when the app and its database answer; 503 (the handler above) when the database does not."""
     db.session.execute(text("SELECT 1"))
@@ -93,6 +138,7 @@ def health() -> Any:
 def init_errors(app: Flask) -> None:
     """Call after the blueprints are registered."""
     app.register_error_handler(DatabaseUnavailable, database_unavailable)
+    app.register_error_handler(InternalServerError, internal_error)
     # Flask asks a blueprint's handlers before the app's, so a blueprint's catch-all (the
     # API's JSON 500) would answer first; the outage is the same answer everywhere.
     for scope in [name for name in app.error_handler_spec if name is not None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 
 import click
 from flask import Flask, jsonify, request
@@ -11,11 +10,11 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.api.blueprint import bp
 from webapp.domain.errors import DomainError
+from webapp.errors import record_failure
 from webapp.extensions import csrf, db
 from webapp.limits import too_large_body
 from webapp.messages import texts
 
-log = logging.getLogger(__name__)
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
@@ -63,9 +62,8 @@ def internal_error(error: Exception):  # type: ignore[no-untyped-def]
     """Anything unexpected in an API view is a JSON 500, logged with its traceback."""
     if isinstance(error, HTTPException):
         return http_error(error)
-    db.session.rollback()
-    log.exception("API error on %s %s", request.method, request.path)
-    return jsonify(error_body("internal_error", *texts("internal_error"))), 500
+    reference = record_failure(error)
+    return jsonify(error_body("internal_error", *texts("internal_error")) | {"reference": reference}), 500
 
 
 @bp.cli.command("create-client")
