@@ -12,10 +12,11 @@ from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.clock import now_local
 from webapp.extensions import db
+from webapp.language import current_language
 from webapp.messages import texts
 from webapp.models import LogLevel, SystemLogEntry
 
@@ -129,6 +130,31 @@ def internal_error(error: InternalServerError) -> Any:
     return response
 
 
+# R-8.1: the statuses with a page of their own (title and what to do in webapp/messages.py).
+PAGES = (400, 403, 404, 405, 429)
+PORTAL_PREFIX = "/portal"
+
+
+def http_error_page(error: HTTPException) -> Any:
+    """403, 404, 405, 429 and 400 as a Danish page that says what to do (R-8.1), phone-sized in
+    the portal; JSON in both languages on the machine paths."""
+    status = error.code if error.code in PAGES else 400
+    text = texts(f"http_{status}")
+    if request.path.startswith(JSON_PREFIXES):
+        response = jsonify({"code": "http_error", "message_da": text.da, "message_en": text.en, "field": None})
+    else:
+        language = current_language()
+        response = Response(render_template(
+            "errors/http.html", status=error.code, title=getattr(texts(f"http_{status}_title"), language),
+            text=getattr(text, language), portal=request.path.startswith(PORTAL_PREFIX)),
+            mimetype="text/html")
+    response.status_code = status
+    for name in ("Retry-After", "Allow"):
+        if error.get_response().headers.get(name):
+            response.headers[name] = error.get_response().headers[name]
+    return response
+
+
 def health() -> Any:
     """200 when the app and its database answer; 503 (the handler above) when the database does not."""
     db.session.execute(text("SELECT 1"))
@@ -139,6 +165,10 @@ def init_errors(app: Flask) -> None:
     """Call after the blueprints are registered."""
     app.register_error_handler(DatabaseUnavailable, database_unavailable)
     app.register_error_handler(InternalServerError, internal_error)
+    # 404, 405 and 429 go through the API's handler first, which answers its own paths in
+    # JSON with stable codes and hands every other path to `http_error_page`.
+    for status in (400, 403):
+        app.register_error_handler(status, http_error_page)
     # Flask asks a blueprint's handlers before the app's, so a blueprint's catch-all (the
     # API's JSON 500) would answer first; the outage is the same answer everywhere.
     for scope in [name for name in app.error_handler_spec if name is not None]:

@@ -107,6 +107,25 @@ MESSAGES: dict[str, Text] = {
                               "The message could not be processed because of an internal error; it is logged."),
     "database_unavailable": Text("Tjenesten er midlertidigt utilgængelig. Prøv igen om lidt.",
                                  "The service is temporarily unavailable. Please try again shortly."),
+    # Error pages: a title and what to do, per HTTP status
+    "http_400_title": Text("Forespørgslen kunne ikke læses", "The request could not be read"),
+    "http_400": Text("Siden fik data, den ikke kunne læse. Gå tilbage, og prøv igen.",
+                     "The page received data it could not read. Go back and try again."),
+    "http_403_title": Text("Ingen adgang", "No access"),
+    "http_403": Text("Du har ikke adgang til denne side. Log ind med en bruger, der har adgang, "
+                     "eller gå til forsiden.",
+                     "You do not have access to this page. Log in as a user who has, or go to the front page."),
+    "http_404_title": Text("Siden findes ikke", "Page not found"),
+    "http_404": Text("Siden findes ikke, eller du har ikke adgang til den. Tjek adressen, eller gå "
+                     "til forsiden.",
+                     "The page does not exist, or you do not have access to it. Check the address, "
+                     "or go to the front page."),
+    "http_405_title": Text("Det kan ikke lade sig gøre her", "Not possible here"),
+    "http_405": Text("Siden kan ikke bruges på den måde. Gå tilbage, og brug knapperne på siden.",
+                     "The page cannot be used that way. Go back and use the buttons on the page."),
+    "http_429_title": Text("For mange forsøg", "Too many attempts"),
+    "http_429": Text("Du har prøvet mange gange på kort tid. Vent et minut, og prøv igen.",
+                     "You have tried many times in a short while. Wait a minute and try again."),
     # Logging in and the admin
     "login_locked": Text("For mange mislykkede forsøg. Af sikkerhedshensyn er login spærret i op til "
                          "{minutes} minutter; prøv igen senere.",

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.api.blueprint import bp
 from webapp.domain.errors import DomainError
-from webapp.errors import record_failure
+from webapp.errors import http_error_page, record_failure
 from webapp.extensions import csrf, db
 from webapp.limits import too_large_body
 from webapp.messages import texts
@@ -36,9 +36,9 @@ def domain_error(error: DomainError):  # type: ignore[no-untyped-def]
 
 
 def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-    """Every error under /api/v1 is JSON with a stable code; other paths keep their pages."""
+    """Every error under /api/v1 is JSON with a stable code; other paths get the Danish pages (R-8.1)."""
     if not _is_api():
-        return error
+        return http_error_page(error)
     db.session.rollback()
     status = error.code or 500
     if isinstance(error, RateLimitExceeded):

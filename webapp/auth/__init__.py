@@ -57,8 +57,9 @@ def logout() -> Response:
     return redirect(url_for("portal.login" if portal else "auth.login"))
 
 
-@bp.post("/lang/<code>")
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def set_language(code: str) -> Response:
+    """Choose the language; a link (GET) works as well as the menu's button (R-8.1)."""
     choose_language(code)
     return redirect(safe_next(url_for("auth.index")))
 
