@@ -179,3 +179,14 @@ def test_every_admin_label_has_a_danish_translation(app):
                                                    "April", "August", "September", "November",
                                                    "December")]
     assert untranslated == []
+
+
+def test_r_1_9_3_the_audit_list_names_the_citizen_by_name_and_masked_cpr(client, admin, trail):
+    """Manual §1.9: the trail says who the citizen is (name, masked CPR), not an internal id."""
+    from webapp.models import Citizen
+    citizen = db.session.get(Citizen, trail[0].citizen_id)
+    login(client, admin)
+    page = client.get("/admin/audit/").get_data(as_text=True)
+    cells = re.findall(r'<td class="col-citizen_id">\s*(.*?)\s*</td>', page, re.S)
+    assert sorted(cells) == ["", f"{citizen.name} (010190-****)", f"{citizen.name} (010190-****)"]
+    assert "0101901234" not in page and "010190-1234" not in page

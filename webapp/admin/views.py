@@ -699,6 +699,14 @@ def _caseworker_name(view: Any, context: Any, model: AuditEntry, name: str) -> s
     return caseworker.name if caseworker is not None else f"#{model.caseworker_id}"
 
 
+def _citizen_name(view: Any, context: Any, model: AuditEntry, name: str) -> str:
+    """The citizen by name and masked CPR number, not the internal id (manual §1.9)."""
+    if model.citizen_id is None:
+        return ""
+    citizen = db.session.get(Citizen, model.citizen_id)
+    return f"{citizen.name} ({citizen.masked_cpr})" if citizen is not None else f"#{model.citizen_id}"
+
+
 class AuditTrailView(ReadOnlyModelView):
     """Append-only (R-1.9.2): nobody creates, edits or deletes here. 7 search fields (R-1.9.3)."""
 
@@ -707,7 +715,7 @@ class AuditTrailView(ReadOnlyModelView):
     column_details_list = ("occurred_at", "event", "user_name", "booking_id", "citizen_id",
                            "caseworker_id", "object_type", "object_id", "before", "after", "details")
     column_default_sort = ("occurred_at", True)
-    column_formatters = {"caseworker_id": _caseworker_name}
+    column_formatters = {"caseworker_id": _caseworker_name, "citizen_id": _citizen_name}
     column_filters = (
         sqla_filters.IntEqualFilter(AuditEntry.booking_id, _l("Conversation number")),
         CprSearchFilter(AuditEntry.citizen_id, _l("Citizen (CPR)")),
