@@ -81,8 +81,8 @@ MESSAGES: dict[str, Text] = {
     # Why is this time not free?: webapp/calendar/explain.py, in the order told
     "why_refused": Text("Tiden er ikke ledig:", "The time is not free:"),
     "why_free": Text("Tiden er ledig.", "The time is free."),
-    "why_bad_moment": Text("Skriv dato og klokkeslæt, fx 2027-03-01 09:00.",
-                           "Enter a date and time, e.g. 2027-03-01 09:00."),
+    "datetime_format": Text("Skriv dato og klokkeslæt, fx 2027-03-01 09:00.",
+                            "Enter a date and time, e.g. 2027-03-01 09:00."),
     "why_bad_subject": Text("Vælg en sagsbehandler, et lokale eller et tilbud fra teamet.",
                             "Choose a caseworker, room or offer of the team."),
     "why_no_working_time": Text("{name} har ikke arbejdstid om {weekday}en.",
@@ -100,6 +100,9 @@ MESSAGES: dict[str, Text] = {
                         "{name} has meeting no. {number} {start}–{end}."),
     "why_room_meeting": Text("Lokalet {room} er optaget af samtale nr. {number} {start}–{end}.",
                              "Room {room} is taken by meeting no. {number} {start}–{end}."),
+    # A booking's clash check says the same of a caseworker (webapp/calendar/clashes.py).
+    "caseworker_meeting": Text("{name} er optaget af samtale nr. {number} {start}–{end}.",
+                               "{name} is busy with meeting no. {number} {start}–{end}."),
     "why_busy_time": Text("{name} er optaget i egen kalender {start}–{end}.",
                           "{name} is busy in their own calendar {start}–{end}."),
     "why_absence": Text("{name} er fraværende ({kind}) {start}–{end}.",
