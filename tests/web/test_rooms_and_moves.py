@@ -234,7 +234,8 @@ def test_why_answers_for_a_caseworker_a_team_and_a_room_in_danish_R_6_8(client, 
     room = client.get(f"/caseworker/why?room={ws.room.id}&at=2027-03-01T09:00").get_json()
     assert [r["code"] for r in room["reasons"]] == ["room_meeting"]
     team = client.get(f"/caseworker/why?team={ws.team.id}&at=2027-03-01T09:00").get_json()
-    assert team == {"at": "2027-03-01T09:00:00", "free": True, "title": "Tiden er ledig.", "reasons": []}
+    assert team == {"at": "2027-03-01T09:00:00", "when": "mandag 01.03.2027 kl. 09:00", "free": True,
+                    "title": "Tiden er ledig.", "reasons": []}
 
 
 def test_admin_room_calendar_and_the_why_form_on_the_team_calendar_R_6_5_R_6_8(client, ws, booking):

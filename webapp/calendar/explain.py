@@ -73,6 +73,10 @@ def _shown(value: Any, language: str) -> Any:
     return value
 
 
+def weekday_name(day: date, language: str) -> str:
+    return _WEEKDAYS["en" if language == "en" else "da"][day.weekday()]
+
+
 def refusal(reasons: Sequence[Reason], language: str) -> str:
     """A refused time's message: the reasons one after another, in their order."""
     lead = text("why_refused", language)

@@ -96,7 +96,9 @@ def why_not_free() -> Response:
                                    team_id=team_id, now=now_local(),
                                    any_caseworker=team_id is not None)
     language = current_language()
-    return jsonify({"at": at.isoformat(), "free": not reasons,
+    when = (f"{at:%Y-%m-%d %H:%M}" if language == "en"
+            else f"{explain.weekday_name(at, language)} {at:%d.%m.%Y} kl. {at:%H:%M}")
+    return jsonify({"at": at.isoformat(), "when": when, "free": not reasons,
                     "title": text("why_free" if not reasons else "why_refused", language),
                     "reasons": [reason.as_dict() | {"text": reason.text(language)}
                                 for reason in reasons]})

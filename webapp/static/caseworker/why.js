@@ -5,7 +5,7 @@
     panel.classList.toggle("free", body.free);
     panel.textContent = "";
     var head = document.createElement("h2");
-    head.textContent = body.title + " (" + body.at.replace("T", " ").slice(0, 16) + ")";
+    head.textContent = body.when + " – " + body.title.replace(/:$/, "");
     panel.appendChild(head);
     if (body.reasons.length) {
       var list = document.createElement("ol");
