@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from tests.factories import login
 from tests.workspace_setup import MONDAY, NOW, PASSWORD, at, build_workspace
 from webapp.callins.calling import create_callins, from_template
-from webapp.callins.moves import move_proposals
+from webapp.callins.moves import move_by_job_centre, move_proposals
+from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import AuditEntry, AuditEvent, Booking, BookingStatus, Letter, LetterActivity, Room
 
@@ -131,6 +132,22 @@ def test_a_room_not_of_the_team_is_refused_and_nothing_changes_R_6_5(client, ws,
     assert booking.room_id == ws.room.id and _letters(booking) == 0
 
 
+def test_a_group_meeting_does_not_move_to_a_room_without_seats_for_it_R_6_5(ws):
+    data = replace(from_template(ws.templates["group"], today=NOW.date()),
+                   cprs=[c.cpr for c in ws.citizens[:3]], starts_at=at(MONDAY, 13))
+    group = create_callins(data, now=NOW, actor=ws.user).bookings[0]
+    db.session.commit()
+    assert len(group.participants) == 3
+    with pytest.raises(DomainError) as refused:
+        move_by_job_centre(group, starts_at=group.starts_at, caseworker_id=None,
+                           room_id=ws.small_room.id, now=NOW, actor=ws.user)
+    assert refused.value.code == "room_too_small"
+    assert "Lokalet Lille rum har kun plads til 1 borgere." in refused.value.message_da
+    db.session.rollback()
+    db.session.expire_all()
+    assert group.room_id == ws.room.id and _letters(group) == 0
+
+
 def test_a_taken_room_is_refused_with_the_reasons_R_6_5_R_6_8(client, ws, booking):
     other = _book(ws, at(MONDAY, 10), citizen=1)
     other.room_id = ws.small_room.id
@@ -166,6 +183,11 @@ def test_cancel_asks_for_confirmation_before_anything_happens_R_6_5(client, ws, 
     assert "Ja, aflys samtalen" in page and "borgeren får et brev" in page
     db.session.expire_all()
     assert booking.status == BookingStatus.BOOKED and _letters(booking, LetterActivity.CANCELLATION) == 0
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.booking_id == booking.id, AuditEntry.event == AuditEvent.BOOKING_CANCELLED_BY_JOB_CENTRE)) == 0
+    assert db.session.scalar(select(AuditEntry.details).where(
+        AuditEntry.booking_id == booking.id, AuditEntry.event == AuditEvent.BOOKING_DETAILS_VIEWED)
+        .order_by(AuditEntry.id.desc()).limit(1)) == "Aflysning: bekræftelse vist"
     done = client.post(f"/caseworker/bookings/{booking.id}/cancel",
                        data={"reason": "Syg", "confirmed": "1"}, follow_redirects=True)
     assert "Samtalen er aflyst" in done.get_data(as_text=True)

@@ -226,6 +226,11 @@ def cancel(booking_id: int) -> Response | str:
         if booking.status != BookingStatus.BOOKED:
             raise DomainError.of("already_cancelled", code="already_cancelled")
         if request.form.get("confirmed") != "1":
+            # The question names the citizens: a look at the meeting, audited as one.
+            audit.record(AuditEvent.BOOKING_DETAILS_VIEWED, actor=current_user,
+                         booking_id=booking.id, job_centre_id=booking.job_centre_id,
+                         details="Aflysning: bekræftelse vist")
+            db.session.commit()
             return render_template("caseworker/cancel_confirm.html", booking=booking,
                                    reason=reason)
         moves.cancel_by_job_centre(booking, reason=reason, now=now_local(), actor=current_user)
