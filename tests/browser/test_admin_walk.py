@@ -181,6 +181,14 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
     assert "closed" in cell.get_attribute("class") and "Personaledag" in cell.inner_text()
     assert "closed" not in page.locator('td[data-date="2027-03-03"]').get_attribute("class")
     screenshot(page, "admin-team-calendar")
+    # Why is Anna not free that day? The closure inherited from the top team.
+    _choose(page, "#why", f"caseworker-{anna.id}")
+    page.fill("#at", "2027-03-04T10:00")
+    _press(page, page.get_by_role("button", name="Forklar"))
+    answer = page.locator("#why-answer").inner_text()
+    assert "Tiden er ikke ledig" in answer
+    assert "04.03.2027 er lukkedag arvet fra teamet Aarhus Jobcenter: Personaledag." in answer
+    screenshot(page, "admin-team-calendar-why")
 
     # 1.5 Call-in template.
     _press(page, page.locator("#admin-menu").get_by_role("link", name="Indkaldelsesskabeloner"))

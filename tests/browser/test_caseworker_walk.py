@@ -98,6 +98,11 @@ def test_caseworker_calls_in_plans_moves_cancels_and_downloads_the_letter(
     page.goto(f"{live_server}/caseworker/bookings/{cancelled.id}")
     page.fill("#reason", "Vejlederen er på kursus")
     page.click("form[action$='/cancel'] button[type=submit]")
+    # Cancelling asks first: nothing has happened until it is confirmed.
+    page.wait_for_selector("#cancel-confirm")
+    db.session.expire_all()
+    assert db.session.get(Booking, cancelled.id).status == BookingStatus.BOOKED
+    page.get_by_role("button", name="Ja, aflys samtalen").click()
     page.wait_for_selector(".flash-success")
     db.session.expire_all()
     assert db.session.get(Booking, cancelled.id).status == BookingStatus.CANCELLED

@@ -158,6 +158,9 @@ def test_call_in_form_books_a_fixed_time_and_moves_and_cancels_by_post(client, w
     assert "Skriv en begrundelse for aflysningen." in refused.get_data(as_text=True)
     client.post(f"/caseworker/bookings/{booking.id}/cancel", data={"reason": "Syg"})
     db.session.expire_all()
+    assert booking.status.value == "booked"     # the first press asks for confirmation
+    client.post(f"/caseworker/bookings/{booking.id}/cancel", data={"reason": "Syg", "confirmed": "1"})
+    db.session.expire_all()
     assert booking.status.value == "cancelled"
 
 

@@ -15,6 +15,7 @@ from webapp import models as m
 from webapp.admin import views as v
 from webapp.admin.base import PlannerIndexView
 from webapp.admin.planning import PlanningView
+from webapp.admin.room_calendar import RoomCalendarView
 from webapp.admin.users import UserView
 
 SUPPORT = _l("Support")
@@ -66,6 +67,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(v.AboutView(name=_l("About"), endpoint="about"))
     # Reached from the team and closure-day lists, not from the menu.
     admin.add_view(v.TeamCalendarView(name=_l("Team calendar"), endpoint="teamcalendar"))
+    admin.add_view(RoomCalendarView(name=_l("Room calendar"), endpoint="roomcalendar"))
 
     admin.add_view(v.OnlineOfferView(m.OnlineOffer, name=_l("Online offers"), endpoint="offer",
                                      category=OVERVIEW))

@@ -23,6 +23,7 @@ from wtforms import SelectField, StringField, ValidationError
 
 from webapp.admin.base import (PlannerBaseView, PlannerModelView, ReadOnlyModelView,
                                ReferenceModelView, SupportModelView, Tabs, error_text, row_key)
+from webapp.admin.room_calendar import teams_in_tree, why_on_team_calendar
 from webapp.admin.fields import BreaksField, TeamChecklistField, WeekField
 from webapp.admin.labels import ENUM_LABELS, MONTHS, WEEKDAYS, enum_label
 from webapp.auth.tenancy import get_scoped_or_404, scoped, staff_job_centre_id
@@ -55,14 +56,7 @@ def get_directory() -> FileDirectory:
     return cache[path]
 
 
-def _teams_in_tree(job_centre_id: int | None) -> list[tuple[Team, int]]:
-    if job_centre_id is None:
-        teams = list(db.session.scalars(select(Team)))
-        ordered: list[tuple[Team, int]] = []
-        for jc in sorted({t.job_centre_id for t in teams}):
-            ordered += team_service.tree_order([t for t in teams if t.job_centre_id == jc])
-        return ordered
-    return team_service.tree_order(team_service.teams_of(job_centre_id))
+_teams_in_tree = teams_in_tree
 
 
 def _tree_choices(field: Any) -> None:
@@ -464,6 +458,7 @@ class TeamCalendarView(PlannerBaseView):
         following = last + timedelta(days=1)
         return self.render("admin/team_calendar.html", team=team, teams=teams, weeks=weeks,
                            closed=closed, first=first, today=today,
+                           why=why_on_team_calendar(team),
                            weekday_names=[str(w)[:3] for w in WEEKDAYS],
                            month_names=[str(m) for m in MONTHS],
                            previous=previous.strftime("%Y-%m"), following=following.strftime("%Y-%m"))

@@ -159,10 +159,8 @@ def check_free(req: MeetingRequest, *, now: datetime, ignore_booking_ids: Collec
                               code="unknown_room")
         seats = seats_for(req.meeting_form, room)
         if seats is not None and len(req.citizen_ids) > seats:
-            raise DomainError(
-                f"Lokalet {room.name} har kun plads til {seats} borgere.",
-                f"Room {room.name} seats only {seats} citizens.", field="room_id",
-                code="room_too_small")
+            raise DomainError.of("why_room_too_small", field="room_id", code="room_too_small",
+                                 room=room.name, seats=seats)
         clashes += room_clashes(room, req.starts_at, req.ends_at, now=now,
                                 ignore_booking_ids=ignore_booking_ids)
     if not clashes:

@@ -15,6 +15,7 @@ from webapp.calendar.closed_days import closed_dates
 from webapp.domain.availability import caseworker_free_intervals
 from webapp.domain.intervals import covers
 from webapp.extensions import db
+from webapp.messages import texts
 from webapp.models import (Booking, BookingCaseworker, BookingParticipant, BookingStatus, BusyTime, Caseworker,
                            Room)
 from webapp.storage.sql import prepared, rows as sql_rows
@@ -69,13 +70,11 @@ def _busy_clash_rows(ids: Any) -> Any:
 
 def _busy_clash(caseworker: Caseworker, kind: int, row_id: int, start: datetime,
                 end: datetime) -> Clash:
+    span = {"start": f"{start:%d.%m.%Y %H:%M}", "end": f"{end:%H:%M}"}
     if kind == 0:
-        return Clash("caseworker_busy",
-                     f"{caseworker.name} er optaget af samtale nr. {row_id} {_span(start, end)}.",
-                     f"{caseworker.name} is busy with meeting no. {row_id} {_span(start, end)}.")
-    return Clash("caseworker_busy",
-                 f"{caseworker.name} er optaget i egen kalender {_span(start, end)}.",
-                 f"{caseworker.name} is busy in their own calendar {_span(start, end)}.")
+        return Clash("caseworker_busy", *texts("caseworker_meeting", name=caseworker.name,
+                                               number=row_id, **span))
+    return Clash("caseworker_busy", *texts("why_busy_time", name=caseworker.name, **span))
 
 
 def _citizen_clash(row_id: int, start: datetime, end: datetime) -> Clash:
@@ -171,9 +170,8 @@ def room_clashes(room: Room, starts_at: datetime, ends_at: datetime, *, now: dat
                                   Booking.ends_at > starts_at, live_booking_filter(now))
     if ignore_booking_ids:
         query = query.where(Booking.id.not_in(ignore_booking_ids))
-    return [Clash("room_busy",
-                  f"Lokalet {room.name} er optaget af samtale nr. {b.id} {_span(b.starts_at, b.ends_at)}.",
-                  f"Room {room.name} is taken by meeting no. {b.id} {_span(b.starts_at, b.ends_at)}.")
+    return [Clash("room_busy", *texts("why_room_meeting", room=room.name, number=b.id,
+                                      start=f"{b.starts_at:%d.%m.%Y %H:%M}", end=f"{b.ends_at:%H:%M}"))
             for b in db.session.scalars(query.order_by(Booking.starts_at))]
 
 

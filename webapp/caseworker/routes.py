@@ -25,6 +25,7 @@ from webapp.models import (AuditEvent, Booking, BookingStatus,
                            MeetingForm, Role, Team)
 from webapp.storage import audit
 from webapp.calendar import ics as calendar_ics
+from webapp.calendar.rooms import team_rooms
 from webapp.callins import calling as callins
 from webapp.callins import worklist
 from webapp.caseworker.waiting import workspace
@@ -157,6 +158,7 @@ def booking_detail(booking_id: int) -> str:
         cw.id: cw.name for cw in booking.caseworkers}
     return render_template("caseworker/booking.html", booking=booking, proposals=proposals,
                            names=names, team_caseworkers=team_caseworkers,
+                           team_rooms=team_rooms(booking.team_id),
                            letters=letters.letters_of(booking.id),
                            address=letters.meeting_address(booking), now=now)
 
@@ -166,14 +168,13 @@ def _parse_datetime(raw: str | None, field: str) -> datetime:
         return datetime.fromisoformat((raw or "").strip()).replace(second=0, microsecond=0,
                                                                    tzinfo=None)
     except ValueError:
-        raise DomainError("Skriv dato og klokkeslæt, fx 2027-03-01 09:00.",
-                          "Enter a date and time, e.g. 2027-03-01 09:00.", field=field,
-                          code="datetime_format") from None
+        raise DomainError.of("datetime_format", field=field, code="datetime_format") from None
 
 
 @bp.post("/bookings/<int:booking_id>/move")
 @roles_required(*STAFF)
 def move(booking_id: int) -> Response:
+    """R-6.5: another time, caseworker or room; a refused move changes nothing and sends nothing."""
     booking = _booking(booking_id)
     try:
         proposal = request.form.get("proposal", "")
@@ -185,27 +186,54 @@ def move(booking_id: int) -> Response:
                 raise DomainError("Vælg et af forslagene.", "Choose one of the proposals.",
                                   field="proposal", code="proposal_format")
         else:
-            starts_at = _parse_datetime(request.form.get("starts_at"), "starts_at")
-            caseworker_id = request.form.get("caseworker_id", type=int)
+            raw_start = (request.form.get("starts_at") or "").strip()
+            starts_at = _parse_datetime(raw_start, "starts_at") if raw_start else booking.starts_at
+            caseworker_id = _int("caseworker_id")
+        room_id = _room_choice(booking)
         moves.move_by_job_centre(booking, starts_at=starts_at, caseworker_id=caseworker_id,
-                                   now=now_local(), actor=current_user)
+                                 room_id=room_id, now=now_local(), actor=current_user)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         flash(error_text(error), "error")
         return redirect(url_for("workspace.booking_detail", booking_id=booking_id))
     flash(_("The meeting has been moved to %(when)s.",
-            when=booking.starts_at.strftime("%d.%m.%Y %H:%M")), "success")
+            when=booking.starts_at.strftime("%d.%m.%Y %H:%M")
+            + (f", {booking.room.name}" if booking.room else "")), "success")
     return redirect(url_for("workspace.booking_detail", booking_id=booking.id))
+
+
+def _room_choice(booking: Booking) -> Any:
+    """The room field: absent keeps the room, "none" is no room, else a room's id."""
+    raw = (request.form.get("room_id") or "").strip()
+    if not raw:
+        return moves.KEEP_ROOM
+    if raw == "none":
+        return None
+    value = _whole_number(raw)
+    if value is None:
+        raise DomainError.of("room_not_in_team", field="room_id", code="room_not_in_team")
+    return value
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
 @roles_required(*STAFF)
-def cancel(booking_id: int) -> Response:
+def cancel(booking_id: int) -> Response | str:
+    """R-6.5: the first press asks for confirmation; only the confirmed one cancels and writes."""
     booking = _booking(booking_id)
     try:
-        moves.cancel_by_job_centre(booking, reason=request.form.get("reason", ""),
-                                     now=now_local(), actor=current_user)
+        reason = moves.check_cancel_reason(request.form.get("reason", ""))
+        if booking.status != BookingStatus.BOOKED:
+            raise DomainError.of("already_cancelled", code="already_cancelled")
+        if request.form.get("confirmed") != "1":
+            # The question names the citizens: a look at the meeting, audited as one (R-1.9.1).
+            audit.record(AuditEvent.BOOKING_DETAILS_VIEWED, actor=current_user,
+                         booking_id=booking.id, job_centre_id=booking.job_centre_id,
+                         details="Aflysning: bekræftelse vist")
+            db.session.commit()
+            return render_template("caseworker/cancel_confirm.html", booking=booking,
+                                   reason=reason)
+        moves.cancel_by_job_centre(booking, reason=reason, now=now_local(), actor=current_user)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

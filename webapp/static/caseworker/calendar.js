@@ -22,6 +22,11 @@ document.addEventListener("DOMContentLoaded", function () {
     height: "auto",
     headerToolbar: { left: "prev,next today", center: "title", right: "timeGridWeek,timeGridDay" },
     events: { url: el.dataset.events },
+    dateClick: function (info) {
+      // Why is this time not free?: the reasons, in order, in the panel below.
+      if (!el.dataset.why || !window.plannerWhy || info.allDay) { return; }
+      window.plannerWhy(el.dataset.why + "&at=" + encodeURIComponent(info.dateStr.slice(0, 19)));
+    },
     eventDidMount: function (info) {
       var room = info.event.extendedProps.room;
       if (info.event.display !== "background") {
