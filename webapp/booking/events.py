@@ -57,7 +57,8 @@ def after_commit(session: Session, work: Callable[[], Any], *, key: Hashable | N
     pending: list[_Work] = session.info.setdefault(_PENDING, [])
     if key is not None and any(item.key == key for item in pending):
         return
-    current = session.get_nested_transaction() or session.get_transaction()
+    # Queued before anything began the transaction: begin it, so its end is seen.
+    current = session.get_nested_transaction() or session.get_transaction() or session.begin()
     pending.append(_Work(current, key, work))
 
 
