@@ -371,3 +371,37 @@ def test_a_booking_changed_twice_for_one_offer_is_checked_once_after_the_commit_
     moves.cancel_by_job_centre(booking, reason="Syg", now=NOW + timedelta(minutes=1))
     db.session.commit()
     assert checks == [world.offer.id]
+
+
+def test_the_api_only_commits_and_the_last_slot_is_noticed_after_it_R_6_7_R_4_6(
+        app, client, centre, team, caseworker, create_offer, create_citizen, monkeypatch):
+    """R-6.7, R-4.6: the API's booking and cancel views call no out-of-slots check of their own;
+    the event queues it, so the team hears of the offer's last slot after the commit and the
+    notice re-arms when the citizen cancels."""
+    import webapp.api.routes
+    from webapp.administration.api_clients import issue_client
+
+    monkeypatch.setattr(webapp.api.routes, "now_local", lambda: NOW)
+    team.email = "team@jobcenter.dk"
+    offer = create_offer([caseworker], fixed_end_date=MONDAY, rolling_end_weeks=None,
+                         duration_minutes=240, accept_cancellation=True)
+    create_citizen(centre, cpr="0101054000", email="b@example.dk")
+    selfbooking.book(create_citizen(centre), offer, at(MONDAY, 7, 30), now=NOW)
+    _, token = issue_client(centre, "Borgerportal")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}", "X-Citizen-CPR": "010105-4000"}
+
+    def notices() -> int:
+        return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.kind == "offer_out_of_slots"))
+
+    response = client.post("/api/v1/bookings", headers=headers,
+                           json={"offer_id": offer.id, "starts_at": "2027-03-01T11:30:00"})
+    assert response.status_code == 201, response.json
+    db.session.refresh(offer)
+    assert offer.out_of_slots_notified_at == NOW and notices() == 1
+    response = client.post(f"/api/v1/bookings/{response.json['id']}/cancel", headers=headers,
+                           json={})
+    assert response.status_code == 200, response.json
+    db.session.refresh(offer)
+    assert offer.out_of_slots_notified_at is None and notices() == 1
