@@ -163,6 +163,12 @@ def _someone_opens_a_group_meeting(w: World, create_citizen: Callable[..., Any])
     w.start["booking"] = selfbooking.book(first, w.group_offer, at(MONDAY, 9), now=NOW)
 
 
+def _book_group_and_someone_opens_another(w: World, create_citizen: Callable[..., Any]) -> None:
+    _book_group(w)
+    first = create_citizen(w.centre)
+    w.start["target"] = selfbooking.book(first, w.group_offer, IN_TIME, now=NOW)
+
+
 def _call_in(w: World) -> None:
     make_callin(w.team, w.citizen, [w.caseworker], earliest=MONDAY, deadline=date(2027, 3, 5))
 
@@ -233,6 +239,12 @@ CASES = {
         lambda w: meeting_service.rebook(w.citizen, w.start["booking"], IN_TIME, now=NOW),
         True, ["citizen_rebooked", "invitation", "invitation"], [],
         AuditEvent.BOOKING_MOVED_BY_CITIZEN, True),
+    "citizen rebooks a group seat to an existing meeting": Case(
+        _book_group_and_someone_opens_another,
+        lambda w: meeting_service.rebook(w.citizen, w.start["booking"], None, now=NOW,
+                                         session_id=w.start["target"].id),
+        True, ["citizen_rebooked", "invitation", "invitation"], [],
+        AuditEvent.BOOKING_MOVED_BY_CITIZEN, True),
     "staff move past the deadline": Case(
         _book, lambda w: moves.move_by_job_centre(w.start["booking"], starts_at=TOO_LATE,
                                                   caseworker_id=None, now=NOW),
@@ -285,7 +297,7 @@ def test_every_writer_keeps_the_deadline_and_sends_each_side_effect_once_R_6_7_R
     none of it happens."""
     case, w = CASES[name], world
     if case.given is not None:
-        if case.given is _someone_opens_a_group_meeting:
+        if case.given in (_someone_opens_a_group_meeting, _book_group_and_someone_opens_another):
             case.given(w, create_citizen)
         else:
             case.given(w)
