@@ -83,6 +83,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(caseworker_bp)
     from webapp.booking.notifications import connect_listeners
     connect_listeners()
+    from webapp.selfbooking.listeners import connect as connect_selfbooking_listeners
+    connect_selfbooking_listeners()  # deadlines and the out-of-slots check
 
     from webapp.ratelimit import init_ratelimit
     init_ratelimit(app)  # the limits of logins and bookings, in the API and the portal

@@ -106,28 +106,30 @@ def test_r_1_1_5_last_slot_taken_mails_the_nearest_ancestor_once(
     slots = slot_service.list_slots(offer, now=NOW)
     assert slots
     citizens = [create_citizen(centre) for _ in range(3)]
+
+    def notices() -> list[OutboxMessage]:
+        return db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "offer_out_of_slots")).all()
+
+    # The check runs after each booking's commit; called again it changes nothing.
     first = selfbooking.book(citizens[0], offer, at(MONDAY, 7, 30), now=NOW)
     db.session.commit()
+    assert offer.out_of_slots_notified_at is None and notices() == []
     assert out_of_slots.refresh_out_of_slots(offer, NOW, near=first.starts_at) is None
     second = selfbooking.book(citizens[1], offer, at(MONDAY, 11, 30), now=NOW)
     db.session.commit()
-    assert out_of_slots.refresh_out_of_slots(offer, NOW, near=second.starts_at) is True
+    assert offer.out_of_slots_notified_at == NOW
+    assert out_of_slots.refresh_out_of_slots(offer, NOW, near=second.starts_at) is None
     db.session.commit()
-    assert out_of_slots.refresh_out_of_slots(offer, NOW) is None
-    db.session.commit()
-    notices = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == "offer_out_of_slots")).all()
-    assert [n.recipient for n in notices] == ["rod@jobcenter.dk"]
-    assert "har ikke flere ledige tider" in notices[0].subject
+    assert [n.recipient for n in notices()] == ["rod@jobcenter.dk"]
+    assert "har ikke flere ledige tider" in notices()[0].subject
     # A cancellation brings a slot back: re-armed; the next exhaustion mails again.
     meeting_service.cancel(citizens[1], second, now=NOW)
     db.session.commit()
-    assert out_of_slots.refresh_out_of_slots(offer, NOW) is False
-    db.session.commit()
+    assert offer.out_of_slots_notified_at is None
     selfbooking.book(citizens[2], offer, at(MONDAY, 11, 30), now=NOW + timedelta(minutes=1))
     db.session.commit()
-    assert out_of_slots.refresh_out_of_slots(offer, NOW + timedelta(minutes=1)) is True
-    db.session.commit()
+    assert offer.out_of_slots_notified_at == NOW + timedelta(minutes=1)
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.kind == "offer_out_of_slots")) == 2
 

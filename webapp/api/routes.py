@@ -25,7 +25,7 @@ from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import Citizen, OnlineOffer
 from webapp.selfbooking import deadlines
-from webapp.selfbooking import offers, out_of_slots
+from webapp.selfbooking import offers
 from webapp.selfbooking import reservations as selfbooking
 from webapp.selfbooking import meetings as meeting_service
 from webapp.selfbooking import slots as slot_service
@@ -168,9 +168,7 @@ def confirm_reservation(reservation_id: str) -> tuple[Response, int]:
     now = now_local()
     booking = selfbooking.confirm(citizen, reservation_id, now=now)
     body = booking_json(booking, now)
-    offer_id, starts_at = booking.offer_id, booking.starts_at
     db.session.commit()
-    out_of_slots.check_after_commit(offer_id, now, near=starts_at)
     return jsonify(body), 201
 
 
@@ -181,17 +179,9 @@ def create_booking() -> tuple[Response, int]:
     data = _body()
     now = now_local()
     offer = offers.offer_for_citizen(parse_id(data.get("offer_id"), "offer_id"), citizen, now.date())
-    taken = selfbooking.book_slot(citizen, offer, now=now, **_slot_choice(data))
-    booking = taken.booking
+    booking = selfbooking.book(citizen, offer, now=now, **_slot_choice(data))
     body = booking_json(booking, now)
-    offer_id, starts_at = booking.offer_id, booking.starts_at
-    first = booking.caseworker_links[0] if booking.caseworker_links else None
-    caseworker_id, busy_until = (first.caseworker_id, first.busy_until) if first else (None, None)
-    notified = offer.out_of_slots_notified_at is not None
     db.session.commit()
-    out_of_slots.check_after_commit(offer_id, now, near=starts_at, others_free=taken.others_free,
-                              caseworker_id=caseworker_id, busy_until=busy_until,
-                              notified=notified)
     return jsonify(body), 201
 
 
@@ -231,9 +221,7 @@ def cancel_booking(booking_id: int) -> Response:
     booking = meeting_service.cancel(citizen, booking, now=now,
                                  reason=parse_text(data.get("reason"), "reason"))
     body = booking_json(booking, now)
-    offer_id = booking.offer_id
     db.session.commit()
-    out_of_slots.check_after_commit(offer_id, now)
     return jsonify(body)
 
 
@@ -257,12 +245,9 @@ def rebook_booking(booking_id: int) -> Response:
     data = _body()
     now = now_local()
     booking = _own_booking(citizen, booking_id)
-    old_offer = booking.offer_id
     booking = meeting_service.rebook(citizen, booking, now=now, **_slot_choice(data))
     body = booking_json(booking, now)
-    starts_at = booking.starts_at
     db.session.commit()
-    out_of_slots.check_after_commit(old_offer, now, near=starts_at)
     return jsonify(body)
 
 

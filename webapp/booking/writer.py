@@ -8,7 +8,8 @@ room rows and the exclusion constraints are the last guard; on SQLite a no-op
 `UPDATE` takes the database's single write lock, which serialises writers.
 
 Callers commit. Each change is sent as the `booking_changed` signal after flushing,
-so notifications (letters, invitations, receipts) hang off one seam. The locks are in
+so every side effect (letters, invitations, receipts, deadlines, the out-of-slots check,
+R-6.7) hangs off one seam; the audit entries are written here, next to the change. The locks are in
 locks.py, the request and its check in checks.py, the signal in events.py.
 """
 
@@ -151,7 +152,9 @@ def _actor_event(actor: Any, citizen_event: AuditEvent, job_centre_event: AuditE
 
 def create_booking(req: MeetingRequest, *, now: datetime, actor: Any = None,
                    reserve_for: timedelta | None = None,
-                   working_time_checked: bool = False, savepoint: bool = True) -> Booking:
+                   working_time_checked: bool = False, savepoint: bool = True,
+                   hints: dict[str, Any] | None = None,
+                   rebooked_from: Booking | None = None) -> Booking:
     """Book (or, with `reserve_for`, reserve) a meeting; raises unless everything is free.
 
     The participants are `req.citizen_ids`; a group meeting seats up to the room's
@@ -197,8 +200,22 @@ def create_booking(req: MeetingRequest, *, now: datetime, actor: Any = None,
         _flush_guarded(savepoint=savepoint)
     if not reserve_for:
         _audit_created(booking, actor)
-        booking_changed.send(booking, change="created", now=now, actor=actor, previous=None)
+        if rebooked_from is not None:
+            _audit_rebooked(booking, rebooked_from, actor)
+        booking_changed.send(booking, change="created", now=now, actor=actor,
+                             previous=_from(rebooked_from), hints=hints or {})
     return booking
+
+
+def _from(rebooked_from: Booking | None) -> dict[str, int] | None:
+    return {"from": rebooked_from.id} if rebooked_from is not None else None
+
+
+def _audit_rebooked(booking: Booking, source: Booking, actor: Any) -> None:
+    """A citizen's group seat moved from `source` to `booking` (R-1.7.3, R-1.9.1)."""
+    audit.record(AuditEvent.BOOKING_MOVED_BY_CITIZEN, actor=actor, booking_id=booking.id,
+                 citizen_id=getattr(actor, "id", None), job_centre_id=booking.job_centre_id,
+                 details=f"Fra samtale nr. {source.id}")
 
 
 def _staff_id(actor: Any) -> int | None:
@@ -230,7 +247,8 @@ def confirm_reservation(booking: Booking, *, now: datetime, actor: Any = None) -
     booking.expires_at = None
     db.session.flush()
     _audit_created(booking, actor)
-    booking_changed.send(booking, change="created", now=now, actor=actor, previous=None)
+    booking_changed.send(booking, change="created", now=now, actor=actor, previous=None,
+                         hints={})
     return booking
 
 
@@ -303,7 +321,8 @@ def move_booking(booking: Booking, *, now: datetime, actor: Any = None,
                  else AuditEvent.BOOKING_MOVED_BY_JOB_CENTRE,
                  actor=actor, booking_id=booking.id, obj=booking, before=before,
                  after=audit.snapshot(booking))
-    booking_changed.send(booking, change="moved", now=now, actor=actor, previous=previous)
+    booking_changed.send(booking, change="moved", now=now, actor=actor, previous=previous,
+                         hints={})
     return booking
 
 
@@ -319,8 +338,11 @@ def reassign_caseworker(booking: Booking, old_caseworker_id: int, new_caseworker
 
 
 def cancel_booking(booking: Booking, *, now: datetime, reason: str | None = None,
-                   actor: Any = None) -> Booking:
-    """Cancel a booking: its time is free again at once; kept for the record (R-1.9.1)."""
+                   actor: Any = None, rebooked_to: Booking | None = None) -> Booking:
+    """Cancel a booking: its time is free again at once; kept for the record (R-1.9.1).
+
+    `rebooked_to`: the last citizen left this group meeting for that one (R-1.7.3).
+    """
     booking = lock_booking(booking.id)
     if booking.status == BookingStatus.CANCELLED:
         raise DomainError.of("already_cancelled", code="already_cancelled")
@@ -336,7 +358,9 @@ def cancel_booking(booking: Booking, *, now: datetime, reason: str | None = None
                               AuditEvent.BOOKING_CANCELLED_BY_JOB_CENTRE),
                  actor=actor, booking_id=booking.id, job_centre_id=booking.job_centre_id,
                  details=booking.cancel_reason)
-    booking_changed.send(booking, change="cancelled", now=now, actor=actor, previous=None)
+    booking_changed.send(booking, change="cancelled", now=now, actor=actor,
+                         previous={"to": rebooked_to.id} if rebooked_to is not None else None,
+                         hints={})
     return booking
 
 
@@ -353,8 +377,11 @@ def seats_left(booking: Booking, now: datetime | None = None) -> int | None:
 
 
 def add_participant(booking: Booking, citizen: Citizen, *, now: datetime,
-                    actor: Any = None) -> Booking:
-    """Seat a citizen at a group meeting; the last seat goes to exactly one (R-4.4)."""
+                    actor: Any = None, rebooked_from: Booking | None = None) -> Booking:
+    """Seat a citizen at a group meeting; the last seat goes to exactly one (R-4.4).
+
+    `rebooked_from`: the group meeting the citizen is leaving for this one (R-1.7.3).
+    """
     booking = lock_booking(booking.id)
     if booking.status != BookingStatus.BOOKED or booking.meeting_form != MeetingForm.GROUP:
         raise DomainError("Der kan ikke tilmeldes flere til denne samtale.",
@@ -369,25 +396,35 @@ def add_participant(booking: Booking, citizen: Citizen, *, now: datetime,
     db.session.flush()
     audit.record(AuditEvent.CITIZEN_ATTACHED, actor=actor, booking_id=booking.id,
                  citizen_id=citizen.id, job_centre_id=booking.job_centre_id)
+    if rebooked_from is not None:
+        _audit_rebooked(booking, rebooked_from, actor)
     booking_changed.send(booking, change="participants", now=now, actor=actor,
-                         previous={"added": citizen.id})
+                         previous={"added": citizen.id} | (_from(rebooked_from) or {}), hints={})
     return booking
 
 
 def remove_participant(booking: Booking, citizen: Citizen, *, now: datetime,
-                       actor: Any = None, reason: str | None = None) -> Booking:
-    """Take a citizen off a meeting; the last one off cancels it."""
+                       actor: Any = None, reason: str | None = None,
+                       rebooked_to: Booking | None = None) -> Booking:
+    """Take a citizen off a meeting; the last one off cancels it.
+
+    `rebooked_to`: the group meeting the citizen moved to (R-1.7.3).
+    """
     booking = lock_booking(booking.id)
     participant = next((p for p in booking.participants if p.citizen_id == citizen.id), None)
     if participant is None:
         raise DomainError("Borgeren er ikke tilmeldt samtalen.",
                           "The citizen is not attending the meeting.", code="not_attending")
     if len(booking.participants) == 1:
-        return cancel_booking(booking, now=now, reason=reason, actor=actor)
+        return cancel_booking(booking, now=now, reason=reason, actor=actor,
+                              rebooked_to=rebooked_to)
     booking.participants.remove(participant)
     db.session.flush()
     audit.record(AuditEvent.CITIZEN_DETACHED, actor=actor, booking_id=booking.id,
                  citizen_id=citizen.id, job_centre_id=booking.job_centre_id, details=reason)
+    previous: dict[str, int] = {"removed": citizen.id}
+    if rebooked_to is not None:
+        previous["to"] = rebooked_to.id
     booking_changed.send(booking, change="participants", now=now, actor=actor,
-                         previous={"removed": citizen.id})
+                         previous=previous, hints={})
     return booking

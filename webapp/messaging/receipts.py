@@ -9,10 +9,7 @@ once per meeting, time and citizen.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
-from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -31,9 +28,6 @@ log = logging.getLogger(__name__)
 WEEKDAYS_DA = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 MONTHS_DA = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
              "september", "oktober", "november", "december")
-
-_suppressed: ContextVar[bool] = ContextVar("receipts_suppressed", default=False)
-
 
 def format_day_da(day: date) -> str:
     """'mandag 1. marts 2027'."""
@@ -111,25 +105,24 @@ def enqueue_receipt(booking: Booking, citizen: Citizen, kind: str, *, now: datet
                           booking_id=booking.id, dedupe_key=key) is not None
 
 
-@contextlib.contextmanager
-def suppressed() -> Iterator[None]:
-    """Hold the listener back while a use case sends its own single receipt."""
-    token = _suppressed.set(True)
-    try:
-        yield
-    finally:
-        _suppressed.reset(token)
-
-
 def on_booking_changed(booking: Booking, *, change: str, now: datetime, actor: Any = None,
                        previous: Any = None, **_: Any) -> None:
-    """Receipt for the citizen who made the change themselves (R-4.9)."""
-    if _suppressed.get() or getattr(actor, "role", None) != "citizen":
+    """Receipt for the citizen who made the change themselves (R-4.9).
+
+    A group seat moved to another meeting (R-1.7.3) is one rebooking: the new meeting's
+    event carries "from" and gets the receipt; leaving the old one ("to") gets none.
+    """
+    if getattr(actor, "role", None) != "citizen":
+        return
+    previous = previous if isinstance(previous, dict) else {}
+    if "to" in previous:
         return
     kind = {"created": "booked", "moved": "rebooked", "cancelled": "cancelled"}.get(change)
-    if change == "participants" and isinstance(previous, dict):
+    if change == "participants":
         kind = "booked" if previous.get("added") == actor.id else (
             "cancelled" if previous.get("removed") == actor.id else None)
+    if kind == "booked" and "from" in previous:
+        kind = "rebooked"
     if kind is not None:
         enqueue_receipt(booking, actor, kind, now=now)
 

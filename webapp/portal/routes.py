@@ -26,7 +26,7 @@ from webapp.portal.authn import authenticator
 from webapp.portal.helpers import citizen, message
 from webapp.selfbooking import deadlines
 from webapp.administration import login_throttle
-from webapp.selfbooking import offers, out_of_slots
+from webapp.selfbooking import offers
 from webapp.messaging import receipts
 from webapp.selfbooking import reservations as selfbooking
 from webapp.selfbooking import meetings as meeting_service
@@ -221,9 +221,8 @@ def confirm(reservation_id: str) -> Response:
         db.session.rollback()
         flash(message(error), "error")
         return redirect(url_for("portal.offer_list"))
-    offer_id, starts_at, booking_id = booking.offer_id, booking.starts_at, booking.id
+    booking_id = booking.id
     db.session.commit()
-    out_of_slots.check_after_commit(offer_id, now, near=starts_at)
     flash(_("Your meeting is booked. A receipt is on its way to your e-mail."), "success")
     return redirect(url_for("portal.meeting", booking_id=booking_id))
 
@@ -279,9 +278,7 @@ def cancel(booking_id: int) -> str | Response:
             db.session.rollback()
             flash(message(error), "error")
             return redirect(url_for("portal.meeting", booking_id=booking_id))
-        offer_id = booking.offer_id
         db.session.commit()
-        out_of_slots.check_after_commit(offer_id, now)
         flash(_("You have cancelled the meeting. A receipt is on its way to your e-mail."), "success")
         return redirect(url_for("portal.home"))
     return render_template("portal/cancel.html", booking=booking, now=now,
@@ -299,16 +296,14 @@ def rebook(booking_id: int) -> str | Response:
     if request.method == "POST":
         try:
             choice = _choice_from_form()
-            offer_id = booking.offer_id
             booking = meeting_service.rebook(me, booking, now=now, **choice)
         except DomainError as error:
             db.session.rollback()
             flash(message(error), "error")
             return redirect(url_for("portal.rebook", booking_id=booking_id,
                                     week=request.form.get("week") or None))
-        new_id, starts_at = booking.id, booking.starts_at
+        new_id = booking.id
         db.session.commit()
-        out_of_slots.check_after_commit(offer_id, now, near=starts_at)
         flash(_("Your meeting has been moved. A receipt is on its way to your e-mail."), "success")
         return redirect(url_for("portal.meeting", booking_id=new_id))
     try:

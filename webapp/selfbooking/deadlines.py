@@ -2,9 +2,11 @@
 
 A caseworker (or the inbound integration) gives a citizen a deadline to self-book a
 conversation of a type, at least 8 days ahead. A booking of that type that starts on or
-before the deadline fulfils it. The database holds the two invariants (one open deadline
-per citizen and type; one booking fulfils at most one deadline), this module keeps the
-link right as bookings are made, moved and cancelled, and lists the passed ones.
+before the deadline fulfils it, whoever booked it (the citizen, a caseworker, the batch or
+the case system). The database holds the two invariants (one open deadline per citizen and
+type; one booking fulfils at most one deadline), this module keeps the link right as
+bookings are made, moved and cancelled, and lists the passed ones. The booking-change
+event calls it for every writer (`selfbooking/listeners.py`, R-6.7).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import (Booking, BookingOrigin, BookingParticipant, BookingStatus, Citizen,
+from webapp.models import (Booking, BookingParticipant, BookingStatus, Citizen,
                            ConversationType, DeadlineStatus, SelfBookingDeadline)
 from webapp.storage.sql import prepared
 
@@ -32,13 +34,13 @@ def open_deadlines(citizen: Citizen) -> list[SelfBookingDeadline]:
         .order_by(SelfBookingDeadline.deadline_date)))
 
 
-def _fulfilling_booking(citizen: Citizen, conversation_type_id: int, deadline_date: date,
+def _fulfilling_booking(citizen_id: int, conversation_type_id: int, deadline_date: date,
                         today: date) -> Booking | None:
     """A live future booking of the type, on or before the deadline, not tied to a deadline."""
     taken = select(SelfBookingDeadline.booking_id).where(SelfBookingDeadline.booking_id.is_not(None))
     return db.session.scalars(
         select(Booking).join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
-        .where(BookingParticipant.citizen_id == citizen.id,
+        .where(BookingParticipant.citizen_id == citizen_id,
                BookingParticipant.reserved_until.is_(None),
                Booking.status == BookingStatus.BOOKED,
                Booking.conversation_type_id == conversation_type_id,
@@ -75,7 +77,7 @@ def create_deadline(citizen: Citizen, conversation_type_id: int, deadline_date: 
         conversation_type_id=conversation_type_id, deadline_date=deadline_date,
         status=DeadlineStatus.OPEN,
         created_by_user_id=actor.id if getattr(actor, "role", "citizen") != "citizen" else None)
-    booking = _fulfilling_booking(citizen, conversation_type_id, deadline_date, today)
+    booking = _fulfilling_booking(citizen.id, conversation_type_id, deadline_date, today)
     if booking is not None:
         deadline.status, deadline.booking_id = DeadlineStatus.FULFILLED, booking.id
     db.session.add(deadline)
@@ -93,15 +95,15 @@ def _open_deadline(ids: Any) -> Any:
         SelfBookingDeadline.deadline_date >= bindparam("day", type_=Date()))
 
 
-def fulfil(booking: Booking, citizen: Citizen, *, today: date, new: bool = False,
+def fulfil(booking: Booking, citizen_id: int, *, today: date, new: bool = False,
            open_deadlines: Collection[int] | None = None) -> SelfBookingDeadline | None:
-    """A new booking fulfils the citizen's open deadline of its type, if it is in time.
+    """A booking fulfils the citizen's open deadline of its type, if it is in time.
 
     `new`: the booking was created in this transaction, so no deadline points at it yet.
     `open_deadlines`: the citizen's open deadlines of the type, when the caller found them
     already in this transaction; none means there is nothing to look up.
     """
-    if booking.status != BookingStatus.BOOKED or booking.origin != BookingOrigin.SELF_BOOKED:
+    if booking.status != BookingStatus.BOOKED or booking.starts_at.date() < today:
         return None
     if open_deadlines is not None and not open_deadlines:
         return None
@@ -109,7 +111,7 @@ def fulfil(booking: Booking, citizen: Citizen, *, today: date, new: bool = False
             SelfBookingDeadline.booking_id == booking.id)) is not None:
         return None
     deadline = db.session.scalars(_open_deadline(), {
-        "citizen": citizen.id, "type": booking.conversation_type_id,
+        "citizen": citizen_id, "type": booking.conversation_type_id,
         "day": booking.starts_at.date()}).first()
     if deadline is None:
         return None
@@ -118,14 +120,14 @@ def fulfil(booking: Booking, citizen: Citizen, *, today: date, new: bool = False
     return deadline
 
 
-def _reopen(deadline: SelfBookingDeadline, citizen: Citizen, today: date) -> None:
+def _reopen(deadline: SelfBookingDeadline, citizen_id: int, today: date) -> None:
     deadline.booking_id = None
     if deadline.deadline_date < today:
         deadline.status = DeadlineStatus.PASSED
         db.session.flush()
         return
     other_open = db.session.scalar(select(SelfBookingDeadline.id).where(
-        SelfBookingDeadline.citizen_id == citizen.id,
+        SelfBookingDeadline.citizen_id == citizen_id,
         SelfBookingDeadline.conversation_type_id == deadline.conversation_type_id,
         SelfBookingDeadline.status == DeadlineStatus.OPEN,
         SelfBookingDeadline.id != deadline.id))
@@ -133,48 +135,49 @@ def _reopen(deadline: SelfBookingDeadline, citizen: Citizen, today: date) -> Non
     db.session.flush()
     if deadline.status == DeadlineStatus.OPEN:
         # Another booking of the type in time may fulfil it straight away.
-        booking = _fulfilling_booking(citizen, deadline.conversation_type_id,
+        booking = _fulfilling_booking(citizen_id, deadline.conversation_type_id,
                                       deadline.deadline_date, today)
         if booking is not None:
             deadline.status, deadline.booking_id = DeadlineStatus.FULFILLED, booking.id
             db.session.flush()
 
 
-def _deadline_of(booking: Booking, citizen: Citizen) -> SelfBookingDeadline | None:
+def _deadline_of(booking_id: int, citizen_id: int) -> SelfBookingDeadline | None:
     return db.session.scalars(select(SelfBookingDeadline).where(
-        SelfBookingDeadline.booking_id == booking.id,
-        SelfBookingDeadline.citizen_id == citizen.id)).first()
+        SelfBookingDeadline.booking_id == booking_id,
+        SelfBookingDeadline.citizen_id == citizen_id)).first()
 
 
-def release(booking: Booking, citizen: Citizen, *, today: date) -> None:
-    """The citizen left the booking: its deadline is open again (or passed)."""
-    deadline = _deadline_of(booking, citizen)
+def release(booking: Booking, citizen_id: int, *, today: date) -> None:
+    """The citizen left the booking, or it was cancelled: its deadline is open again (or passed)."""
+    deadline = _deadline_of(booking.id, citizen_id)
     if deadline is not None:
-        _reopen(deadline, citizen, today)
+        _reopen(deadline, citizen_id, today)
 
 
-def after_move(booking: Booking, citizen: Citizen, *, today: date) -> None:
+def after_move(booking: Booking, citizen_id: int, *, today: date) -> None:
     """A moved booking keeps its deadline only while it is still in time."""
-    deadline = _deadline_of(booking, citizen)
+    deadline = _deadline_of(booking.id, citizen_id)
     if deadline is None:
-        fulfil(booking, citizen, today=today)
+        fulfil(booking, citizen_id, today=today)
     elif booking.starts_at.date() > deadline.deadline_date:
-        _reopen(deadline, citizen, today)
+        _reopen(deadline, citizen_id, today)
 
 
-def transfer(old: Booking, new: Booking, citizen: Citizen, *, today: date) -> None:
-    """A group seat moved to another meeting: the deadline follows if still in time."""
-    deadline = _deadline_of(old, citizen)
+def transfer(old_booking_id: int, new: Booking, citizen_id: int, *, today: date) -> None:
+    """A group seat moved to another meeting: the deadline follows at once if still in time,
+    never open in between, never two rows for one booking."""
+    deadline = _deadline_of(old_booking_id, citizen_id)
     if deadline is None:
-        fulfil(new, citizen, today=today)
+        fulfil(new, citizen_id, today=today)
         return
-    if new.starts_at.date() <= deadline.deadline_date and _deadline_of(new, citizen) is None \
+    if new.status == BookingStatus.BOOKED and new.starts_at.date() <= deadline.deadline_date \
             and db.session.scalar(select(SelfBookingDeadline.id).where(
                 SelfBookingDeadline.booking_id == new.id)) is None:
         deadline.booking_id = new.id
         db.session.flush()
     else:
-        _reopen(deadline, citizen, today)
+        _reopen(deadline, citizen_id, today)
 
 
 def mark_passed(today: date) -> int:

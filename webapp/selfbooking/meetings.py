@@ -13,8 +13,6 @@ from webapp.booking.writer import cancel_booking, create_booking, move_booking, 
 from webapp.domain.errors import Conflict, DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import AuditEvent, Booking, BookingStatus, Caseworker, Citizen, MeetingForm, OnlineOffer
-from webapp.messaging import receipts
-from webapp.selfbooking import deadlines
 from webapp.selfbooking.reservations import (Reservation, attending, check_start, choose_caseworkers,
                                              meeting_request, take_seat, terms_for, valid_id)
 from webapp.selfbooking.slots import Slot, list_slots, slots_at
@@ -58,7 +56,6 @@ def cancel(citizen: Citizen, booking: Booking, *, now: datetime, reason: str | N
         booking = remove_participant(booking, citizen, now=now, actor=citizen, reason=reason)
     else:
         booking = cancel_booking(booking, now=now, reason=reason, actor=citizen)
-    deadlines.release(booking, citizen, today=now.date())
     return booking
 
 
@@ -124,7 +121,6 @@ def rebook(citizen: Citizen, booking: Booking, starts_at: datetime | None, *, no
         except Conflict as error:
             last_error = error
             continue
-        deadlines.after_move(booking, citizen, today=today)
         return booking
     raise last_error if isinstance(last_error, SlotTaken) else SlotTaken.of("slot_taken", field="starts_at")
 
@@ -146,33 +142,32 @@ def _rebook_group(citizen: Citizen, booking: Booking, offer: OnlineOffer,
         check_start(offer, starts_at, now.date())  # type: ignore[arg-type]
         if starts_at == booking.starts_at:
             raise DomainError.of("same_time", field="starts_at", code="same_time")
-    with receipts.suppressed():
-        if target is not None:
-            taken = take_seat(citizen, target.id, now=now, hold=None)
-        else:
-            taken = _take_new_group(citizen, offer, starts_at, now=now)  # type: ignore[arg-type]
-        new_booking = taken.booking
-        remove_participant(booking, citizen, now=now, actor=citizen, reason="Ombooket af borgeren")
-    audit.record(AuditEvent.BOOKING_MOVED_BY_CITIZEN, actor=citizen, booking_id=new_booking.id,
-                 citizen_id=citizen.id, job_centre_id=new_booking.job_centre_id,
-                 details=f"Fra samtale nr. {booking.id}")
-    deadlines.transfer(booking, new_booking, citizen, today=now.date())
-    receipts.enqueue_receipt(new_booking, citizen, "rebooked", now=now)
+    # The seat is taken first and the old one given up after, both as one rebooking: the
+    # event carries where it came from, so the deadline moves with it and one receipt goes.
+    if target is not None:
+        taken = take_seat(citizen, target.id, now=now, hold=None, rebooked_from=booking)
+    else:
+        taken = _take_new_group(citizen, offer, starts_at, now=now,  # type: ignore[arg-type]
+                                rebooked_from=booking)
+    new_booking = taken.booking
+    remove_participant(booking, citizen, now=now, actor=citizen, reason="Ombooket af borgeren",
+                       rebooked_to=new_booking)
     return new_booking
 
 
 def _take_new_group(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *,
-                    now: datetime) -> Reservation:
+                    now: datetime, rebooked_from: Booking) -> Reservation:
     """A seat at `starts_at` in the offer: an existing meeting then, or a new one."""
     day = starts_at.date()
     for slot in list_slots(offer, now=now, first=day, last=day):
         if slot.starts_at != starts_at:
             continue
         if slot.session_id is not None:
-            return take_seat(citizen, slot.session_id, now=now, hold=None)
+            return take_seat(citizen, slot.session_id, now=now, hold=None,
+                             rebooked_from=rebooked_from)
         try:
             booking = create_booking(meeting_request(offer, citizen, starts_at, slot.caseworker_ids),
-                                     now=now, actor=citizen)
+                                     now=now, actor=citizen, rebooked_from=rebooked_from)
         except Conflict:
             break
         return Reservation(f"b{booking.id}", booking, None)

@@ -42,8 +42,9 @@ def _offer_alone(ids: Any) -> Any:
 def check_after_commit(offer_id: int | None, now: datetime, *, near: datetime | None = None,
                        caseworker_id: int | None = None, others_free: Iterable[int] = (),
                        busy_until: datetime | None = None, notified: bool | None = None) -> None:
-    """R-4.6 after a booking's commit, for the portal and the API: commits its own
-    change, and a failure here never undoes the booking (the nightly sweep catches up).
+    """R-4.6 after a booking's commit, queued by the booking-change event for any change of a
+    booking of the offer (`selfbooking/listeners.py`): commits its own change, and a failure
+    here never undoes the booking (the nightly sweep catches up).
 
     The usual answer costs one query: `others_free` (caseworkers found free at `near`
     before the booking, each busy until `busy_until` if booked) still has one free, and

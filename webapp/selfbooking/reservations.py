@@ -3,8 +3,9 @@
 All writes go through `webapp.booking.writer` (locks, re-check under lock, the
 exclusion constraints); this module adds the offer's rules on top: who may book what,
 when, with whom, and until when they may cancel or rebook. A lost race always ends as
-`SlotTaken` ("taken, choose another", HTTP 409). Callers commit, then call
-`out_of_slots.refresh_out_of_slots` (R-4.6) after the commit.
+`SlotTaken` ("taken, choose another", HTTP 409). Callers commit. The deadline (R-4.8) and
+the out-of-slots check after the commit (R-4.6) follow from the booking-change event
+(`selfbooking/listeners.py`); what this module found out on the way goes to them as hints.
 
 A reservation (R-4.7) of an individual meeting, or of a new group meeting, is a booking
 in status `reserved`; a reservation of a seat at an existing group meeting is a
@@ -30,7 +31,6 @@ from webapp.extensions import db
 from webapp.models import (Booking, BookingOrigin,
                            BookingParticipant, BookingStatus, Citizen, DeadlineStatus,
                            MeetingForm, OnlineOffer, SelfBookingDeadline)
-from webapp.selfbooking import deadlines
 from webapp.selfbooking import offers
 from webapp.storage.sql import prepared, rows as sql_rows
 from webapp.selfbooking.slots import group_sessions, slots_at
@@ -198,8 +198,11 @@ def release_expired_seat_holds(now: datetime, *, booking_id: int | None = None) 
 # ---------------------------------------------------------------------------
 
 def take_seat(citizen: Citizen, session_id: int, *, now: datetime,
-               hold: timedelta | None) -> Reservation:
-    """A seat at an existing group meeting, counted under the meeting's row lock (R-2.4)."""
+               hold: timedelta | None, rebooked_from: Booking | None = None) -> Reservation:
+    """A seat at an existing group meeting, counted under the meeting's row lock (R-2.4).
+
+    `rebooked_from`: the citizen's group meeting this seat replaces (R-1.7.3).
+    """
     booking = lock_booking(session_id)
     if (booking.status != BookingStatus.BOOKED or booking.meeting_form != MeetingForm.GROUP
             or booking.starts_at.date() <= now.date()):
@@ -214,7 +217,7 @@ def take_seat(citizen: Citizen, session_id: int, *, now: datetime,
     if booking.seats is not None and len(booking.participants) >= booking.seats:
         raise SlotTaken.of("no_seats", code="no_seats")
     if hold is None:
-        add_participant(booking, citizen, now=now, actor=citizen)
+        add_participant(booking, citizen, now=now, actor=citizen, rebooked_from=rebooked_from)
         return Reservation(f"b{booking.id}", booking, None)
     seat = BookingParticipant(citizen_id=citizen.id, reserved_until=now + hold)
     booking.participants.append(seat)
@@ -239,7 +242,8 @@ def _take(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *, now: dat
         for slot in (s for s in matches if s.session_id is None):
             try:
                 booking = create_booking(meeting_request(offer, citizen, starts_at, slot.caseworker_ids),
-                                         now=now, actor=citizen, reserve_for=hold)
+                                         now=now, actor=citizen, reserve_for=hold,
+                                         hints={"open_deadlines": open_deadlines})
             except Conflict:
                 break
             return Reservation(f"b{booking.id}", booking, booking.expires_at)
@@ -259,17 +263,18 @@ def _take(citizen: Citizen, offer: OnlineOffer, starts_at: datetime, *, now: dat
         try:
             # slots_at has just checked closure days, working time and breaks. The
             # transaction is this booking alone: the caller commits or rolls back.
+            others_free = tuple(other for other in free if other != cw)
             booking = create_booking(meeting_request(offer, citizen, starts_at, [cw]), now=now,
                                      actor=citizen, reserve_for=hold, working_time_checked=True,
-                                     savepoint=False)
+                                     savepoint=False, hints={"others_free": others_free,
+                                                             "open_deadlines": open_deadlines})
         except RaceLost:
             raise
         except Conflict as error:
             last_error = error
             continue
         return Reservation(f"b{booking.id}", booking, booking.expires_at,
-                           others_free=tuple(other for other in free if other != cw),
-                           open_deadlines=open_deadlines)
+                           others_free=others_free, open_deadlines=open_deadlines)
     if isinstance(last_error, SlotTaken):
         raise last_error
     raise SlotTaken.of("slot_taken", field="starts_at")
@@ -299,12 +304,9 @@ def book(citizen: Citizen, offer: OnlineOffer, starts_at: datetime | None, *, no
 def book_slot(citizen: Citizen, offer: OnlineOffer, starts_at: datetime | None, *,
               now: datetime, caseworker_id: int | None = None,
               session_id: int | None = None) -> Reservation:
-    """`book`, keeping what the out-of-slots check after the commit can use."""
-    taken = _take(citizen, offer, starts_at, now=now, caseworker_id=caseworker_id,  # type: ignore[arg-type]
-                  session_id=session_id, hold=None)
-    deadlines.fulfil(taken.booking, citizen, today=now.date(), new=True,
-                     open_deadlines=taken.open_deadlines)
-    return taken
+    """`book`, keeping what was found on the way (the colleagues free at that start)."""
+    return _take(citizen, offer, starts_at, now=now, caseworker_id=caseworker_id,  # type: ignore[arg-type]
+                 session_id=session_id, hold=None)
 
 
 MAX_ID = 2**31 - 1
@@ -368,7 +370,6 @@ def confirm(citizen: Citizen, reservation_id: str, *, now: datetime) -> Booking:
         db.session.flush()
         db.session.expire(booking, ["participants"])
         booking = add_participant(booking, citizen, now=now, actor=citizen)
-    deadlines.fulfil(booking, citizen, today=now.date())
     return booking
 
 
