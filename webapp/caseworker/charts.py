@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 52, 12, 14, 34
+LEFT, RIGHT, TOP, BOTTOM = 52, 12, 26, 34
 # Told apart by lightness as well as hue, so they read in grey and for colour-blind eyes.
 COLOURS = ("#1f4e89", "#e08a2c", "#7fa7d3", "#7a3b69")
 
@@ -67,8 +67,7 @@ def bar_chart(*, chart_id: str, title: str, description: str, labels: Sequence[s
         out.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
                    f'{escape(shown)}</text>')
     if unit:
-        out.append(f'<text class="tick" x="{LEFT - 6}" y="{TOP - 2}" text-anchor="end">'
-                   f'{escape(unit)}</text>')
+        out.append(f'<text class="tick" x="4" y="12">{escape(unit)}</text>')
     for index, label in enumerate(labels):
         x0 = LEFT + index * group_w + group_w * 0.1
         for s_index, s in enumerate(series):
