@@ -22,8 +22,9 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import case, exists, func, select
 
 from webapp.calendar.availability import weekly_schedules
 from webapp.calendar.closed_days import closed_dates_of_teams
@@ -35,7 +36,7 @@ from webapp.extensions import db
 from webapp.models import (Absence, AuditEntry, AuditEvent, Booking, BookingCaseworker,
                            BookingOrigin, BookingStatus, CallIn, CallInStatus, MembershipState,
                            Team, TeamMembership)
-from webapp.storage.sql import in_ids
+from webapp.storage.sql import dialect, in_ids
 
 WEEKS = 8
 _DAY = timedelta(days=1)
@@ -169,6 +170,19 @@ def _minutes(start: datetime, end: datetime) -> int:
     return int((end - start).total_seconds() // 60)
 
 
+def _minutes_between(start: Any, end: Any) -> Any:
+    """SQL: the minutes from `start` to `end`, in the current database's own date arithmetic."""
+    if dialect() == "postgresql":
+        return func.extract("epoch", end - start) / 60
+    return (func.julianday(end) - func.julianday(start)) * 1440
+
+
+def _week_of(column: Any, mondays: list[date]) -> Any:
+    """SQL: the index in `mondays` of the week a time falls in (the query keeps it in range)."""
+    return case(*[(column < datetime.combine(monday + _WEEK, datetime.min.time()), index)
+                  for index, monday in enumerate(mondays[:-1])], else_=len(mondays) - 1)
+
+
 def capacity_by_week(job_centre_id: int, team_id: int | None, today: date, *,
                      weeks: int = WEEKS) -> list[CapacityWeek]:
     """Capacity and booked time of the scope's caseworkers per week, this week first (R-6.10)."""
@@ -205,13 +219,19 @@ def _capacity(members: dict[int, frozenset[int]], first_monday: date,
                 for i_start, i_end in intervals:
                     # Working time never crosses midnight: the start's week is the interval's.
                     capacity[monday_of(i_start.date())] += _minutes(i_start, i_end)
-        for b_start, b_end in db.session.execute(
-                select(BookingCaseworker.starts_at, BookingCaseworker.busy_until)
+        # The week is computed in a subquery and grouped outside it: PostgreSQL does not take
+        # two renderings of one expression with bound parameters as the same group.
+        rows = (select(_week_of(BookingCaseworker.starts_at, mondays).label("week"),
+                       _minutes_between(BookingCaseworker.starts_at,
+                                        BookingCaseworker.busy_until).label("minutes"))
                 .join(Booking, Booking.id == BookingCaseworker.booking_id)
                 .where(in_ids(BookingCaseworker.caseworker_id, ids), BookingCaseworker.blocking,
                        Booking.status == BookingStatus.BOOKED,
-                       BookingCaseworker.starts_at >= start, BookingCaseworker.starts_at < end)):
-            booked[monday_of(b_start.date())] += _minutes(b_start, b_end)
+                       BookingCaseworker.starts_at >= start, BookingCaseworker.starts_at < end)
+                .subquery())
+        for index, minutes in db.session.execute(
+                select(rows.c.week, func.sum(rows.c.minutes)).group_by(rows.c.week)):
+            booked[mondays[index]] += round(minutes or 0)
     return [CapacityWeek(monday, capacity[monday], booked[monday]) for monday in mondays]
 
 
@@ -265,20 +285,26 @@ def _bookings(job_centre_id: int, team_ids: list[int], today: date, weeks: int) 
     mondays = [monday_of(today) - n * _WEEK for n in reversed(range(weeks))]
     start = datetime.combine(mondays[0], datetime.min.time())
     end = datetime.combine(mondays[-1] + _WEEK, datetime.min.time())
-    by_citizen = exists().where(and_(AuditEntry.booking_id == Booking.id,
-                                     AuditEntry.event == AuditEvent.BOOKING_CANCELLED_BY_CITIZEN))
+    # Cancelled by the citizen: the audit trail's event says so (R-1.9.1); its booking_id is indexed.
+    by_citizen = exists().where(AuditEntry.booking_id == Booking.id,
+                                AuditEntry.event == AuditEvent.BOOKING_CANCELLED_BY_CITIZEN)
     counts: dict[date, dict[str, int]] = {monday: defaultdict(int) for monday in mondays}
     if team_ids:
-        for starts_at, status, origin, cancelled_by_citizen in db.session.execute(
-                select(Booking.starts_at, Booking.status, Booking.origin, by_citizen)
+        # Counted by the database: a large job centre has tens of thousands of meetings.
+        rows = (select(_week_of(Booking.starts_at, mondays).label("week"), Booking.status,
+                       Booking.origin, by_citizen.label("by_citizen"))
                 .where(Booking.job_centre_id == job_centre_id, in_ids(Booking.team_id, team_ids),
                        Booking.status.in_((BookingStatus.BOOKED, BookingStatus.CANCELLED)),
-                       Booking.starts_at >= start, Booking.starts_at < end)):
-            week = counts[monday_of(starts_at.date())]
+                       Booking.starts_at >= start, Booking.starts_at < end)
+                .subquery())
+        for index, status, origin, cancelled_by_citizen, n in db.session.execute(
+                select(rows.c.week, rows.c.status, rows.c.origin, rows.c.by_citizen, func.count())
+                .group_by(rows.c.week, rows.c.status, rows.c.origin, rows.c.by_citizen)):
+            counts_of_week = counts[mondays[index]]
             if status == BookingStatus.CANCELLED:
-                week["citizen" if cancelled_by_citizen else "job_centre"] += 1
+                counts_of_week["citizen" if cancelled_by_citizen else "job_centre"] += n
             else:
-                week[BookingOrigin(origin).value] += 1
+                counts_of_week[BookingOrigin(origin).value] += n
     return [BookingWeek(
         monday, self_booked=c[BookingOrigin.SELF_BOOKED.value],
         called_in=c[BookingOrigin.CALLED_IN.value], imported=c[BookingOrigin.IMPORTED.value],
