@@ -168,30 +168,30 @@ def _timed(run: Any, runs: int) -> list[float]:
     return times
 
 
-def _row(name: str, times: list[float], statements: int | str) -> str:
+def _row(database: str, name: str, times: list[float], statements: int | str) -> str:
     ordered = sorted(times)
     p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
-    return (f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {ordered[0]:.1f} | "
+    return (f"| {database} | {name} | {statistics.median(times):.1f} | {p95:.1f} | {ordered[0]:.1f} | "
             f"{statements} |")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=os.environ.get("PLANNER_BENCH_OVERVIEW_URL", DEFAULT_URL))
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--write", metavar="PATH")
-    args = parser.parse_args(argv)
-
+def measure(url: str, runs: int) -> tuple[dict[str, Any], list[str]]:
+    """Build the job centre on `url` and time the figures and the page; the table's rows."""
     from webapp import create_app
+    from webapp.caseworker import overview as overview_page
+    from webapp.config import normalise_database_url
     from webapp.extensions import db
     from webapp.overview import figures
 
-    info = _build(args.url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": args.url, "WTF_CSRF_ENABLED": False,
+    url = normalise_database_url(url)
+    info = _build(url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
                       "RATELIMIT_ENABLED": False})
-    app.view_functions["workspace.overview"].__globals__["today_local"] = lambda: TODAY
+    # The page reads the clock; the data are built around TODAY.
+    overview_page.today_local = lambda: TODAY
     statements: list[str] = []
     rows = []
+    label = info["dialect"]
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute",
                      lambda conn, cursor, statement, *a: statements.append(statement))
@@ -206,16 +206,32 @@ def main(argv: list[str] | None = None) -> int:
             def run(team_id: int | None = team_id) -> None:
                 figures.overview(info["job_centre_id"], team_id, TODAY)
                 db.session.rollback()
-            rows.append(_row(name, _timed(run, args.runs), counted(run)))
+            rows.append(_row(label, name, _timed(run, runs), counted(run)))
         client = app.test_client()
         client.post("/login", data={"username": "bench.admin", "password": PASSWORD})
 
         def page() -> None:
             response = client.get("/caseworker/oversigt")
             assert response.status_code == 200, response.status_code
-        rows.append(_row("page GET /caseworker/oversigt (whole job centre)", _timed(page, args.runs),
-                         counted(page)))
+            assert b"uge 9 til uge 16" in response.data  # the week of TODAY, with its data
+        rows.append(_row(label, "page GET /caseworker/oversigt (whole job centre)",
+                         _timed(page, runs), counted(page)))
         db.engine.dispose()
+    return info, rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", action="append",
+                        help=f"a database to measure on; may be given twice (default {DEFAULT_URL})")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--write", metavar="PATH")
+    args = parser.parse_args(argv)
+    urls = args.url or [os.environ.get("PLANNER_BENCH_OVERVIEW_URL", DEFAULT_URL)]
+    rows: list[str] = []
+    for url in urls:
+        info, measured = measure(url, args.runs)
+        rows += measured
     lines = [
         "# Performance: the overview",
         "",
@@ -225,18 +241,24 @@ def main(argv: list[str] | None = None) -> int:
         f"{CASEWORKERS} caseworkers in {TEAMS} teams, working time 07:30-16:00 Mon-Fri with a "
         f"12:00-12:30 break, 2 national and 5 local closure days and 120 absences; "
         f"{info['bookings']:,} meetings over the 8 past and 8 coming weeks ({info['cancelled']:,} "
-        f"cancelled, with their audit events); {WAITING:,} waiting call-ins. Database: "
-        f"{info['dialect']}. {args.runs} timed runs per row (after one warm-up), time.perf_counter; "
-        "statements = SQL statements of one run (the page's include the login's user lookup).",
+        f"cancelled, with their audit events); {WAITING:,} waiting call-ins. "
+        f"{args.runs} timed runs per row (after one warm-up), time.perf_counter; statements = SQL "
+        "statements of one run. Of the figures' statements, one closure-day query per distinct "
+        "set of teams a caseworker belongs to, the rest a fixed few; the page adds the "
+        "login's user and the team list.",
         "",
-        "| what | median (ms) | p95 (ms) | min (ms) | statements |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| database | what | median (ms) | p95 (ms) | min (ms) | statements |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
         *rows,
+        "",
+        f"One-minute load average at the end: {os.getloadavg()[0]:.1f} (the machine's 2 cores are "
+        "shared; more than 2 means other work slowed these figures).",
         "",
         "Command (from the repository root):",
         "",
         "```",
-        f".venv/bin/python -m bench.bench_overview --runs {args.runs} --write docs/performance-overview.md",
+        ".venv/bin/python -m bench.bench_overview --runs 30 "
+        + " ".join(f"--url {u}" for u in urls) + " --write docs/performance-overview.md",
         "```",
         "",
         f"Python {platform.python_version()} on {platform.machine()} ({platform.system()}).",

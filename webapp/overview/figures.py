@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import case, exists, func, select
 
+from webapp.administration.teams import subtree_ids
 from webapp.calendar.availability import weekly_schedules
 from webapp.calendar.closed_days import closed_dates_of_teams
 from webapp.callins import worklist
@@ -127,21 +128,12 @@ def scope_team_ids(job_centre_id: int, team_id: int | None) -> list[int]:
     A team of another job centre, or none at all, is refused with `unknown_team` (the page
     answers 404), so a foreign id shows nothing of the other job centre.
     """
-    rows = db.session.execute(select(Team.id, Team.parent_id)
-                              .where(Team.job_centre_id == job_centre_id)).all()
     if team_id is None:
-        return sorted(team for team, _parent in rows)
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for team, parent in rows:
-        children[parent].append(team)
-    if team_id not in {team for team, _parent in rows}:
+        return sorted(db.session.scalars(select(Team.id).where(Team.job_centre_id == job_centre_id)))
+    team = db.session.get(Team, team_id)
+    if team is None or team.job_centre_id != job_centre_id:
         raise DomainError.of("overview_unknown_team", field="team", code="unknown_team")
-    found, frontier = {team_id}, [team_id]
-    while frontier:
-        frontier = [child for node in frontier for child in children.get(node, ())
-                    if child not in found]
-        found.update(frontier)
-    return sorted(found)
+    return sorted(subtree_ids(team))
 
 
 def _members(job_centre_id: int, team_ids: Collection[int]) -> dict[int, frozenset[int]]:
