@@ -19,7 +19,7 @@ LAYERS = {
               "webapp.integration", "webapp.offers_staff", "webapp.portal"),
     "features": ("webapp.administration", "webapp.booking", "webapp.calendar", "webapp.callins",
                  "webapp.citizens",
-                 "webapp.messaging", "webapp.planning", "webapp.selfbooking"),
+                 "webapp.messaging", "webapp.overview", "webapp.planning", "webapp.selfbooking"),
     "base": ("webapp.models", "webapp.domain", "webapp.extensions", "webapp.config", "webapp.clock",
              "webapp.errors", "webapp.storage", "webapp.messages", "webapp.language"),
 }

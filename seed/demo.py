@@ -19,7 +19,8 @@ from webapp.domain.cpr import test_cprs
 from webapp.domain.directory import DirectoryEntry, FileDirectory
 from webapp.domain.intervals import Interval, normalise, subtract_sorted, total
 from webapp.extensions import db
-from webapp.models import (Booking, BookingCaseworker, BookingOrigin, BookingParticipant,
+from webapp.storage import audit
+from webapp.models import (AuditEvent, Booking, BookingCaseworker, BookingOrigin, BookingParticipant,
                            BookingStatus, Break, BusyTime, CallIn, CallInStatus, CallInTemplate,
                            Caseworker, Citizen, ContactGroup, ConversationType, DeadlineMode,
                            DeadlineStatus, Distribution, HoldingForm, JobCentre, LetterActivity,
@@ -39,6 +40,7 @@ CASEWORKER_COUNT = 15
 CASEWORKER_LOGINS = ("ASH", "FRA", "KDW")
 
 DAYS_BEFORE = 14
+CITIZEN_CANCELLED = "Aflyst af borgeren via selvbetjening"
 DAYS_AFTER = 21
 GRANULARITY = 15
 
@@ -256,6 +258,7 @@ def build_demo(random_seed: int = 2027, today: date | None = None) -> list[tuple
                                [c for c in citizens if c not in deadline_citizens],
                                types[7])
     _build_deadlines(job_centre, booker, deadline_citizens, types[7], today, rng, users["admin"])
+    booker.record_cancellations()
     _build_waiting_callins(job_centre, templates, citizens, today, rng, users)
 
     second = create_job_centre(SECOND_JOB_CENTRE, "Odense")
@@ -732,6 +735,16 @@ class _Booker:
                                          self.closed[caseworker.id],
                                          self.calendar.caseworker_busy[caseworker.id])
 
+    def record_cancellations(self) -> None:
+        """The audit trail's cancellation events, as the booking service writes them: by the
+        citizen when the citizen cancelled online, else by the job centre (R-1.9.1, R-6.10)."""
+        db.session.flush()
+        audit.record_now([
+            {"event": AuditEvent.BOOKING_CANCELLED_BY_CITIZEN if b.cancel_reason == CITIZEN_CANCELLED
+             else AuditEvent.BOOKING_CANCELLED_BY_JOB_CENTRE, "booking_id": b.id,
+             "job_centre_id": self.job_centre.id, "details": b.cancel_reason}
+            for b in self.bookings if b.status == BookingStatus.CANCELLED])
+
     def room_free(self, room: Room, day: date) -> list[Interval]:
         return room_free_intervals(day, day, self.room_closed[room.id],
                                    self.calendar.room_busy.get(room.id, []))
@@ -763,7 +776,7 @@ class _Booker:
             booking.cancelled_at = created + timedelta(days=1)
             booking.cancel_reason = self.rng.choice(
                 ("Borgeren er i arbejde", "Borgeren er syg", "Sagsbehandleren er syg",
-                 "Aflyst af borgeren via selvbetjening"))
+                 CITIZEN_CANCELLED))
         for caseworker in caseworkers:
             booking.caseworker_links.append(BookingCaseworker(
                 caseworker=caseworker, starts_at=start, busy_until=busy_until,

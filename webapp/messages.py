@@ -181,6 +181,14 @@ MESSAGES: dict[str, Text] = {
                      "support, hvis det sker igen.",
                      "The change could not be made and nothing was saved. Try again, or contact "
                      "support if it happens again."),
+    # The overview
+    "overview_unknown_team": Text("Teamet findes ikke i jobcentret. Vælg et team fra listen.",
+                                  "The team does not exist in the job centre. Choose a team from "
+                                  "the list."),
+    "overview_bad_team": Text("Vælg et team fra listen. Oversigten viser hele jobcentret.",
+                              "Choose a team from the list. The overview shows the whole job centre."),
+    "overview_bad_job_centre": Text("Vælg et jobcenter fra listen.",
+                                    "Choose a job centre from the list."),
     # Export of lists
     "bad_export_type": Text(
         "Listen kan kun hentes som CSV eller Excel (xlsx); vælg et af dem under »Eksportér«.",

@@ -182,3 +182,23 @@ def test_demo_seed_is_consistent_and_idempotent(app: Flask) -> None:
     assert build_demo(random_seed=2027, today=TODAY) == logins
     db.session.commit()
     assert _table_counts() == before
+
+
+def test_demo_cancellations_are_in_the_audit_trail_as_the_overview_reads_them_R_6_10(app: Flask) -> None:
+    """R-6.10, R-1.9.1: each cancelled demo meeting has one cancellation event, the citizen's
+    when the citizen cancelled online, so the overview can tell who cancelled."""
+    from webapp.models import AuditEntry, AuditEvent, Booking, BookingStatus
+
+    build_demo(random_seed=2027, today=TODAY)
+    db.session.commit()
+    cancelled = {b.id: b.cancel_reason for b in db.session.scalars(
+        select(Booking).where(Booking.status == BookingStatus.CANCELLED))}
+    events = dict(db.session.execute(select(AuditEntry.booking_id, AuditEntry.event).where(
+        AuditEntry.event.in_((AuditEvent.BOOKING_CANCELLED_BY_CITIZEN,
+                              AuditEvent.BOOKING_CANCELLED_BY_JOB_CENTRE)))).all())
+    assert cancelled and set(events) == set(cancelled)
+    for booking_id, reason in cancelled.items():
+        by_citizen = reason == "Aflyst af borgeren via selvbetjening"
+        assert events[booking_id] == (AuditEvent.BOOKING_CANCELLED_BY_CITIZEN if by_citizen
+                                      else AuditEvent.BOOKING_CANCELLED_BY_JOB_CENTRE)
+    assert AuditEvent.BOOKING_CANCELLED_BY_CITIZEN in events.values()

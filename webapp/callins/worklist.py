@@ -129,11 +129,23 @@ def callin_rows(job_centre_id: int, team_ids: Sequence[int], filters: Filters, *
         # Waited at least n days: created before the start of the day n-1 days ago.
         cutoff = today - timedelta(days=filters.min_days_waited - 1)
         query = query.where(CallIn.created_at < datetime.combine(cutoff, datetime.min.time()))
-    near = today + timedelta(days=warning_days)
-    return [Row(callin=c, days_waited=max((today - _day(c.created_at)).days, 0),
-                deadline_near=today <= c.deadline_date <= near and c.status == CallInStatus.WAITING,
-                overdue=c.deadline_date < today and c.status == CallInStatus.WAITING)
-            for c in db.session.scalars(query)]
+    rows = []
+    for c in db.session.scalars(query):
+        near, overdue = deadline_marks(c.deadline_date, today, warning_days)
+        waiting = c.status == CallInStatus.WAITING
+        rows.append(Row(callin=c, days_waited=days_waited(c.created_at, today),
+                        deadline_near=near and waiting, overdue=overdue and waiting))
+    return rows
+
+
+def days_waited(created_at: datetime | date, today: date) -> int:
+    """Whole days a call-in has waited since the day it was made (R-6.2)."""
+    return max((today - _day(created_at)).days, 0)
+
+
+def deadline_marks(deadline: date, today: date, warning_days: int) -> tuple[bool, bool]:
+    """(near, overdue) of a waiting call-in's deadline: near is within `warning_days` (R-6.2)."""
+    return today <= deadline <= today + timedelta(days=warning_days), deadline < today
 
 
 def _day(moment: datetime | date) -> date:
