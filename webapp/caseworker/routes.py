@@ -24,7 +24,7 @@ from webapp.models import (AuditEvent, Booking, BookingStatus,
                            CallInTemplate, Caseworker, Citizen, DeadlineMode, Distribution, Letter,
                            MeetingForm, Role, Team)
 from webapp.storage import audit
-from webapp.calendar import ics as calendar_ics
+from webapp.messaging import ics as calendar_ics
 from webapp.callins import calling as callins
 from webapp.callins import worklist
 from webapp.caseworker.waiting import workspace
