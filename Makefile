@@ -23,9 +23,14 @@ run: install
 	$(BIN)/flask seed demo
 	$(BIN)/flask dev --host 127.0.0.1 --port 5000
 
-## Lint, then the whole suite (PostgreSQL too when PLANNER_TEST_DATABASE_URL is set)
+## Lint, then the whole suite on every core (on PostgreSQL when PLANNER_TEST_DATABASE_URL is set)
+# Each worker has a database of its own (tests/conftest.py); `worksteal` hands a worker that runs
+# out of tests some of another's, so a long test near the end does not leave a core idle. The
+# compiled modules are kept (__pycache__), so each worker and each later run reads them instead
+# of compiling the code again.
+TEST_WORKERS ?= auto
 test: install lint
-	$(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .

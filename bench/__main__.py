@@ -14,6 +14,10 @@ BENCHMARKS = (
     ("bench_selfbooking", "Self-booking on PostgreSQL", "performance-selfbooking.md"),
     ("bench_overview", "The overview of a large job centre", "performance-overview.md"),
 )
+# Pages measured by other means than a benchmark module, gathered into the summary as they are.
+MEASURED_ELSEWHERE = (
+    "performance-tests.md",  # the test suite's time, `make test` (see the page)
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         # Each page starts with its own "# " title; here it becomes a section.
         sections.append("\n".join("#" + line if line.startswith("#") else line
                                    for line in table.strip().splitlines()) + "\n")
+    for filename in MEASURED_ELSEWHERE:
+        if (docs / filename).exists():
+            sections.append("\n".join("#" + line if line.startswith("#") else line
+                                       for line in (docs / filename).read_text(encoding="utf-8")
+                                       .strip().splitlines()) + "\n")
     if args.write:
         Path(args.write).write_text(
             "# Performance\n\nMeasured with `make bench` (`python -m bench --write "

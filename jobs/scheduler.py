@@ -37,6 +37,7 @@ from flask import Flask, current_app, has_app_context
 from webapp.clock import TZ, now_local
 from webapp.extensions import db
 from webapp.models import LogLevel, SystemLogEntry
+from webapp.planning.status import allocation_time
 
 log = logging.getLogger(__name__)
 
@@ -89,22 +90,22 @@ class JobSpec:
 
 REGISTRY: list[JobSpec] = [
     JobSpec("allocate-nightly", "jobs.allocate:nightly_allocation",
-            lambda config: daily_at(config.get("PLANNER_ALLOCATION_TIME", "02:00")),
+            lambda config: daily_at(allocation_time(config)),
             "Nightly allocation of each job centre's waiting list (R-3.2)",
             misfire_grace_seconds=3 * 3600),
     JobSpec("expire-reservations", "jobs.reservations:release_expired",
             lambda config: IntervalTrigger(hours=1, timezone=TZ),
             "Hourly release of expired reservations (R-4.7)"),
     JobSpec("send-outbox", "jobs.outbox:send_queued",
-            lambda config: IntervalTrigger(minutes=int(config.get("PLANNER_OUTBOX_INTERVAL_MINUTES", 1)),
+            lambda config: IntervalTrigger(minutes=int(config["PLANNER_OUTBOX_INTERVAL_MINUTES"]),
                                            timezone=TZ),
             "Send queued e-mails, letters and invitations (§1.8, R-5.1)"),
     JobSpec("send-reminders", "jobs.reminders:send_reminders",
-            lambda config: daily_at(config.get("PLANNER_REMINDER_TIME", "07:00")),
+            lambda config: daily_at(config["PLANNER_REMINDER_TIME"]),
             "Reminders the day before a meeting (R-4.9)"),
     JobSpec("import-calendars", "jobs.calendar_import:import_calendars",
             lambda config: IntervalTrigger(
-                minutes=int(config.get("PLANNER_CALENDAR_IMPORT_MINUTES", 15)), timezone=TZ),
+                minutes=int(config["PLANNER_CALENDAR_IMPORT_MINUTES"]), timezone=TZ),
             "Busy times from two-way caseworkers' own calendars (R-5.2)"),
     JobSpec("release-seat-holds", "jobs.reminders:release_seat_holds",
             lambda config: IntervalTrigger(hours=1, timezone=TZ),

@@ -1,8 +1,14 @@
-"""Fixtures: an app per test on a migrated database (SQLite or PostgreSQL), its writes rolled back after it."""
+"""Fixtures: an app on a migrated database (SQLite or PostgreSQL), each test's writes rolled back after it.
+
+The suite runs on all cores with pytest-xdist (`-n auto`); each worker has a database of its own:
+its own SQLite files under its own temporary folder, or on PostgreSQL the database of
+PLANNER_TEST_DATABASE_URL with the worker's name appended (`planner_test_gw0`), created when missing.
+"""
 
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager, nullcontext
 import os
 import shutil
 from collections.abc import Iterator
@@ -14,12 +20,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
 
 from webapp import create_app
 from webapp.config import TestConfig, normalise_database_url
 from webapp.extensions import db
 
-PG_URL = os.environ.get("PLANNER_TEST_DATABASE_URL")
+def _worker_database_url(url: str | None) -> str | None:
+    """The PostgreSQL test database of this xdist worker: the one named, with `_gw0` etc. appended."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(normalise_database_url(url))
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database_url(os.environ.get("PLANNER_TEST_DATABASE_URL"))
 
 pytest_plugins = ["tests.factories"]
 
@@ -28,6 +44,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "committing: the test's commits must be real (another connection, thread or process "
                    "reads them), so it gets a database of its own instead of a rolled-back transaction")
+    config.addinivalue_line(
+        "markers", "fresh_app: the test changes how the app is set up (adds a route, say), so it gets an "
+                   "app of its own instead of the one the rolled-back tests share")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -50,11 +69,24 @@ def _config(url: str) -> dict:
     }
 
 
+def _create_database_if_missing(url: str) -> None:
+    """An xdist worker's PostgreSQL database is made on its first run, from the server's `postgres` database."""
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Migrate once per session: a template SQLite file, or the PostgreSQL test database."""
     if PG_URL:
         url = normalise_database_url(PG_URL)
+        _create_database_if_missing(url)
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -171,6 +203,39 @@ def committing(request: pytest.FixtureRequest) -> bool:
             or "database_url" in request.fixturenames)
 
 
+# One app per configuration for all the rolled-back tests of a run: building one costs more than
+# most tests do (about 1,400 URL rules to compile, 115 admin views and their forms to scaffold,
+# every template to compile again). Each test gets it back as it was made: its configuration and
+# extensions restored, the rate limiter's state renewed. A test that needs an app of its own
+# builds one with create_app, as the committing tests do.
+_shared_apps: dict[tuple[str, str], Flask] = {}
+
+
+def _shared_app(url: str, extra: dict[str, Any]) -> Flask:
+    key = (url, repr(sorted(extra.items())))
+    if key not in _shared_apps:
+        _shared_apps[key] = create_app(_config(url) | extra)
+    return _shared_apps[key]
+
+
+@contextmanager
+def _restored(app: Flask) -> Iterator[None]:
+    """Whatever a test changes in the app's configuration or adds to its extensions is undone after it."""
+    from webapp.ratelimit import limiter
+
+    config, extensions = dict(app.config), dict(app.extensions)
+    # The limiter is one object that every create_app configures (enabled or not, its storage):
+    # give it back to this app, with no counts left by an earlier test.
+    limiter.init_app(app)
+    try:
+        yield
+    finally:
+        app.config.clear()
+        app.config.update(config)
+        for key in set(app.extensions) - set(extensions):
+            del app.extensions[key]
+
+
 def _make_app(request: pytest.FixtureRequest, extra: dict[str, Any]) -> Iterator[Flask]:
     if committing(request):
         app = create_app(_config(request.getfixturevalue("database_url")) | extra)
@@ -180,8 +245,10 @@ def _make_app(request: pytest.FixtureRequest, extra: dict[str, Any]) -> Iterator
             db.engine.dispose()
         return
     connection = request.getfixturevalue("test_transaction")
-    app = create_app(_config(connection.engine.url.render_as_string(hide_password=False)) | extra)
-    with app.app_context():
+    url = connection.engine.url.render_as_string(hide_password=False)
+    fresh = request.node.get_closest_marker("fresh_app") is not None
+    app = create_app(_config(url) | extra) if fresh else _shared_app(url, extra)
+    with nullcontext() if fresh else _restored(app), app.app_context():
         engine = db.engine
         _joined[engine] = connection
         try:

@@ -81,7 +81,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     from webapp.caseworker import bp as caseworker_bp
     app.register_blueprint(caseworker_bp)
-    from webapp.booking.notifications import connect_listeners
+    from webapp.messaging.notifications import connect_listeners
     connect_listeners()
     from webapp.selfbooking.listeners import connect as connect_selfbooking_listeners
     connect_selfbooking_listeners()  # deadlines and the out-of-slots check

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot
 from tests.factories import PASSWORD
 from tests.web.test_auth_and_admin import MENU_DA
@@ -32,9 +34,9 @@ def test_r_0_1_administrator_logs_in_and_sees_the_menu(live_server, page, refere
     screenshot(page, "admin-index")
 
     page.get_by_role("link", name="Mødelokaler").click()
-    assert page.get_by_role("cell", name="Mødelokale 1").is_visible()
+    expect(page.get_by_role("cell", name="Mødelokale 1")).to_be_visible()
     screenshot(page, "admin-rooms")
 
     page.get_by_role("link", name="Teams").click()
     screenshot(page, "admin-teams")
-    assert page.get_by_role("cell", name="Ungeindsatsen").is_visible()
+    expect(page.get_by_role("cell", name="Ungeindsatsen")).to_be_visible()

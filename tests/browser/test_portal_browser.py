@@ -8,8 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, track_requests
 from tests.factories import PASSWORD
 from webapp.clock import now_local
 from webapp.extensions import db
@@ -32,7 +33,7 @@ def assert_accessible(page, name: str) -> None:
 @pytest.fixture
 def phone(browser):
     context = browser.new_context(**PHONE)
-    page = context.new_page()
+    page = track_requests(context.new_page())
     yield page
     context.close()
 
@@ -87,14 +88,14 @@ def test_r_4_7_citizen_books_rebooks_and_cancels_on_a_phone(
     page.get_by_label("Kode").fill("1234")
     page.get_by_label("Kode").press("Enter")                       # keyboard only
     page.wait_for_url(f"{live_server}/portal/")
-    assert page.get_by_role("heading", name="Hej Bente Borger").is_visible()
+    expect(page.get_by_role("heading", name="Hej Bente Borger")).to_be_visible()
     assert_accessible(page, "home-empty")
 
     page.get_by_role("navigation", name="Hovedmenu").get_by_role("link", name="Book en samtale").click()
     assert_accessible(page, "offers")
     screenshot(page, "portal-offers")
     page.get_by_role("link", name="Book en jobsamtale").click()
-    assert page.get_by_label("Vejleder").is_visible()
+    expect(page.get_by_label("Vejleder")).to_be_visible()
     assert_accessible(page, "slots")
     screenshot(page, "portal-slots")
     first_time = page.get_by_role("radio").first
@@ -102,12 +103,12 @@ def test_r_4_7_citizen_books_rebooks_and_cancels_on_a_phone(
     page.keyboard.press("Space")
     assert first_time.is_checked()
     page.get_by_role("button", name="Reservér tiden").click()
-    assert page.get_by_role("heading", name="Bekræft din booking").is_visible()
-    assert "Tiden er holdt til dig til kl." in page.get_by_role("status").inner_text()
+    expect(page.get_by_role("heading", name="Bekræft din booking")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Tiden er holdt til dig til kl.")
     assert_accessible(page, "confirm")
     screenshot(page, "portal-confirm")
     page.get_by_role("button", name="Bekræft booking").click()
-    assert "Din samtale er booket" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("Din samtale er booket")
     assert_accessible(page, "meeting")
     screenshot(page, "portal-meeting")
     booking_id = int(page.url.rsplit("/", 1)[1])
@@ -122,7 +123,7 @@ def test_r_4_7_citizen_books_rebooks_and_cancels_on_a_phone(
     screenshot(page, "portal-rebook")
     page.get_by_role("radio").nth(3).check()
     page.get_by_role("button", name="Flyt til den valgte tid").click()
-    assert "Din samtale er flyttet" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("Din samtale er flyttet")
     moved = next(e for e in staff_calendar(user.username, anna.id, today)
                  if e["id"] == str(booking_id))
     assert moved["start"] != first_start
@@ -133,8 +134,8 @@ def test_r_4_7_citizen_books_rebooks_and_cancels_on_a_phone(
     page.get_by_label("Begrundelse (frivillig)").fill("Jeg har fået arbejde")
     page.get_by_role("button", name="Ja, aflys samtalen").click()
     page.wait_for_url(f"{live_server}/portal/")
-    assert "Du har meldt afbud" in page.get_by_role("status").first.inner_text()
-    assert page.get_by_text("Du har ingen kommende samtaler.").is_visible()
+    expect(page.get_by_role("status").first).to_contain_text("Du har meldt afbud")
+    expect(page.get_by_text("Du har ingen kommende samtaler.")).to_be_visible()
     assert_accessible(page, "home-after")
     screenshot(page, "portal-home")
     assert str(booking_id) not in {e["id"] for e in staff_calendar(user.username, anna.id, today)}

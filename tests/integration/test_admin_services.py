@@ -12,7 +12,7 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import LocalClosureDay, NationalClosureDay, SyncMode, Team
 from webapp.administration import caseworkers as cw_service
-from webapp.calendar.closed_days import closed_days
+from webapp.calendar.closed_days import closed_days, subtree_ids
 from webapp.administration import teams
 from webapp.administration.caseworkers import BreakRow
 
@@ -32,7 +32,7 @@ def test_r_1_1_6_tree_order_and_subtrees(tree):
     ordered = [(t.name, depth) for t, depth in teams.tree_order(teams.teams_of(tree["job_centre"].id))]
     assert ordered == [("Aarhus Jobcenter", 0), ("Andet team", 1), ("Ungeindsatsen", 1),
                        ("Unge under 25", 2)]
-    assert teams.subtree_ids(tree["child"]) == {tree["child"].id, tree["grandchild"].id}
+    assert subtree_ids(tree["child"]) == {tree["child"].id, tree["grandchild"].id}
 
 
 def test_r_1_1_6_moving_below_a_descendant_is_a_cycle(tree):

@@ -16,7 +16,7 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, Booking, CallIn, OutboxAttachment, OutboxMessage,
                            WorkingTime)
-from webapp.calendar import ics as calendar_ics
+from webapp.messaging import ics as calendar_ics
 from webapp.callins import moves
 from webapp.callins.calling import create_callins, from_template
 from webapp.callins.inbound import receive

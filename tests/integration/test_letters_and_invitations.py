@@ -15,7 +15,7 @@ from webapp.domain.availability import to_utc
 from webapp.extensions import db
 from webapp.models import (Letter, LetterActivity, LetterTemplate, OutboxMessage, SyncMode,
                            SystemLogEntry)
-from webapp.calendar import ics as calendar_ics
+from webapp.messaging import ics as calendar_ics
 from webapp.callins import calling as callins
 from webapp.callins import moves
 from webapp.messaging import letters

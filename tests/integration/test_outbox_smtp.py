@@ -15,7 +15,7 @@ from tests.timehelpers import MONDAY, at
 from webapp.messaging.delivery import backoff, send_due
 from webapp.extensions import db
 from webapp.models import OutboxMessage, OutboxStatus
-from webapp.messaging.outbox import enqueue
+from webapp.messaging.outbox import enqueue, sender_address
 
 NOW = at(MONDAY, 8)
 
@@ -99,6 +99,16 @@ def test_queued_mail_is_sent_with_its_attachments(smtp):
     [ics] = list(received["vejleder@example.dk"].iter_attachments())
     assert ics.get_content_type() == "text/calendar" and ics.get_param("method") == "REQUEST"
     assert send_due(NOW + timedelta(minutes=5)).sent == []  # nothing is sent twice
+
+
+def test_r_5_1_the_from_of_every_mail_is_the_outboxs_one_sender(smtp, app):
+    """R-5.1, one owner per setting: the delivery sends from `outbox.sender_address()`, the address
+    every invitation names as its organizer, read from PLANNER_SMTP_FROM in one place."""
+    app.config["PLANNER_SMTP_FROM"] = "jobcenter@kommune.example"
+    _queue(1)
+    assert len(send_due(NOW).sent) == 1
+    [mail] = smtp.inbox.messages
+    assert mail["From"] == sender_address() == "jobcenter@kommune.example"
 
 
 def test_nothing_is_lost_while_the_smtp_server_is_down(smtp):

@@ -169,7 +169,9 @@ def test_r_3_3_two_scheduler_processes_allocate_a_job_centre_once(database_url, 
     db.session.commit()
     job_centre_id = job_centre.id
 
-    fire_at = now_local() + timedelta(seconds=12)
+    # Both processes must have built their jobs before this time, or the job waits for tomorrow:
+    # 20 s, since the suite runs on every core and a process takes longer to start meanwhile.
+    fire_at = now_local() + timedelta(seconds=20)
     env = {**os.environ, "PLANNER_DATABASE_URL": database_url, "FLASK_APP": "wsgi",
            "PLANNER_ALLOCATION_TIME": fire_at.strftime("%H:%M:%S"), "PYTHONUNBUFFERED": "1"}
     env.pop("PLANNER_TEST_DATABASE_URL", None)

@@ -83,6 +83,7 @@ def test_R_7_9_while_the_database_is_unreachable_every_request_gets_503(outage_a
     _assert_page_503(client.get(FEED))
 
 
+@pytest.mark.fresh_app  # adds a route
 def test_R_7_9_a_statement_error_is_a_bug_not_an_outage(app):
     """A missing table is a 500 as before; only connection-level errors become 503."""
     @app.get("/broken")

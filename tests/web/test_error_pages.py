@@ -45,6 +45,7 @@ def test_r_8_1_a_forbidden_page_is_danish(client, create_user, create_job_centre
     assert "Ingen adgang" in html and "Forsiden" in html
 
 
+@pytest.mark.fresh_app
 def test_r_8_1_a_bad_request_is_danish(app, client) -> None:
     def refuse() -> None:
         raise BadRequest()

@@ -113,3 +113,17 @@ def test_r_3_3_support_plans_any_job_centre_and_a_running_one_is_refused(client,
                        follow_redirects=True).get_data(as_text=True)
     assert _bookings() == 2
     assert client.post("/admin/planning/run", data={"job_centre_id": 999_999}).status_code == 404
+
+
+def test_r_3_2_the_planning_page_names_the_time_the_scheduler_runs_at(client, waiting, create_user):
+    """R-3.2, one owner per setting: the page and the scheduler's nightly trigger both read
+    PLANNER_ALLOCATION_TIME through `planning.status.allocation_time`."""
+    from jobs.scheduler import REGISTRY
+
+    job_centre, _ = waiting
+    client.application.config["PLANNER_ALLOCATION_TIME"] = "03:15"
+    login(client, create_user(Role.ADMINISTRATOR, job_centre))
+    page = client.get("/admin/planning/").get_data(as_text=True)
+    assert "hver nat kl. 03:15" in page, page[:2000]
+    nightly = next(spec for spec in REGISTRY if spec.id == "allocate-nightly")
+    assert str(nightly.trigger(client.application.config)) == "cron[hour='3', minute='15', second='0']"

@@ -168,11 +168,11 @@ def test_r_7_1_every_setting_the_code_and_docs_name_is_read_by_config() -> None:
 
 
 def test_r_7_1_every_config_key_the_code_looks_up_exists() -> None:
-    """config.get("PLANNER_X") / config["PLANNER_X"] in webapp/ and jobs/ finds it in Config, not
-    only a default in the code."""
+    """config.get("PLANNER_X") / config["PLANNER_X"] / setting("PLANNER_X") in webapp/ and jobs/
+    finds it in Config, not only a default in the code."""
     sources = sorted((ROOT / "webapp").rglob("*.py")) + sorted((ROOT / "jobs").rglob("*.py"))
     looked_up = {key for path in sources for key in re.findall(
-        r"config(?:\.get\(|\[)\s*\"(PLANNER_[A-Z0-9_]+)\"", path.read_text(encoding="utf-8"))}
+        r"(?:config(?:\.get\(|\[)|\bsetting\()\s*\"(PLANNER_[A-Z0-9_]+)\"", path.read_text(encoding="utf-8"))}
     assert "PLANNER_SMTP_STARTTLS" in looked_up
     assert not looked_up - {key for key in dir(Config) if key.isupper()}
 

@@ -13,6 +13,7 @@ from webapp.extensions import db
 from webapp.models import LogLevel, SystemLogEntry
 
 CPR = "010180-1234"
+pytestmark = pytest.mark.fresh_app  # the tests add failing routes to the app
 
 
 def _boom(**_: object) -> None:

@@ -19,7 +19,7 @@ from webapp.extensions import db
 from webapp.models import CallIn, CallInStatus, JobCentre
 from webapp.planning.lock import AllocationRunning
 from webapp.planning.run import run_allocation
-from webapp.planning.status import recent_runs, scheduler_status
+from webapp.planning.status import allocation_time, recent_runs, scheduler_status
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class PlanningView(PlannerBaseView):
         return self.render("admin/planning.html", job_centres=job_centres, waiting=waiting,
                            names=names, runs=runs, triggers=TRIGGER_LABELS,
                            scheduler=scheduler_status(),
-                           allocation_time=current_app.config.get("PLANNER_ALLOCATION_TIME", "02:00"))
+                           allocation_time=allocation_time())
 
     @expose("/run", methods=("POST",))
     def run(self) -> Any:

@@ -71,17 +71,6 @@ def tree_order(teams: list[Team]) -> list[tuple[Team, int]]:
     return ordered
 
 
-def subtree_ids(team: Team) -> set[int]:
-    """The team and every team below it."""
-    found = {team.id}
-    frontier = [team.id]
-    while frontier:
-        frontier = list(db.session.scalars(select(Team.id).where(Team.parent_id.in_(frontier))))
-        frontier = [i for i in frontier if i not in found]
-        found.update(frontier)
-    return found
-
-
 def pending_renames(job_centre_id: int) -> list[Team]:
     """Default second-level teams that still carry their parent's name (R-1.1.1)."""
     return list(db.session.scalars(select(Team).where(Team.job_centre_id == job_centre_id,

@@ -2,7 +2,7 @@
 
 Every writer of bookings goes through `webapp.booking.writer`, which sends
 `booking_changed` inside the caller's transaction after each change. Each side effect
-is one listener, connected once: letters and invitations (`booking/notifications.py`),
+is one listener, connected once: letters and invitations (`messaging/notifications.py`),
 receipts (`messaging/receipts.py`), the self-booking deadline and the out-of-slots check
 (`selfbooking/listeners.py`). The audit entries are written by the writer itself, next
 to the change they describe.

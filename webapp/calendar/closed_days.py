@@ -50,6 +50,17 @@ def team_chain_ids(team_ids: Iterable[int]) -> set[int]:
     return chain
 
 
+def subtree_ids(team: Team) -> set[int]:
+    """The team and every team below it: a closure set on a team closes them all (R-1.3.2)."""
+    found = {team.id}
+    frontier = [team.id]
+    while frontier:
+        frontier = list(db.session.scalars(select(Team.id).where(Team.parent_id.in_(frontier))))
+        frontier = [i for i in frontier if i not in found]
+        found.update(frontier)
+    return found
+
+
 def _spans(teams: Any, first_day: Any, last_day: Any, *, named: bool = False) -> Any:
     """National closure days plus the local ones of `teams` and their ancestors (R-1.3.2).
 

@@ -14,7 +14,7 @@ from webapp.domain.contact import check_date_range
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (Booking, BookingStatus, LocalClosureDay, NationalClosureDay, Team)
-from webapp.administration.teams import subtree_ids
+from webapp.calendar.closed_days import subtree_ids
 
 
 def validate_local_closure(closure: LocalClosureDay) -> None:

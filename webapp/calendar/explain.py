@@ -6,7 +6,7 @@ working time, break, closure day and the team it comes from, meeting N, imported
 time, absence, room full, less than a day's notice, after the offer's end), rendered in
 Danish or English through the message catalogue. The pieces are availability's own:
 working time and breaks from `weekly_schedules`, closure days from `closed_days`, live
-bookings by `live_booking_filter`, the offer's window from `selfbooking.offers`.
+bookings by `live_booking_filter`, the offer's last day from the offer itself.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from webapp.models import (Absence, AbsenceKind, Booking, BookingCaseworker, Boo
                            Caseworker, MeetingForm, MembershipState, OnlineOffer, Room, Team,
                            TeamMembership)
 from webapp.models.rooms import room_teams
-from webapp.selfbooking.offers import end_date as offer_end_date
 
 #: The order reasons are told in (R-6.8), by code; codes of one kind share a place. Each
 #: code's texts are "why_<code>" in webapp/messages.py.
@@ -258,7 +257,7 @@ def _offer_reasons(offer: OnlineOffer, starts_at: datetime, now: datetime) -> li
     today = now.date()
     if starts_at.date() <= today:
         reasons.append(Reason("too_soon", {"day": today + timedelta(days=1)}))
-    last = offer_end_date(offer, today)
+    last = offer.last_day(today)
     if last is not None and starts_at.date() > last:
         reasons.append(Reason("after_offer_end", {"offer": offer.name, "day": last}))
     return reasons

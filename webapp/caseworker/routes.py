@@ -24,8 +24,8 @@ from webapp.models import (AuditEvent, Booking, BookingStatus,
                            CallInTemplate, Caseworker, Citizen, DeadlineMode, Distribution, Letter,
                            MeetingForm, Role, Team)
 from webapp.storage import audit
-from webapp.calendar import ics as calendar_ics
 from webapp.calendar.rooms import team_rooms
+from webapp.messaging import ics as calendar_ics
 from webapp.callins import calling as callins
 from webapp.callins import worklist
 from webapp.caseworker.waiting import workspace

@@ -1,1 +1,1 @@
-"""Messages to citizens and caseworkers: letters, receipts and the outbox."""
+"""Messages to citizens and caseworkers: letters, receipts, calendar invitations and the outbox."""

@@ -22,18 +22,17 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from flask import current_app
 from sqlalchemy import or_, select
 
+from webapp.config import setting
 from webapp.domain.availability import to_utc
 from webapp.domain.mailheaders import clean_header_text, has_control_characters
 from webapp.extensions import db
+from webapp.messaging.outbox import sender_address
 from webapp.models import LogLevel, OutboxMessage, OutboxStatus, SystemLogEntry
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_ATTEMPTS = 8
-DEFAULT_BACKOFF_SECONDS = 60
 MAX_BACKOFF = timedelta(hours=6)
 # Refuses to store a header value with a line break (ValueError) and raises on defects.
 STRICT = policy.SMTP.clone(raise_on_defect=True)
@@ -62,8 +61,7 @@ class SendReport:
 
 def backoff(attempts: int, base_seconds: int | None = None) -> timedelta:
     """Wait before try number `attempts + 1`: base, 2·base, 4·base, … capped at six hours."""
-    base = base_seconds if base_seconds is not None else current_app.config.get(
-        "PLANNER_OUTBOX_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS)
+    base = base_seconds if base_seconds is not None else int(setting("PLANNER_OUTBOX_BACKOFF_SECONDS"))
     return min(timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
@@ -125,22 +123,19 @@ def due_messages(now: datetime, limit: int) -> list[OutboxMessage]:
 
 
 def _connect() -> smtplib.SMTP:
-    config = current_app.config
-    smtp = smtplib.SMTP(config.get("PLANNER_SMTP_HOST", "127.0.0.1"),
-                        int(config.get("PLANNER_SMTP_PORT", 25)),
-                        timeout=float(config.get("PLANNER_SMTP_TIMEOUT", 10)))
-    if config.get("PLANNER_SMTP_STARTTLS"):
+    smtp = smtplib.SMTP(str(setting("PLANNER_SMTP_HOST")), int(setting("PLANNER_SMTP_PORT")),
+                        timeout=float(setting("PLANNER_SMTP_TIMEOUT")))
+    if setting("PLANNER_SMTP_STARTTLS"):
         smtp.starttls()
-    if config.get("PLANNER_SMTP_USER"):
-        smtp.login(config["PLANNER_SMTP_USER"], config.get("PLANNER_SMTP_PASSWORD", ""))
+    if setting("PLANNER_SMTP_USER"):
+        smtp.login(str(setting("PLANNER_SMTP_USER")), str(setting("PLANNER_SMTP_PASSWORD")))
     return smtp
 
 
 def send_due(now: datetime, *, limit: int = 200) -> SendReport:
     """Send what is due at `now`; commits after each message (a job owns its transaction)."""
-    config = current_app.config
-    max_attempts = int(config.get("PLANNER_OUTBOX_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
-    sender = config.get("PLANNER_SMTP_FROM", "planlaegger@localhost")
+    max_attempts = int(setting("PLANNER_OUTBOX_MAX_ATTEMPTS"))
+    sender = sender_address()  # the outbox's, which the invitations name as their organizer too
     report = SendReport()
     messages = due_messages(now, limit)
     if not messages:

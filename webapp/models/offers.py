@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, String, Table,
                         UniqueConstraint, true)
@@ -55,6 +55,15 @@ class OnlineOffer(TenantMixin, MeetingSpecMixin, SelfBookingTermsMixin, Model):
 
     caseworkers = relationship("Caseworker", secondary=offer_caseworkers)
     contact_groups = relationship("ContactGroup", secondary=offer_contact_groups)
+
+    def last_day(self, today: date) -> date | None:
+        """The last bookable day: the fixed end, the rolling end (whole weeks from today), or the earlier."""
+        ends = []
+        if self.fixed_end_date is not None:
+            ends.append(self.fixed_end_date)
+        if self.rolling_end_weeks:
+            ends.append(today + timedelta(weeks=self.rolling_end_weeks))
+        return min(ends) if ends else None
 
     def __str__(self) -> str:
         return self.name

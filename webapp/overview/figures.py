@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import case, exists, func, select
 
-from webapp.administration.teams import subtree_ids
+from webapp.calendar.closed_days import subtree_ids
 from webapp.calendar.availability import weekly_schedules
 from webapp.calendar.closed_days import closed_dates_of_teams
 from webapp.callins import worklist

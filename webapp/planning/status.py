@@ -1,14 +1,18 @@
-"""What the About page and the admin show of the planning: recent runs, the scheduler's state (R-1.12.1)."""
+"""What the About page and the admin show of the planning: recent runs, the scheduler's state and
+when the nightly run starts (R-1.12.1, R-3.2)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 
 from webapp.clock import now_local
+from webapp.config import setting
 from webapp.domain.availability import from_utc
 from webapp.extensions import db
 from webapp.models import JobCentre, SystemLogEntry
@@ -16,6 +20,13 @@ from webapp.models import JobCentre, SystemLogEntry
 # The system log's categories of allocation runs and of the scheduler process.
 LOG_CATEGORY = "allocation"
 SCHEDULER_CATEGORY = "scheduler"
+
+
+def allocation_time(config: Mapping[str, Any] | None = None) -> str:
+    """When the nightly allocation starts, Copenhagen time "HH:MM" (PLANNER_ALLOCATION_TIME): the
+    scheduler's trigger and the admin's planning page both ask here. The scheduler passes the
+    configuration of the app it builds its jobs for; everyone else gets the running app's."""
+    return str(config["PLANNER_ALLOCATION_TIME"] if config is not None else setting("PLANNER_ALLOCATION_TIME"))
 
 
 def recent_runs(job_centre_id: int | None, limit: int = 20) -> list[SystemLogEntry]:

@@ -63,12 +63,7 @@ def parse_postal_codes(text: str | None) -> list[tuple[int, int]]:
 
 def end_date(offer: OnlineOffer, today: date) -> date | None:
     """The last bookable day: the fixed end, the rolling end (whole weeks from today), or the earlier."""
-    ends = []
-    if offer.fixed_end_date is not None:
-        ends.append(offer.fixed_end_date)
-    if offer.rolling_end_weeks:
-        ends.append(today + timedelta(weeks=offer.rolling_end_weeks))
-    return min(ends) if ends else None
+    return offer.last_day(today)
 
 
 def first_day(offer: OnlineOffer, today: date) -> date:

@@ -1,13 +1,15 @@
 """What follows a booking change: the citizen's letter and the caseworkers' calendar invitations (R-1.7.2, R-3.5, R-5.1).
 
-The booking service sends `booking_changed` after each change; the listener here turns
-it into rows in the caller's transaction: a `Letter` kept with the booking, the letter
+The booking service sends `booking_changed` after each change; the listener here, in
+messaging, turns it into rows in the caller's transaction: a `Letter` kept with the booking, the letter
 e-mail to the citizen and an iCalendar message to every caseworker who syncs a mail
 calendar, all queued in the outbox. Nothing is sent here, so a change that is rolled
 back sends nothing either.
 
 Letters are the job centre's word to the citizen. A change the citizen made themselves
 (self-booking, rebooking, cancelling in the portal) gets the portal's receipt instead.
+
+Messaging listens to booking's event, so the arrow runs one way: booking never imports messaging.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from webapp.extensions import db
 from webapp.models import Booking, Caseworker, Citizen, LetterActivity
-from webapp.calendar import ics as calendar_ics
+from webapp.messaging import ics as calendar_ics
 from webapp.messaging import letters
 from webapp.messaging import outbox
 from webapp.booking.events import booking_changed
