@@ -275,3 +275,17 @@ def test_admin_room_calendar_and_the_why_form_on_the_team_calendar_R_6_5_R_6_8(c
     bad = client.get(f"/admin/teamcalendar/?team_id={ws.team.id}&why=room-{ws.room.id}&at=nej")
     assert "Skriv dato og klokkeslæt" in bad.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
+
+
+@pytest.mark.parametrize("proposal", ["9999-12-31|1", "custom"])
+def test_a_move_to_year_9999_is_a_danish_refusal_not_a_server_error_R_7_4(client, ws, booking, proposal):
+    """Found by the form fuzz: a proposal or custom time in year 9999 overflowed date arithmetic."""
+    login(client, ws.user, PASSWORD)
+    sequence = booking.ics_sequence
+    response = client.post(f"/caseworker/bookings/{booking.id}/move", data={
+        "proposal": proposal, "starts_at": "9999-12-31T10:00", "caseworker_id": ws.anna.id,
+        "room_id": ws.room.id}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "skal ligge mellem 1900 og 2100" in _flash(response)
+    db.session.expire_all()
+    assert booking.ics_sequence == sequence and _letters(booking) == 0

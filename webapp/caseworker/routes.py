@@ -164,11 +164,14 @@ def booking_detail(booking_id: int) -> str:
 
 
 def _parse_datetime(raw: str | None, field: str) -> datetime:
+    """A moment from a form; a year outside 1900–2100 is refused like a typing error (R-7.4)."""
     try:
-        return datetime.fromisoformat((raw or "").strip()).replace(second=0, microsecond=0,
-                                                                   tzinfo=None)
+        moment = datetime.fromisoformat((raw or "").strip()).replace(second=0, microsecond=0,
+                                                                     tzinfo=None)
     except ValueError:
         raise DomainError.of("datetime_format", field=field, code="datetime_format") from None
+    bounds.check_date(moment, "Tidspunkt", "Time", field=field)
+    return moment
 
 
 @bp.post("/bookings/<int:booking_id>/move")
