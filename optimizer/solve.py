@@ -155,6 +155,7 @@ def _one_blocker_starts(schedule: Schedule, static: Schedule, m: MeetingData) ->
             owners = [(schedule.cw_owner[c, day], m.length) for c in team]
             if room >= 0:
                 owners.append((schedule.room_owner[room, day], m.duration))
+            owners.extend((schedule.cz_owner[z, day], m.duration) for z in m.citizens)
             for owner, length in owners:
                 windows = np.lib.stride_tricks.sliding_window_view(owner, length)[starts]
                 high = np.maximum(high, windows.max(axis=1))
@@ -743,9 +744,10 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
 
 
 def components(problem: Problem) -> list[list[int]]:
-    """Meetings that share no caseworker or room (directly or through others) are independent."""
+    """Meetings that share no caseworker, room or citizen (directly or through others) are independent."""
     n_cw = len(problem.cw_ids)
-    parent = list(range(n_cw + len(problem.room_ids)))
+    n_cz_first = n_cw + len(problem.room_ids)
+    parent = list(range(n_cz_first + len(problem.cz_ids)))
 
     def find(a: int) -> int:
         while parent[a] != a:
@@ -755,7 +757,7 @@ def components(problem: Problem) -> list[list[int]]:
 
     usable = [m for m in problem.meetings if m.index not in problem.unusable]
     for m in usable:
-        nodes = list(m.cws) + [n_cw + r for r in m.rooms]
+        nodes = list(m.cws) + [n_cw + r for r in m.rooms] + [n_cz_first + z for z in m.citizens]
         root = find(nodes[0])
         for node in nodes[1:]:
             other = find(node)
