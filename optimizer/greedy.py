@@ -1,7 +1,9 @@
-"""Minute-level calendars of caseworkers and rooms, and the earliest-deadline-first first-fit greedy."""
+"""Minute-level calendars of caseworkers, rooms and citizens, and the first-fit greedy floor over a few cheap orders."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -328,10 +330,56 @@ def edf_order(meetings: list[MeetingData]) -> list[MeetingData]:
     return sorted(meetings, key=lambda m: (m.deadline, m.earliest, m.index))
 
 
-def greedy(problem: Problem, schedule: Schedule | None = None) -> Schedule:
-    """Earliest deadline first, each meeting at its earliest free start: the baseline and the floor."""
+def priority_edf_key(m: MeetingData) -> tuple:
+    """Earliest deadline first, ties to the higher priority, then the earlier first day."""
+    return (m.deadline, -m.priority, m.earliest, m.index)
+
+
+# The cheap orders the floor tries (R-3.2: the weighted count is what counts). The first is the
+# one the floor is never below; the others win where priorities or tight windows matter more
+# than deadlines: priority first, the fewest open days first, priority per minute taken.
+FLOOR_ORDERS: dict[str, Callable[[MeetingData], tuple]] = {
+    "edf+priority": priority_edf_key,
+    "priority+edf": lambda m: (-m.priority, m.deadline, m.earliest, m.index),
+    "fewest-days": lambda m: (len(m.days), -m.priority, m.deadline, m.index),
+    "priority-per-minute": lambda m: (-m.priority / m.length, m.deadline, m.earliest, m.index),
+}
+
+
+def greedy(problem: Problem, schedule: Schedule | None = None,
+           key: Callable[[MeetingData], tuple] | None = None) -> Schedule:
+    """Each meeting in turn at its earliest free start: by default earliest deadline first (the
+    plain baseline); `key` gives another order."""
     schedule = schedule or Schedule(problem)
-    for m in edf_order(problem.meetings):
+    ordered = edf_order(problem.meetings) if key is None else sorted(problem.meetings, key=key)
+    for m in ordered:
         if m.index not in schedule.placed and m.index not in problem.unusable:
             schedule.fit(m)
     return schedule
+
+
+def floor_score(problem: Problem, placed: dict[int, tuple[tuple[int, ...], int, int, int]]) -> tuple:
+    """Weighted count first, then the plain count, then earlier days (R-3.2)."""
+    weight = sum(problem.meetings[i].priority for i in placed)
+    return (round(weight, 9), len(placed), -sum(spot[2] for spot in placed.values()))
+
+
+def weighted_floor(problem: Problem, orders: dict[str, Callable[[MeetingData], tuple]] | None = None,
+                   until: float | None = None) -> tuple[Schedule, str]:
+    """The best of the greedy over a few cheap orders, by weighted count: never below the
+    earliest-deadline greedy that breaks ties by priority (the first order, always run). Each
+    further order runs only when, at the pace of the one before, it ends by `until`
+    (time.time(); None: all run). Returns the schedule with its order's name."""
+    best: Schedule | None = None
+    name = ""
+    took = 0.0
+    for order, key in (orders or FLOOR_ORDERS).items():
+        if best is not None and until is not None and time.time() + took > until:
+            break
+        clock = time.time()
+        schedule = greedy(problem, key=key)
+        took = time.time() - clock
+        if best is None or floor_score(problem, schedule.placed) > floor_score(problem, best.placed):
+            best, name = schedule, order
+    assert best is not None
+    return best, name

@@ -25,7 +25,7 @@ from optimizer.bound import (
 from optimizer.exact import apply, build_and_solve, solve_component_mip, spots_from_counts
 from optimizer.check import check
 from optimizer.cuts import tighten
-from optimizer.greedy import MeetingData, Problem, Schedule, build_problem, edf_order, greedy
+from optimizer.greedy import MeetingData, Problem, Schedule, build_problem, priority_edf_key, weighted_floor
 from optimizer.model import Instance, Placement, Solution
 from optimizer.reasons import unplaced_reasons
 
@@ -95,6 +95,9 @@ REPAIR_BLOCKERS = 40
 FINISH_SECONDS = 0.5
 FINISH_SECONDS_PER_MEETING = 0.0001
 REPAIR_DEPTH = 2
+# Share of the time left (or, without a limit, of the component's own search time) in which the
+# floor may try its further greedy orders (optimizer/greedy.py, FLOOR_ORDERS).
+FLOOR_SHARE = 0.1
 # Neighbourhood re-solves: days per neighbourhood, seconds and columns per model, and the
 # time they may take in all per component (a base plus a share per meeting).
 NEIGHBOURHOOD_DAYS = 3
@@ -132,7 +135,7 @@ def _score(problem: Problem, placed: dict[int, Spot]) -> tuple[float, int, int, 
 
 
 def _fill(schedule: Schedule, meetings: list[MeetingData], deadline: float | None) -> None:
-    for m in edf_order(meetings):
+    for m in sorted(meetings, key=priority_edf_key):
         if m.index not in schedule.placed:
             if _expired(deadline):
                 return
@@ -468,9 +471,11 @@ class ComponentSearch:
         self.schedule: Schedule | None = None
         self.rounded_by = "greedy+repair"
         self.own = 0.0  # the component's own search time past rounding
+        self.processes = 1
         self.stop = math.inf
 
     def run(self, effort: float | None = None, processes: int = 1) -> ComponentResult:
+        self.processes = processes
         if self.greedy_floor():
             return ComponentResult(self.greedy_placed, self.best, self.bound, self.method, False,
                                    self.timings)
@@ -505,16 +510,26 @@ class ComponentSearch:
     def _count(self, key: str, value: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + value
 
+    def floor_until(self) -> float:
+        """The floor's further orders end by a share of the time there is: of the time left
+        under a limit, else of the component's own search time (see `_effort`)."""
+        now = time.time()
+        if self.deadline is not None:
+            return now + FLOOR_SHARE * max(self.deadline - now, 0.0)
+        return now + FLOOR_SHARE * _effort(len(self.indices), self.processes)
+
     # --- phases ---------------------------------------------------------------------
 
     def greedy_floor(self) -> bool:
-        """The greedy is the floor; the bound starts at the weight of the placeable meetings.
-        True when the greedy already reaches it (or the time is up): nothing more to search."""
+        """The best of the cheap greedy orders is the floor; the bound starts at the weight of the
+        placeable meetings. True when the floor already reaches it (or the time is up): nothing
+        more to search."""
         clock = time.perf_counter()
-        floor = greedy(self.problem)
+        floor, order = weighted_floor(self.problem, until=self.floor_until())
         self.timings["greedy"] = time.perf_counter() - clock
         self.greedy_placed = dict(floor.placed)
         self.best = self.greedy_placed
+        self.method = f"greedy ({order})"
         self.static = Schedule(self.problem)
         placeable = _placeable_weight(self.problem, self.static, self.indices)
         self.bound = placeable

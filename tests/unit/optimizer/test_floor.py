@@ -1,0 +1,75 @@
+"""The weighted floor: the best of a few cheap greedy orders, never below the earliest-deadline
+greedy that breaks ties by priority (R-3.2: the weighted count is what counts)."""
+
+from __future__ import annotations
+
+import pytest
+
+from optimizer.check import check
+from optimizer.generate import generate
+from optimizer.greedy import FLOOR_ORDERS, build_problem, floor_score, greedy, priority_edf_key, weighted_floor
+from optimizer.model import parse_instance
+from optimizer.solve import solve
+
+from .factories import caseworker_doc, instance_doc, meeting_doc
+
+ONE_SLOT = [caseworker_doc("cw1", working_time={"0": ["09:00", "09:30"]}, breaks={})]
+
+
+def _weight(problem, placed) -> float:
+    return sum(problem.meetings[i].priority for i in placed)
+
+
+def test_floor_breaks_deadline_ties_by_priority_R_3_2() -> None:
+    """R-3.2: one free half hour, two call-ins with the same window; the plain earliest-deadline
+    greedy takes the first listed (priority 1), the floor the one of priority 3."""
+    meetings = [meeting_doc("m1", reporting_minutes=0, priority=1),
+                meeting_doc("m2", reporting_minutes=0, priority=3)]
+    problem = build_problem(parse_instance(instance_doc(caseworkers=ONE_SLOT, meetings=meetings)))
+    assert _weight(problem, greedy(problem).placed) == 1
+    schedule, order = weighted_floor(problem)
+    assert _weight(problem, schedule.placed) == 3 and order == "edf+priority"
+
+
+def test_floor_takes_the_best_of_its_orders_R_3_2() -> None:
+    """R-3.2: a priority-3 call-in with a later deadline loses the only slot to a priority-1 one in
+    deadline order; the priority-first order keeps it, and the floor takes that one."""
+    meetings = [meeting_doc("m1", reporting_minutes=0, priority=1, deadline_date="2027-03-01"),
+                meeting_doc("m2", reporting_minutes=0, priority=3, deadline_date="2027-03-05")]
+    problem = build_problem(parse_instance(instance_doc(caseworkers=ONE_SLOT, meetings=meetings)))
+    assert _weight(problem, greedy(problem, key=priority_edf_key).placed) == 1
+    schedule, order = weighted_floor(problem)
+    assert _weight(problem, schedule.placed) == 3 and order == "priority+edf"
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("load", ["tight", "normal"])
+def test_floor_is_never_below_any_of_its_orders_R_3_2(seed: int, load: str) -> None:
+    """R-3.2: on generated instances the floor scores at least every order it tries."""
+    problem = build_problem(generate(meetings=80, caseworkers=8, days=5, seed=seed, load=load))
+    schedule, _order = weighted_floor(problem)
+    for key in FLOOR_ORDERS.values():
+        assert floor_score(problem, schedule.placed) >= floor_score(problem, greedy(problem, key=key).placed)
+
+
+def test_floor_under_no_time_runs_the_priority_aware_order_only_R_3_2() -> None:
+    """R-3.2: when there is no time for more, the first order (earliest deadline, ties by
+    priority) is still the floor."""
+    problem = build_problem(generate(meetings=60, caseworkers=6, days=5, seed=4, load="tight"))
+    schedule, order = weighted_floor(problem, until=0.0)
+    assert order == "edf+priority"
+    assert schedule.placed == greedy(problem, key=priority_edf_key).placed
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_solution_is_never_below_the_priority_aware_greedy_R_3_2(seed: int) -> None:
+    """R-3.2: the solver's answer, even with a very short limit, weighs at least the
+    earliest-deadline greedy with ties by priority, and passes check."""
+    instance = generate(meetings=120, caseworkers=10, days=5, seed=seed, load="tight")
+    problem = build_problem(instance)
+    baseline = _weight(problem, greedy(problem, key=priority_edf_key).placed)
+    for limit in (0.2, None):
+        solution = solve(instance, time_limit=limit, workers=1)
+        assert check(instance, solution).feasible
+        assert solution.stats["weighted_placed"] >= baseline
+        assert solution.stats["greedy_weighted_placed"] >= baseline
