@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -556,6 +557,7 @@ class ComponentSearch:
                 self.lp_values = self.lp.values
                 _round(self.schedule, self.columns, self.lp.values)
                 self.rounded_by = "lp-rounding"
+                self._count("lp_rounding")
         clock = time.perf_counter()
         _fill(self.schedule, problem.meetings, self.deadline)
         self.timings["rounding"] = time.perf_counter() - clock
@@ -737,11 +739,45 @@ class ComponentSearch:
 
     def finish(self) -> None:
         """Earlier days first, then compact days (R-3.2): neither changes what is placed."""
+        clock = time.perf_counter()
         schedule = Schedule(self.problem)
         apply(schedule, self.problem, self.best)
         _shift_earlier(schedule, self.problem, self.deadline)
         _compact_days(schedule, self.problem, self.deadline)
         self.keep(self.method, dict(schedule.placed))
+        self.timings["finish"] = time.perf_counter() - clock
+
+
+# The methods a run may use, in the order they run, with the test of a component's timings and
+# counts that says it ran there (for the honest `stats.solver`).
+METHODS_RUN: tuple[tuple[str, Callable[[dict[str, float], dict[str, int]], bool]], ...] = (
+    ("greedy", lambda t, c: "greedy" in t),
+    ("lp", lambda t, c: "lp" in t),
+    ("lp+rounding", lambda t, c: c.get("lp_rounding", 0) > 0),
+    ("greedy fill", lambda t, c: "rounding" in t and not c.get("lp_rounding", 0)),
+    ("gomory cuts", lambda t, c: c.get("cut_rounds", 0) > 0),
+    ("ejection chains", lambda t, c: "repair" in t),
+    ("support mips", lambda t, c: c.get("support_mip", 0) > 0),
+    ("rounding restarts", lambda t, c: c.get("restarts", 0) > 0),
+    ("component mip", lambda t, c: c.get("component_mip", 0) > 0),
+    ("neighbourhood mips", lambda t, c: c.get("neighbourhoods", 0) > 0),
+    ("shift and compact", lambda t, c: "finish" in t),
+)
+
+
+def methods_run(results: list[ComponentResult]) -> dict[str, int]:
+    """Each method that ran, with the number of components it ran on, in the order they run."""
+    found: dict[str, int] = {}
+    for name, ran in METHODS_RUN:
+        count = sum(1 for r in results if ran(r.seconds, r.counts))
+        if count:
+            found[name] = count
+    return found
+
+
+def solver_name(methods: dict[str, int]) -> str:
+    """`stats.solver`: the methods that ran, e.g. "greedy, lp, lp+rounding, ejection chains"."""
+    return ", ".join(methods) if methods else "none (nothing to place)"
 
 
 def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
@@ -922,8 +958,9 @@ def solve(instance: Instance, time_limit: float | None = None, workers: int | No
             "exact_models": counts,
         }
 
-    solver = "LP rounding + ejection chains + exact re-solves (HiGHS; PuLP for the MIPs), greedy floor"
-    solution = _assemble(instance, problem, best, stats(best, solver))
+    ran = methods_run(results)
+    solution = _assemble(instance, problem, best, stats(best, solver_name(ran)))
+    solution.stats["methods_run"] = ran
     report = check(instance, solution)
     if not report.feasible:
         # Should not happen; the greedy floor is the safe answer then.

@@ -206,6 +206,9 @@ def test_r_3_2_deadline_is_never_exceeded(centre):
         else:
             assert callin.booking.starts_at.date() <= callin.deadline_date
     assert_no_overlaps()
+    # The system log names the methods that ran (the floor was short of the bound: the LP ran).
+    solver = db.session.get(SystemLogEntry, result.log_entry_id).figures["solver"]
+    assert solver.startswith("greedy, lp") and solver == result.solver
 
 
 def test_r_3_4_unplaced_call_ins_get_danish_reasons(centre, create_caseworker):
