@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from optimizer.model import REASON_PARAMS, Instance, Meeting, Placement, Solution
+from optimizer.quality import quality
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def check(instance: Instance, solution: Solution) -> CheckReport:
                          + [(f"citizen {z}", t) for z, t in citizen_taken.items()]):
         _check_overlaps(owner, taken, add)
     report.figures = _figures(instance, meetings, placed_once, solution, add)
+    report.figures.update(quality(instance, solution))
     return report
 
 

@@ -28,6 +28,7 @@ from optimizer.check import check
 from optimizer.cuts import tighten
 from optimizer.greedy import MeetingData, Problem, Schedule, build_problem, priority_edf_key, weighted_floor
 from optimizer.model import Instance, Placement, Solution
+from optimizer.quality import quality
 from optimizer.reasons import unplaced_reasons
 
 # Beyond this many columns a component's LP is skipped (its bound falls back to the count of
@@ -967,5 +968,6 @@ def solve(instance: Instance, time_limit: float | None = None, workers: int | No
         solution = _assemble(instance, problem, floor, stats(floor, "greedy (solver result failed the check)"))
         if not check(instance, solution).feasible:
             raise RuntimeError("no solution passed the feasibility check: " + "; ".join(map(str, report.violations[:5])))
+    solution.stats.update(quality(instance, solution))
     solution.stats["seconds"] = round(time.perf_counter() - started, 3)
     return solution
