@@ -73,3 +73,32 @@ def test_solution_is_never_below_the_priority_aware_greedy_R_3_2(seed: int) -> N
         assert check(instance, solution).feasible
         assert solution.stats["weighted_placed"] >= baseline
         assert solution.stats["greedy_weighted_placed"] >= baseline
+
+
+def test_search_under_a_limit_takes_its_share_of_it_R_3_2() -> None:
+    """R-3.2 anytime: without a limit a component keeps its default search time; under one it may
+    take its share (by meetings) of most of the limit, at most a fixed time per meeting."""
+    from optimizer.solve import ANYTIME_SECONDS_PER_MEETING, _effort, _limit_effort
+
+    assert _limit_effort(100, 1000, None, 0.0, 1) is None
+    assert _limit_effort(100, 100, 1_000.0, 0.0, 1) == pytest.approx(ANYTIME_SECONDS_PER_MEETING * 100)
+    assert _limit_effort(500, 1000, 10.0, 0.0, 1) == pytest.approx(0.8 * 10 * 0.5)
+    assert _limit_effort(500, 1000, 0.0, 0.0, 1) == pytest.approx(_effort(500, 1))
+
+
+def test_when_the_lp_runs_out_of_time_the_search_continues_from_the_floor_R_3_2(monkeypatch) -> None:
+    """R-3.2 anytime: an LP that gives nothing in its time leaves the floor's schedule to the
+    ejection chains, never a worse one, and the methods say the LP gave no rounding."""
+    import importlib
+
+    from optimizer.bound import LpResult
+
+    solve_module = importlib.import_module("optimizer.solve")
+    monkeypatch.setattr(solve_module, "solve_lp", lambda *args, **kwargs: LpResult(None, None, False))
+    instance = generate(meetings=120, caseworkers=10, days=5, seed=1, load="tight")
+    problem = build_problem(instance)
+    floor, _order = weighted_floor(problem)
+    solution = solve(instance, time_limit=3, workers=1)
+    assert check(instance, solution).feasible
+    assert solution.stats["weighted_placed"] >= _weight(problem, floor.placed)
+    assert "lp+rounding" not in solution.stats["solver"] and "greedy fill" in solution.stats["solver"]
