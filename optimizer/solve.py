@@ -208,13 +208,15 @@ def _relocate(schedule: Schedule, static: Schedule, problem: Problem, m: Meeting
     return False
 
 
-def _repair(schedule: Schedule, static: Schedule, problem: Problem, deadline: float | None) -> None:
+def _repair(schedule: Schedule, static: Schedule, problem: Problem, deadline: float | None,
+            stop: Callable[[], bool] | None = None) -> None:
     """Place each waiting meeting by ejection chains: move the meeting in its way elsewhere, that
-    one possibly moving another; or swap it out when it weighs less."""
+    one possibly moving another; or swap it out when it weighs less. Ends at `deadline` or when
+    `stop()` says so."""
     unplaced = [m for m in problem.meetings if m.index not in schedule.placed and m.index not in problem.unusable]
     unplaced.sort(key=lambda m: (-m.priority, m.deadline, m.index))
     for m in unplaced:
-        if _expired(deadline):
+        if _expired(deadline) or (stop is not None and stop()):
             return
         if m.index in schedule.placed or schedule.fit(m, balance=True):
             continue
@@ -558,7 +560,7 @@ class ComponentSearch:
             self.timings["matrix"] = time.perf_counter() - clock
             clock = time.perf_counter()
             left = _remaining(self.deadline)
-            self.lp = solve_lp(self.columns, self.matrix, None if left is None else LP_SHARE * left, self.threads)
+            self.lp = self.lp_beside_chains(None if left is None else LP_SHARE * left)
             self.timings["lp"] = time.perf_counter() - clock
             self.lp_optimal = self.lp.optimal
             if self.lp.bound is not None:
@@ -575,6 +577,25 @@ class ComponentSearch:
         _fill(self.schedule, problem.meetings, self.deadline)
         self.timings["rounding"] = time.perf_counter() - clock
         self.keep(self.rounded_by, dict(self.schedule.placed))
+
+    def lp_beside_chains(self, seconds: float | None) -> LpResult:
+        """The component's LP. Under a limit, in a process solving components alone, the LP runs
+        on a second thread (HiGHS lets go of the GIL while it solves) and ejection chains improve
+        the floor's schedule on this one meanwhile: something better than the floor arrives before
+        the LP is solved, or when it is not solved in its time (anytime)."""
+        if self.deadline is None or self.processes > 1 or not self.short():
+            return solve_lp(self.columns, self.matrix, seconds, self.threads)
+        found: list[LpResult] = []
+        thread = threading.Thread(
+            target=lambda: found.append(solve_lp(self.columns, self.matrix, seconds, self.threads)), daemon=True)
+        thread.start()
+        schedule = Schedule(self.problem)
+        apply(schedule, self.problem, self.best)
+        _repair(schedule, self.static, self.problem, self.deadline, stop=lambda: not thread.is_alive())
+        self._count("chains_beside_lp")
+        self.keep("greedy+repair (beside the lp)", dict(schedule.placed))
+        thread.join()
+        return found[0] if found else LpResult(None, None, False)
 
     def start_clock(self, effort: float | None, processes: int) -> None:
         """The search past rounding stops after the component's own time, cut at the end of the
@@ -766,6 +787,7 @@ class ComponentSearch:
 METHODS_RUN: tuple[tuple[str, Callable[[dict[str, float], dict[str, int]], bool]], ...] = (
     ("greedy", lambda t, c: "greedy" in t),
     ("lp", lambda t, c: "lp" in t),
+    ("ejection chains beside the lp", lambda t, c: c.get("chains_beside_lp", 0) > 0),
     ("lp+rounding", lambda t, c: c.get("lp_rounding", 0) > 0),
     ("greedy fill", lambda t, c: "rounding" in t and not c.get("lp_rounding", 0)),
     ("gomory cuts", lambda t, c: c.get("cut_rounds", 0) > 0),

@@ -102,3 +102,29 @@ def test_when_the_lp_runs_out_of_time_the_search_continues_from_the_floor_R_3_2(
     assert check(instance, solution).feasible
     assert solution.stats["weighted_placed"] >= _weight(problem, floor.placed)
     assert "lp+rounding" not in solution.stats["solver"] and "greedy fill" in solution.stats["solver"]
+
+
+def test_ejection_chains_improve_the_floor_while_the_lp_runs_R_3_2(monkeypatch) -> None:
+    """R-3.2 anytime: under a limit the LP runs on a second thread while ejection chains work on
+    the floor's schedule; with an LP that takes its time and gives nothing, their result is kept."""
+    import importlib
+    import time
+
+    from optimizer.bound import LpResult
+
+    solve_module = importlib.import_module("optimizer.solve")
+
+    def slow_lp(*args, **kwargs):
+        time.sleep(1.0)
+        return LpResult(None, None, False)
+
+    monkeypatch.setattr(solve_module, "solve_lp", slow_lp)
+    instance = generate(meetings=120, caseworkers=10, days=5, seed=1, load="tight")
+    problem = build_problem(instance)
+    floor, _order = weighted_floor(problem)
+    solution = solve(instance, time_limit=4, workers=1)
+    assert check(instance, solution).feasible
+    assert "ejection chains beside the lp" in solution.stats["solver"]
+    assert solution.stats["weighted_placed"] >= _weight(problem, floor.placed)
+    # Without a limit the LP runs alone, as before.
+    assert "beside" not in solve(instance, workers=1).stats["solver"]
