@@ -128,3 +128,21 @@ def test_ejection_chains_improve_the_floor_while_the_lp_runs_R_3_2(monkeypatch) 
     assert solution.stats["weighted_placed"] >= _weight(problem, floor.placed)
     # Without a limit the LP runs alone, as before.
     assert "beside" not in solve(instance, workers=1).stats["solver"]
+
+
+def test_no_lp_when_it_cannot_finish_in_the_time_left_R_3_2(monkeypatch) -> None:
+    """R-3.2 anytime: when the time left is too short for the component's LP by its columns, the
+    LP is not built; the floor's schedule goes on to the ejection chains, and no LP is named."""
+    import importlib
+
+    solve_module = importlib.import_module("optimizer.solve")
+    monkeypatch.setattr(solve_module, "LP_MIN_SECONDS_PER_COLUMN", 1.0)
+    instance = generate(meetings=120, caseworkers=10, days=5, seed=1, load="tight")
+    problem = build_problem(instance)
+    floor, _order = weighted_floor(problem)
+    solution = solve(instance, time_limit=3, workers=1)
+    assert check(instance, solution).feasible
+    assert "lp" not in solution.stats["solver"].split(", ")
+    assert solution.stats["weighted_placed"] >= _weight(problem, floor.placed)
+    # Without a limit the LP always runs.
+    assert "lp" in solve(instance, workers=1).stats["solver"].split(", ")
