@@ -109,10 +109,11 @@ FLOOR_SHARE = 0.1
 # the rest goes to ejection chains and neighbourhoods from the floor instead of nothing.
 LP_SHARE = 0.8
 # Under a limit, the LP is not built when less than this many seconds per column are left: it
-# would not finish (measured: 6,271 columns in 0.19 s at 1,000 tight on an idle machine, 114,788
-# in 8.4 s at 900 pooled at load 4.6), and building the matrix of the pooled 3,000-meeting
-# instance overran a 5 s limit by 4 s.
-LP_MIN_SECONDS_PER_COLUMN = 3e-5
+# would not finish, and the time is better spent on the floor's schedule (measured on the shared
+# machine: 114,788 columns in 8.4 s at 900 pooled at load 4.6; at 30 µs per column the LP was
+# tried at a 10 s limit, did not finish, and the run placed less than at 5 s without it). An
+# idle machine solves faster, so this errs towards the floor.
+LP_MIN_SECONDS_PER_COLUMN = 8e-5
 # The ejection chains beside the LP stop after this share of the LP's time: on a shared machine
 # they take CPU time from the LP (measured: the pooled 3,000-meeting LP no longer finished in a
 # 60 s limit at load 9 with chains beside it all along), and they find most of their gain early.
