@@ -11,6 +11,7 @@ from pathlib import Path
 BENCHMARKS = (
     ("bench_availability", "Availability and slot listing", "performance-availability.md"),
     ("bench_optimizer", "Optimiser against the greedy baseline", "performance-optimizer.md"),
+    ("bench_pooled", "Optimiser on the pooled family at time limits", "performance-optimizer-pooled.md"),
     ("bench_selfbooking", "Self-booking on PostgreSQL", "performance-selfbooking.md"),
     ("bench_overview", "The overview of a large job centre", "performance-overview.md"),
 )

@@ -4,7 +4,11 @@ How a solve runs (optimizer/solve.py), per connected component of meetings, case
 rooms (components share nothing, so they are solved apart: this process takes the largest while
 a spawned pool process starts on the next, when enough meetings lie outside the largest):
 
-1. The earliest-deadline-first greedy (greedy.py) is the floor: nothing worse is ever returned.
+1. The greedy (greedy.py) over a few cheap orders is the floor, the best by weighted count of
+   earliest deadline first with ties by priority (always run) and, as time allows, priority
+   first, fewest open days first and priority per minute: nothing worse is ever returned.
+   Citizens (instance version 2) are resources like rooms that every option of their meetings
+   takes for the meeting's duration, in every phase below (R-3.6).
 2. The time-indexed model (one column per meeting class x caseworker/room option x start;
    each caseworker-day and room-day a path of one unit of flow, which is the slot-coverage model
    with two entries per resource) is built as numpy arrays and its LP relaxation of the weighted

@@ -6,9 +6,12 @@ import argparse
 import sys
 
 from optimizer.check import check
-from optimizer.generate import LOADS, generate
+from optimizer.generate import LOADS, generate, generate_pooled
 from optimizer.model import FormatError, instance_to_json, load_instance, load_solution, solution_to_json, write_json
 from optimizer.solve import solve
+
+
+PROFILES = ("standard", "pooled")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--caseworkers", type=int, required=True)
     p.add_argument("--days", type=int, required=True, help="working days in the horizon")
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--load", choices=sorted(LOADS), default="normal", help="tight: demand near capacity")
+    p.add_argument("--load", choices=sorted(LOADS), default=None,
+                   help="tight: demand near capacity (default: normal; pooled: tight)")
+    p.add_argument("--profile", choices=PROFILES, default="standard",
+                   help="standard: departments of teams; pooled: call-ins to pools of 1-6 caseworkers "
+                        "across two teams, dense days, priorities 1-3, windows of a few days, 15-minute grid")
     p.add_argument("-o", "--output", required=True)
     return parser
 
@@ -58,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             print("feasible" if report.feasible else f"infeasible: {len(report.violations)} violations")
             return 0 if report.feasible else 1
         if args.command == "generate":
-            instance = generate(args.meetings, args.caseworkers, args.days, args.seed, args.load)
+            if args.profile == "pooled":
+                instance = generate_pooled(args.meetings, args.caseworkers, args.days, args.seed, args.load or "tight")
+            else:
+                instance = generate(args.meetings, args.caseworkers, args.days, args.seed, args.load or "normal")
             write_json(instance_to_json(instance), args.output)
             return 0
     except FormatError as error:

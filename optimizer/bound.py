@@ -55,7 +55,8 @@ def meeting_classes(problem: Problem, indices: list[int]) -> list[MeetingClass]:
     for i in indices:
         m = problem.meetings[i]
         cws = m.cws if m.kind == "group" else tuple(sorted(m.cws))
-        key = (m.kind, cws, tuple(sorted(m.rooms)), m.length, m.duration, m.days.tobytes(), m.priority)
+        key = (m.kind, cws, tuple(sorted(m.rooms)), m.length, m.duration, m.days.tobytes(), m.priority,
+               tuple(sorted(m.citizens)))
         groups.setdefault(key, []).append(i)
     classes = []
     for members in groups.values():
@@ -82,9 +83,10 @@ def anchored_masks(problem: Problem, static: Schedule, classes: list[MeetingClas
     n_cw = len(problem.cw_ids)
     n_days = problem.n_days
     points = DAY // g + 2
-    n_res = n_cw + len(problem.room_ids)
+    n_cz_first = n_cw + len(problem.room_ids)
+    n_res = n_cz_first + len(problem.cz_ids)
     anchor = np.zeros((n_res, n_days, points), dtype=bool)
-    for offset, free in ((0, problem.cw_free), (n_cw, problem.room_free)):
+    for offset, free in ((0, problem.cw_free), (n_cw, problem.room_free), (n_cz_first, problem.cz_free)):
         if not free.shape[0] or not n_days:
             continue
         f = free.reshape(free.shape[0], n_days, DAY)
@@ -101,6 +103,7 @@ def anchored_masks(problem: Problem, static: Schedule, classes: list[MeetingClas
             uses = [(c, -(-m.length // g)) for c in team]
             if room >= 0:
                 uses.append((n_cw + room, -(-m.duration // g)))
+            uses.extend((n_cz_first + z, -(-m.duration // g)) for z in m.citizens)
             allowed = np.zeros_like(mask)
             options.append((m, mask, uses, allowed))
             masks.append(allowed)
@@ -192,7 +195,8 @@ def build_matrix(problem: Problem, columns: Columns, class_size: np.ndarray | No
     slots_per_day = DAY // g
     n_cw = len(problem.cw_ids)
     n_class = len(columns.classes)
-    res_days = max(len(problem.cw_ids) + len(problem.room_ids), 1) * problem.n_days
+    n_cz_first = n_cw + len(problem.room_ids)
+    res_days = max(n_cz_first + len(problem.cz_ids), 1) * problem.n_days
     col_parts, key_a, key_b = [], [], []
     order = np.arange(columns.size)
     key = columns.cls * 1_000_003 + columns.option
@@ -208,6 +212,7 @@ def build_matrix(problem: Problem, columns: Columns, class_size: np.ndarray | No
         uses = [(c, math.ceil(m.length / g)) for c in team]
         if room >= 0:
             uses.append((n_cw + room, math.ceil(m.duration / g)))
+        uses.extend((n_cz_first + z, math.ceil(m.duration / g)) for z in m.citizens)
         for resource, span in uses:
             node = (resource * problem.n_days + day) * (slots_per_day + 1)
             col_parts.append(group)

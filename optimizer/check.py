@@ -1,4 +1,4 @@
-"""Independent feasibility check of a solution against its instance (the format's rules 1-4)."""
+"""Independent feasibility check of a solution against its instance (the format's rules 1-5)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from optimizer.model import REASON_PARAMS, Instance, Meeting, Placement, Solution
+from optimizer.quality import quality
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def check(instance: Instance, solution: Solution) -> CheckReport:
     # Busy lists of caseworkers and rooms, to be checked against placements below.
     cw_taken: Taken = defaultdict(list)
     room_taken: Taken = defaultdict(list)
+    citizen_taken: Taken = defaultdict(list)
     placed_once: set[str] = set()
     for p in solution.placements:
         meeting = meetings.get(p.meeting)
@@ -67,11 +69,14 @@ def check(instance: Instance, solution: Solution) -> CheckReport:
         _check_dates(instance, meeting, p, add)
         _check_caseworkers(instance, meeting, p, add, cw_taken)
         _check_room(instance, meeting, p, add, room_taken)
+        _check_citizens(instance, meeting, p, add, citizen_taken)
 
-    # Rule 3 and 4: no two placements share a caseworker or a room at the same time.
-    for owner, taken in list(cw_taken.items()) + [(f"room {r}", t) for r, t in room_taken.items()]:
+    # Rules 3 to 5: no two placements share a caseworker, a room or a citizen at the same time.
+    for owner, taken in (list(cw_taken.items()) + [(f"room {r}", t) for r, t in room_taken.items()]
+                         + [(f"citizen {z}", t) for z, t in citizen_taken.items()]):
         _check_overlaps(owner, taken, add)
     report.figures = _figures(instance, meetings, placed_once, solution, add)
+    report.figures.update(quality(instance, solution))
     return report
 
 
@@ -162,6 +167,18 @@ def _check_room(instance: Instance, meeting: Meeting, p: Placement, add: Add, ro
         if _overlaps(p.start, room_end, b_start, b_end):
             add(Violation("busy", p.meeting, f"overlaps a busy time of room {room.id}"))
     room_taken[room.id].append((p.start, room_end, p.meeting))
+
+
+def _check_citizens(instance: Instance, meeting: Meeting, p: Placement, add: Add, citizen_taken: Taken) -> None:
+    """Rule 5 (R-3.6): [start, start + duration) overlaps no busy time of the meeting's citizens
+    (their own meetings) and no other placement of the same citizen."""
+    end = p.start + timedelta(minutes=meeting.duration_minutes)
+    for ident in meeting.citizens:
+        for b_start, b_end in instance.citizens[ident].busy:
+            if _overlaps(p.start, end, b_start, b_end):
+                add(Violation("citizen", p.meeting,
+                              f"overlaps a meeting of citizen {ident} ({b_start:%Y-%m-%d %H:%M})"))
+        citizen_taken[ident].append((p.start, end, p.meeting))
 
 
 def _check_overlaps(owner: str, taken: list[tuple[datetime, datetime, str]], add: Add) -> None:

@@ -148,7 +148,7 @@ def build_and_solve(problem: Problem, schedule: Schedule, meetings: list[Meeting
 
 def _add_slot_coverage(prob: pulp.LpProblem, problem: Problem, owner: np.ndarray, spots: list[Spot],
                        x: list[pulp.LpVariable]) -> None:
-    """Slot coverage: for every caseworker-day and room-day, at each start point at most one
+    """Slot coverage: for every caseworker-day, room-day and citizen-day (R-3.6), at each start point at most one
     column covers it (every clique of intervals contains the latest start among them)."""
     uses: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
     n_cw = len(problem.cw_ids)
@@ -158,6 +158,8 @@ def _add_slot_coverage(prob: pulp.LpProblem, problem: Problem, owner: np.ndarray
             uses.setdefault((c, d), []).append((start, start + m.length, j))
         if room >= 0:
             uses.setdefault((n_cw + room, d), []).append((start, start + m.duration, j))
+        for z in m.citizens:
+            uses.setdefault((-1 - z, d), []).append((start, start + m.duration, j))
     row = 0
     for items in uses.values():
         if len(items) < 2:

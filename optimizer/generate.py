@@ -208,3 +208,74 @@ def _bookings(rng: random.Random, day: date, a: int, b: int, lunch: int, free: f
             if part[1] > part[0]:
                 result.append((_at(day, part[0]), _at(day, part[1])))
     return result
+
+
+# --- the pooled family -------------------------------------------------------------
+# Call-ins go to a pool: each meeting may take any of 1 to 6 caseworkers of its team and the
+# next team, so shared caseworkers make one component; dense days (free time for about five to
+# six meetings of 30 to 45 minutes plus reporting per caseworker-day at tight load), priorities
+# 1 to 3, windows of a few days, team rooms and group meetings, a 15-minute grid.
+POOLED_TEAM_SIZE = 8
+POOLED_GRANULARITY = 15
+POOLED_GROUP_FRACTION = 0.05
+POOLED_ROOM_FRACTION = 0.3
+POOLED_PRIORITIES = ((1, 0.6), (2, 0.3), (3, 0.1))
+
+
+def generate_pooled(meetings: int, caseworkers: int, days: int, seed: int, load: str = "tight") -> Instance:
+    """A pooled instance whose free caseworker time is about demand / load."""
+    if load not in LOADS:
+        raise ValueError(f"load must be one of {', '.join(LOADS)}")
+    rng = random.Random(seed)
+    workdays = _working_days(max(days, 1))
+    n_teams = max(2, round(caseworkers / POOLED_TEAM_SIZE))
+    team_ids = [f"t{k + 1}" for k in range(n_teams)]
+    teams = _teams(rng, team_ids, workdays)
+    cw_ids = [f"cw{k + 1}" for k in range(caseworkers)]
+    members = {t: [c for k, c in enumerate(cw_ids) if k % n_teams == i] for i, t in enumerate(team_ids)}
+    rooms: dict[str, Room] = {}
+    team_rooms: dict[str, list[str]] = {}
+    for t in team_ids:
+        team_rooms[t] = [f"r{len(rooms) + k + 1}" for k in range(max(1, len(members[t]) // 3))]
+        rooms.update({r: Room(r, rng.choice([2, 3, 4])) for r in team_rooms[t]})
+    group_room = f"r{len(rooms) + 1}"
+    rooms[group_room] = Room(group_room, rng.choice([10, 12, 16]))
+    meeting_list, demand = _pooled_meetings(rng, meetings, workdays, members, team_rooms, group_room)
+    cw_objects = {c: _caseworker(rng, c, workdays, demand[c] / LOADS[load]) for c in cw_ids}
+    for ident, room in list(rooms.items()):
+        rooms[ident] = Room(ident, room.seats, _room_busy(rng, workdays))
+    return Instance(START, workdays[-1], POOLED_GRANULARITY, teams, cw_objects, rooms, meeting_list)
+
+
+def _pooled_meetings(rng: random.Random, meetings: int, workdays: list[date], members: dict[str, list[str]],
+                     team_rooms: dict[str, list[str]], group_room: str) -> tuple[list[Meeting], dict[str, float]]:
+    """Meetings of a pool of 1-6 caseworkers across a team and the next; each caseworker's demand."""
+    team_ids = list(members)
+    end_date = workdays[-1]
+    meeting_list: list[Meeting] = []
+    demand: dict[str, float] = {c: 0.0 for names in members.values() for c in names}
+    priorities, weights = zip(*POOLED_PRIORITIES)
+    while len(meeting_list) < meetings:
+        k = rng.randrange(len(team_ids))
+        t, other = team_ids[k], team_ids[(k + 1) % len(team_ids)]
+        pool = members[t] + [c for c in members[other] if c not in members[t]]
+        if not pool:
+            continue
+        earliest = workdays[rng.randrange(max(1, len(workdays) - 2))]
+        deadline = min(earliest + timedelta(days=rng.randint(2, 6)), end_date)
+        priority = rng.choices(priorities, weights)[0]
+        if rng.random() < POOLED_GROUP_FRACTION and len(members[t]) >= 2:
+            names = tuple(rng.sample(members[t], 2))
+            meeting = Meeting(f"m{len(meeting_list) + 1}", t, "group", names, rng.choice([60, 90]), earliest,
+                              deadline, (group_room,), rng.randint(4, 10), 15, priority)
+        else:
+            names = tuple(rng.sample(pool, min(len(pool), rng.randint(1, 6))))
+            room_ids = (tuple(rng.sample(team_rooms[t], min(2, len(team_rooms[t]))))
+                        if rng.random() < POOLED_ROOM_FRACTION else ())
+            meeting = Meeting(f"m{len(meeting_list) + 1}", t, "individual", names, rng.choice([30, 45]), earliest,
+                              deadline, room_ids, 1, rng.choice([10, 15]), priority)
+        meeting_list.append(meeting)
+        share = 1 if meeting.kind == "group" else len(names)
+        for c in names:
+            demand[c] += meeting.occupied_minutes / share
+    return meeting_list, demand

@@ -10,7 +10,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-INSTANCE_FORMAT = 1
+# Version 2 of the instance names each meeting's citizens and gives the citizens' busy time
+# (their other meetings, R-3.6); a version 1 document is still read, without citizens.
+INSTANCE_FORMAT = 2
+INSTANCE_FORMATS = (1, 2)
 # Version 2 of the solution gives an unplaced meeting's reason as a code with parameters
 # (version 1 gave English text, which readers had to parse back).
 SOLUTION_FORMAT = 2
@@ -49,6 +52,14 @@ class Room:
 
 
 @dataclass(frozen=True)
+class Citizen:
+    """A citizen of one or more meetings: never two of them at once, nor one over `busy` (R-3.6)."""
+
+    id: str
+    busy: tuple[tuple[datetime, datetime], ...] = ()
+
+
+@dataclass(frozen=True)
 class Meeting:
     id: str
     team: str
@@ -61,6 +72,8 @@ class Meeting:
     participants: int = 1
     reporting_minutes: int = 0
     priority: float = 1
+    # The citizens who attend: each is taken for the meeting's duration (not its reporting time).
+    citizens: tuple[str, ...] = ()
 
     @property
     def occupied_minutes(self) -> int:
@@ -78,6 +91,7 @@ class Instance:
     rooms: dict[str, Room]
     meetings: list[Meeting]
     format: int = INSTANCE_FORMAT
+    citizens: dict[str, Citizen] = field(default_factory=dict)
 
     @property
     def days(self) -> int:
@@ -102,6 +116,7 @@ class ReasonCode(StrEnum):
     NO_FREE_TIME = "no_free_time"  # the caseworkers have no (common) free time that long
     ROOM_BUSY = "room_busy"  # the rooms are busy whenever the caseworkers could meet
     TAKEN = "taken"  # there was free time, but other meetings of the run took it
+    CITIZEN_BUSY = "citizen_busy"  # the citizens have other meetings whenever the rest is free (R-3.6)
 
 
 # Parameters of each code: dates are ISO dates, `caseworkers` and `rooms` lists of exchange
@@ -116,6 +131,7 @@ REASON_PARAMS: dict[ReasonCode, tuple[str, ...]] = {
     ReasonCode.NO_FREE_TIME: ("caseworkers", "minutes", "common", "earliest_date", "deadline_date"),
     ReasonCode.ROOM_BUSY: ("rooms", "caseworkers", "earliest_date", "deadline_date"),
     ReasonCode.TAKEN: ("caseworkers", "rooms", "earliest_date", "deadline_date"),
+    ReasonCode.CITIZEN_BUSY: ("citizens", "caseworkers", "earliest_date", "deadline_date"),
 }
 
 
@@ -325,15 +341,39 @@ def _parse_meeting(obj: dict, key: str, seen: set[str], instance_parts: dict) ->
         earliest_date=_date(_require(obj, "earliest_date", f"{key}.earliest_date"), f"{key}.earliest_date"),
         deadline_date=_date(_require(obj, "deadline_date", f"{key}.deadline_date"), f"{key}.deadline_date"),
         priority=priority,
+        citizens=_meeting_citizens(obj, key, instance_parts.get("citizens")),
     )
+
+
+def _meeting_citizens(obj: dict, key: str, citizens: dict[str, Citizen] | None) -> tuple[str, ...]:
+    """The meeting's citizens (version 2; a version 1 document has none)."""
+    if citizens is None:
+        return ()
+    names = _list(obj.get("citizens", []), f"{key}.citizens")
+    for i, name in enumerate(names):
+        if name not in citizens:
+            raise FormatError(f"{key}.citizens[{i}]", f"unknown citizen {name!r}")
+    if len(set(names)) != len(names):
+        raise FormatError(f"{key}.citizens", "lists a citizen twice")
+    return tuple(names)
+
+
+def _parse_citizens(data: dict) -> dict[str, Citizen]:
+    citizens: dict[str, Citizen] = {}
+    seen: set[str] = set()
+    for i, obj in enumerate(_list(data.get("citizens", []), "citizens")):
+        key = f"citizens[{i}]"
+        ident = _unique_id(_object(obj, key), key, seen)
+        citizens[ident] = Citizen(ident, _busy(obj.get("busy", []), f"{key}.busy"))
+    return citizens
 
 
 def parse_instance(data: Any) -> Instance:
     """Validate a decoded instance document; raises FormatError naming the bad key."""
     data = _object(data, "instance")
     version = _require(data, "format", "format")
-    if version != INSTANCE_FORMAT:
-        raise FormatError("format", f"unsupported format {version!r}, expected {INSTANCE_FORMAT}")
+    if isinstance(version, bool) or version not in INSTANCE_FORMATS:
+        raise FormatError("format", f"unsupported format {version!r}, expected 1 or {INSTANCE_FORMAT}")
     start_date = _date(_require(data, "start_date", "start_date"), "start_date")
     end_date = _date(_require(data, "end_date", "end_date"), "end_date")
     if end_date < start_date:
@@ -366,13 +406,15 @@ def parse_instance(data: Any) -> Instance:
         seats = _integer(_require(obj, "seats", f"{key}.seats"), f"{key}.seats", 0)
         rooms[ident] = Room(ident, seats, _busy(obj.get("busy", []), f"{key}.busy"))
 
-    parts = {"teams": teams, "caseworkers": caseworkers, "rooms": rooms}
+    citizens = _parse_citizens(data) if version >= 2 else None
+    parts = {"teams": teams, "caseworkers": caseworkers, "rooms": rooms, "citizens": citizens}
     meetings: list[Meeting] = []
     seen = set()
     for i, obj in enumerate(_list(_require(data, "meetings", "meetings"), "meetings")):
         key = f"meetings[{i}]"
         meetings.append(_parse_meeting(_object(obj, key), key, seen, parts))
-    return Instance(start_date, end_date, granularity, teams, caseworkers, rooms, meetings)
+    return Instance(start_date, end_date, granularity, teams, caseworkers, rooms, meetings, version,
+                    citizens or {})
 
 
 def _reason(value: Any, key: str) -> Reason:
@@ -432,6 +474,15 @@ def _busy_json(busy: tuple[tuple[datetime, datetime], ...]) -> list[list[str]]:
 
 
 def instance_to_json(instance: Instance) -> dict[str, Any]:
+    document = _instance_json(instance)
+    if instance.format >= 2:
+        document["citizens"] = [{"id": c.id, "busy": _busy_json(c.busy)} for c in instance.citizens.values()]
+        for entry, meeting in zip(document["meetings"], instance.meetings):
+            entry["citizens"] = list(meeting.citizens)
+    return document
+
+
+def _instance_json(instance: Instance) -> dict[str, Any]:
     return {
         "format": instance.format,
         "start_date": instance.start_date.isoformat(),

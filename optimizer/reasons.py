@@ -23,8 +23,8 @@ def unplaced_reasons(instance: Instance, problem: Problem, placed: Collection[in
 def unplaced_reason(instance: Instance, problem: Problem, index: int,
                     static: Schedule | None = None) -> Reason:
     """The first of these that holds: the dates cannot work, the team is closed, the rooms are
-    too small, the caseworkers have no free time, the rooms are busy when they have, or other
-    meetings took the time."""
+    too small, the caseworkers have no free time, the rooms are busy when they have, the
+    citizens have other meetings whenever both are free (R-3.6), or other meetings took the time."""
     meeting = instance.meetings[index]
     m = problem.meetings[index]
     first, last = meeting.earliest_date, meeting.deadline_date
@@ -49,8 +49,12 @@ def unplaced_reason(instance: Instance, problem: Problem, index: int,
         params = who | {"minutes": meeting.occupied_minutes, "common": common}
         return Reason(ReasonCode.NO_FREE_TIME, params | window)
     rooms = {"rooms": [problem.room_ids[r] for r in m.rooms]}
-    if not any(mask.any() for _t, _r, mask in static.masks(m)):
+    no_citizens = MeetingData(m.index, m.id, m.kind, m.cws, m.rooms, m.length, m.duration, m.days, m.priority,
+                              m.deadline, m.earliest)
+    if not any(mask.any() for _t, _r, mask in static.masks(no_citizens)):
         return Reason(ReasonCode.ROOM_BUSY, rooms | who | window)
+    if not any(mask.any() for _t, _r, mask in static.masks(m)):
+        return Reason(ReasonCode.CITIZEN_BUSY, {"citizens": list(meeting.citizens)} | who | window)
     return Reason(ReasonCode.TAKEN, who | rooms | window)
 
 
@@ -63,6 +67,7 @@ class StaticView(Schedule):
         n_days = problem.n_days
         self.cw_cs = _LazyPrefix(problem.cw_free, n_days)
         self.room_cs = _LazyPrefix(problem.room_free, n_days)
+        self.cz_cs = _LazyPrefix(problem.cz_free, n_days)
 
 
 class _LazyPrefix:

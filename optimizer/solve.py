@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +26,7 @@ from optimizer.bound import (
 from optimizer.exact import apply, build_and_solve, solve_component_mip, spots_from_counts
 from optimizer.check import check
 from optimizer.cuts import tighten
-from optimizer.greedy import MeetingData, Problem, Schedule, build_problem, edf_order, greedy
+from optimizer.greedy import MeetingData, Problem, Schedule, build_problem, priority_edf_key, weighted_floor
 from optimizer.model import Instance, Placement, Solution
 from optimizer.reasons import unplaced_reasons
 
@@ -95,6 +96,28 @@ REPAIR_BLOCKERS = 40
 FINISH_SECONDS = 0.5
 FINISH_SECONDS_PER_MEETING = 0.0001
 REPAIR_DEPTH = 2
+# Under a time limit, the search past rounding may take this share of the limit, split between
+# the components by meetings, and at most this many seconds per meeting (measured on the pooled
+# 900-meeting instance: 1,194 with the default search time, 1,229 with 17 s more, bound 1,242).
+ANYTIME_SHARE = 0.8
+ANYTIME_SECONDS_PER_MEETING = 0.03
+# Share of the time left under a limit, and without one of the component's own search time, in
+# which the floor may try its further greedy orders (optimizer/greedy.py, FLOOR_ORDERS).
+FLOOR_SHARE_LIMIT = 0.25
+FLOOR_SHARE = 0.1
+# Under a limit the component's LP may take this share of the time left: when it cannot finish,
+# the rest goes to ejection chains and neighbourhoods from the floor instead of nothing.
+LP_SHARE = 0.8
+# Under a limit, the LP is not built when less than this many seconds per column are left: it
+# would not finish, and the time is better spent on the floor's schedule (measured on the shared
+# machine: 114,788 columns in 8.4 s at 900 pooled at load 4.6; at 30 µs per column the LP was
+# tried at a 10 s limit, did not finish, and the run placed less than at 5 s without it). An
+# idle machine solves faster, so this errs towards the floor.
+LP_MIN_SECONDS_PER_COLUMN = 8e-5
+# The ejection chains beside the LP stop after this share of the LP's time: on a shared machine
+# they take CPU time from the LP (measured: the pooled 3,000-meeting LP no longer finished in a
+# 60 s limit at load 9 with chains beside it all along), and they find most of their gain early.
+BESIDE_SHARE = 0.25
 # Neighbourhood re-solves: days per neighbourhood, seconds and columns per model, and the
 # time they may take in all per component (a base plus a share per meeting).
 NEIGHBOURHOOD_DAYS = 3
@@ -132,7 +155,7 @@ def _score(problem: Problem, placed: dict[int, Spot]) -> tuple[float, int, int, 
 
 
 def _fill(schedule: Schedule, meetings: list[MeetingData], deadline: float | None) -> None:
-    for m in edf_order(meetings):
+    for m in sorted(meetings, key=priority_edf_key):
         if m.index not in schedule.placed:
             if _expired(deadline):
                 return
@@ -155,6 +178,7 @@ def _one_blocker_starts(schedule: Schedule, static: Schedule, m: MeetingData) ->
             owners = [(schedule.cw_owner[c, day], m.length) for c in team]
             if room >= 0:
                 owners.append((schedule.room_owner[room, day], m.duration))
+            owners.extend((schedule.cz_owner[z, day], m.duration) for z in m.citizens)
             for owner, length in owners:
                 windows = np.lib.stride_tricks.sliding_window_view(owner, length)[starts]
                 high = np.maximum(high, windows.max(axis=1))
@@ -194,13 +218,15 @@ def _relocate(schedule: Schedule, static: Schedule, problem: Problem, m: Meeting
     return False
 
 
-def _repair(schedule: Schedule, static: Schedule, problem: Problem, deadline: float | None) -> None:
+def _repair(schedule: Schedule, static: Schedule, problem: Problem, deadline: float | None,
+            stop: Callable[[], bool] | None = None) -> None:
     """Place each waiting meeting by ejection chains: move the meeting in its way elsewhere, that
-    one possibly moving another; or swap it out when it weighs less."""
+    one possibly moving another; or swap it out when it weighs less. Ends at `deadline` or when
+    `stop()` says so."""
     unplaced = [m for m in problem.meetings if m.index not in schedule.placed and m.index not in problem.unusable]
     unplaced.sort(key=lambda m: (-m.priority, m.deadline, m.index))
     for m in unplaced:
-        if _expired(deadline):
+        if _expired(deadline) or (stop is not None and stop()):
             return
         if m.index in schedule.placed or schedule.fit(m, balance=True):
             continue
@@ -467,9 +493,11 @@ class ComponentSearch:
         self.schedule: Schedule | None = None
         self.rounded_by = "greedy+repair"
         self.own = 0.0  # the component's own search time past rounding
+        self.processes = 1
         self.stop = math.inf
 
     def run(self, effort: float | None = None, processes: int = 1) -> ComponentResult:
+        self.processes = processes
         if self.greedy_floor():
             return ComponentResult(self.greedy_placed, self.best, self.bound, self.method, False,
                                    self.timings)
@@ -504,16 +532,26 @@ class ComponentSearch:
     def _count(self, key: str, value: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + value
 
+    def floor_until(self) -> float:
+        """The floor's further orders end by a share of the time there is: of the time left
+        under a limit, else of the component's own search time (see `_effort`)."""
+        now = time.time()
+        if self.deadline is not None:
+            return now + FLOOR_SHARE_LIMIT * max(self.deadline - now, 0.0)
+        return now + FLOOR_SHARE * _effort(len(self.indices), self.processes)
+
     # --- phases ---------------------------------------------------------------------
 
     def greedy_floor(self) -> bool:
-        """The greedy is the floor; the bound starts at the weight of the placeable meetings.
-        True when the greedy already reaches it (or the time is up): nothing more to search."""
+        """The best of the cheap greedy orders is the floor; the bound starts at the weight of the
+        placeable meetings. True when the floor already reaches it (or the time is up): nothing
+        more to search."""
         clock = time.perf_counter()
-        floor = greedy(self.problem)
+        floor, order = weighted_floor(self.problem, until=self.floor_until())
         self.timings["greedy"] = time.perf_counter() - clock
         self.greedy_placed = dict(floor.placed)
         self.best = self.greedy_placed
+        self.method = f"greedy ({order})"
         self.static = Schedule(self.problem)
         placeable = _placeable_weight(self.problem, self.static, self.indices)
         self.bound = placeable
@@ -522,16 +560,22 @@ class ComponentSearch:
     def relax_and_round(self) -> None:
         """The component's LP (its bound), rounded by decreasing LP value and filled greedily."""
         problem = self.problem
+        self.schedule = Schedule(problem)
         clock = time.perf_counter()
         self.columns = enumerate_columns(problem, self.static, self.indices, COLUMN_LIMIT)
         self.timings["columns"] = time.perf_counter() - clock
-        self.schedule = Schedule(problem)
+        left = _remaining(self.deadline)
+        if self.columns is not None and left is not None and left < LP_MIN_SECONDS_PER_COLUMN * self.columns.size:
+            # No time for the LP: the chains and neighbourhoods from the floor get it all.
+            self.columns = None
+            self.rounded_by = "floor"
         if self.columns is not None and self.columns.size:
             clock = time.perf_counter()
             self.matrix = build_matrix(problem, self.columns)
             self.timings["matrix"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            self.lp = solve_lp(self.columns, self.matrix, _remaining(self.deadline), self.threads)
+            left = _remaining(self.deadline)
+            self.lp = self.lp_beside_chains(None if left is None else LP_SHARE * left)
             self.timings["lp"] = time.perf_counter() - clock
             self.lp_optimal = self.lp.optimal
             if self.lp.bound is not None:
@@ -540,10 +584,34 @@ class ComponentSearch:
                 self.lp_values = self.lp.values
                 _round(self.schedule, self.columns, self.lp.values)
                 self.rounded_by = "lp-rounding"
+                self._count("lp_rounding")
         clock = time.perf_counter()
+        if self.lp_values is None:
+            # No LP solution (its time ran out): the ejection chains continue from the floor.
+            apply(self.schedule, problem, self.best)
         _fill(self.schedule, problem.meetings, self.deadline)
         self.timings["rounding"] = time.perf_counter() - clock
         self.keep(self.rounded_by, dict(self.schedule.placed))
+
+    def lp_beside_chains(self, seconds: float | None) -> LpResult:
+        """The component's LP. Under a limit, in a process solving components alone, the LP runs
+        on a second thread (HiGHS lets go of the GIL while it solves) and ejection chains improve
+        the floor's schedule on this one meanwhile: something better than the floor arrives before
+        the LP is solved, or when it is not solved in its time (anytime)."""
+        if self.deadline is None or self.processes > 1 or not self.short():
+            return solve_lp(self.columns, self.matrix, seconds, self.threads)
+        found: list[LpResult] = []
+        thread = threading.Thread(
+            target=lambda: found.append(solve_lp(self.columns, self.matrix, seconds, self.threads)), daemon=True)
+        thread.start()
+        schedule = Schedule(self.problem)
+        apply(schedule, self.problem, self.best)
+        until = time.time() + BESIDE_SHARE * (seconds if seconds is not None else 0.0)
+        _repair(schedule, self.static, self.problem, min(until, self.deadline), stop=lambda: not thread.is_alive())
+        self._count("chains_beside_lp")
+        self.keep("greedy+repair (beside the lp)", dict(schedule.placed))
+        thread.join()
+        return found[0] if found else LpResult(None, None, False)
 
     def start_clock(self, effort: float | None, processes: int) -> None:
         """The search past rounding stops after the component's own time, cut at the end of the
@@ -721,11 +789,46 @@ class ComponentSearch:
 
     def finish(self) -> None:
         """Earlier days first, then compact days (R-3.2): neither changes what is placed."""
+        clock = time.perf_counter()
         schedule = Schedule(self.problem)
         apply(schedule, self.problem, self.best)
         _shift_earlier(schedule, self.problem, self.deadline)
         _compact_days(schedule, self.problem, self.deadline)
         self.keep(self.method, dict(schedule.placed))
+        self.timings["finish"] = time.perf_counter() - clock
+
+
+# The methods a run may use, in the order they run, with the test of a component's timings and
+# counts that says it ran there (for the honest `stats.solver`).
+METHODS_RUN: tuple[tuple[str, Callable[[dict[str, float], dict[str, int]], bool]], ...] = (
+    ("greedy", lambda t, c: "greedy" in t),
+    ("lp", lambda t, c: "lp" in t),
+    ("ejection chains beside the lp", lambda t, c: c.get("chains_beside_lp", 0) > 0),
+    ("lp+rounding", lambda t, c: c.get("lp_rounding", 0) > 0),
+    ("greedy fill", lambda t, c: "rounding" in t and not c.get("lp_rounding", 0)),
+    ("gomory cuts", lambda t, c: c.get("cut_rounds", 0) > 0),
+    ("ejection chains", lambda t, c: "repair" in t),
+    ("support mips", lambda t, c: c.get("support_mip", 0) > 0),
+    ("rounding restarts", lambda t, c: c.get("restarts", 0) > 0),
+    ("component mip", lambda t, c: c.get("component_mip", 0) > 0),
+    ("neighbourhood mips", lambda t, c: c.get("neighbourhoods", 0) > 0),
+    ("shift and compact", lambda t, c: "finish" in t),
+)
+
+
+def methods_run(results: list[ComponentResult]) -> dict[str, int]:
+    """Each method that ran, with the number of components it ran on, in the order they run."""
+    found: dict[str, int] = {}
+    for name, ran in METHODS_RUN:
+        count = sum(1 for r in results if ran(r.seconds, r.counts))
+        if count:
+            found[name] = count
+    return found
+
+
+def solver_name(methods: dict[str, int]) -> str:
+    """`stats.solver`: the methods that ran, e.g. "greedy, lp, lp+rounding, ejection chains"."""
+    return ", ".join(methods) if methods else "none (nothing to place)"
 
 
 def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
@@ -743,9 +846,10 @@ def solve_component(problem: Problem, deadline: float | None, threads: int = 1,
 
 
 def components(problem: Problem) -> list[list[int]]:
-    """Meetings that share no caseworker or room (directly or through others) are independent."""
+    """Meetings that share no caseworker, room or citizen (directly or through others) are independent."""
     n_cw = len(problem.cw_ids)
-    parent = list(range(n_cw + len(problem.room_ids)))
+    n_cz_first = n_cw + len(problem.room_ids)
+    parent = list(range(n_cz_first + len(problem.cz_ids)))
 
     def find(a: int) -> int:
         while parent[a] != a:
@@ -755,7 +859,7 @@ def components(problem: Problem) -> list[list[int]]:
 
     usable = [m for m in problem.meetings if m.index not in problem.unusable]
     for m in usable:
-        nodes = list(m.cws) + [n_cw + r for r in m.rooms]
+        nodes = list(m.cws) + [n_cw + r for r in m.rooms] + [n_cz_first + z for z in m.citizens]
         root = find(nodes[0])
         for node in nodes[1:]:
             other = find(node)
@@ -768,8 +872,18 @@ def components(problem: Problem) -> list[list[int]]:
 
 
 def _run_component(problem: Problem, deadline: float | None, threads: int, processes: int,
-                   search_end: float | None) -> ComponentResult:
-    return solve_component(problem, deadline, threads, processes=processes, search_end=search_end)
+                   search_end: float | None, effort: float | None = None) -> ComponentResult:
+    return solve_component(problem, deadline, threads, effort, processes, search_end)
+
+
+def _limit_effort(meetings: int, total: int, deadline: float | None, started: float, processes: int) -> float | None:
+    """Under a time limit, a component's search past rounding may take its share (by meetings)
+    of ANYTIME_SHARE of the limit, at most ANYTIME_SECONDS_PER_MEETING a meeting and never less
+    than without a limit; it stops sooner once the bound is reached. None: no limit, the default."""
+    if deadline is None:
+        return None
+    share = ANYTIME_SHARE * max(deadline - started, 0.0) * meetings * processes / max(total, 1)
+    return max(_effort(meetings, processes), min(share, ANYTIME_SECONDS_PER_MEETING * meetings))
 
 
 def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None, workers: int | None,
@@ -777,6 +891,7 @@ def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None
     """Solve the components, largest first. With several workers this process takes components
     too, next to `workers - 1` pool processes (spawned: they take a few tenths of a second to
     start, so this process begins with the largest); whoever is free takes the next one."""
+    started = time.time()
     subs = [problem.subproblem(group) for group in groups]
     total = sum(len(g) for g in groups)
     if workers is None:
@@ -792,7 +907,8 @@ def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None
     def local(k: int) -> None:
         # One HiGHS thread: HiGHS keeps one thread pool per process, sized by its first run,
         # and refuses a later run that asks for another size.
-        results[k] = solve_component(subs[k][0], deadline, threads=1, processes=processes, search_end=search_end)
+        effort = _limit_effort(len(groups[k]), total, deadline, started, processes)
+        results[k] = solve_component(subs[k][0], deadline, 1, effort, processes, search_end)
 
     pool = None
     processes = 1
@@ -811,7 +927,9 @@ def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None
             # Hands one component at a time to a pool process and waits for it.
             while (k := take()) is not None:
                 try:
-                    results[k] = pool.submit(_run_component, subs[k][0], deadline, 1, processes, search_end).result()
+                    effort = _limit_effort(len(groups[k]), total, deadline, started, processes)
+                    results[k] = pool.submit(_run_component, subs[k][0], deadline, 1, processes, search_end,
+                                             effort).result()
                 except Exception:  # a failed or broken worker: that component is solved here
                     with lock:
                         pending.insert(0, k)
@@ -867,6 +985,9 @@ def solve(instance: Instance, time_limit: float | None = None, workers: int | No
     # Without a time limit the search (not the LPs and rounding) ends after a time that grows
     # with the instance; each component also stops at its own share (`_effort`).
     search_end = time.time() + SEARCH_SECONDS + SEARCH_SECONDS_PER_MEETING * len(instance.meetings)
+    if deadline is not None:
+        # Under a limit the components' shares of it decide (`_limit_effort`): anytime.
+        search_end = max(search_end, deadline)
     problem = build_problem(instance)
     groups = components(problem)
     subs, results = _solve_all(problem, groups, deadline, workers, search_end)
@@ -905,13 +1026,18 @@ def solve(instance: Instance, time_limit: float | None = None, workers: int | No
             "exact_models": counts,
         }
 
-    solver = "LP rounding + ejection chains + exact re-solves (HiGHS; PuLP for the MIPs), greedy floor"
-    solution = _assemble(instance, problem, best, stats(best, solver))
+    ran = methods_run(results)
+    solution = _assemble(instance, problem, best, stats(best, solver_name(ran)))
+    solution.stats["methods_run"] = ran
     report = check(instance, solution)
     if not report.feasible:
         # Should not happen; the greedy floor is the safe answer then.
         solution = _assemble(instance, problem, floor, stats(floor, "greedy (solver result failed the check)"))
-        if not check(instance, solution).feasible:
-            raise RuntimeError("no solution passed the feasibility check: " + "; ".join(map(str, report.violations[:5])))
+        first = report
+        report = check(instance, solution)
+        if not report.feasible:
+            raise RuntimeError("no solution passed the feasibility check: " + "; ".join(map(str, first.violations[:5])))
+    # The later goals of R-3.2, measured by the check (optimizer/quality.py).
+    solution.stats.update({key: report.figures[key] for key in ("load_balance", "compactness")})
     solution.stats["seconds"] = round(time.perf_counter() - started, 3)
     return solution

@@ -13,7 +13,7 @@ from seed.demo import DEMO_JOB_CENTRE
 from tests.integration.planning_support import assert_no_overlaps, make_callin
 from tests.timehelpers import MONDAY, at
 from webapp.extensions import db
-from webapp.models import (AuditEntry, AuditEvent, Booking, BookingOrigin, BookingStatus, CallIn,
+from webapp.models import (AuditEntry, AuditEvent, Booking, BookingOrigin, BookingStatus, BusyTime, CallIn,
                            CallInStatus, JobCentre, LocalClosureDay, LogLevel, MeetingForm,
                            NationalClosureDay, OutboxMessage, SystemLogEntry)
 from webapp.messaging import outbox
@@ -206,6 +206,9 @@ def test_r_3_2_deadline_is_never_exceeded(centre):
         else:
             assert callin.booking.starts_at.date() <= callin.deadline_date
     assert_no_overlaps()
+    # The system log names the methods that ran (the floor was short of the bound: the LP ran).
+    solver = db.session.get(SystemLogEntry, result.log_entry_id).figures["solver"]
+    assert solver.startswith("greedy, lp") and solver == result.solver
 
 
 def test_r_3_4_unplaced_call_ins_get_danish_reasons(centre, create_caseworker):
@@ -311,22 +314,74 @@ def test_r_3_3_booking_made_by_a_person_during_the_run_wins(centre, create_booki
     assert_no_overlaps()
 
 
-def test_r_3_4_a_placement_over_the_citizens_own_meeting_is_refused_with_that_reason(
-        centre, create_booking):
-    """R-3.4: the citizen already has a meeting then (with Bo); the run leaves the call-in
-    waiting and says why, without counting it as taken by others."""
+def test_r_3_6_the_run_places_a_call_in_after_the_citizens_own_meeting(centre, create_booking):
+    """R-3.6: the citizen is with Bo from 07:30 to 08:30 on Tuesday, Alma's first free time; the
+    optimiser knows it and places the call-in at 08:30, so publishing refuses nothing."""
     c = centre
     citizen = c.citizens[0]
-    # Alma's first free time on Tuesday is 07:30; the citizen is with Bo from 07:30 to 08:30.
     create_booking([c.bo], datetime.combine(TUESDAY, time(7, 30)), minutes=60, team_id=c.unge.id,
                    citizens=[citizen], now=NOW)
     callin = make_callin(c.unge, citizen, [c.alma], earliest=TUESDAY, deadline=TUESDAY)
     result = planning.run_allocation(c.job_centre.id, now=NOW)
-    waiting = db.session.get(CallIn, callin.id)
-    assert (result.placed, result.taken_meanwhile) == (0, 0)
-    assert waiting.status == CallInStatus.WAITING
-    assert "passer ikke borgeren" in waiting.unplaced_reason
-    assert "Borgeren har allerede samtale nr." in waiting.unplaced_reason
+    placed = db.session.get(CallIn, callin.id)
+    assert (result.placed, result.taken_meanwhile) == (1, 0)
+    assert placed.status == CallInStatus.PLACED
+    assert placed.booking.starts_at == datetime.combine(TUESDAY, time(8, 30))
+
+
+def test_r_3_6_instance_names_citizens_with_their_bookings_and_seats_taken(centre, create_booking,
+                                                                          create_room):
+    """R-3.6: each meeting names its citizens; each citizen is busy with their live bookings in
+    the horizon (a cancelled one frees the time) and with a group seat this run takes."""
+    c = centre
+    first, second = c.citizens[:2]
+    create_booking([c.bo], datetime.combine(TUESDAY, time(9)), minutes=30, team_id=c.unge.id,
+                   citizens=[first], now=NOW)
+    cancelled = create_booking([c.bo], datetime.combine(THURSDAY, time(9)), minutes=30, team_id=c.unge.id,
+                               citizens=[first], now=NOW)
+    cancelled.status = BookingStatus.CANCELLED
+    room = create_room(c.job_centre, capacity=3)
+    group = create_booking([c.alma, c.bo], datetime.combine(THURSDAY + timedelta(days=7), time(10)),
+                           minutes=60, citizens=[c.citizens[7]], meeting_form=MeetingForm.GROUP,
+                           room_id=room.id, team_id=c.unge.id, now=NOW)
+    db.session.commit()
+    one = make_callin(c.unge, first, [c.alma], earliest=TUESDAY, deadline=date(2027, 3, 12))
+    two = make_callin(c.unge, first, [c.bo], earliest=TUESDAY, deadline=date(2027, 3, 12))
+    seat = make_callin(c.unge, second, [c.alma, c.bo], earliest=TUESDAY, deadline=date(2027, 3, 19),
+                       minutes=60, group=True, room_id=room.id)
+
+    prepared = instance.prepare(c.job_centre.id, now=NOW)
+    document = prepared.document
+    assert prepared.joins == {seat.id: group.id}
+    assert document["format"] == 2
+    assert _meeting(document, f"m{one.id}")["citizens"] == [f"citizen{first.id}"]
+    assert _meeting(document, f"m{two.id}")["citizens"] == [f"citizen{first.id}"]
+    citizens = {z["id"]: z["busy"] for z in document["citizens"]}
+    assert citizens == {f"citizen{first.id}": [["2027-03-02T09:00", "2027-03-02T09:30"]]}
+    parsed = optimizer.parse_instance(document)
+    assert parsed.meetings[0].citizens == (f"citizen{first.id}",)
+    # No CPR number leaves the database.
+    assert first.cpr not in str(document)
+
+
+def test_r_3_6_two_call_ins_of_one_citizen_are_never_booked_at_once(centre):
+    """R-3.6: Alma and Bo are each free only 09:00-09:30 on Tuesday; both call-ins are for one
+    citizen, so the run books one and leaves the other waiting (nothing refused at publishing)."""
+    c = centre
+    for caseworker in (c.alma, c.bo):
+        db.session.add(BusyTime(caseworker_id=caseworker.id, starts_at=datetime.combine(TUESDAY, time(0)),
+                                ends_at=datetime.combine(TUESDAY, time(9)), source_uid="morning"))
+        db.session.add(BusyTime(caseworker_id=caseworker.id, starts_at=datetime.combine(TUESDAY, time(9, 30)),
+                                ends_at=datetime.combine(TUESDAY, time(23, 59)), source_uid="rest"))
+    db.session.commit()
+    citizen = c.citizens[0]
+    callins = [make_callin(c.unge, citizen, [who], earliest=TUESDAY, deadline=TUESDAY, minutes=30, reporting=0)
+               for who in (c.alma, c.bo)]
+    result = planning.run_allocation(c.job_centre.id, now=NOW)
+    assert (result.placed, result.taken_meanwhile) == (1, 0)
+    states = sorted(db.session.get(CallIn, x.id).status for x in callins)
+    assert states == sorted([CallInStatus.PLACED, CallInStatus.WAITING])
+    assert_no_overlaps()
 
 
 def test_r_3_3_call_in_handled_by_a_person_during_the_run_is_left_alone(centre, monkeypatch):
@@ -387,7 +442,8 @@ def test_r_3_2_nightly_run_happens_once_per_night(centre):
 
 
 def test_r_3_2_flask_allocate_places_the_demo_waiting_list(runner):
-    """R-3.2, R-3.3: `flask allocate` on `flask seed demo` places the demo's waiting list visibly."""
+    """R-3.2, R-3.3: `flask allocate` on `flask seed demo` places the demo's waiting list visibly;
+    R-3.6: none of it is refused at publishing for a clash with the citizen's own meeting."""
     assert runner.invoke(args=["seed", "demo"]).exit_code == 0
     demo = db.session.scalar(select(JobCentre).where(JobCentre.name == DEMO_JOB_CENTRE))
     waiting_ids = list(db.session.scalars(select(CallIn.id).where(
@@ -408,6 +464,7 @@ def test_r_3_2_flask_allocate_places_the_demo_waiting_list(runner):
     placed = [c for c in callins if c.status == CallInStatus.PLACED]
     still_waiting = [c for c in callins if c.status == CallInStatus.WAITING]
     assert len(placed) >= 24 and all(c.unplaced_reason for c in still_waiting)
+    assert not any("passer ikke borgeren" in c.unplaced_reason for c in still_waiting)
     assert count(Booking) > bookings_before
     for callin in placed:
         booking = callin.booking

@@ -12,7 +12,7 @@ NAMES = {"cw1": "Alma Andersen", "cw2": "Bo Berg", "room7": "Mødelokale 1", "te
 EXAMPLE = {
     "earliest_date": "2027-03-02", "deadline_date": "2027-03-09", "start_date": "2027-03-01",
     "end_date": "2027-04-09", "caseworkers": ["cw1", "cw2"], "rooms": ["room7"], "minutes": 45,
-    "common": True, "participants": 3,
+    "common": True, "participants": 3, "citizens": ["z1"],
 }
 
 
@@ -33,7 +33,7 @@ def test_r_3_4_every_code_the_optimiser_can_give_has_both_languages_and_a_label(
 @pytest.mark.parametrize("language", ["da", "en"])
 def test_r_3_4_every_code_renders_with_names_and_dates(code: ReasonCode, language: str) -> None:
     text = reason_text(_example(code), NAMES, language)
-    assert "{" not in text and "cw1" not in text and "room7" not in text
+    assert "{" not in text and "cw1" not in text and "room7" not in text and "z1" not in text
     assert "2027-03" not in text
     assert (".2027" in text) == ("earliest_date" in REASON_PARAMS[code])
     assert text[0].isupper() and text.endswith(".")

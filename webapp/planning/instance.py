@@ -21,11 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.calendar import availability
+from webapp.calendar.availability import live_booking_filter
 from webapp.calendar.closed_days import closed_dates
 from webapp.domain.intervals import Interval
 from webapp.extensions import db
 from webapp.models import (
     Booking,
+    BookingParticipant,
     BookingStatus,
     CallIn,
     CallInStatus,
@@ -69,6 +71,10 @@ def _cw_id(caseworker_id: int) -> str:
 
 def _room_id(room_id: int) -> str:
     return f"room{room_id}"
+
+
+def _citizen_id(citizen_id: int) -> str:
+    return f"citizen{citizen_id}"
 
 
 def _team_id(team_id: int) -> str:
@@ -269,6 +275,7 @@ def prepare(job_centre_id: int, *, now: datetime, horizon_days: int | None = Non
             "earliest_date": max(max(c.earliest_date for c in members), first_day).isoformat(),
             "deadline_date": min(c.deadline_date for c in members).isoformat(),
             "priority": sum(c.priority for c in members),
+            "citizens": [_citizen_id(c.citizen_id) for c in members],
         })
         meeting_callins[ident] = [c.id for c in members]
 
@@ -308,7 +315,7 @@ def prepare(job_centre_id: int, *, now: datetime, horizon_days: int | None = Non
                           "busy": _busy_json(_complement(free, *window))})
     teams = {t.id: t for t in db.session.scalars(select(Team).where(Team.id.in_(team_ids)))}
     document = {
-        "format": 1,
+        "format": 2,
         "start_date": first_day.isoformat(),
         "end_date": last_day.isoformat(),
         "granularity_minutes": granularity,
@@ -324,6 +331,7 @@ def prepare(job_centre_id: int, *, now: datetime, horizon_days: int | None = Non
             "busy": _busy_json(busy.get(cw, [])),
         } for cw in cw_ids],
         "rooms": room_docs,
+        "citizens": _citizen_docs(meeting_callins, callins, joins, window, now),
         "meetings": meetings,
     }
     names = {_cw_id(c.id): c.name for c in caseworkers.values()}
@@ -331,6 +339,31 @@ def prepare(job_centre_id: int, *, now: datetime, horizon_days: int | None = Non
     names |= {_team_id(t.id): t.name for t in teams.values()}
     return Prepared(job_centre_id, now, document, meeting_callins, names, not_sent, len(callins), joins,
                     joins_weight)
+
+
+def _citizen_docs(meeting_callins: dict[str, list[int]], callins: list[CallIn], joins: dict[int, int],
+                  window: tuple[datetime, datetime], now: datetime) -> list[dict[str, Any]]:
+    """The citizens of the meetings sent, busy with their live bookings in the window and the
+    group meetings they take a seat at in this run, so that the optimiser places no call-in
+    over them (R-3.6). Ids only: no CPR number or name leaves the database."""
+    citizen_of = {c.id: c.citizen_id for c in callins}
+    citizen_ids = sorted({citizen_of[i] for ids in meeting_callins.values() for i in ids})
+    if not citizen_ids:
+        return []
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    rows = db.session.execute(
+        select(BookingParticipant.citizen_id, Booking.starts_at, Booking.ends_at)
+        .join(Booking, Booking.id == BookingParticipant.booking_id)
+        .where(BookingParticipant.citizen_id.in_(citizen_ids), live_booking_filter(now),
+               Booking.starts_at < window[1], Booking.ends_at > window[0]))
+    for citizen_id, starts_at, ends_at in rows:
+        busy[citizen_id].append((starts_at, ends_at))
+    joined = {booking.id: booking for booking in db.session.scalars(
+        select(Booking).where(Booking.id.in_(sorted(set(joins.values())))))} if joins else {}
+    for callin_id, booking_id in joins.items():
+        booking = joined[booking_id]
+        busy[citizen_of[callin_id]].append((booking.starts_at, booking.ends_at))
+    return [{"id": _citizen_id(z), "busy": _busy_json(busy.get(z, []))} for z in citizen_ids]
 
 
 def build_instance(job_centre_id: int, *, now: datetime, horizon_days: int | None = None) -> dict[str, Any]:

@@ -152,8 +152,9 @@ def publish(prepared: Prepared, solution: optimizer.Solution, *, now: datetime, 
                     if len(created) != before:
                         raise  # the booking exists already: never leave it half done
                     if error.code == "citizen_busy":
-                        # The optimiser does not see the citizens' own meetings; the
-                        # booking service does. The next run tries another time.
+                        # The optimiser knows the citizens' meetings (R-3.6), so this is one
+                        # booked meanwhile; the booking service sees it. The next run tries
+                        # another time.
                         code = "citizen_busy"
                         reason = (f"Tiden {placement.start:%d.%m.%Y %H:%M} passer ikke borgeren: "
                                   f"{error.message_da}")

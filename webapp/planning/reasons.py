@@ -58,6 +58,11 @@ REASON_TEXTS: dict[ReasonCode, Text] = {
         "er optaget af andre samtaler.",
         "All free time of {caseworkers}{and_rooms} between {earliest_date} and {deadline_date} "
         "is taken by other meetings."),
+    ReasonCode.CITIZEN_BUSY: Text(
+        "Borgeren har andre samtaler, hver gang {caseworkers}{and_rooms} kan holde samtalen "
+        "mellem {earliest_date} og {deadline_date}.",
+        "The citizen has other meetings whenever {caseworkers}{and_rooms} can meet "
+        "between {earliest_date} and {deadline_date}."),
 }
 # The words inside those sentences that change with the language.
 _WORDS: dict[str, dict[str, str]] = {

@@ -46,7 +46,7 @@ def test_missing_required_key_is_named(path: list, key: str) -> None:
 @pytest.mark.parametrize(
     ("overrides", "key"),
     [
-        ({"format": 2}, "format"),
+        ({"format": 3}, "format"),
         ({"granularity_minutes": 7}, "granularity_minutes"),
         ({"end_date": "2027-02-01"}, "end_date"),
         ({"start_date": "1 March"}, "start_date"),
