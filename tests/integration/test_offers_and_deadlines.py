@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (CallInTemplate, ContactGroup, ConversationType, DeadlineStatus,
-                           HoldingForm, OnlineOffer, OutboxMessage, SelfBookingDeadline)
+                           HoldingForm, LogLevel, OnlineOffer, OutboxMessage, SelfBookingDeadline,
+                           SystemLogEntry)
 from webapp.selfbooking import deadlines
 from webapp.selfbooking import offers, out_of_slots
 from webapp.selfbooking import reservations as selfbooking
@@ -205,6 +206,9 @@ def test_r_1_1_5_no_email_anywhere_sends_nothing(centre, team, caseworker, creat
     assert out_of_slots.refresh_out_of_slots(offer, NOW) is None       # a Saturday: no slots at all
     assert offer.out_of_slots_notified_at == NOW
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    [logged] = db.session.scalars(select(SystemLogEntry).where(SystemLogEntry.category == "selfbooking")).all()
+    assert logged.level == LogLevel.WARNING and logged.job_centre_id == offer.job_centre_id
+    assert offer.name in logged.message and "e-mailadresse" in logged.message
 
 
 # ---------------------------------------------------------------------------

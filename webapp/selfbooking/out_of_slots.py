@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select, update
 from webapp.calendar.availability import caseworker_busy
 from webapp.extensions import db
 from webapp.messaging import outbox
-from webapp.models import OnlineOffer, Team
+from webapp.models import LogLevel, OnlineOffer, SystemLogEntry, Team
 from webapp.selfbooking.offers import end_date
 from webapp.selfbooking.slots import has_free_slot
 from webapp.storage.sql import prepared
@@ -105,6 +105,12 @@ def refresh_out_of_slots(offer: OnlineOffer, now: datetime, *, near: datetime | 
         return None
     target = notification_address(db.session.get(Team, offer.team_id))
     if target is None:
+        # The administrator reads it in the system log: nobody else would know.
+        db.session.add(SystemLogEntry(
+            occurred_at=now, level=LogLevel.WARNING, category="selfbooking", job_centre_id=offer.job_centre_id,
+            message=f"Onlinetilbuddet »{offer.name}« har ikke flere ledige tider, men hverken teamet "
+                    "eller et team over det har en e-mailadresse, så der er ikke sendt besked.",
+            figures={"offer_id": offer.id, "team_id": offer.team_id}))
         log.warning("Offer %s is out of slots, but neither its team nor an ancestor has an e-mail; "
                     "no notice sent (R-1.1.5).", offer.id)
         return None
