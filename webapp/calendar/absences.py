@@ -52,6 +52,11 @@ def label(kind: AbsenceKind) -> str:
     return KIND_LABELS_DA[kind]
 
 
+def last_day(absence: Absence) -> date:
+    """The last day the absence touches (a whole-day absence ends at 00:00 the day after)."""
+    return (absence.ends_at - timedelta(microseconds=1)).date()
+
+
 def span_da(absence: Absence) -> str:
     """The absence as it was registered: 03.03.2027–05.03.2027, or 03.03.2027 09:00–12:00."""
     if absence.whole_days:

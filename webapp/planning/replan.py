@@ -58,6 +58,7 @@ TIME_LIMIT_SECONDS = 3.0
 NOT_FROM_CALLIN_DA = ("Samtalen kommer ikke fra en indkaldelse og kan ikke sættes på "
                       "afventerlisten; flyt den på samtalens side.")
 DEADLINE_PASSED_DA = "Fristen {deadline} er overskredet; samtalen kan ikke flyttes inden fristen."
+DEFAULT_REASON_DA = "Der er ingen ledig tid inden fristen."
 CITIZEN_BUSY_DA = ("Borgeren har andre samtaler, når {caseworkers} kan holde samtalen mellem "
                    "{first} og {last}.")
 
@@ -119,6 +120,39 @@ class Plan:
         if self.kept:
             text += f", {len(self.kept)} skal flyttes i hånden"
         return text
+
+
+def plan_to_form(planned: Plan) -> dict[str, list[str]]:
+    """The plan as the confirm form carries it: what was shown is what is published."""
+    return {"move": [f"{m.booking_id}|{m.starts_at:%Y-%m-%dT%H:%M}|"
+                     + ",".join(str(cw) for cw in m.caseworker_ids) for m in planned.moves],
+            "left": [f"{item.booking_id}|{item.reason}" for item in planned.left]}
+
+
+def plan_from_form(moves: Sequence[str], left: Sequence[str], bookings: Sequence[Booking]) -> Plan:
+    """Read back `plan_to_form`; anything malformed or about other meetings: the calendar changed."""
+    by_id = {b.id: b for b in bookings}
+    callins_of: dict[int, list[int]] = defaultdict(list)
+    for callin_id, booking_id in db.session.execute(
+            select(CallIn.id, CallIn.booking_id).where(CallIn.booking_id.in_(list(by_id) or [0]))):
+        callins_of[booking_id].append(callin_id)
+    result = Plan()
+    try:
+        for raw in moves:
+            booking_id, start, caseworkers = raw.split("|")
+            booking = by_id[int(booking_id)]
+            result.moves.append(Move(
+                booking.id, datetime.strptime(start, "%Y-%m-%dT%H:%M"),
+                tuple(int(cw) for cw in caseworkers.split(",")), booking.starts_at,
+                tuple(link.caseworker_id for link in booking.caseworker_links)))
+        for raw in left:
+            booking_id, _, reason = raw.partition("|")
+            booking = by_id[int(booking_id)]
+            result.left.append(Left(booking.id, reason.strip()[:500] or DEFAULT_REASON_DA,
+                                    tuple(callins_of.get(booking.id, ()))))
+    except (KeyError, ValueError):
+        raise DomainError.of("replan_changed", code="replan_changed") from None
+    return result
 
 
 @dataclass
@@ -401,7 +435,7 @@ def plan(job_centre_id: int, bookings: Sequence[Booking], *, now: datetime,
         elif not meeting.candidates:
             reason = "Ingen af indkaldelsens sagsbehandlere er stadig på teamet og kan modtage indkaldelser."
         else:
-            reason = reasons.get(meeting.booking.id, "Der er ingen ledig tid inden fristen.")
+            reason = reasons.get(meeting.booking.id, DEFAULT_REASON_DA)
         result.left.append(Left(meeting.booking.id, reason, callin_ids))
     result.moves.sort(key=lambda move: (move.old_starts_at, move.booking_id))
     result.left.sort(key=lambda item: item.booking_id)
@@ -436,8 +470,13 @@ def publish(job_centre_id: int, bookings: Sequence[Booking], planned: Plan, *, n
             callin.status = CallInStatus.WAITING
             callin.booking_id = None
             callin.unplaced_reason = item.reason[:500]
+    members = _team_members({b.team_id for b in by_id.values()}, job_centre_id)
     for move in planned.moves:
         booking = by_id[move.booking_id]
+        allowed = {c.id for c in members.get(booking.team_id, [])} | {
+            link.caseworker_id for link in booking.caseworker_links}
+        if not move.caseworker_ids or not set(move.caseworker_ids) <= allowed:
+            raise DomainError.of("replan_changed", code="replan_changed")
         changed = dict(caseworker_ids=list(move.caseworker_ids))
         if move.starts_at != booking.starts_at:
             changed["starts_at"] = move.starts_at
