@@ -157,3 +157,52 @@ def test_a_tampered_plan_is_refused_and_changes_nothing_R_6_4(client, ws):
     db.session.refresh(booked[0])
     assert booked[0].caseworker_links[0].caseworker_id == ws.anna.id
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
+
+
+# ---------------------------------------------------------------------------
+# The admin's "Fravær" (R-6.4)
+# ---------------------------------------------------------------------------
+
+def _admin_form(caseworker, **changes):
+    return {"caseworker": str(caseworker.id), "kind": "holiday", "starts_at": "2027-03-01 00:00:00",
+            "ends_at": "2027-03-03 00:00:00", "note": ""} | changes
+
+
+def test_the_admin_registers_through_the_service_and_lands_on_the_hit_meetings_R_6_4(client, ws):
+    """R-6.4: "Fravær" in the admin: thin over the service, audited, then the hit meetings."""
+    booked = _meetings(ws, hours=(9,))
+    login(client, ws.admin, PASSWORD)
+    assert "Fravær" in client.get("/admin/").get_data(as_text=True)
+    form = client.get("/admin/absence/new/").get_data(as_text=True)
+    assert "Anna Andersen" in form
+    response = client.post("/admin/absence/new/", data=_admin_form(ws.anna))
+    assert response.status_code == 302
+    absence = db.session.scalars(select(Absence)).one()
+    assert response.headers["Location"].endswith(f"/caseworker/absences/{absence.id}")
+    assert (absence.starts_at, absence.ends_at, absence.whole_days) == (at(MONDAY, 0), at(MONDAY.replace(day=3), 0), True)
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.event == AuditEvent.ABSENCE_REGISTERED)) == 1
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Samtale nr. {booked[0].id}" in page and "Genplanlæg" in page
+    listing = client.get("/admin/absence/").get_data(as_text=True)
+    assert "01.03.2027–02.03.2027" in listing and "Ferie" in listing
+
+
+def test_the_admin_form_refuses_bad_input_and_other_job_centres_R_6_4(client, ws):
+    """R-6.4, R-0.1: end before start is refused with the Danish text; another centre's row is not found."""
+    login(client, ws.admin, PASSWORD)
+    page = client.post("/admin/absence/new/", data=_admin_form(
+        ws.anna, ends_at="2027-02-28 00:00:00")).get_data(as_text=True)
+    assert "Fraværet skal slutte efter det starter." in page
+    assert _count(Absence) == 0
+    other = build_workspace("Jobcenter Andetsted", cprs=["0707861007"])
+    client.post("/admin/absence/new/", data=_admin_form(other.anna))
+    assert _count(Absence) == 0
+    _register(client, ws.bo)
+    bos = db.session.scalars(select(Absence)).one()
+    client.post("/logout")
+    login(client, other.admin, PASSWORD)
+    assert client.get(f"/admin/absence/edit/?id={bos.id}").status_code == 404
+    assert client.post("/admin/absence/delete/", data={"id": str(bos.id)}).status_code == 404
+    assert "Bo Berg" not in client.get("/admin/absence/").get_data(as_text=True)
+    assert db.session.get(Absence, bos.id) is not None
