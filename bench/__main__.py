@@ -12,6 +12,7 @@ BENCHMARKS = (
     ("bench_availability", "Availability and slot listing", "performance-availability.md"),
     ("bench_optimizer", "Optimiser against the greedy baseline", "performance-optimizer.md"),
     ("bench_selfbooking", "Self-booking on PostgreSQL", "performance-selfbooking.md"),
+    ("bench_replan", "Re-planning an absence", "performance-replan.md"),
 )
 
 
