@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ from webapp.models import Absence, AuditEntry, AuditEvent, Booking, Letter, Lett
 
 @pytest.fixture
 def ws(app, reference_data, monkeypatch):
-    for module in ("webapp.caseworker.routes", "webapp.caseworker.absences"):
+    for module in ("webapp.caseworker.routes", "webapp.caseworker.absences", "webapp.admin.views"):
         monkeypatch.setattr(f"{module}.now_local", lambda: NOW)
         monkeypatch.setattr(f"{module}.today_local", lambda: NOW.date())
     return build_workspace()
@@ -206,3 +207,31 @@ def test_the_admin_form_refuses_bad_input_and_other_job_centres_R_6_4(client, ws
     assert client.post("/admin/absence/delete/", data={"id": str(bos.id)}).status_code == 404
     assert "Bo Berg" not in client.get("/admin/absence/").get_data(as_text=True)
     assert db.session.get(Absence, bos.id) is not None
+
+
+def test_a_closure_day_added_late_re_plans_its_meetings_the_same_way_R_6_4(client, ws):
+    """R-6.4: a whole team's day (a local closure day added late): the same dry run and Genplanlæg."""
+    booked = _meetings(ws, hours=(9, 10))
+    login(client, ws.admin, PASSWORD)
+    response = client.post("/admin/localclosureday/new/", data={
+        "team": str(ws.team.id), "name": "Akut lukket", "first_day": MONDAY.isoformat(),
+        "last_day": MONDAY.isoformat()})
+    assert response.status_code == 302 and "/collisions/" in response.location
+    closure_id = int(response.location.rsplit("id=", 1)[1])
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Genplanlæg" in page
+    dry = client.post(f"/admin/localclosureday/collisions/replan/?id={closure_id}").get_data(as_text=True)
+    assert "2 flyttes, 0 tilbage på afventerlisten" in dry
+    for booking in booked:
+        db.session.refresh(booking)
+        assert booking.starts_at.date() == MONDAY
+    form = {"move": re.findall(r'name="move" value="([^"]+)"', dry),
+            "left": re.findall(r'name="left" value="([^"]+)"', dry)}
+    done = client.post(f"/admin/localclosureday/collisions/replan/confirm/?id={closure_id}", data=form,
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Genplanlagt: 2 flyttes, 0 tilbage på afventerlisten." in done
+    for booking in booked:
+        db.session.refresh(booking)
+        assert booking.starts_at.date() == MONDAY + timedelta(days=1)
+    assert db.session.scalar(select(func.count()).select_from(Letter).where(
+        Letter.activity == LetterActivity.MOVE)) == 2
