@@ -269,3 +269,17 @@ def test_a_plan_that_no_longer_matches_the_calendar_is_refused_R_6_4(ws):
     assert refused.value.code == "replan_changed"
     db.session.rollback()
     assert _counts() == before
+
+
+def test_never_past_the_call_ins_deadline_R_6_4(ws):
+    """R-6.4: a call-in whose deadline has passed is only moved within its own day, else it waits."""
+    booking = _book(ws, ws.citizens[0], at(MONDAY, 9))
+    callin = db.session.scalars(select(CallIn).where(CallIn.booking_id == booking.id)).one()
+    callin.earliest_date = callin.deadline_date = NOW.date()
+    db.session.commit()
+    for caseworker in (ws.bo, ws.carl):
+        _away(ws, caseworker, MONDAY)
+    absence = _away(ws, ws.anna, MONDAY)
+    plan = replan.plan(ws.job_centre.id, absences.hit_bookings(absence, now=NOW), now=NOW)
+    assert not plan.moves
+    assert plan.left[0].reason == "Fristen 26.02.2027 er overskredet; samtalen kan ikke flyttes inden fristen."

@@ -220,7 +220,7 @@ def _meetings(job_centre_id: int, bookings: Sequence[Booking], now: datetime) ->
             deadline, earliest = day, day
         meetings.append(_Meeting(booking, callins, candidates, group,
                                  [p.citizen_id for p in booking.participants],
-                                 earliest, max(deadline, earliest) if callins else day,
+                                 earliest, deadline,
                                  sum(c.priority for c in callins) or 1))
     return meetings, left
 
