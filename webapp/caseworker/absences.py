@@ -68,9 +68,10 @@ def _moment(day_name: str, time_name: str) -> datetime | None:
 
 def _form_input() -> AbsenceInput:
     whole = request.form.get("whole_days", "1") != "0"
+    # A caseworker's form may leave the caseworker out: their own; the service checks either way.
     caseworker_id = request.form.get("caseworker_id", type=int)
-    if not _is_admin():
-        caseworker_id = request.form.get("caseworker_id", type=int) or current_user.caseworker_id
+    if caseworker_id is None and not _is_admin():
+        caseworker_id = current_user.caseworker_id
     return AbsenceInput(
         caseworker_id=caseworker_id, kind=request.form.get("kind"), whole_days=whole,
         first_day=_day("first_day"), last_day=_day("last_day") or _day("first_day"),

@@ -228,7 +228,7 @@ def _meetings(job_centre_id: int, bookings: Sequence[Booking], now: datetime) ->
 class _Calendar:
     """The busy time every pass sees: the database's, plus what earlier passes placed."""
 
-    def __init__(self, job_centre_id: int, meetings: list[_Meeting], now: datetime) -> None:
+    def __init__(self, meetings: list[_Meeting], now: datetime) -> None:
         self.now = now
         self.ignore = [m.booking.id for m in meetings]
         self.placed: dict[int, list[Interval]] = defaultdict(list)       # caseworker -> busy
@@ -413,7 +413,7 @@ def plan(job_centre_id: int, bookings: Sequence[Booking], *, now: datetime,
     granularity = granularity_setting()
     limit = TIME_LIMIT_SECONDS if time_limit is None else time_limit
     meetings, result.left = _meetings(job_centre_id, bookings, now)
-    cal = _Calendar(job_centre_id, meetings, now)
+    cal = _Calendar(meetings, now)
     rest = _same_time(meetings, cal, result)
     same_day = {m.booking.id: (m.booking.starts_at.date(), m.booking.starts_at.date()) for m in rest}
     reasons = _optimiser_pass(rest, same_day, cal, result, granularity, limit)
