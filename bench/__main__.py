@@ -14,6 +14,7 @@ BENCHMARKS = (
     ("bench_pooled", "Optimiser on the pooled family at time limits", "performance-optimizer-pooled.md"),
     ("bench_selfbooking", "Self-booking on PostgreSQL", "performance-selfbooking.md"),
     ("bench_overview", "The overview of a large job centre", "performance-overview.md"),
+    ("bench_replan", "Re-planning an absence", "performance-replan.md"),
 )
 # Pages measured by other means than a benchmark module, gathered into the summary as they are.
 MEASURED_ELSEWHERE = (

@@ -189,6 +189,30 @@ MESSAGES: dict[str, Text] = {
                               "Choose a team from the list. The overview shows the whole job centre."),
     "overview_bad_job_centre": Text("Vælg et jobcenter fra listen.",
                                     "Choose a job centre from the list."),
+    # Absence and re-planning: webapp/calendar/absences.py, webapp/planning/replan.py
+    "absence_kind_missing": Text("Vælg en fraværstype: sygdom, ferie, kursus eller andet.",
+                                 "Choose a kind of absence: sickness, holiday, course or other."),
+    "absence_times_missing": Text("Skriv hvornår fraværet starter og slutter.",
+                                  "Enter when the absence starts and ends."),
+    "absence_end_before_start": Text("Fraværet skal slutte efter det starter.",
+                                     "The absence must end after it starts."),
+    "absence_too_long": Text("Et fravær kan højst vare {days} dage; registrér det i flere dele.",
+                             "An absence can last at most {days} days; register it in parts."),
+    "absence_caseworker_unknown": Text("Sagsbehandleren findes ikke i dit jobcenter.",
+                                       "The caseworker does not exist in your job centre."),
+    "absence_not_own": Text("Du kan kun registrere og ændre dit eget fravær. En administrator kan "
+                            "registrere fravær for andre.",
+                            "You can only register and change your own absence. An administrator "
+                            "can register absence for others."),
+    "absence_not_found": Text("Fraværet findes ikke.", "The absence does not exist."),
+    "absence_note_too_long": Text("Bemærkningen må højst være {limit} tegn.",
+                                  "The note can be at most {limit} characters."),
+    "absence_overlaps": Text("{name} har allerede fravær {span}; ret det i stedet.",
+                             "{name} already has an absence {span}; change that one instead."),
+    "replan_nothing": Text("Der er ingen samtaler at genplanlægge.",
+                           "There are no meetings to re-plan."),
+    "replan_changed": Text("Kalenderen har ændret sig siden prøvekørslen; kør den igen.",
+                           "The calendar has changed since the dry run; run it again."),
     # Export of lists
     "bad_export_type": Text(
         "Listen kan kun hentes som CSV eller Excel (xlsx); vælg et af dem under »Eksportér«.",

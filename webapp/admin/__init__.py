@@ -13,6 +13,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from webapp import models as m
 from webapp.admin import views as v
+from webapp.admin.absences import AbsenceView
 from webapp.admin.base import PlannerIndexView
 from webapp.admin.planning import PlanningView
 from webapp.admin.room_calendar import RoomCalendarView
@@ -50,6 +51,7 @@ def init_admin(app: Flask) -> Admin:
     )
     # The left menu of SPEC §1, in that order.
     admin.add_view(v.CaseworkerView(m.Caseworker, name=_l("Caseworkers"), endpoint="caseworker"))
+    admin.add_view(AbsenceView(m.Absence, name=_l("Absence"), endpoint="absence"))
     admin.add_view(v.CompetenceView(m.Competence, name=_l("Competences"), endpoint="competence"))
     admin.add_view(v.TeamView(m.Team, name=_l("Teams"), endpoint="team"))
     admin.add_view(v.LocalClosureDayView(m.LocalClosureDay, name=_l("Local closure days"),

@@ -33,9 +33,10 @@ from webapp.domain.cpr import mask_cpr, normalise_cpr
 from webapp.domain.directory import FileDirectory
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import (AuditEntry, AuditEvent, CallIn, CallInStatus, Caseworker, Citizen,
+from webapp.models import (AuditEntry, AuditEvent, BookingStatus, CallIn, CallInStatus, Caseworker, Citizen,
                            LetterRule, LetterTemplate, MembershipState, SystemLogEntry, Team)
 from webapp.storage import audit
+from webapp.planning import replan
 from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
 from webapp.citizens import service as citizen_service
@@ -397,7 +398,49 @@ class LocalClosureDayView(PlannerModelView):
         closure = self.get_one(request.args.get("id"))
         bookings = closure_service.colliding_bookings(closure.first_day, closure.last_day, closure.team)
         return self.render("admin/closure_collisions.html", closure=closure, bookings=bookings,
-                           first_day=closure.first_day, last_day=closure.last_day)
+                           first_day=closure.first_day, last_day=closure.last_day,
+                           movable=self._movable(closure))
+
+    def _movable(self, closure: Any) -> list[Any]:
+        """The colliding meetings still to come: what Genplanlæg moves (R-6.4)."""
+        now = now_local()
+        return [b for b in closure_service.colliding_bookings(closure.first_day, closure.last_day, closure.team)
+                if b.status == BookingStatus.BOOKED and b.starts_at > now
+                and b.job_centre_id == closure.job_centre_id]
+
+    @expose("/collisions/replan/", methods=("POST",))
+    def collisions_replan_view(self) -> Any:
+        """R-6.4: a closure day added late goes the absence's way: a dry run first."""
+        closure = self.get_one(request.args.get("id"))
+        movable = self._movable(closure)
+        planned = replan.plan(closure.job_centre_id, movable, now=now_local())
+        db.session.rollback()
+        closure = self.get_one(request.args.get("id"))
+        names = {c.id: c.name for c in db.session.scalars(
+            select(Caseworker).where(Caseworker.job_centre_id == closure.job_centre_id))}
+        return self.render("admin/closure_collisions.html", closure=closure,
+                           bookings=closure_service.colliding_bookings(closure.first_day, closure.last_day,
+                                                                       closure.team),
+                           first_day=closure.first_day, last_day=closure.last_day, movable=movable,
+                           planned=planned, form_plan=replan.plan_to_form(planned),
+                           by_id={b.id: b for b in movable},
+                           who=lambda ids: ", ".join(names.get(cw, "?") for cw in ids))
+
+    @expose("/collisions/replan/confirm/", methods=("POST",))
+    def collisions_confirm_view(self) -> Any:
+        closure = self.get_one(request.args.get("id"))
+        movable = self._movable(closure)
+        try:
+            planned = replan.plan_from_form(request.form.getlist("move"), request.form.getlist("left"),
+                                            movable)
+            done = replan.publish(closure.job_centre_id, movable, planned, now=now_local(),
+                                  actor=current_user)
+            db.session.commit()
+            flash(_("Re-planned: %(summary)s.", summary=done.summary_da()), "success")
+        except DomainError as error:
+            db.session.rollback()
+            flash(error_text(error), "error")
+        return redirect(url_for(".collisions_view", id=request.args.get("id")))
 
 
 class NationalClosureDayView(SupportModelView):

@@ -94,7 +94,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"code": {"type": "string", "enum": list(ERROR_CODES) + [
                            "bad_request", "forbidden", "too_large", "unsupported_media_type",
                            "http_error", "invalid", "conflict", "booking_gone",
-                           "caseworker_busy", "room_busy", "closure_day", "outside_working_time",
+                           "caseworker_busy", "caseworker_absent", "room_busy", "closure_day", "outside_working_time",
                            "in_the_past", "no_caseworker", "not_joinable"]},
                        "message_da": {"type": "string"}, "message_en": {"type": "string"},
                        "field": {"type": ["string", "null"]}},

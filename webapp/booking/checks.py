@@ -75,7 +75,8 @@ def _raise_clashes(clashes: list, *, race: bool) -> None:
     if race and first.code in ("caseworker_busy", "room_busy"):
         taken = texts("slot_taken")
         raise SlotTaken(f"{taken.da} {message_da}", f"{taken.en} {message_en}", field="starts_at")
-    cls = Conflict if first.code in ("caseworker_busy", "room_busy", "citizen_busy") else DomainError
+    cls = Conflict if first.code in ("caseworker_busy", "caseworker_absent", "room_busy",
+                                     "citizen_busy") else DomainError
     raise cls(message_da, message_en, field="starts_at", code=first.code)
 
 

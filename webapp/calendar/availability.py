@@ -24,6 +24,7 @@ from webapp.domain.availability import (
 from webapp.domain.intervals import Interval, covers
 from webapp.extensions import db
 from webapp.models import (
+    Absence,
     Booking,
     BookingCaseworker,
     BookingStatus,
@@ -98,7 +99,10 @@ def _busy_rows(ids: Any, ignore: bool) -> Any:
             bindparam("ignore", expanding=True)))
     imported = select(BusyTime.caseworker_id, BusyTime.starts_at, BusyTime.ends_at).where(
         ids(BusyTime.caseworker_id, "ids"), BusyTime.starts_at < end, BusyTime.ends_at > start)
-    return booked.union_all(imported)
+    # An absence blocks its time like a closure (R-6.4): busy for every caller of this query.
+    away = select(Absence.caseworker_id, Absence.starts_at, Absence.ends_at).where(
+        ids(Absence.caseworker_id, "ids"), Absence.starts_at < end, Absence.ends_at > start)
+    return booked.union_all(imported, away)
 
 
 _busy = prepared(lambda ids: _busy_rows(ids, ignore=False))
@@ -108,7 +112,7 @@ _busy_ignoring = prepared(lambda ids: _busy_rows(ids, ignore=True))
 def caseworker_busy(caseworker_ids: Collection[int], start: datetime, end: datetime, *,
                     now: datetime | None = None,
                     ignore_booking_ids: Collection[int] = ()) -> dict[int, list[Interval]]:
-    """Booked time (reporting included) and imported busy time overlapping [start, end)."""
+    """Booked time (reporting included), imported busy time and absences overlapping [start, end)."""
     busy: dict[int, list[Interval]] = defaultdict(list)
     if not caseworker_ids:
         return busy
@@ -184,7 +188,11 @@ def _busy_and_day_load(ids: Any) -> Any:
                 .where(ids(BusyTime.caseworker_id, "ids"), BusyTime.starts_at < end,
                        BusyTime.ends_at > start)
                 .group_by(BusyTime.caseworker_id))
-    return booked.union_all(imported)
+    away = (select(Absence.caseworker_id, func.count(), literal(0))
+            .where(ids(Absence.caseworker_id, "ids"), Absence.starts_at < end,
+                   Absence.ends_at > start)
+            .group_by(Absence.caseworker_id))
+    return booked.union_all(imported, away)
 
 
 def free_caseworkers_at(candidate_ids: Iterable[int], starts_at: datetime, busy_until: datetime, *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, bindparam, literal, select
@@ -16,7 +16,7 @@ from webapp.domain.availability import caseworker_free_intervals
 from webapp.domain.intervals import covers
 from webapp.extensions import db
 from webapp.messages import texts
-from webapp.models import (Booking, BookingCaseworker, BookingParticipant, BookingStatus, BusyTime, Caseworker,
+from webapp.models import (Absence, Booking, BookingCaseworker, BookingParticipant, BookingStatus, BusyTime, Caseworker,
                            Room)
 from webapp.storage.sql import prepared, rows as sql_rows
 
@@ -65,16 +65,33 @@ def _busy_clash_rows(ids: Any) -> Any:
                      ids(Booking.id, "ignore", exclude=True)))
     imported = select(literal(1), BusyTime.id, BusyTime.starts_at, BusyTime.ends_at).where(
         BusyTime.caseworker_id == caseworker, BusyTime.starts_at < end, BusyTime.ends_at > start)
-    return booked.union_all(imported)
+    away = select(literal(4), Absence.id, Absence.starts_at, Absence.ends_at).where(
+        Absence.caseworker_id == caseworker, Absence.starts_at < end, Absence.ends_at > start)
+    return booked.union_all(imported, away)
 
 
 def _busy_clash(caseworker: Caseworker, kind: int, row_id: int, start: datetime,
                 end: datetime) -> Clash:
+    if kind == 4:
+        return Clash("caseworker_absent",
+                     f"{caseworker.name} er fraværende {_absence_span(start, end)}.",
+                     f"{caseworker.name} is absent {_absence_span(start, end, english=True)}.")
     span = {"start": f"{start:%d.%m.%Y %H:%M}", "end": f"{end:%H:%M}"}
     if kind == 0:
         return Clash("caseworker_busy", *texts("caseworker_meeting", name=caseworker.name,
                                                number=row_id, **span))
     return Clash("caseworker_busy", *texts("why_busy_time", name=caseworker.name, **span))
+
+
+def _absence_span(start: datetime, end: datetime, *, english: bool = False) -> str:
+    """An absence as it was registered: whole days as dates, part of a day with times."""
+    fmt = "%Y-%m-%d" if english else "%d.%m.%Y"
+    if start.time() == end.time() == datetime.min.time():
+        last = end - timedelta(days=1)
+        return f"{start:{fmt}}" if last.date() == start.date() else f"{start:{fmt}}–{last:{fmt}}"
+    if start.date() == end.date():
+        return _span(start, end)
+    return f"{start:{fmt} %H:%M}–{end:{fmt} %H:%M}"
 
 
 def _citizen_clash(row_id: int, start: datetime, end: datetime) -> Clash:
@@ -121,7 +138,10 @@ def _obstacle_rows(ids: Any) -> Any:
                .join(Booking, Booking.id == BookingCaseworker.booking_id)
                .where(ids(BookingCaseworker.caseworker_id, "caseworkers"),
                       Booking.status == BookingStatus.RESERVED, Booking.expires_at <= now))
-    return booked.union_all(imported, attending, expired)
+    away = select(literal(4), Absence.caseworker_id, Absence.id, Absence.starts_at,
+                  Absence.ends_at).where(ids(Absence.caseworker_id, "caseworkers"),
+                                         Absence.starts_at < busy_until, Absence.ends_at > start)
+    return booked.union_all(imported, attending, expired, away)
 
 
 @dataclass
@@ -154,7 +174,7 @@ def meeting_obstacles(caseworkers: Iterable[Caseworker], citizen_ids: Collection
     expired: set[int] = set()
     names = {c.id: c for c in caseworkers}
     for kind, who, row_id, start, end in rows:
-        if kind < 2:
+        if kind < 2 or kind == 4:
             by_caseworker[who].append(_busy_clash(names[who], kind, row_id, start, end))
         elif kind == 2:
             citizens.append(_citizen_clash(row_id, start, end))

@@ -12,7 +12,7 @@ from webapp.domain.intervals import union
 from webapp.models import Caseworker, Team
 from webapp.calendar.availability import caseworkers_free, weekly_schedules
 from webapp.calendar import bookings as calendar_bookings
-from webapp.calendar import closed_days
+from webapp.calendar import absences, closed_days
 
 PALETTE = ("#1f6feb", "#8250df", "#bf3989", "#1a7f37", "#9a6700", "#cf222e", "#0a7ea4",
            "#6e7781", "#953800", "#116329")
@@ -100,12 +100,34 @@ def booking_events(caseworker_ids: Sequence[int], first: date, last: date, *,
     return events
 
 
+def absence_events(job_centre_id: int, caseworker_ids: Sequence[int], first: date, last: date, *,
+                   with_names: bool) -> list[dict[str, Any]]:
+    """Each absence as a labelled block (R-6.4): greyed time and "Fravær: Sygdom" on it."""
+    events = []
+    names = calendar_bookings.initials(caseworker_ids) if with_names else {}
+    for absence in absences.absences_of(job_centre_id, caseworker_ids, first, last):
+        title = f"Fravær: {absences.label(absence.kind)}"
+        if with_names:
+            title = f"{names.get(absence.caseworker_id) or absence.caseworker.name} {title}"
+        if absence.whole_days:
+            span = {"start": absence.starts_at.date().isoformat(),
+                    "end": absence.ends_at.date().isoformat(), "allDay": True}
+        else:
+            span = {"start": _iso(absence.starts_at), "end": _iso(absence.ends_at)}
+        if not with_names:
+            events.append(span | {"display": "background", "classNames": ["absence"], "title": title})
+        events.append(span | {"title": title, "classNames": ["absence-label"], "editable": False,
+                              "url": url_for("workspace.absence_detail", absence_id=absence.id)})
+    return events
+
+
 def caseworker_events(caseworker: Caseworker, first: date, last: date) -> list[dict[str, Any]]:
     team_ids = [t.id for t in caseworker.teams]
     closures = closure_events(team_ids, first, last)
     free = caseworkers_free([caseworker.id], first, last)[caseworker.id]
     return (closures + free_events(free)
             + break_events(caseworker.id, first, last, _closed(closures))
+            + absence_events(caseworker.job_centre_id, [caseworker.id], first, last, with_names=False)
             + booking_events([caseworker.id], first, last, colour_by_caseworker=False))
 
 
@@ -115,4 +137,5 @@ def team_events(team: Team, caseworker_ids: Sequence[int], first: date,
     closures = closure_events([team.id], first, last)
     free = caseworkers_free(caseworker_ids, first, last, team_id=team.id) if caseworker_ids else {}
     return (closures + free_events(union(*free.values()) if free else [])
+            + absence_events(team.job_centre_id, caseworker_ids, first, last, with_names=True)
             + booking_events(caseworker_ids, first, last, colour_by_caseworker=True))

@@ -125,6 +125,11 @@ def config_value(name: str, default: Any) -> Any:
     return current_app.config.get(name, default) if has_app_context() else default
 
 
+def granularity_setting() -> int:
+    """The optimiser's grid in minutes: the setting, or 15 outside an app."""
+    return int(config_value("PLANNER_ALLOCATION_GRANULARITY", GRANULARITY_MINUTES))
+
+
 def _candidates(callin: CallIn, team_members: dict[int, list[Caseworker]]) -> list[Caseworker]:
     """The call-in's caseworkers, or else the team's; only those who may receive call-ins (R-1.2.3)
     and are still active members of the call-in's team (R-6.6)."""
@@ -200,7 +205,7 @@ def prepare(job_centre_id: int, *, now: datetime, horizon_days: int | None = Non
             granularity_minutes: int | None = None) -> Prepared:
     """Read the waiting list of a job centre into an optimiser instance (no writes)."""
     horizon_days = horizon_days or int(config_value("PLANNER_ALLOCATION_HORIZON_DAYS", HORIZON_DAYS))
-    granularity = granularity_minutes or int(config_value("PLANNER_ALLOCATION_GRANULARITY", GRANULARITY_MINUTES))
+    granularity = granularity_minutes or granularity_setting()
     # Meetings are placed from tomorrow on: the citizen needs notice (and a letter).
     first_day = now.date() + _DAY
     last_day = first_day + timedelta(days=horizon_days - 1)

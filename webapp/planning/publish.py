@@ -38,7 +38,13 @@ class PlanningError(RuntimeError):
 
 def solve_prepared(prepared: Prepared, *, time_limit: float | None = None) -> optimizer.Solution:
     """Solve, then let the independent checker have the last word (R-3.2)."""
-    instance = optimizer.parse_instance(prepared.document)
+    return solve_prepared_document(prepared.document, time_limit=time_limit)
+
+
+def solve_prepared_document(document: dict[str, Any], *,
+                            time_limit: float | None = None) -> optimizer.Solution:
+    """Solve an exchange document and refuse anything the independent check rejects."""
+    instance = optimizer.parse_instance(document)
     if not instance.meetings:
         return optimizer.Solution([], [], {"placed": 0, "weighted_placed": 0, "upper_bound": 0,
                                            "seconds": 0.0, "solver": "none (nothing waiting)"})
