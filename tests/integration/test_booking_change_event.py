@@ -417,3 +417,36 @@ def test_the_api_only_commits_and_the_last_slot_is_noticed_after_it_R_6_7_R_4_6(
     assert response.status_code == 200, response.json
     db.session.refresh(offer)
     assert offer.out_of_slots_notified_at is None and notices() == 1
+
+
+def _events(booking_id: int) -> list[tuple[AuditEvent, int | None]]:
+    return [(entry.event, entry.citizen_id) for entry in db.session.scalars(
+        select(AuditEntry).where(AuditEntry.booking_id == booking_id).order_by(AuditEntry.id))]
+
+
+def test_a_citizens_rebooking_is_audited_as_being_moved_then_moved_by_the_citizen_R_1_9_1(world):
+    """R-1.9.1: "booking being moved by citizen" when the move starts, "moved by citizen" when done."""
+    _book(world)
+    booking = world.start["booking"]
+    meeting_service.rebook(world.citizen, booking, IN_TIME, now=NOW)
+    db.session.commit()
+
+    events = [event for event, _ in _events(booking.id)]
+    assert events[-2:] == [AuditEvent.BOOKING_BEING_MOVED_BY_CITIZEN, AuditEvent.BOOKING_MOVED_BY_CITIZEN]
+    assert AuditEvent.BOOKING_BEING_MOVED_BY_JOB_CENTRE not in events
+
+
+def test_a_citizen_leaving_a_group_meeting_others_attend_is_audited_as_detached_R_1_9_1(
+        world, create_citizen):
+    """R-1.9.1: "citizen detached" on the meeting the citizen left, naming the citizen; the
+    meeting goes on for the others."""
+    other = create_citizen(world.centre)
+    meeting = selfbooking.book(other, world.group_offer, at(MONDAY, 9), now=NOW)
+    _book_group(world)
+    assert world.start["booking"].id == meeting.id  # the citizen joined the same meeting
+
+    meeting_service.rebook(world.citizen, meeting, IN_TIME, now=NOW)
+    db.session.commit()
+
+    assert (AuditEvent.CITIZEN_DETACHED, world.citizen.id) in _events(meeting.id)
+    assert db.session.get(Booking, meeting.id).status == BookingStatus.BOOKED
