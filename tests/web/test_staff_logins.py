@@ -194,3 +194,67 @@ def test_r_6_3_admin_cannot_disable_own_login(client, world):
                        follow_redirects=True).get_data(as_text=True)
     db.session.refresh(world["admin"])
     assert world["admin"].is_enabled and "eget login" in page
+
+
+def test_r_6_3_a_login_may_name_its_organisation_account_id(client, world):
+    """R-6.3, R-7.2: the subject an OpenID Connect login is matched by, entered on the user."""
+    login(client, world["admin"])
+    assert "Organisationskonto-id (sub)" in client.get("/admin/user/new/").get_data(as_text=True)
+    assert _create(client, oidc_subject="  7f3c-entra-object  ").status_code == 200
+    user = db.session.scalar(select(User).where(User.username == "jens.hansen"))
+    assert user.oidc_subject == "7f3c-entra-object"
+
+
+@pytest.mark.parametrize("subject, message", [
+    ("taken-sub", "Der findes allerede"),
+    ("x" * 256, "255 tegn"),
+    ("med\x01styretegn", "må ikke indeholde styretegn"),
+])
+def test_r_6_3_a_bad_or_shared_organisation_account_id_is_refused_in_danish(client, world,
+                                                                           create_user, subject,
+                                                                           message):
+    create_user(Role.CASEWORKER, world["own"], oidc_subject="taken-sub")
+    login(client, world["admin"])
+    before = db.session.scalar(select(db.func.count(User.id)))
+    page = _create(client, oidc_subject=subject).get_data(as_text=True)
+    field = page.split('id="oidc_subject"', 1)[1].split("</div>", 1)[0]
+    assert message in field and "/password/" not in page
+    assert db.session.scalar(select(db.func.count(User.id))) == before
+
+
+@pytest.mark.parametrize("subject, message", [
+    ("taken-sub", "Organisationskonto-id'et bruges allerede af brugeren »taken«"),
+    ("x" * 256, "højst 255 tegn"),
+    ("med\nlinjeskift", "én linje"),
+])
+def test_r_6_3_the_service_refuses_a_bad_or_shared_organisation_account_id(world, create_user,
+                                                                          subject, message):
+    """R-6.3: the rule itself, for every caller: one line, bounded, one user's only."""
+    from webapp.domain.errors import DomainError
+    create_user(Role.CASEWORKER, world["own"], username="taken", oidc_subject="taken-sub")
+    with pytest.raises(DomainError) as raised:
+        staff_logins.create_login(world["admin"], username="ny", name="Ny Bruger",
+                                  email="ny@aarhus.dk", role="caseworker", job_centre_id=None,
+                                  locale=None, now=now_local(), link_for=str, oidc_subject=subject)
+    assert message in raised.value.message_da and raised.value.field == "oidc_subject"
+
+
+def test_r_6_3_each_password_login_is_in_the_system_log(client, world):
+    """R-6.3: a staff login is one entry in the system log, with the user's job centre; a
+    disabled user with the right password is refused like a wrong one and the refusal logged."""
+    from webapp.models import LogLevel, SystemLogEntry
+    admin = world["admin"]
+    assert client.post("/login", data={"username": admin.username, "password": PASSWORD}).status_code == 302
+    [entry] = db.session.scalars(select(SystemLogEntry).where(SystemLogEntry.category == "staff_login"))
+    assert entry.level == LogLevel.INFO and entry.job_centre_id == world["own"].id
+    assert f"{admin.name} ({admin.username}) loggede ind med adgangskode." in entry.message
+    client.post("/logout")
+    admin.is_enabled = False
+    db.session.commit()
+    page = client.post("/login", data={"username": admin.username, "password": PASSWORD},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Forkert brugernavn eller adgangskode" in page
+    refused = db.session.scalars(select(SystemLogEntry).where(SystemLogEntry.category == "staff_login")
+                                 .order_by(SystemLogEntry.id)).all()[-1]
+    assert refused.level == LogLevel.WARNING and "er spærret" in refused.message
+    assert PASSWORD not in refused.message

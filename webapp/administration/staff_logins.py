@@ -87,15 +87,41 @@ def check_login(actor: Any, user: User) -> None:
     # Needed for a set-password link (create_login); a login used with OpenID Connect may have none.
     user.email = normalise_email(user.email) if (user.email or "").strip() else None
     user.locale = user.locale or None
+    user.oidc_subject = _checked_subject(user)
+
+
+SUBJECT_MAX = 255
+
+
+def _checked_subject(user: User) -> str | None:
+    """The identity provider's subject of the user's account (R-6.3): optional, one line,
+    and no other user's, or two users would share one organisation account."""
+    subject = (user.oidc_subject or "").strip()
+    if not subject:
+        return None
+    if len(subject) > SUBJECT_MAX or not subject.isprintable():
+        raise DomainError(f"Organisationskonto-id'et skal være én linje på højst {SUBJECT_MAX} tegn, "
+                          "som identitetsudbyderen viser det (kravet »sub«).",
+                          f"The organisation account id must be one line of at most {SUBJECT_MAX} "
+                          "characters, as the identity provider shows it (the claim 'sub').",
+                          field="oidc_subject", code="oidc_subject_invalid")
+    taken = db.session.scalar(select(User.username).where(User.oidc_subject == subject,
+                                                          User.id != (user.id or 0)))
+    if taken is not None:
+        raise DomainError(f"Organisationskonto-id'et bruges allerede af brugeren »{taken}«.",
+                          f"The organisation account id is already used by the user '{taken}'.",
+                          field="oidc_subject", code="oidc_subject_taken")
+    return subject
 
 
 def create_login(actor: Any, *, username: str, name: str, email: str, role: Role | str,
                  job_centre_id: int | None, locale: str | None, now: datetime,
-                 link_for: Callable[[str], str]) -> tuple[User, str]:
+                 link_for: Callable[[str], str],
+                 oidc_subject: str | None = None) -> tuple[User, str]:
     """A new login without a password, and its set-password link (shown once, e-mailed)."""
     user = User(username=username, name=name, email=email, role=Role(role) if role else None,
                 job_centre_id=job_centre_id, locale=locale, password_hash=NO_PASSWORD,
-                is_enabled=True)
+                is_enabled=True, oidc_subject=oidc_subject)
     if job_centre_id is not None:
         user.job_centre = db.session.get(JobCentre, job_centre_id)
     with db.session.no_autoflush:

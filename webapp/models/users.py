@@ -47,8 +47,11 @@ class User(SessionVersionMixin, UserMixin, Model):
         ForeignKey("caseworkers.id", ondelete="SET NULL"))
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     locale: Mapped[str | None] = mapped_column(String(5))
-    # Where the set-password link is sent.
+    # Where the set-password link is sent; an OpenID Connect login may match it.
     email: Mapped[str | None] = mapped_column(String(254))
+    # The subject ("sub") of the user's account at the job centre's identity provider, for an
+    # OpenID Connect login matched by it (PLANNER_OIDC_STAFF_MATCH=sub, R-6.3).
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     # A one-time set-password link: only the SHA-256 of its token is kept, so a copy of
     # the database cannot be used to set anyone's password.
     password_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
