@@ -15,23 +15,25 @@ from webapp import create_app
 from webapp.administration import staff_logins
 from webapp.clock import now_local
 from webapp.extensions import db
-from webapp.models import AuditEntry, OutboxMessage, Role, User
+from webapp.models import AuditEntry, Caseworker, OutboxMessage, Role, User
 
 STRONG = "grøn kaffe om morgenen 7"
 
 
 @pytest.fixture
-def world(reference_data, create_job_centre, create_user):
+def world(reference_data, create_job_centre, create_user, create_caseworker):
     own, other = create_job_centre(), create_job_centre()
-    return {"own": own, "other": other,
+    return {"own": own, "other": other, "caseworker": create_caseworker(own, [own.teams[0]]),
             "admin": create_user(Role.ADMINISTRATOR, own),
             "other_admin": create_user(Role.ADMINISTRATOR, other),
             "support": create_user(Role.SUPPORT, None)}
 
 
 def _create(client, **fields):
+    # The own job centre's caseworker (the world's first) is the one the login opens (R-6.3).
+    caseworker = db.session.scalar(select(Caseworker.id).order_by(Caseworker.id))
     data = {"username": "jens.hansen", "name": "Jens Hansen", "email": "jens@aarhus.dk",
-            "role": "caseworker", "locale": ""} | fields
+            "role": "caseworker", "locale": "", "caseworker": str(caseworker or "")} | fields
     return client.post("/admin/user/new/", data=data)
 
 
@@ -84,7 +86,8 @@ def test_r_6_3_the_link_expires(app, client, world):
     user, link = staff_logins.create_login(
         world["admin"], username="udloeb", name="Ulla Udløb", email="ulla@aarhus.dk",
         role=Role.CASEWORKER, job_centre_id=None, locale=None,
-        now=now_local() - timedelta(hours=49), link_for=lambda token: f"/password/{token}")
+        now=now_local() - timedelta(hours=49), link_for=lambda token: f"/password/{token}",
+        caseworker_id=world["caseworker"].id)
     db.session.commit()
     response = client.post(link, data={"password": STRONG, "repeated": STRONG})
     assert response.status_code == 404 and "udløbet" in response.get_data(as_text=True)
@@ -150,7 +153,8 @@ def test_r_6_3_support_creates_logins_for_any_job_centre(client, world):
     login(client, world["support"])
     form = client.get("/admin/user/new/").get_data(as_text=True)
     assert re.search(r'<option selected value="caseworker"|<option value="caseworker" selected', form)
-    page = _create(client, role="administrator", job_centre=str(world["other"].id)).get_data(as_text=True)
+    page = _create(client, role="administrator", job_centre=str(world["other"].id),
+                   caseworker="").get_data(as_text=True)
     assert "/password/" in page
     user = db.session.scalar(select(User).where(User.username == "jens.hansen"))
     assert user.role == Role.ADMINISTRATOR and user.job_centre_id == world["other"].id
@@ -258,3 +262,53 @@ def test_r_6_3_each_password_login_is_in_the_system_log(client, world):
                                  .order_by(SystemLogEntry.id)).all()[-1]
     assert refused.level == LogLevel.WARNING and "er spærret" in refused.message
     assert PASSWORD not in refused.message
+
+
+def test_r_6_3_a_caseworkers_login_names_the_caseworker_it_opens(client, world):
+    """R-6.3: a new caseworker's login is tied to her caseworker, so it opens her calendar."""
+    login(client, world["admin"])
+    assert _create(client).status_code == 200
+    user = db.session.scalar(select(User).where(User.username == "jens.hansen"))
+    assert user.caseworker_id == world["caseworker"].id
+
+
+@pytest.mark.parametrize("case, message", [
+    ("none", "Vælg den vejleder, login&#39;et hører til"),
+    ("taken", "har allerede login&#39;et »taken«"),
+    ("foreign", "Vælg den vejleder, login&#39;et hører til"),  # not offered, so not taken
+])
+def test_r_6_3_a_caseworkers_login_without_or_with_a_wrong_caseworker_is_refused(
+        client, world, create_user, create_caseworker, case, message):
+    """R-6.3: without a caseworker, with another login's or another job centre's, nothing is made."""
+    if case == "taken":
+        create_user(Role.CASEWORKER, world["own"], username="taken", caseworker_id=world["caseworker"].id)
+    foreign = create_caseworker(world["other"], [world["other"].teams[0]])
+    login(client, world["admin"])
+    before = db.session.scalar(select(db.func.count(User.id)))
+    value = {"none": "", "taken": str(world["caseworker"].id), "foreign": str(foreign.id)}[case]
+    page = _create(client, caseworker=value).get_data(as_text=True)
+    assert "/password/" not in page and message in page.replace("'", "&#39;")
+    assert db.session.scalar(select(db.func.count(User.id))) == before
+
+
+def test_r_6_3_the_service_refuses_another_job_centres_caseworker(world, create_caseworker):
+    """R-6.3: the rule itself: a login opens a caseworker of its own job centre only."""
+    from webapp.domain.errors import DomainError
+    foreign = create_caseworker(world["other"], [world["other"].teams[0]])
+    with pytest.raises(DomainError) as raised:
+        staff_logins.create_login(world["admin"], username="ny", name="Ny Bruger",
+                                  email="ny@aarhus.dk", role="caseworker", job_centre_id=None,
+                                  locale=None, now=now_local(), link_for=str,
+                                  caseworker_id=foreign.id)
+    assert "Vejlederen hører ikke til brugerens jobcenter" in raised.value.message_da
+    assert raised.value.field == "caseworker"
+
+
+def test_r_6_3_a_login_without_a_caseworker_is_told_so_in_danish_not_a_404(client, world,
+                                                                         create_user):
+    """R-6.3: a caseworker's login not (yet) tied to a caseworker sees why there is no calendar."""
+    user = create_user(Role.CASEWORKER, world["own"], username="uden")
+    login(client, user)
+    response = client.get("/caseworker/")
+    assert response.status_code == 200
+    assert "Dit login er ikke knyttet til en vejleder i et team" in response.get_data(as_text=True)

@@ -4,6 +4,7 @@ set-password links (R-6.3)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, true
@@ -13,6 +14,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from webapp.models.base import Model, created_at_column
 from webapp.models.enums import Role, enum_type
 from webapp.models.organisation import JobCentre
+
+if TYPE_CHECKING:
+    from webapp.models.caseworkers import Caseworker
 
 
 class SessionVersionMixin:
@@ -59,6 +63,8 @@ class User(SessionVersionMixin, UserMixin, Model):
     created_at: Mapped[datetime] = created_at_column()
 
     job_centre: Mapped[JobCentre | None] = relationship()
+    # The caseworker whose calendar and teams the login opens in the workspace (R-6.3).
+    caseworker: Mapped[Caseworker | None] = relationship()
 
     def get_id(self) -> str:
         return f"user:{self.id}:{self.session_version}"
