@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -128,12 +129,14 @@ def waiting_action() -> Response:
         if action == "withdraw":
             done = lifecycle.withdraw(callins, request.form.get("reason"), now=now_local(),
                                       actor=current_user)
-            message = " ".join([_("%(n)s call-ins withdrawn: %(names)s.", n=len(callins),
-                                  names=_names(callins)), *_letters_said(done)])
+            message = " ".join([ngettext("%(num)s call-in withdrawn: %(names)s.",
+                                         "%(num)s call-ins withdrawn: %(names)s.", len(callins),
+                                         names=_names(callins)), *_letters_said(done)])
         elif action == "priority":
             lifecycle.change_priority(callins, request.form.get("priority", ""), actor=current_user)
-            message = _("Priority set to %(p)s for %(n)s call-ins: %(names)s.",
-                        p=callins[0].priority, n=len(callins), names=_names(callins))
+            message = ngettext("Priority set to %(p)s for %(num)s call-in: %(names)s.",
+                               "Priority set to %(p)s for %(num)s call-ins: %(names)s.",
+                               len(callins), p=callins[0].priority, names=_names(callins))
         else:
             raise DomainError("Vælg en handling: træk tilbage eller skift prioritet.",
                               "Choose an action: withdraw or change priority.", field="action",
