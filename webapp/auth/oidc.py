@@ -51,7 +51,7 @@ def init_oidc(app: Flask) -> None:
         if "oidc" in methods:
             _register(oauth, app.config, audience)
     if "oidc" in login_methods("staff", app.config):
-        staff.check_match(app.config.get("PLANNER_OIDC_STAFF_MATCH"))
+        staff.check_configuration(app.config)
     app.extensions["planner_oidc"] = oauth
     app.jinja_env.globals["login_methods"] = login_methods
     app.register_blueprint(bp)

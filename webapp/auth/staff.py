@@ -114,6 +114,11 @@ def oidc_login() -> OidcLogin | None:
     return OidcLogin() if "oidc" in login_methods("staff") else None
 
 
+def check_configuration(config: Mapping[str, Any]) -> None:
+    """Stop the start when the OpenID Connect adapter's match cannot work (R-7.2)."""
+    check_match(config.get("PLANNER_OIDC_STAFF_MATCH"))
+
+
 def check_match(value: Any) -> str:
     match = str(value or "").strip().lower()
     if match not in MATCHES:
