@@ -179,8 +179,8 @@ class Config:
     PLANNER_OIDC_STAFF_CLIENT_ID = text("PLANNER_OIDC_STAFF_CLIENT_ID", "")
     PLANNER_OIDC_STAFF_CLIENT_SECRET = text("PLANNER_OIDC_STAFF_CLIENT_SECRET", "")
     PLANNER_OIDC_STAFF_SCOPES = text("PLANNER_OIDC_STAFF_SCOPES", "openid profile email")
-    PLANNER_OIDC_STAFF_USERNAME_CLAIM = text("PLANNER_OIDC_STAFF_USERNAME_CLAIM",
-                                             "preferred_username")
+    # The stable claim a staff login is matched by: "email" (the user's e-mail) or "sub".
+    PLANNER_OIDC_STAFF_MATCH = text("PLANNER_OIDC_STAFF_MATCH", "email")
     # Self-booking: how long a reserved slot is held, and the rate limits on
     # logging in and booking. Memory storage counts per process; redis:// or
     # memcached:// is shared by all workers (production warns about memory://).

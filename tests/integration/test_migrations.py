@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, insert, inspect, select, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.engine import make_url
 
@@ -105,3 +106,88 @@ def test_postgres_has_overlap_exclusion_constraints(app):
                 if isinstance(c, ExcludeConstraint)}
     assert declared == {"ex_booking_caseworkers_no_overlap", "ex_bookings_room_no_overlap"}
     assert names == declared
+
+
+# --- 0006: the called-in bookings' deadlines (R-4.5, R-4.9) ---------------------------------
+
+def test_r_4_5_r_4_9_migration_0006_gives_live_called_in_bookings_the_one_rules_deadlines(
+        empty_database_url):
+    """R-4.5, R-4.9: a booking the batch placed before one rule served every origin kept
+    cancellation until N days before the start; 0006 moves it to the start, and a moved
+    booking's stale deadlines to its new time. Past, cancelled and self-booked rows, rows already
+    in line, and a right the booking never had are left as they are."""
+    from tests.booking_origins import make_booking
+    from tests.workspace_setup import build_workspace
+    from webapp.administration.reference import seed_reference_data
+    from webapp.clock import now_local
+    from webapp.models import Booking
+
+    app = create_app(_config(empty_database_url))
+    with app.app_context():
+        # The rows are made with today's models, then the schema is taken back to 0005 and
+        # upgraded again, so 0006 runs on them whatever later revisions add.
+        upgrade()
+        seed_reference_data()
+        db.session.commit()
+        ws = build_workspace()
+        template = ws.templates["auto"]
+        template.accept_cancellation, template.accept_rebooking = True, True
+        template.rebooking_until_days = 3
+        db.session.commit()
+        placed = make_booking(ws, "batch")
+        assert placed.template_id == template.id
+        table = Booking.__table__
+        columns = {c.name: getattr(placed, c.name) for c in table.columns if c.name != "id"}
+        start = now_local().replace(hour=9, minute=0, second=0) + timedelta(days=30)
+        n = timedelta(days=3)
+
+        def row(days: int, **values) -> int:
+            starts_at = start + timedelta(days=days)
+            data = columns | {"starts_at": starts_at, "ends_at": starts_at + timedelta(minutes=30),
+                              "cancellable_until": starts_at - n,
+                              "rebookable_until": starts_at - n} | values
+            return db.session.execute(insert(table).values(**data)).inserted_primary_key[0]
+
+        old_batch = row(0)  # the old batch rule: both deadlines N days before
+        moved = row(1, cancellable_until=start - timedelta(days=5),
+                    rebookable_until=start - timedelta(days=5) - n)  # moved a week on
+        in_line = row(2, cancellable_until=start + timedelta(days=2))
+        no_cancel = row(3, cancellable_until=None)
+        past = row(-60)
+        cancelled = row(4, status="cancelled")
+        self_booked = row(5, origin="self_booked", template_id=None)
+        db.session.execute(table.delete().where(table.c.id == placed.id))
+        db.session.commit()
+        before = {r.id: r for r in db.session.execute(select(table))}
+        db.session.remove()
+        downgrade(revision="0005")
+
+        upgrade()
+
+        after = {r.id: r for r in db.session.execute(select(table))}
+        db.session.remove()
+        db.engine.dispose()
+
+    def deadlines(booking_id: int) -> tuple:
+        return after[booking_id].cancellable_until, after[booking_id].rebookable_until
+
+    assert deadlines(old_batch) == (start, start - n)
+    assert deadlines(moved) == (start + timedelta(days=1), start + timedelta(days=1) - n)
+    assert deadlines(in_line) == (start + timedelta(days=2), start + timedelta(days=2) - n)
+    assert deadlines(no_cancel) == (None, start + timedelta(days=3) - n)
+    for untouched in (past, cancelled, self_booked, in_line, no_cancel):
+        assert after[untouched] == before[untouched]
+    changed = {i for i in after if after[i] != before[i]}
+    assert changed == {old_batch, moved}
+
+
+def test_migration_0006_downgrade_keeps_the_deadlines(empty_database_url):
+    """Going back from 0006 changes nothing: the deadlines set are the application's own."""
+    app = create_app(_config(empty_database_url))
+    with app.app_context():
+        upgrade()
+        downgrade(revision="0005")
+        assert db.session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        db.session.remove()
+        upgrade()
+        db.engine.dispose()

@@ -16,8 +16,7 @@ from tests.workspace_setup import NOW, PASSWORD, build_workspace
 from webapp.callins.calling import create_callins, from_template
 from webapp.domain.export import plain_cell
 from webapp.extensions import db
-from webapp.models import AuditEntry, CallIn, Citizen, Role
-from webapp.storage.audit import EXPORT_OBJECT
+from webapp.models import AuditEntry, AuditEvent, CallIn, Citizen, Role
 
 
 def _csv_rows(response) -> list[list[str]]:
@@ -36,8 +35,18 @@ def _xlsx_rows(response) -> list[list[str]]:
 
 
 def _exports() -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == EXPORT_OBJECT)
+    return list(db.session.scalars(select(AuditEntry)
+                                   .where(AuditEntry.event == AuditEvent.DATA_EXPORTED)
                                    .order_by(AuditEntry.id)))
+
+
+def _entries_since(before_id: int) -> list[AuditEntry]:
+    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.id > before_id)
+                                   .order_by(AuditEntry.id)))
+
+
+def _last_id() -> int:
+    return db.session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
 
 
 def _entries() -> int:
@@ -275,3 +284,24 @@ def test_r_6_11_callin_export_writes_dates_the_danish_way(client, waiting):
     expected = {c.deadline_date.strftime("%d.%m.%Y") for c in db.session.scalars(
         select(CallIn).where(CallIn.job_centre_id == ws.job_centre.id))}
     assert {row[deadline] for row in rows[1:]} == expected
+
+
+@pytest.mark.parametrize(("url", "export_type"), [("/caseworker/waiting/export.csv?sort=priority", "csv"),
+                                                  ("/admin/callin/export/xlsx/", "xlsx")])
+def test_r_6_11_an_export_is_one_data_exported_entry_not_a_citizen_viewing(client, waiting, url,
+                                                                          export_type):
+    """R-6.11, R-1.9.1: an export is recorded as `data_exported` with the list, the format, the
+    rows and the filters; it is not a viewing of a citizen card, and nothing else is written."""
+    ws, _other = waiting
+    login(client, ws.admin, PASSWORD)
+    before = _last_id()
+    response = client.get(url)
+    assert response.status_code == 200
+    [entry] = _entries_since(before)
+    assert entry.event == AuditEvent.DATA_EXPORTED
+    assert entry.user_id == ws.admin.id and entry.job_centre_id == ws.job_centre.id
+    assert entry.citizen_id is None
+    assert set(entry.after) == {"liste", "format", "rækker", "filtre"}
+    assert entry.after["format"] == export_type
+    assert entry.after["rækker"] >= 3
+    assert entry.details.startswith(f"Eksport ({entry.after['format']}) af »{entry.after['liste']}«")

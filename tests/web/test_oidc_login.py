@@ -59,7 +59,7 @@ def oidc_settings(issuer: str, citizen: str = "oidc", staff: str = "oidc") -> di
         "PLANNER_OIDC_STAFF_ISSUER": issuer,
         "PLANNER_OIDC_STAFF_CLIENT_ID": "planner-staff",
         "PLANNER_OIDC_STAFF_CLIENT_SECRET": "staff-secret",
-        "PLANNER_OIDC_STAFF_USERNAME_CLAIM": "preferred_username",
+        "PLANNER_OIDC_STAFF_MATCH": "email",
     }
 
 
@@ -132,8 +132,8 @@ def centre(create_job_centre):
 
 def test_r_7_2_staff_logs_in_with_the_organisation_account(client, provider, centre, create_user):
     """R-7.2: code flow with PKCE, state and nonce; the claim names a known, enabled user."""
-    user = create_user(Role.ADMINISTRATOR, centre, username="anna@kommune.dk", locale="en")
-    set_claims(provider, "staff-anna", {"preferred_username": "Anna@Kommune.dk"})
+    user = create_user(Role.ADMINISTRATOR, centre, username="anna", email="anna@kommune.dk", locale="en")
+    set_claims(provider, "staff-anna", {"email": "Anna@Kommune.dk"})
     authorize_url = start(client, "staff", provider)
     query = parse_qs(urlsplit(authorize_url).query)
     assert query["response_type"] == ["code"]
@@ -154,12 +154,12 @@ def test_r_7_2_staff_logs_in_with_the_organisation_account(client, provider, cen
 
 def test_r_7_2_staff_login_keeps_a_safe_next_page(client, provider, centre, create_user):
     """R-7.2: a deep link survives the round trip; a foreign one does not."""
-    create_user(Role.ADMINISTRATOR, centre, username="bo@kommune.dk")
-    response = provider_login(client, "staff", provider, "staff-bo", {"preferred_username": "bo@kommune.dk"},
+    create_user(Role.ADMINISTRATOR, centre, username="bo", email="bo@kommune.dk")
+    response = provider_login(client, "staff", provider, "staff-bo", {"email": "bo@kommune.dk"},
                               "?next=/admin/team/")
     assert response.headers["Location"] == "/admin/team/"
     client.post("/logout")
-    response = provider_login(client, "staff", provider, "staff-bo", {"preferred_username": "bo@kommune.dk"},
+    response = provider_login(client, "staff", provider, "staff-bo", {"email": "bo@kommune.dk"},
                               "?next=//evil.example/")
     assert response.headers["Location"] == "/admin/"
 
@@ -170,9 +170,9 @@ def test_r_7_2_oidc_session_ends_on_the_server_like_the_others(other_app, provid
     """R-7.2, R-7.3: an OpenID Connect login starts the same session; ending it there ends it here."""
     # Requests of a second instance each get their own context, so Flask-Login loads the user anew.
     client = other_app(**oidc_settings(provider)).test_client()
-    user = create_user(Role.ADMINISTRATOR, centre, username="eva@kommune.dk")
+    user = create_user(Role.ADMINISTRATOR, centre, username="eva", email="eva@kommune.dk")
     citizen = create_citizen(centre, cpr=CPR)
-    who, claims, page = {"staff": (user, {"preferred_username": "eva@kommune.dk"}, "/admin/"),
+    who, claims, page = {"staff": (user, {"email": "eva@kommune.dk"}, "/admin/"),
                          "citizen": (citizen, {CPR_CLAIM: CPR}, "/portal/")}[audience]
     provider_login(client, audience, provider, f"{audience}-eva", claims)
     assert principal(client) == who.get_id()
@@ -183,17 +183,21 @@ def test_r_7_2_oidc_session_ends_on_the_server_like_the_others(other_app, provid
 
 
 @pytest.mark.parametrize("case, claims, message", [
-    ("unknown", {"preferred_username": "nobody@kommune.dk"},
+    ("unknown", {"email": "nobody@kommune.dk"},
      "Din organisationskonto giver ikke adgang til samtaleplanlæggeren."),
-    ("disabled", {"preferred_username": "carl@kommune.dk"},
+    ("disabled", {"email": "carl@kommune.dk"},
      "Din bruger i samtaleplanlæggeren er spærret."),
-    ("no claim", {"email": "carl@kommune.dk"},
+    ("no claim", {"preferred_username": "carl@kommune.dk"},
+     "Din organisationskonto giver ikke adgang til samtaleplanlæggeren."),
+    ("unverified", {"email": "dan@kommune.dk", "email_verified": False},
      "Din organisationskonto giver ikke adgang til samtaleplanlæggeren."),
 ])
 def test_r_7_2_staff_unknown_or_disabled_identity_is_refused(client, provider, centre, create_user,
                                                              case, claims, message):
     """R-7.2: only known, enabled users log in; the others get a Danish message and no session."""
-    create_user(Role.ADMINISTRATOR, centre, username="carl@kommune.dk", is_enabled=False)
+    create_user(Role.ADMINISTRATOR, centre, username="carl", email="carl@kommune.dk",
+                is_enabled=False)
+    create_user(Role.ADMINISTRATOR, centre, username="dan", email="dan@kommune.dk")
     response = provider_login(client, "staff", provider, f"staff-{case}", claims)
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert principal(client) is None
@@ -209,8 +213,8 @@ def test_r_7_2_staff_unknown_or_disabled_identity_is_refused(client, provider, c
 def test_r_7_2_callback_without_the_matching_state_is_refused(app, client, provider, centre,
                                                               create_user, case):
     """R-7.2: the state ties the callback to the browser that started; a code is used once."""
-    create_user(Role.ADMINISTRATOR, centre, username="dora@kommune.dk")
-    set_claims(provider, "staff-dora", {"preferred_username": "dora@kommune.dk"})
+    create_user(Role.ADMINISTRATOR, centre, username="dora", email="dora@kommune.dk")
+    set_claims(provider, "staff-dora", {"email": "dora@kommune.dk"})
     callback = at_provider(start(client, "staff", provider), "staff-dora")
     browser = client
     if case == "tampered state":
@@ -384,3 +388,59 @@ def test_r_7_2_incomplete_login_settings_stop_the_start(database_url, settings, 
     """R-7.2: a login that cannot work refuses to start and names the setting."""
     with pytest.raises(ConfigurationError, match=named):
         create_app(_config(database_url) | settings)
+
+
+# ---------------------------------------------------------------------------
+# Staff authentication as an adapter: the stable claim, the system log (R-6.3, R-7.2)
+# ---------------------------------------------------------------------------
+
+def _staff_log() -> list:
+    from sqlalchemy import select
+
+    from webapp.models import SystemLogEntry
+    db.session.expire_all()
+    return list(db.session.scalars(select(SystemLogEntry).where(SystemLogEntry.category == "staff_login")
+                                   .order_by(SystemLogEntry.id)))
+
+
+def test_r_6_3_r_7_2_staff_matched_by_subject_when_configured(other_app, provider, centre, create_user):
+    """R-6.3, R-7.2: with PLANNER_OIDC_STAFF_MATCH=sub the subject names the user; an e-mail
+    address that names another user counts for nothing, nor does the user name."""
+    ida = create_user(Role.ADMINISTRATOR, centre, username="ida", email="ida@kommune.dk",
+                      oidc_subject="entra-5b1e")
+    create_user(Role.ADMINISTRATOR, centre, username="entra-other", email="jon@kommune.dk")
+    client = other_app(**oidc_settings(provider) | {"PLANNER_OIDC_STAFF_MATCH": "sub"}).test_client()
+    response = provider_login(client, "staff", provider, "entra-5b1e", {"email": "jon@kommune.dk"})
+    assert response.headers["Location"] == "/admin/" and principal(client) == ida.get_id()
+    client.post("/logout")
+    response = provider_login(client, "staff", provider, "entra-other",
+                              {"email": "ida@kommune.dk", "preferred_username": "ida"})
+    assert response.headers["Location"] == "/login" and principal(client) is None
+    success, refusal = _staff_log()
+    assert success.job_centre_id == centre.id
+    assert "ida" in success.message and "organisationskonto" in success.message
+    assert "ingen bruger har organisationskonto-id'et (sub) »entra-other«" in refusal.message
+    assert refusal.job_centre_id is None
+
+
+def test_r_6_3_r_7_2_each_oidc_staff_login_and_refusal_is_logged(client, provider, centre,
+                                                                 create_user):
+    """R-6.3: one system log entry per staff login and per refused identity, with the reason."""
+    create_user(Role.ADMINISTRATOR, centre, username="liv", email="liv@kommune.dk")
+    create_user(Role.CASEWORKER, centre, username="max", email="max@kommune.dk", is_enabled=False)
+    provider_login(client, "staff", provider, "staff-liv", {"email": "LIV@kommune.dk"})
+    client.post("/logout")
+    provider_login(client, "staff", provider, "staff-max", {"email": "max@kommune.dk"})
+    provider_login(client, "staff", provider, "staff-nn", {"email": "nn@kommune.dk", "email_verified": False})
+    login, disabled, unverified = _staff_log()
+    assert login.level == "info" and "liv" in login.message and login.job_centre_id == centre.id
+    assert disabled.level == "warning" and "brugeren" in disabled.message and "spærret" in disabled.message
+    assert disabled.job_centre_id == centre.id
+    assert "»nn@kommune.dk« er ikke bekræftet" in unverified.message
+
+
+def test_r_7_2_an_unknown_staff_match_stops_the_start(database_url, provider):
+    """R-7.2: PLANNER_OIDC_STAFF_MATCH names a stable claim, sub or email; nothing else starts."""
+    with pytest.raises(ConfigurationError, match="PLANNER_OIDC_STAFF_MATCH"):
+        create_app(_config(database_url) | oidc_settings(provider)
+                   | {"PLANNER_OIDC_STAFF_MATCH": "preferred_username"})

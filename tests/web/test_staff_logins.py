@@ -15,23 +15,25 @@ from webapp import create_app
 from webapp.administration import staff_logins
 from webapp.clock import now_local
 from webapp.extensions import db
-from webapp.models import AuditEntry, OutboxMessage, Role, User
+from webapp.models import AuditEntry, Caseworker, OutboxMessage, Role, User
 
 STRONG = "grøn kaffe om morgenen 7"
 
 
 @pytest.fixture
-def world(reference_data, create_job_centre, create_user):
+def world(reference_data, create_job_centre, create_user, create_caseworker):
     own, other = create_job_centre(), create_job_centre()
-    return {"own": own, "other": other,
+    return {"own": own, "other": other, "caseworker": create_caseworker(own, [own.teams[0]]),
             "admin": create_user(Role.ADMINISTRATOR, own),
             "other_admin": create_user(Role.ADMINISTRATOR, other),
             "support": create_user(Role.SUPPORT, None)}
 
 
 def _create(client, **fields):
+    # The own job centre's caseworker (the world's first) is the one the login opens (R-6.3).
+    caseworker = db.session.scalar(select(Caseworker.id).order_by(Caseworker.id))
     data = {"username": "jens.hansen", "name": "Jens Hansen", "email": "jens@aarhus.dk",
-            "role": "caseworker", "locale": ""} | fields
+            "role": "caseworker", "locale": "", "caseworker": str(caseworker or "")} | fields
     return client.post("/admin/user/new/", data=data)
 
 
@@ -84,7 +86,8 @@ def test_r_6_3_the_link_expires(app, client, world):
     user, link = staff_logins.create_login(
         world["admin"], username="udloeb", name="Ulla Udløb", email="ulla@aarhus.dk",
         role=Role.CASEWORKER, job_centre_id=None, locale=None,
-        now=now_local() - timedelta(hours=49), link_for=lambda token: f"/password/{token}")
+        now=now_local() - timedelta(hours=49), link_for=lambda token: f"/password/{token}",
+        caseworker_id=world["caseworker"].id)
     db.session.commit()
     response = client.post(link, data={"password": STRONG, "repeated": STRONG})
     assert response.status_code == 404 and "udløbet" in response.get_data(as_text=True)
@@ -150,7 +153,8 @@ def test_r_6_3_support_creates_logins_for_any_job_centre(client, world):
     login(client, world["support"])
     form = client.get("/admin/user/new/").get_data(as_text=True)
     assert re.search(r'<option selected value="caseworker"|<option value="caseworker" selected', form)
-    page = _create(client, role="administrator", job_centre=str(world["other"].id)).get_data(as_text=True)
+    page = _create(client, role="administrator", job_centre=str(world["other"].id),
+                   caseworker="").get_data(as_text=True)
     assert "/password/" in page
     user = db.session.scalar(select(User).where(User.username == "jens.hansen"))
     assert user.role == Role.ADMINISTRATOR and user.job_centre_id == world["other"].id
@@ -194,3 +198,117 @@ def test_r_6_3_admin_cannot_disable_own_login(client, world):
                        follow_redirects=True).get_data(as_text=True)
     db.session.refresh(world["admin"])
     assert world["admin"].is_enabled and "eget login" in page
+
+
+def test_r_6_3_a_login_may_name_its_organisation_account_id(client, world):
+    """R-6.3, R-7.2: the subject an OpenID Connect login is matched by, entered on the user."""
+    login(client, world["admin"])
+    assert "Organisationskonto-id (sub)" in client.get("/admin/user/new/").get_data(as_text=True)
+    assert _create(client, oidc_subject="  7f3c-entra-object  ").status_code == 200
+    user = db.session.scalar(select(User).where(User.username == "jens.hansen"))
+    assert user.oidc_subject == "7f3c-entra-object"
+
+
+@pytest.mark.parametrize("subject, message", [
+    ("taken-sub", "Der findes allerede"),
+    ("x" * 256, "255 tegn"),
+    ("med\x01styretegn", "må ikke indeholde styretegn"),
+])
+def test_r_6_3_a_bad_or_shared_organisation_account_id_is_refused_in_danish(client, world,
+                                                                           create_user, subject,
+                                                                           message):
+    create_user(Role.CASEWORKER, world["own"], oidc_subject="taken-sub")
+    login(client, world["admin"])
+    before = db.session.scalar(select(db.func.count(User.id)))
+    page = _create(client, oidc_subject=subject).get_data(as_text=True)
+    field = page.split('id="oidc_subject"', 1)[1].split("</div>", 1)[0]
+    assert message in field and "/password/" not in page
+    assert db.session.scalar(select(db.func.count(User.id))) == before
+
+
+@pytest.mark.parametrize("subject, message", [
+    ("taken-sub", "Organisationskonto-id'et bruges allerede af brugeren »taken«"),
+    ("x" * 256, "højst 255 tegn"),
+    ("med\nlinjeskift", "én linje"),
+])
+def test_r_6_3_the_service_refuses_a_bad_or_shared_organisation_account_id(world, create_user,
+                                                                          subject, message):
+    """R-6.3: the rule itself, for every caller: one line, bounded, one user's only."""
+    from webapp.domain.errors import DomainError
+    create_user(Role.CASEWORKER, world["own"], username="taken", oidc_subject="taken-sub")
+    with pytest.raises(DomainError) as raised:
+        staff_logins.create_login(world["admin"], username="ny", name="Ny Bruger",
+                                  email="ny@aarhus.dk", role="caseworker", job_centre_id=None,
+                                  locale=None, now=now_local(), link_for=str, oidc_subject=subject)
+    assert message in raised.value.message_da and raised.value.field == "oidc_subject"
+
+
+def test_r_6_3_each_password_login_is_in_the_system_log(client, world):
+    """R-6.3: a staff login is one entry in the system log, with the user's job centre; a
+    disabled user with the right password is refused like a wrong one and the refusal logged."""
+    from webapp.models import LogLevel, SystemLogEntry
+    admin = world["admin"]
+    assert client.post("/login", data={"username": admin.username, "password": PASSWORD}).status_code == 302
+    [entry] = db.session.scalars(select(SystemLogEntry).where(SystemLogEntry.category == "staff_login"))
+    assert entry.level == LogLevel.INFO and entry.job_centre_id == world["own"].id
+    assert f"{admin.name} ({admin.username}) loggede ind med adgangskode." in entry.message
+    client.post("/logout")
+    admin.is_enabled = False
+    db.session.commit()
+    page = client.post("/login", data={"username": admin.username, "password": PASSWORD},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Forkert brugernavn eller adgangskode" in page
+    refused = db.session.scalars(select(SystemLogEntry).where(SystemLogEntry.category == "staff_login")
+                                 .order_by(SystemLogEntry.id)).all()[-1]
+    assert refused.level == LogLevel.WARNING and "er spærret" in refused.message
+    assert PASSWORD not in refused.message
+
+
+def test_r_6_3_a_caseworkers_login_names_the_caseworker_it_opens(client, world):
+    """R-6.3: a new caseworker's login is tied to her caseworker, so it opens her calendar."""
+    login(client, world["admin"])
+    assert _create(client).status_code == 200
+    user = db.session.scalar(select(User).where(User.username == "jens.hansen"))
+    assert user.caseworker_id == world["caseworker"].id
+
+
+@pytest.mark.parametrize("case, message", [
+    ("none", "Vælg den vejleder, login&#39;et hører til"),
+    ("taken", "har allerede login&#39;et »taken«"),
+    ("foreign", "Vælg den vejleder, login&#39;et hører til"),  # not offered, so not taken
+])
+def test_r_6_3_a_caseworkers_login_without_or_with_a_wrong_caseworker_is_refused(
+        client, world, create_user, create_caseworker, case, message):
+    """R-6.3: without a caseworker, with another login's or another job centre's, nothing is made."""
+    if case == "taken":
+        create_user(Role.CASEWORKER, world["own"], username="taken", caseworker_id=world["caseworker"].id)
+    foreign = create_caseworker(world["other"], [world["other"].teams[0]])
+    login(client, world["admin"])
+    before = db.session.scalar(select(db.func.count(User.id)))
+    value = {"none": "", "taken": str(world["caseworker"].id), "foreign": str(foreign.id)}[case]
+    page = _create(client, caseworker=value).get_data(as_text=True)
+    assert "/password/" not in page and message in page.replace("'", "&#39;")
+    assert db.session.scalar(select(db.func.count(User.id))) == before
+
+
+def test_r_6_3_the_service_refuses_another_job_centres_caseworker(world, create_caseworker):
+    """R-6.3: the rule itself: a login opens a caseworker of its own job centre only."""
+    from webapp.domain.errors import DomainError
+    foreign = create_caseworker(world["other"], [world["other"].teams[0]])
+    with pytest.raises(DomainError) as raised:
+        staff_logins.create_login(world["admin"], username="ny", name="Ny Bruger",
+                                  email="ny@aarhus.dk", role="caseworker", job_centre_id=None,
+                                  locale=None, now=now_local(), link_for=str,
+                                  caseworker_id=foreign.id)
+    assert "Vejlederen hører ikke til brugerens jobcenter" in raised.value.message_da
+    assert raised.value.field == "caseworker"
+
+
+def test_r_6_3_a_login_without_a_caseworker_is_told_so_in_danish_not_a_404(client, world,
+                                                                         create_user):
+    """R-6.3: a caseworker's login not (yet) tied to a caseworker sees why there is no calendar."""
+    user = create_user(Role.CASEWORKER, world["own"], username="uden")
+    login(client, user)
+    response = client.get("/caseworker/")
+    assert response.status_code == 200
+    assert "Dit login er ikke knyttet til en vejleder i et team" in response.get_data(as_text=True)

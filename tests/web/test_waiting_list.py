@@ -217,3 +217,18 @@ def test_r_6_2_admin_waiting_list_shows_waiting_callins_by_default_with_the_citi
     assert f"{placed.name} ({placed.masked_cpr})" in others and near.name not in others
     everyone = client.get(response.headers["Location"].replace("=waiting", "=all")).get_data(as_text=True)
     assert near.name in everyone and placed.name in everyone
+
+
+def test_r_6_2_withdraw_says_which_citizens_were_sent_a_letter_and_why_not(app, wl):
+    """R-6.2: the page says in Danish who was told by letter and, for the others, why not."""
+    ws = wl["ws"]
+    wl["near"].variant_id, wl["near"].conversation_type_id = ws.variant.id, ws.types[7].id
+    db.session.commit()
+    client = _client(app, ws.user)
+    page = client.post("/caseworker/waiting/actions", data={
+        "callin_ids": [wl["near"].id, wl["far"].id], "action": "withdraw", "reason": "Flyttet"},
+        follow_redirects=True).get_data(as_text=True)
+    near, far = f"nr. {wl['near'].id} ({ws.citizens[0].name})", f"nr. {wl['far'].id} ({ws.citizens[1].name})"
+    assert f"Der er sendt et brev på e-mail for {near}." in page
+    assert (f"Der er ikke sendt brev for {far}: indkaldelsens variant har ingen brevregel for "
+            "aflysning.") in page

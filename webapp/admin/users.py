@@ -37,10 +37,17 @@ class UserView(PlannerModelView):
     column_list = ("username", "name", "email", "role", "job_centre", "is_enabled")
     column_details_exclude_list = ("password_hash", "session_version", "password_link_hash")
     # The session version only ever goes up: setting it back would revive old cookies.
-    form_columns = ("username", "name", "email", "role", "job_centre", "locale", "is_enabled")
+    form_columns = ("username", "name", "email", "role", "job_centre", "caseworker", "locale",
+                    "oidc_subject", "is_enabled")
     form_overrides = {"locale": SelectField}
     form_args = {"locale": {"label": _l("Language"), "choices": LANGUAGE_CHOICES,
-                            "validators": [validators.Optional()]}}
+                            "validators": [validators.Optional()]},
+                 "caseworker": {"description": _l(
+                     "The caseworker whose calendar and teams the login opens. A caseworker's "
+                     "login needs one.")},
+                 "oidc_subject": {"description": _l(
+                     "Only for login with the organisation account matched by subject: the "
+                     "account's \"sub\" at the identity provider. Leave empty otherwise.")}}
     column_searchable_list = ("username", "name")
     can_delete = False  # a login is disabled, never deleted: the audit trail names its user
 
@@ -106,7 +113,9 @@ class UserView(PlannerModelView):
                     email=form.email.data or "", role=form.role.data,
                     job_centre_id=job_centre.data.id if job_centre is not None and job_centre.data
                     else None,
-                    locale=form.locale.data or None, now=now_local(), link_for=link_for)
+                    locale=form.locale.data or None, now=now_local(), link_for=link_for,
+                    oidc_subject=form.oidc_subject.data or None,
+                    caseworker_id=form.caseworker.data.id if form.caseworker.data else None)
                 audit.record(AuditEvent.ADMIN_CREATED, actor=current_user, obj=user,
                              after=audit.snapshot(user))
                 db.session.commit()

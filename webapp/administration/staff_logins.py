@@ -22,7 +22,7 @@ from webapp.domain.contact import normalise_email
 from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.messaging import outbox
-from webapp.models import JobCentre, Role, User
+from webapp.models import Caseworker, JobCentre, Role, User
 
 # No hash werkzeug can produce: a login without a password yet cannot be logged into.
 NO_PASSWORD = "!"
@@ -87,15 +87,69 @@ def check_login(actor: Any, user: User) -> None:
     # Needed for a set-password link (create_login); a login used with OpenID Connect may have none.
     user.email = normalise_email(user.email) if (user.email or "").strip() else None
     user.locale = user.locale or None
+    user.oidc_subject = _checked_subject(user)
+    _check_caseworker(user, role)
+
+
+def _check_caseworker(user: User, role: Role | None) -> None:
+    """A caseworker's login opens her calendar and teams, so it names her (R-6.3): a caseworker
+    of the login's job centre with no other login. Support has none."""
+    caseworker = user.caseworker if user.caseworker is not None else (
+        db.session.get(Caseworker, user.caseworker_id) if user.caseworker_id else None)
+    if caseworker is None:
+        if role == Role.CASEWORKER:
+            raise DomainError("Vælg den vejleder, login'et hører til: login'et åbner vejlederens "
+                              "kalender og teams.",
+                              "Choose the caseworker the login belongs to: the login opens their "
+                              "calendar and teams.", field="caseworker", code="caseworker_missing")
+        user.caseworker_id = None
+        return
+    if role == Role.SUPPORT or caseworker.job_centre_id != user.job_centre_id:
+        raise DomainError("Vejlederen hører ikke til brugerens jobcenter.",
+                          "The caseworker does not belong to the user's job centre.",
+                          field="caseworker", code="caseworker_foreign")
+    other = db.session.scalar(select(User.username).where(User.caseworker_id == caseworker.id,
+                                                          User.id != (user.id or 0)))
+    if other is not None:
+        raise DomainError(f"{caseworker.name} har allerede login'et »{other}«.",
+                          f"{caseworker.name} already has the login '{other}'.",
+                          field="caseworker", code="caseworker_has_login")
+    user.caseworker_id = caseworker.id
+
+
+SUBJECT_MAX = 255
+
+
+def _checked_subject(user: User) -> str | None:
+    """The identity provider's subject of the user's account (R-6.3): optional, one line,
+    and no other user's, or two users would share one organisation account."""
+    subject = (user.oidc_subject or "").strip()
+    if not subject:
+        return None
+    if len(subject) > SUBJECT_MAX or not subject.isprintable():
+        raise DomainError(f"Organisationskonto-id'et skal være én linje på højst {SUBJECT_MAX} tegn, "
+                          "som identitetsudbyderen viser det (kravet »sub«).",
+                          f"The organisation account id must be one line of at most {SUBJECT_MAX} "
+                          "characters, as the identity provider shows it (the claim 'sub').",
+                          field="oidc_subject", code="oidc_subject_invalid")
+    taken = db.session.scalar(select(User.username).where(User.oidc_subject == subject,
+                                                          User.id != (user.id or 0)))
+    if taken is not None:
+        raise DomainError(f"Organisationskonto-id'et bruges allerede af brugeren »{taken}«.",
+                          f"The organisation account id is already used by the user '{taken}'.",
+                          field="oidc_subject", code="oidc_subject_taken")
+    return subject
 
 
 def create_login(actor: Any, *, username: str, name: str, email: str, role: Role | str,
                  job_centre_id: int | None, locale: str | None, now: datetime,
-                 link_for: Callable[[str], str]) -> tuple[User, str]:
+                 link_for: Callable[[str], str],
+                 oidc_subject: str | None = None,
+                 caseworker_id: int | None = None) -> tuple[User, str]:
     """A new login without a password, and its set-password link (shown once, e-mailed)."""
     user = User(username=username, name=name, email=email, role=Role(role) if role else None,
                 job_centre_id=job_centre_id, locale=locale, password_hash=NO_PASSWORD,
-                is_enabled=True)
+                is_enabled=True, oidc_subject=oidc_subject, caseworker_id=caseworker_id)
     if job_centre_id is not None:
         user.job_centre = db.session.get(JobCentre, job_centre_id)
     with db.session.no_autoflush:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from webapp.auth.forms import LoginForm
 from webapp.auth.landing import home_for, safe_next
-from webapp.auth.methods import login_methods
+from webapp.auth import staff
 from webapp.auth.sessions import begin_login_attempt, end_session, start_session
 from webapp.extensions import db
 from webapp.language import choose_language
-from webapp.models import User
 from webapp.portal.helpers import message
 from webapp.administration import login_throttle
 
@@ -32,18 +30,22 @@ def index() -> Response:
 def login() -> str | Response:
     form = LoginForm()
     # With staff login "oidc" alone the password form is off.
-    if "password" in login_methods("staff") and form.validate_on_submit():
+    adapter = staff.password_login()
+    if adapter is not None and form.validate_on_submit():
         username = form.username.data.strip()
         account, locked = begin_login_attempt("user", username)
         if locked is not None:
             flash(message(locked), "error")
             return render_template("auth/login.html", form=form), 429
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is not None and user.is_enabled and user.check_password(form.password.data):
+        outcome = adapter.authenticate(username, form.password.data)
+        staff.record_login(outcome, address=request.remote_addr)
+        if outcome.refusal is None and outcome.user is not None:
             login_throttle.succeeded(account)
-            start_session(user)
+            start_session(outcome.user)
             db.session.commit()
-            return redirect(safe_next(home_for(user)))
+            return redirect(safe_next(home_for(outcome.user)))
+        db.session.commit()
+        # A disabled user is told the same as a wrong password: the form says nothing of who exists.
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
 

@@ -14,18 +14,17 @@ from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from joserfc.errors import JoseError
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from webapp.ratelimit import limiter, login_limit
 from webapp.auth.landing import home_for, safe_next
 from webapp.auth.methods import LOGIN_METHODS, LOGIN_SETTINGS, login_methods
+from webapp.auth import staff
 from webapp.auth.sessions import start_session
 from webapp.config import ConfigurationError
 from webapp.domain.cpr import normalise_cpr
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import User
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,8 @@ def init_oidc(app: Flask) -> None:
                                f"(comma-separated), not {app.config.get(setting)!r}.")
         if "oidc" in methods:
             _register(oauth, app.config, audience)
+    if "oidc" in login_methods("staff", app.config):
+        staff.check_configuration(app.config)
     app.extensions["planner_oidc"] = oauth
     app.jinja_env.globals["login_methods"] = login_methods
     app.register_blueprint(bp)
@@ -195,21 +196,19 @@ def _citizen_login(client: Any, token: dict, claims: Mapping[str, Any]) -> Respo
 
 
 def _staff_login(client: Any, token: dict, claims: Mapping[str, Any]) -> Response:
-    value = _claim(client, token, claims, current_app.config["PLANNER_OIDC_STAFF_USERNAME_CLAIM"])
-    username = value.strip() if isinstance(value, str) else ""
-    # Accounts from a directory differ in case ("Anna@Kommune.dk"); two users equal but for case
-    # match nobody rather than the wrong one.
-    users = db.session.scalars(select(User).where(func.lower(User.username) == username.lower())
-                               .limit(2)).all() if username else []
-    if len(users) != 1:
-        log.info("OpenID Connect staff: no single user named by the claim")
+    adapter = staff.oidc_login()
+    assert adapter is not None  # _client answered 404 otherwise
+    value = _claim(client, token, claims, adapter.claim)
+    outcome = adapter.identify({**claims, adapter.claim: value})
+    staff.record_login(outcome, address=request.remote_addr)
+    if outcome.refusal is not None or outcome.user is None:
+        db.session.commit()  # the refusal's entry in the system log
+        if outcome.refusal == staff.Refusal.DISABLED:
+            return _refuse("staff", _("Your user in the conversation planner is disabled. "
+                                      "Please contact your administrator."))
         return _refuse("staff", _("Your organisation account gives no access to the conversation "
                                   "planner. Please contact your administrator."))
-    user = users[0]
-    if not user.is_enabled:
-        log.info("OpenID Connect staff: user %s is disabled", user.id)
-        return _refuse("staff", _("Your user in the conversation planner is disabled. "
-                                  "Please contact your administrator."))
     next_page = session.pop(_NEXT_KEY, "")
-    start_session(user)  # the one way into a session, as for the demo and password logins
-    return redirect(next_page or home_for(user))
+    start_session(outcome.user)  # the one way into a session, as for the demo and password logins
+    db.session.commit()
+    return redirect(next_page or home_for(outcome.user))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from webapp.callins import calling
 from webapp.domain.bounds import INT_MAX, check_integer, check_text
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
+from webapp.messaging import letters, outbox
 from webapp.models import AuditEvent, CallIn, CallInStatus
 from webapp.storage import audit
 
@@ -57,23 +59,71 @@ def _check_reason(reason: str | None) -> str:
     return text
 
 
-def withdraw(callins: Sequence[CallIn], reason: str | None, *, actor: Any = None) -> None:
-    """Withdraw waiting call-ins (R-6.2): status cancelled, the reason kept in the audit trail.
+class WithdrawalLetter(enum.StrEnum):
+    """Whether the citizen was told of a withdrawal by letter (R-6.2), and if not, why."""
 
-    The reason is checked before any call-in changes. Letter rules are written for meetings,
-    so a call-in that never became one sends no letter.
+    SENT = "sent"
+    NO_RULE = "no_rule"  # the variant has no cancellation letter rule for this citizen
+    NO_EMAIL = "no_email"  # a rule exists, but the citizen has no e-mail address to send it to
+
+
+# The audit trail says it in Danish (R-8.3).
+_LETTER_DA = {WithdrawalLetter.SENT: "sendt til borgerens e-mail",
+              WithdrawalLetter.NO_RULE: "ikke sendt: ingen brevregel for aflysning",
+              WithdrawalLetter.NO_EMAIL: "ikke sendt: borgeren har ingen e-mailadresse"}
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    callin: CallIn
+    letter: WithdrawalLetter
+
+
+def withdraw(callins: Sequence[CallIn], reason: str | None, *, now: datetime,
+             actor: Any = None) -> list[Withdrawn]:
+    """Withdraw waiting call-ins (R-6.2): status cancelled, the reason kept in the audit trail,
+    and each citizen told by letter where the call-in's variant has a letter rule for it.
+
+    The reason and every call-in are checked before any call-in changes, so a refused
+    withdrawal changes and sends nothing. The letter is the variant's cancellation letter
+    (`letters.render_withdrawal`), queued in the outbox in the caller's transaction: one per
+    withdrawn call-in. Without a rule nothing is sent, and the answer says so.
     """
     text = _check_reason(reason)
     for callin in callins:
         if callin.status != CallInStatus.WAITING or callin.booking_id is not None:
             raise _not_waiting(callin)
+    done = []
     for callin in callins:
         callin.status = CallInStatus.CANCELLED
+        letter = _tell_citizen(callin, text, now=now)
         audit.record(AuditEvent.ADMIN_UPDATED, actor=actor, obj=callin, citizen_id=callin.citizen_id,
                      before={"status": _STATUS_DA[CallInStatus.WAITING]},
-                     after={"status": _STATUS_DA[CallInStatus.CANCELLED], "begrundelse": text},
+                     after={"status": _STATUS_DA[CallInStatus.CANCELLED], "begrundelse": text,
+                            "brev": _LETTER_DA[letter]},
                      details=f"Indkaldelse trukket tilbage: {text}")
+        done.append(Withdrawn(callin, letter))
     db.session.flush()
+    return done
+
+
+def _tell_citizen(callin: CallIn, reason: str, *, now: datetime) -> WithdrawalLetter:
+    citizen = callin.citizen
+    rendered = letters.render_withdrawal(callin, citizen, reason=reason, now=now)
+    if rendered is None:
+        return WithdrawalLetter.NO_RULE
+    if not citizen.email:
+        # Digital Post is the adapter a real deployment adds here, as for meetings' letters.
+        return WithdrawalLetter.NO_EMAIL
+    pdf = letters.html_to_pdf(rendered.html)
+    filename = f"brev-indkaldelse-{callin.id}-tilbagetrukket-{now:%Y%m%d%H%M%S}.pdf"
+    outbox.enqueue(kind="letter", recipient=citizen.email, subject=rendered.subject,
+                   body_text=f"{rendered.text}\n\nBrevet er vedhæftet som PDF.\n"
+                             f"Indkaldelse nr. {callin.id}.",
+                   now=now, job_centre_id=callin.job_centre_id,
+                   dedupe_key=f"callin-withdrawn:{callin.id}",
+                   attachments=[(filename, "application/pdf", pdf)])
+    return WithdrawalLetter.SENT
 
 
 def change_priority(callins: Sequence[CallIn], priority: Any, *, actor: Any = None) -> None:

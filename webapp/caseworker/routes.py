@@ -106,6 +106,10 @@ def _calendar_subject() -> tuple[str, Caseworker | Team]:
 @bp.get("/")
 @roles_required(*STAFF)
 def calendar() -> str:
+    if not (request.args.get("team") or request.args.get("caseworker")) \
+            and _own_caseworker() is None and not _my_teams():
+        # A login not (yet) tied to a caseworker in a team: say so, not a bare 404.
+        return render_template("caseworker/no_calendar.html")
     kind, subject = _calendar_subject()
     teams = _my_teams()
     initial = _parse_day(request.args.get("date"), today_local())

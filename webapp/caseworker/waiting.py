@@ -6,13 +6,14 @@ from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.auth.tenancy import get_scoped_or_404, roles_required, staff_job_centre_id
 from webapp.caseworker.blueprint import bp
 from webapp.callins import lifecycle, worklist
-from webapp.clock import today_local
+from webapp.clock import now_local, today_local
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.language import error_text
@@ -126,12 +127,16 @@ def waiting_action() -> Response:
                               code="unknown_callin")
         action = request.form.get("action")
         if action == "withdraw":
-            lifecycle.withdraw(callins, request.form.get("reason"), actor=current_user)
-            message = _("%(n)s call-ins withdrawn: %(names)s.", n=len(callins), names=_names(callins))
+            done = lifecycle.withdraw(callins, request.form.get("reason"), now=now_local(),
+                                      actor=current_user)
+            message = " ".join([ngettext("%(num)s call-in withdrawn: %(names)s.",
+                                         "%(num)s call-ins withdrawn: %(names)s.", len(callins),
+                                         names=_names(callins)), *_letters_said(done)])
         elif action == "priority":
             lifecycle.change_priority(callins, request.form.get("priority", ""), actor=current_user)
-            message = _("Priority set to %(p)s for %(n)s call-ins: %(names)s.",
-                        p=callins[0].priority, n=len(callins), names=_names(callins))
+            message = ngettext("Priority set to %(p)s for %(num)s call-in: %(names)s.",
+                               "Priority set to %(p)s for %(num)s call-ins: %(names)s.",
+                               len(callins), p=callins[0].priority, names=_names(callins))
         else:
             raise DomainError("Vælg en handling: træk tilbage eller skift prioritet.",
                               "Choose an action: withdraw or change priority.", field="action",
@@ -147,6 +152,23 @@ def waiting_action() -> Response:
 
 def _names(callins: list[CallIn]) -> str:
     return ", ".join(f"nr. {c.id} ({c.citizen.name})" for c in callins)
+
+
+def _letters_said(done: list[lifecycle.Withdrawn]) -> list[str]:
+    """Which citizens were sent a letter about the withdrawal, and why the others were not (R-6.2)."""
+    by_outcome: dict[lifecycle.WithdrawalLetter, list[CallIn]] = {}
+    for item in done:
+        by_outcome.setdefault(item.letter, []).append(item.callin)
+    said = []
+    if sent := by_outcome.get(lifecycle.WithdrawalLetter.SENT):
+        said.append(_("A letter was sent by e-mail for %(names)s.", names=_names(sent)))
+    if no_rule := by_outcome.get(lifecycle.WithdrawalLetter.NO_RULE):
+        said.append(_("No letter was sent for %(names)s: the call-in's variant has no letter rule for "
+                      "cancellation.", names=_names(no_rule)))
+    if no_email := by_outcome.get(lifecycle.WithdrawalLetter.NO_EMAIL):
+        said.append(_("No letter was sent for %(names)s: the citizen has no e-mail address; "
+                      "tell the citizen another way.", names=_names(no_email)))
+    return said
 
 
 def _day(name: str) -> date:

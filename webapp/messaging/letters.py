@@ -21,8 +21,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import (Booking, CallInTemplate, Citizen, Letter, LetterActivity, LetterRule,
-                           LetterTemplate, Room, Team)
+from webapp.models import (Booking, CallIn, CallInTemplate, Citizen, Letter, LetterActivity,
+                           LetterRule, LetterTemplate, Room, Team)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,16 @@ DEFAULT_LETTERS: dict[LetterActivity, tuple[str, str]] = {
         "Der er ændret i oplysningerne om din samtale {{ booking.starts_at }}.\n"
         "Mødested: {{ address }}.\n\nMed venlig hilsen\n{{ team.name }}"),
 }
+
+# A withdrawn call-in is told with the variant's cancellation rule (R-6.2); this text stands in
+# only when that rule's template does not render, as the built-in letters do for meetings.
+WITHDRAWAL_LETTER: tuple[str, str] = (
+    "Din indkaldelse er trukket tilbage",
+    "Kære {{ citizen.name }}\n\n"
+    "Din indkaldelse til {{ conversation_type|lower }} er trukket tilbage, og du skal ikke "
+    "møde op.{% if cancel_reason %} Begrundelse: {{ cancel_reason }}{% endif %}\n\n"
+    "Du hører fra os, hvis der skal aftales en ny tid.\n\n"
+    "Med venlig hilsen\n{{ team.name }}")
 
 ACTIVITY_NAMES_DA = {
     LetterActivity.CALL_IN: "indkaldelse",
@@ -85,14 +95,14 @@ _LAYOUT = """<!doctype html>
 <h1>{{ subject }}</h1>
 {{ body }}
 <table class="facts">
-<tr><th>Tidspunkt</th><td>{{ booking.starts_at }} – {{ booking.ends_at.strftime('%H.%M') }}</td></tr>
+{% if not withdrawn %}<tr><th>Tidspunkt</th><td>{{ booking.starts_at }} – {{ booking.ends_at.strftime('%H.%M') }}</td></tr>{% endif %}
 <tr><th>Samtale</th><td>{{ conversation_type }}{% if variant %} ({{ variant }}){% endif %}</td></tr>
 <tr><th>Afholdelsesform</th><td>{{ holding_form }}</td></tr>
 {% if activity != 'cancellation' %}<tr><th>Mødested</th><td>{{ address }}</td></tr>{% endif %}
-<tr><th>Sagsbehandler</th><td>{{ caseworkers }}</td></tr>
+{% if not withdrawn %}<tr><th>Sagsbehandler</th><td>{{ caseworkers }}</td></tr>{% endif %}
 </table>
 {% if letter_text %}<div class="extra">{{ letter_text }}</div>{% endif %}
-<div class="ref">Samtale nr. {{ booking.id }}</div>
+<div class="ref">{% if withdrawn %}Indkaldelse{% else %}Samtale{% endif %} nr. {{ booking.id }}</div>
 </body></html>
 """
 
@@ -121,12 +131,14 @@ def _deny_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
 # Which letter (R-1.7.2)
 # ---------------------------------------------------------------------------
 
-def matching_rule(booking: Booking, citizen: Citizen, activity: LetterActivity) -> LetterRule | None:
+def matching_rule(booking: Booking | CallIn, citizen: Citizen,
+                  activity: LetterActivity) -> LetterRule | None:
     """The most specific rule of the booking's variant for this citizen and activity.
 
     A rule's filters (contact group, holding form, meeting form) are each "all" (None)
     or one value; a rule matches when every set filter equals the booking's or the
-    citizen's value. More set filters win; among equals the oldest rule wins.
+    citizen's value. More set filters win; among equals the oldest rule wins. A call-in
+    carries the same four facts as the meeting it asks for, so it is matched the same way.
     """
     if booking.variant_id is None:
         return None
@@ -191,6 +203,7 @@ def letter_context(booking: Booking, citizen: Citizen, activity: LetterActivity,
         "holding_form": booking.holding_form.name,
         "caseworkers": ", ".join(cw.name for cw in booking.caseworkers),
         "activity": activity.value, "cancel_reason": booking.cancel_reason or "",
+        "withdrawn": False,
         "letter_text": (template.letter_text or "") if template else "",
         "letter_date": format_datetime(now, "d. MMMM y", locale="da"),
         "sender_address": _format_address(booking.team),
@@ -219,8 +232,57 @@ def render_letter(booking: Booking, citizen: Citizen, activity: LetterActivity, 
                   now: datetime, previous: dict | None = None) -> RenderedLetter:
     rule = matching_rule(booking, citizen, activity)
     context = letter_context(booking, citizen, activity, now=now, previous=previous)
+    return _render(rule.letter_template if rule else None, context, DEFAULT_LETTERS[activity],
+                   job_centre_id=booking.job_centre_id)
+
+
+def render_withdrawal(callin: CallIn, citizen: Citizen, *, reason: str,
+                      now: datetime) -> RenderedLetter | None:
+    """The letter telling the citizen a waiting call-in is withdrawn (R-6.2), or None when the
+    call-in's variant has no cancellation rule for this citizen: then nothing is sent.
+
+    Letter rules are written for meetings; a withdrawn call-in is told with the rule that
+    tells a cancelled meeting, since to the citizen both say "you are not to come". The
+    letter has no time, place or caseworker: the call-in never had them. A template can
+    tell the two apart by `withdrawn`; `booking.starts_at` is empty in a withdrawal.
+    """
+    rule = matching_rule(callin, citizen, LetterActivity.CANCELLATION)
+    if rule is None:
+        return None
+    context: dict[str, Any] = {
+        "citizen": citizen, "booking": _CallInView(callin), "callin": _CallInView(callin),
+        "address": "", "team": callin.team, "room": None,
+        "conversation_type": callin.conversation_type.name,
+        "variant": callin.variant.name if callin.variant else "",
+        "holding_form": callin.holding_form.name, "caseworkers": "",
+        "activity": LetterActivity.CANCELLATION.value, "cancel_reason": reason,
+        "withdrawn": True, "letter_text": "",
+        "letter_date": format_datetime(now, "d. MMMM y", locale="da"),
+        "sender_address": _format_address(callin.team),
+        "citizen_address": _format_address(citizen),
+    }
+    return _render(rule.letter_template, context, WITHDRAWAL_LETTER,
+                   job_centre_id=callin.job_centre_id)
+
+
+class _CallInView:
+    """What a withdrawal letter may read of a call-in: its number and description, no time."""
+
+    def __init__(self, callin: CallIn) -> None:
+        self.id = callin.id
+        self.starts_at = ""
+        self.ends_at = ""
+        self.duration_minutes = callin.duration_minutes
+        self.description = callin.description or ""
+
+    def __str__(self) -> str:
+        return f"nr. {self.id}"
+
+
+def _render(source: LetterTemplate | None, context: dict[str, Any], default: tuple[str, str], *,
+            job_centre_id: int | None) -> RenderedLetter:
+    """`source` rendered in the sandbox; `default` when there is none or it does not render."""
     env = _environment()
-    source: LetterTemplate | None = rule.letter_template if rule else None
     try:
         if source is None:
             raise LookupError
@@ -230,9 +292,9 @@ def render_letter(booking: Booking, citizen: Citizen, activity: LetterActivity, 
     except (LookupError, TemplateError) as error:
         if isinstance(error, TemplateError):
             log.error("Letter template %s does not render: %s", source.id if source else "?", error)
-            _system_log(booking, f"Brevskabelonen »{source.name if source else '?'}« kunne ikke "
-                        f"flettes ({error}); standardbrevet blev brugt.")
-        default_subject, default_body = DEFAULT_LETTERS[activity]
+            _system_log(job_centre_id, f"Brevskabelonen »{source.name if source else '?'}« kunne "
+                        f"ikke flettes ({error}); standardbrevet blev brugt.")
+        default_subject, default_body = default
         subject = env.from_string(default_subject).render(context)
         body_text = env.from_string(default_body).render(context)
         template_id = None
@@ -245,10 +307,10 @@ def render_letter(booking: Booking, citizen: Citizen, activity: LetterActivity, 
                           letter_template_id=template_id)
 
 
-def _system_log(booking: Booking, message: str) -> None:
+def _system_log(job_centre_id: int | None, message: str) -> None:
     from webapp.models import LogLevel, SystemLogEntry
     db.session.add(SystemLogEntry(level=LogLevel.ERROR, category="letters", message=message,
-                                  job_centre_id=booking.job_centre_id))
+                                  job_centre_id=job_centre_id))
 
 
 def html_to_pdf(html: str) -> bytes:

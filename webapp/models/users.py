@@ -4,6 +4,7 @@ set-password links (R-6.3)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, true
@@ -13,6 +14,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from webapp.models.base import Model, created_at_column
 from webapp.models.enums import Role, enum_type
 from webapp.models.organisation import JobCentre
+
+if TYPE_CHECKING:
+    from webapp.models.caseworkers import Caseworker
 
 
 class SessionVersionMixin:
@@ -47,8 +51,11 @@ class User(SessionVersionMixin, UserMixin, Model):
         ForeignKey("caseworkers.id", ondelete="SET NULL"))
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     locale: Mapped[str | None] = mapped_column(String(5))
-    # Where the set-password link is sent (R-6.3).
+    # Where the set-password link is sent (R-6.3); an OpenID Connect login may match it.
     email: Mapped[str | None] = mapped_column(String(254))
+    # The subject ("sub") of the user's account at the job centre's identity provider, for an
+    # OpenID Connect login matched by it (PLANNER_OIDC_STAFF_MATCH=sub, R-6.3).
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     # A one-time set-password link (R-6.3): only the SHA-256 of its token is kept, so a copy of
     # the database cannot be used to set anyone's password.
     password_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -56,6 +63,8 @@ class User(SessionVersionMixin, UserMixin, Model):
     created_at: Mapped[datetime] = created_at_column()
 
     job_centre: Mapped[JobCentre | None] = relationship()
+    # The caseworker whose calendar and teams the login opens in the workspace (R-6.3).
+    caseworker: Mapped[Caseworker | None] = relationship()
 
     def get_id(self) -> str:
         return f"user:{self.id}:{self.session_version}"

@@ -102,25 +102,17 @@ def _values(event: AuditEvent, *, actor: Any = None, job_centre_id: int | None =
     )
 
 
-# An export is a reading of many rows at once. It is recorded as a viewing of citizen data, the
-# event the trail already has, with "Eksport" as its object (R-6.11).
-EXPORT_EVENT = AuditEvent.CITIZEN_CARD_VIEWED
-EXPORT_OBJECT = "Eksport"
-
-
 def record_export(*, actor: Any, job_centre_id: int | None, list_name: str, export_type: str,
                   rows: int, filters: dict[str, Any] | None = None) -> AuditEntry:
-    """One audit entry for one export (R-6.11): who, which list, how many rows, which filters.
+    """One `data_exported` entry for one export (R-6.11, R-1.9.1): who, which list, which format,
+    how many rows, which filters.
 
     The filters go in as given, CPR-looking numbers masked: a search may hold one.
     """
     shown = {str(key): redact_cprs(str(value)) for key, value in (filters or {}).items()
              if value not in (None, "", [], ())}
-    entry = record(EXPORT_EVENT, actor=actor, job_centre_id=job_centre_id,
-                   after={"liste": list_name, "format": export_type, "rækker": rows,
-                          "filtre": shown},
-                   details=redact_cprs(f"Eksport ({export_type}) af »{list_name}«: {rows} rækker"
-                                       + (f"; filtre: {shown}" if shown else "")))
-    entry.object_type = EXPORT_OBJECT
-    entry.object_id = list_name[:60]
-    return entry
+    return record(AuditEvent.DATA_EXPORTED, actor=actor, job_centre_id=job_centre_id,
+                  after={"liste": list_name, "format": export_type, "rækker": rows,
+                         "filtre": shown},
+                  details=redact_cprs(f"Eksport ({export_type}) af »{list_name}«: {rows} rækker"
+                                      + (f"; filtre: {shown}" if shown else "")))
