@@ -33,6 +33,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import DBAPIError
 
 from webapp.clock import TZ, now_local
 from webapp.extensions import db
@@ -141,6 +143,7 @@ def build_scheduler(app: Flask, *, registry: list[JobSpec] | None = None) -> Bac
     registry = REGISTRY if registry is None else registry
     with app.app_context():
         store = SQLAlchemyJobStore(engine=db.engine, tablename=JOB_TABLE)
+        _create_job_table(store)
     scheduler = BackgroundScheduler(
         jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(4)},
@@ -156,6 +159,17 @@ def build_scheduler(app: Flask, *, registry: list[JobSpec] | None = None) -> Bac
                           misfire_grace_time=spec.misfire_grace_seconds)
     scheduler._planner_missing = [s.id for s in registry if s.id not in available]  # type: ignore[attr-defined]
     return scheduler
+
+
+def _create_job_table(store: SQLAlchemyJobStore) -> None:
+    """The job store's table, made before the scheduler starts: two scheduler processes
+    starting together on a new database both find it missing, and the slower one's CREATE
+    TABLE fails. That is fine once the other's table is there (R-3.3)."""
+    try:
+        store.jobs_t.create(db.engine, checkfirst=True)
+    except DBAPIError:
+        if not sa_inspect(db.engine).has_table(JOB_TABLE):
+            raise
 
 
 def _log(app: Flask, message: str, figures: dict[str, Any]) -> None:

@@ -450,3 +450,20 @@ def test_a_citizen_leaving_a_group_meeting_others_attend_is_audited_as_detached_
 
     assert (AuditEvent.CITIZEN_DETACHED, world.citizen.id) in _events(meeting.id)
     assert db.session.get(Booking, meeting.id).status == BookingStatus.BOOKED
+
+
+def test_a_staff_move_takes_the_citizens_deadlines_along_R_4_5_R_4_9(world):
+    """R-4.5, R-4.9: moved by the job centre, a meeting keeps "cancel until the start" and
+    "rebook until N days before" for its new time, not the old one."""
+    _book(world)
+    booking = world.start["booking"]
+    cancel_gap = booking.starts_at - booking.cancellable_until
+    rebook_gap = booking.starts_at - booking.rebookable_until
+
+    moves.move_by_job_centre(booking, starts_at=IN_TIME, caseworker_id=None, now=NOW)
+    db.session.commit()
+
+    db.session.refresh(booking)
+    assert booking.starts_at == IN_TIME
+    assert (booking.starts_at - booking.cancellable_until, booking.starts_at - booking.rebookable_until) \
+        == (cancel_gap, rebook_gap)

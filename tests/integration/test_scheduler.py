@@ -224,3 +224,36 @@ def test_r_3_3_two_scheduler_processes_allocate_a_job_centre_once(database_url, 
     status = planning_status.scheduler_status()
     assert not status.running and status.message_da.startswith("Stoppet")
     db.session.rollback()
+
+
+@pytest.mark.committing
+def test_r_3_3_a_scheduler_starting_beside_another_survives_losing_the_race_for_the_job_table(
+        app, monkeypatch):
+    """Two processes starting on a new database both find the job table missing; the one whose
+    CREATE TABLE comes second must go on with the other's table, not crash."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy.exc import OperationalError
+
+    from jobs import scheduler as scheduler_module
+
+    table = scheduler_module.JOB_TABLE
+    store = SQLAlchemyJobStore(engine=db.engine, tablename=table)
+    real_create = store.jobs_t.create
+
+    def lose_the_race(bind, checkfirst=False):  # noqa: ANN001 (SQLAlchemy's signature)
+        real_create(bind, checkfirst=True)                      # the other process was quicker
+        raise OperationalError("CREATE TABLE", {}, Exception(f"table {table} already exists"))
+
+    store.jobs_t.drop(db.engine, checkfirst=True)
+    monkeypatch.setattr(store.jobs_t, "create", lose_the_race)
+    scheduler_module._create_job_table(store)                   # no error: the table is there
+    assert sa_inspect(db.engine).has_table(table)
+
+    def fail(bind, checkfirst=False):  # noqa: ANN001
+        raise OperationalError("CREATE TABLE", {}, Exception("disk full"))
+
+    store.jobs_t.drop(db.engine, checkfirst=True)
+    monkeypatch.setattr(store.jobs_t, "create", fail)
+    with pytest.raises(OperationalError):                       # a real failure still stops it
+        scheduler_module._create_job_table(store)

@@ -271,8 +271,14 @@ def request_for(booking: Booking, **changes: Any) -> MeetingRequest:
 
 def move_booking(booking: Booking, *, now: datetime, actor: Any = None,
                  starts_at: datetime | None = None, caseworker_ids: Sequence[int] | None = None,
-                 room_id: int | None | object = ..., duration_minutes: int | None = None) -> Booking:
-    """Move a live booking to another time, caseworker(s) or room, re-checked under lock."""
+                 room_id: int | None | object = ..., duration_minutes: int | None = None,
+                 terms: tuple[datetime | None, datetime | None] | None = None) -> Booking:
+    """Move a live booking to another time, caseworker(s) or room, re-checked under lock.
+
+    The citizen's deadlines to cancel and rebook move with the meeting (R-4.5, R-4.9): by the
+    same shift as its start, keeping "until the start" and "N days before" as they were, unless
+    the caller gives the new `terms` (cancellable until, rebookable until) itself.
+    """
     if booking.status != BookingStatus.BOOKED:
         raise DomainError("Kun bookede samtaler kan flyttes.", "Only booked meetings can be moved.",
                           code="not_movable")
@@ -299,6 +305,11 @@ def move_booking(booking: Booking, *, now: datetime, actor: Any = None,
                 "caseworker_ids": [link.caseworker_id for link in booking.caseworker_links],
                 "room_id": booking.room_id}
     before = audit.snapshot(booking)
+    if terms is None:
+        shift = req.starts_at - booking.starts_at
+        terms = tuple(None if moment is None else moment + shift  # type: ignore[assignment]
+                      for moment in (booking.cancellable_until, booking.rebookable_until))
+    booking.cancellable_until, booking.rebookable_until = terms
     booking.starts_at, booking.ends_at, booking.room_id = req.starts_at, req.ends_at, req.room_id
     old_ids = set(previous["caseworker_ids"])
     new_ids = list(dict.fromkeys(req.caseworker_ids))

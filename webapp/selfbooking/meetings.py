@@ -111,13 +111,13 @@ def rebook(citizen: Citizen, booking: Booking, starts_at: datetime | None, *, no
                                      caseworker_id)
     if not candidates:
         raise SlotTaken.of("slot_taken", field="starts_at")
-    # The receipt is written from the booking as moved, so its new limits go first.
-    booking.cancellable_until, booking.rebookable_until = terms_for(offer, starts_at)
+    # The offer's terms for the new time, as a new booking there would get.
+    terms = terms_for(offer, starts_at)
     last_error: Conflict | None = None
     for cw in candidates:
         try:
             booking = move_booking(booking, now=now, actor=citizen, starts_at=starts_at,
-                                   caseworker_ids=[cw])
+                                   caseworker_ids=[cw], terms=terms)
         except Conflict as error:
             last_error = error
             continue
