@@ -9,6 +9,7 @@ import, expiries) and a local SMTP catcher on 127.0.0.1 whose messages the mail 
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,10 @@ from werkzeug.serving import run_simple
 
 from webapp.config import INSTANCE_DIR, in_production
 from webapp.messaging import mailbox
+
+
+def _stop(*_: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops like Ctrl-C: the scheduler logs its stop
 
 
 def development_settings(app: Any, mailbox_dir: Path, smtp_port: int) -> None:
@@ -54,8 +59,10 @@ def dev_command(host: str, port: int, smtp_port: int, mailbox_dir: Path) -> None
                f"Mail viewer:  http://{host}:{port}/udvikling/post/ (log in as admin)\n"
                f"Scheduler:    {', '.join(job.id for job in scheduler.get_jobs())}\n"
                "Stop all with Ctrl-C.")
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         stop_scheduler(app, scheduler)
         catcher.stop()
