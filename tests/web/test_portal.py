@@ -189,3 +189,35 @@ def test_r_0_1_seed_demo_prints_citizens_who_can_log_in_and_book(runner, client,
         citizen = db.session.scalar(select(Citizen).where(Citizen.cpr == cpr.replace("-", "")))
         names = [offer.name for offer in offers_for_citizen(citizen, today_local())]
         assert names and names[0] in client.get("/portal/offers").get_data(as_text=True)
+
+
+def test_r_8_1_the_link_to_a_group_meeting_left_by_rebooking_leads_to_the_current_one(
+        client, portal, create_room, create_offer, create_citizen):
+    """R-8.1: rebooking a group seat changes the meeting's number; the old link says so and
+    points to the meeting the citizen has now. Someone else's old link stays a plain 404."""
+    from webapp.models import MeetingForm
+    from webapp.selfbooking import meetings, reservations
+
+    room = create_room(portal["centre"], capacity=3)
+    offer = create_offer([portal["anna"]], meeting_form=MeetingForm.GROUP, room_id=room.id,
+                         duration_minutes=60)
+    other = create_citizen(portal["centre"], cpr="0202054000")
+    old = reservations.book(other, offer, datetime(2027, 3, 1, 9), now=NOW)
+    reservations.book(portal["citizen"], offer, datetime(2027, 3, 1, 9), now=NOW)
+    new = meetings.rebook(portal["citizen"], old, datetime(2027, 3, 2, 10), now=NOW)
+    db.session.commit()
+    assert new.id != old.id
+
+    citizen_login(client)
+    response = client.get(f"/portal/meetings/{old.id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/portal/meetings/{new.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Din samtale nr. {old.id} er flyttet: den er nu samtale nr. {new.id}." in page
+
+    client.post("/logout")
+    stranger = create_citizen(portal["centre"], cpr="0303054000")
+    db.session.commit()
+    citizen_login(client, "030305-4000")
+    missing = client.get(f"/portal/meetings/{old.id}")
+    assert missing.status_code == 404 and "Siden findes ikke" in missing.get_data(as_text=True)
+    assert stranger.id

@@ -211,11 +211,14 @@ def _from(rebooked_from: Booking | None) -> dict[str, int] | None:
     return {"from": rebooked_from.id} if rebooked_from is not None else None
 
 
+REBOOKED_FROM = "Fra samtale nr. {number}"  # read back by `selfbooking.meetings.moved_to` (R-8.1)
+
+
 def _audit_rebooked(booking: Booking, source: Booking, actor: Any) -> None:
     """A citizen's group seat moved from `source` to `booking` (R-1.7.3, R-1.9.1)."""
     audit.record(AuditEvent.BOOKING_MOVED_BY_CITIZEN, actor=actor, booking_id=booking.id,
                  citizen_id=getattr(actor, "id", None), job_centre_id=booking.job_centre_id,
-                 details=f"Fra samtale nr. {source.id}")
+                 details=REBOOKED_FROM.format(number=source.id))
 
 
 def _staff_id(actor: Any) -> int | None:

@@ -244,10 +244,16 @@ def release(reservation_id: str) -> Response:
 # ---------------------------------------------------------------------------
 
 def _own(booking_id: int):  # type: ignore[no-untyped-def]
+    """The citizen's meeting; for one she rebooked into another, her way to that one (R-8.1)."""
     try:
         return meeting_service.booking_for_citizen(citizen(), booking_id)
     except DomainError:
-        abort(404)
+        moved = meeting_service.moved_to(citizen(), booking_id)
+        if moved is None:
+            abort(404)
+        flash(_("Your meeting no. %(old)s has moved: it is now meeting no. %(new)s.",
+                old=booking_id, new=moved.id), "info")
+        abort(redirect(url_for("portal.meeting", booking_id=moved.id)))
 
 
 @bp.get("/meetings/<int:booking_id>")

@@ -9,10 +9,12 @@ from sqlalchemy import select
 
 from webapp.booking import terms as booking_terms
 from webapp.booking.checks import SlotTaken
-from webapp.booking.writer import cancel_booking, create_booking, move_booking, remove_participant
+from webapp.booking.writer import (REBOOKED_FROM, cancel_booking, create_booking, move_booking,
+                                   remove_participant)
 from webapp.domain.errors import Conflict, DomainError, NotFound
 from webapp.extensions import db
-from webapp.models import AuditEvent, Booking, BookingStatus, Caseworker, Citizen, MeetingForm, OnlineOffer
+from webapp.models import (AuditEntry, AuditEvent, Booking, BookingStatus, Caseworker, Citizen, MeetingForm,
+                           OnlineOffer)
 from webapp.selfbooking.reservations import (Reservation, attending, check_start, choose_caseworkers,
                                              meeting_request, take_seat, terms_for, valid_id)
 from webapp.selfbooking.slots import Slot, list_slots, slots_at
@@ -26,6 +28,30 @@ def booking_for_citizen(citizen: Citizen, booking_id: object) -> Booking:
             or booking.status == BookingStatus.RESERVED or attending(booking, citizen.id) is None):
         raise NotFound.of("meeting_not_found", code="booking_not_found")
     return booking
+
+
+def moved_to(citizen: Citizen, booking_id: object) -> Booking | None:
+    """The meeting the citizen now attends instead of `booking_id`, which she left by rebooking
+    a group seat (the meeting's number changed); None if she never did (R-8.1).
+
+    Follows the audit trail's "moved by citizen" entries, so only the citizen's own moves count.
+    """
+    number = booking_id if valid_id(booking_id) else None
+    for _ in range(10):  # a few rebookings in a row, never a loop
+        if number is None:
+            return None
+        number = db.session.scalar(
+            select(AuditEntry.booking_id).where(
+                AuditEntry.citizen_id == citizen.id, AuditEntry.event == AuditEvent.BOOKING_MOVED_BY_CITIZEN,
+                AuditEntry.details == REBOOKED_FROM.format(number=number))
+            .order_by(AuditEntry.id.desc()).limit(1))
+        if number is None:
+            return None
+        try:
+            return booking_for_citizen(citizen, number)
+        except NotFound:
+            continue  # moved on again from there
+    return None
 
 
 def see_booking(citizen: Citizen, booking: Booking) -> None:
