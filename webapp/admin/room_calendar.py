@@ -7,7 +7,7 @@ caseworker, room or offer asked about is one of the team's; the services answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import abort, request
@@ -37,14 +37,6 @@ def teams_in_tree(job_centre_id: int | None) -> list[tuple[Team, int]]:
     return team_service.tree_order(team_service.teams_of(job_centre_id))
 
 
-def _day(raw: str | None, default: date) -> date:
-    try:
-        day = date.fromisoformat((raw or "")[:10])
-    except ValueError:
-        return default
-    return day if bounds.within_years(day) else default
-
-
 class RoomCalendarView(PlannerBaseView):
     """R-6.5: a team's rooms side by side, a day or a week (manual §1.4.1)."""
 
@@ -60,7 +52,7 @@ class RoomCalendarView(PlannerBaseView):
                 abort(404)
             team_id = teams[0][0].id
         team = get_scoped_or_404(Team, team_id)
-        grid = room_calendar.room_calendar(team.id, _day(request.args.get("date"), today_local()),
+        grid = room_calendar.room_calendar(team.id, bounds.day_or(request.args.get("date"), today_local()),
                                            request.args.get("view", "week"))
         return self.render("admin/room_calendar.html", team=team, teams=teams, grid=grid)
 

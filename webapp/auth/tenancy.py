@@ -17,6 +17,14 @@ from webapp.models import Role
 M = TypeVar("M")
 
 
+def own_job_centre_id() -> int:
+    """The job centre of a caseworker or an administrator; support, bound to none, gets 403."""
+    job_centre_id = staff_job_centre_id()
+    if job_centre_id is None:
+        abort(403)
+    return job_centre_id
+
+
 def staff_job_centre_id() -> int | None:
     """The job centre the current staff user is bound to; None for support (all)."""
     if getattr(current_user, "role", None) == Role.SUPPORT:

@@ -14,7 +14,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.auth.tenancy import roles_required, staff_job_centre_id
+from webapp.auth.tenancy import own_job_centre_id, roles_required
 from webapp.calendar import absences
 from webapp.calendar.absences import AbsenceInput
 from webapp.caseworker.blueprint import bp
@@ -29,20 +29,13 @@ from webapp.storage import audit
 STAFF = (Role.CASEWORKER, Role.ADMINISTRATOR)
 
 
-def _job_centre_id() -> int:
-    job_centre_id = staff_job_centre_id()
-    if job_centre_id is None:
-        abort(403)
-    return job_centre_id
-
-
 def _is_admin() -> bool:
     return current_user.role == Role.ADMINISTRATOR
 
 
 def _caseworkers() -> list[Caseworker]:
     """Whom the user may register absence for: everyone of the job centre, or themselves."""
-    centre = _job_centre_id()
+    centre = own_job_centre_id()
     if _is_admin():
         return list(db.session.scalars(db.select(Caseworker).where(Caseworker.job_centre_id == centre)
                                        .order_by(Caseworker.name)))
@@ -82,7 +75,7 @@ def _form_input() -> AbsenceInput:
 
 def _absence(absence_id: int) -> Any:
     try:
-        return absences.get(_job_centre_id(), absence_id, actor=current_user)
+        return absences.get(own_job_centre_id(), absence_id, actor=current_user)
     except NotFound:
         abort(404)
 
@@ -101,7 +94,7 @@ def _kinds() -> list[tuple[str, str]]:
 @bp.get("/absences")
 @roles_required(*STAFF)
 def absence_list() -> str:
-    centre = _job_centre_id()
+    centre = own_job_centre_id()
     caseworkers = _caseworkers()
     today = today_local()
     shown = absences.absences_of(centre, None if _is_admin() else [c.id for c in caseworkers],
@@ -115,7 +108,7 @@ def absence_list() -> str:
 @roles_required(*STAFF)
 def absence_register() -> Response | str:
     try:
-        absence = absences.register(_job_centre_id(), _form_input(), actor=current_user)
+        absence = absences.register(own_job_centre_id(), _form_input(), actor=current_user)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -188,7 +181,7 @@ def absence_replan(absence_id: int) -> str:
     """The dry run: the moves and what goes back to the waiting list; nothing changes."""
     absence = _absence(absence_id)
     now = now_local()
-    planned = replan.plan(_job_centre_id(), absences.hit_bookings(absence, now=now), now=now)
+    planned = replan.plan(own_job_centre_id(), absences.hit_bookings(absence, now=now), now=now)
     db.session.rollback()
     return _render_detail(absence, planned=planned)
 
@@ -201,7 +194,7 @@ def absence_replan_confirm(absence_id: int) -> Response | str:
     hit = absences.hit_bookings(absence, now=now)
     try:
         planned = replan.plan_from_form(request.form.getlist("move"), request.form.getlist("left"), hit)
-        done = replan.publish(_job_centre_id(), hit, planned, now=now, actor=current_user)
+        done = replan.publish(own_job_centre_id(), hit, planned, now=now, actor=current_user)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

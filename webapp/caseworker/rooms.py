@@ -6,7 +6,7 @@ administrator every team of the job centre), call `calendar.rooms` or `calendar.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import Response, abort, jsonify, render_template, request
 from flask_login import current_user
@@ -22,14 +22,6 @@ from webapp.messages import text
 from webapp.models import Caseworker, Role, Room, Team
 
 STAFF = (Role.CASEWORKER, Role.ADMINISTRATOR)
-
-
-def _day(raw: str | None, default: date) -> date:
-    try:
-        day = date.fromisoformat((raw or "")[:10])
-    except ValueError:
-        return default
-    return day if bounds.within_years(day) else default
 
 
 def _team(raw: int | None, teams: list[Team]) -> Team:
@@ -51,7 +43,7 @@ def room_calendar_page() -> str:
     teams = workspace._my_teams()
     team = _team(request.args.get("team", type=int), teams)
     view = request.args.get("view", "week")
-    grid = room_calendar.room_calendar(team.id, _day(request.args.get("date"), today_local()), view)
+    grid = room_calendar.room_calendar(team.id, bounds.day_or(request.args.get("date"), today_local()), view)
     return render_template("caseworker/room_calendar.html", team=team, teams=teams, grid=grid)
 
 

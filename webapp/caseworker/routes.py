@@ -11,7 +11,7 @@ from flask import (Response, abort, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.auth.tenancy import get_scoped_or_404, roles_required, staff_job_centre_id
+from webapp.auth.tenancy import own_job_centre_id, get_scoped_or_404, roles_required
 from webapp.caseworker.blueprint import bp
 from webapp.caseworker import calendar as cal
 from webapp.clock import now_local, today_local
@@ -38,19 +38,12 @@ from webapp.messaging import letters
 STAFF = (Role.CASEWORKER, Role.ADMINISTRATOR)
 
 
-def _job_centre_id() -> int:
-    job_centre_id = staff_job_centre_id()
-    if job_centre_id is None:
-        abort(403)
-    return job_centre_id
-
-
 def _own_caseworker() -> Caseworker | None:
     cw_id = getattr(current_user, "caseworker_id", None)
     if cw_id is None:
         return None
     caseworker = db.session.get(Caseworker, cw_id)
-    if caseworker is None or caseworker.job_centre_id != _job_centre_id():
+    if caseworker is None or caseworker.job_centre_id != own_job_centre_id():
         return None
     return caseworker
 
@@ -60,19 +53,11 @@ def _my_teams() -> list[Team]:
     caseworker = _own_caseworker()
     if current_user.role == Role.CASEWORKER:
         return sorted(caseworker.teams, key=lambda t: t.name) if caseworker else []
-    return teams_by_name(_job_centre_id())
+    return teams_by_name(own_job_centre_id())
 
 
 def _members(team_ids: list[int]) -> list[Caseworker]:
     return active_members(team_ids)
-
-
-def _parse_day(raw: str | None, default: date) -> date:
-    try:
-        day = date.fromisoformat((raw or "")[:10])
-    except ValueError:
-        return default
-    return day if bounds.within_years(day) else default
 
 
 # ---------------------------------------------------------------------------
@@ -112,7 +97,7 @@ def calendar() -> str:
         return render_template("caseworker/no_calendar.html")
     kind, subject = _calendar_subject()
     teams = _my_teams()
-    initial = _parse_day(request.args.get("date"), today_local())
+    initial = bounds.day_or(request.args.get("date"), today_local())
     own = _own_caseworker()
     feed_url = None
     if own is not None and own.ics_token:
@@ -126,8 +111,8 @@ def calendar() -> str:
 @roles_required(*STAFF)
 def events() -> Response:
     kind, subject = _calendar_subject()
-    first = _parse_day(request.args.get("start"), today_local())
-    last = _parse_day(request.args.get("end"), first + timedelta(days=7)) - timedelta(days=1)
+    first = bounds.day_or(request.args.get("start"), today_local())
+    last = bounds.day_or(request.args.get("end"), first + timedelta(days=7)) - timedelta(days=1)
     if last < first or (last - first).days > cal.MAX_DAYS:
         abort(400)
     if kind == "team":
@@ -275,7 +260,7 @@ def citizen_search() -> str:
     found: list[Citizen] | None = None
     error = None
     if request.method == "POST":
-        job_centre_id = _job_centre_id()
+        job_centre_id = own_job_centre_id()
         try:
             found = citizen_service.find_citizens(job_centre_id, request.form.get("query", ""),
                                                   today=today_local())
@@ -307,7 +292,7 @@ def citizen_card(citizen_id: int) -> str:
 # ---------------------------------------------------------------------------
 
 def _choices() -> dict[str, Any]:
-    return callin_choices(_job_centre_id())
+    return callin_choices(own_job_centre_id())
 
 
 def _whole_number(raw: str) -> int | None:
@@ -351,7 +336,7 @@ def _form_input(cpr_text: str) -> callins.CallInInput:
             raise DomainError("Ugyldigt valg.", "Invalid choice.", field=name) from None
     raw_start = (request.form.get("starts_at") or "").strip()
     return callins.CallInInput(
-        job_centre_id=_job_centre_id(), cprs=callins.parse_cprs(cpr_text),
+        job_centre_id=own_job_centre_id(), cprs=callins.parse_cprs(cpr_text),
         template_id=_int("template_id"), conversation_type_id=_int("conversation_type_id"),
         variant_id=_int("variant_id"),
         meeting_form=choice(MeetingForm, "meeting_form", MeetingForm.INDIVIDUAL),
@@ -387,7 +372,7 @@ def new_callin() -> str | Response:
             try:
                 data = _form_input(cpr_text)
             except DomainError:
-                data = callins.CallInInput(job_centre_id=_job_centre_id(),
+                data = callins.CallInInput(job_centre_id=own_job_centre_id(),
                                            template_id=_int_or_none(request.form.get("template_id")))
         else:
             if result.bookings:
@@ -406,7 +391,7 @@ def new_callin() -> str | Response:
         else:
             own = _own_caseworker()
             team = (own.teams[0] if own and own.teams else None)
-            data = callins.CallInInput(job_centre_id=_job_centre_id(),
+            data = callins.CallInInput(job_centre_id=own_job_centre_id(),
                                        team_id=team.id if team else None,
                                        caseworker_ids=[own.id] if own else [])
     return render_template("caseworker/callin_form.html", data=data, cpr_text=cpr_text,
@@ -437,7 +422,7 @@ def waiting_list_export(export_type: str) -> Response:
     try:
         if export_type not in export_file.EXPORT_TYPES:
             raise export_file.EXPORT_TYPE_UNKNOWN
-        job_centre_id = workspace._job_centre_id()
+        job_centre_id = workspace.own_job_centre_id()
         teams = workspace._my_teams()
         filters = worklist.parse_filters(request.args)
         rows = worklist.callin_rows(job_centre_id, [t.id for t in teams], filters,
@@ -467,7 +452,7 @@ def waiting_list_export(export_type: str) -> Response:
 def plan_now() -> Response:
     from webapp.planning.run import run_allocation
     try:
-        result = run_allocation(_job_centre_id(), now=now_local(), actor=current_user)
+        result = run_allocation(own_job_centre_id(), now=now_local(), actor=current_user)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

@@ -56,6 +56,16 @@ def within_years(day: date) -> bool:
     return FIRST_YEAR <= day.year <= LAST_YEAR
 
 
+def day_or(raw: str | None, default: date) -> date:
+    """A date from a query string (YYYY-MM-DD, anything after ignored), or `default` when it is
+    not one or lies outside 1900–2100 (R-7.4)."""
+    try:
+        day = date.fromisoformat((raw or "")[:10])
+    except ValueError:
+        return default
+    return day if within_years(day) else default
+
+
 def check_integer(value: int | None, label_da: str, label_en: str, *, minimum: int = INT_MIN,
                   maximum: int = INT_MAX, field: str | None = None) -> None:
     """Refuse an integer outside [minimum, maximum], which never exceed the database's integer."""
