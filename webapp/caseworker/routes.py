@@ -11,7 +11,7 @@ from flask import (Response, abort, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.auth.tenancy import own_job_centre_id, get_scoped_or_404, roles_required
+from webapp.auth.tenancy import get_scoped_or_404, own_job_centre_id, roles_required
 from webapp.caseworker.blueprint import bp
 from webapp.caseworker import calendar as cal
 from webapp.clock import now_local, today_local
@@ -422,7 +422,7 @@ def waiting_list_export(export_type: str) -> Response:
     try:
         if export_type not in export_file.EXPORT_TYPES:
             raise export_file.EXPORT_TYPE_UNKNOWN
-        job_centre_id = workspace.own_job_centre_id()
+        job_centre_id = own_job_centre_id()
         teams = workspace._my_teams()
         filters = worklist.parse_filters(request.args)
         rows = worklist.callin_rows(job_centre_id, [t.id for t in teams], filters,

@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp.auth.tenancy import get_scoped_or_404, roles_required, staff_job_centre_id
+from webapp.auth.tenancy import get_scoped_or_404, own_job_centre_id, roles_required
 from webapp.caseworker.blueprint import bp
 from webapp.callins import lifecycle, worklist
 from webapp.clock import now_local, today_local
@@ -29,10 +29,7 @@ class _Scope:
 
     @staticmethod
     def _job_centre_id() -> int:
-        job_centre_id = staff_job_centre_id()
-        if job_centre_id is None:
-            abort(403)
-        return job_centre_id
+        return own_job_centre_id()
 
     @classmethod
     def _my_teams(cls) -> list[Team]:
