@@ -235,3 +235,28 @@ def test_a_closure_day_added_late_re_plans_its_meetings_the_same_way_R_6_4(clien
         assert booking.starts_at.date() == MONDAY + timedelta(days=1)
     assert db.session.scalar(select(func.count()).select_from(Letter).where(
         Letter.activity == LetterActivity.MOVE)) == 2
+
+
+def test_the_admin_team_calendar_shows_who_is_away_each_day_R_6_4(client, ws, create_job_centre,
+                                                                  create_caseworker):
+    """R-6.4: an absence shows in the calendars, the admin's month of the team included; only
+    the team's own caseworkers, of its own job centre."""
+    from webapp.calendar import absences
+    from webapp.calendar.absences import AbsenceInput
+
+    absences.register(ws.job_centre.id, AbsenceInput(
+        caseworker_id=ws.anna.id, kind="holiday", whole_days=True, first_day=MONDAY,
+        last_day=MONDAY + timedelta(days=1)), actor=ws.admin)
+    elsewhere = create_job_centre("Jobcenter Andetsted")
+    stranger = create_caseworker(elsewhere, name="Ulla Udefra")
+    db.session.add(Absence(job_centre_id=elsewhere.id, caseworker_id=stranger.id, kind="sickness",
+                           starts_at=at(MONDAY, 0), ends_at=at(MONDAY + timedelta(days=1), 0)))
+    db.session.commit()
+
+    login(client, ws.admin, PASSWORD)
+    page = client.get(f"/admin/teamcalendar/?team_id={ws.team.id}&month={MONDAY:%Y-%m}").get_data(as_text=True)
+    cells = dict(re.findall(r'data-date="([\d-]+)"[^>]*>(.*?)</td>', page, re.S))
+    assert "Fravær: Anna Andersen (Ferie)" in cells[MONDAY.isoformat()]
+    assert "Fravær: Anna Andersen (Ferie)" in cells[(MONDAY + timedelta(days=1)).isoformat()]
+    assert "Fravær" not in cells[(MONDAY + timedelta(days=2)).isoformat()]
+    assert "Ulla Udefra" not in page

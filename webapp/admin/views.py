@@ -41,6 +41,7 @@ from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
 from webapp.citizens import service as citizen_service
 from webapp.administration import caseworkers as caseworker_service
+from webapp.calendar import absences as absence_service
 from webapp.calendar import closures as closure_service
 from webapp.calendar.closed_days import closed_days
 from webapp.administration import rooms as room_service
@@ -466,6 +467,19 @@ class NationalClosureDayView(SupportModelView):
                            first_day=closure.day, last_day=closure.day)
 
 
+def _absent_by_day(team: Team, first: date, last: date) -> dict[date, list[str]]:
+    """The team's caseworkers away on each day, "Name (Sygdom)", for the team calendar (R-6.4)."""
+    members = [member.id for member in team_service.active_members([team.id])]
+    absent: dict[date, list[str]] = {}
+    for absence in absence_service.absences_of(team.job_centre_id, members, first, last):
+        day = max(absence.starts_at.date(), first)
+        while day <= min(absence_service.last_day(absence), last):
+            absent.setdefault(day, []).append(
+                f"{absence.caseworker.name} ({absence_service.label(absence.kind)})")
+            day += timedelta(days=1)
+    return absent
+
+
 class TeamCalendarView(PlannerBaseView):
     """A team's month with its closure days greyed: national and inherited local (R-1.3.4)."""
 
@@ -500,7 +514,8 @@ class TeamCalendarView(PlannerBaseView):
         previous = (first - timedelta(days=1)).replace(day=1)
         following = last + timedelta(days=1)
         return self.render("admin/team_calendar.html", team=team, teams=teams, weeks=weeks,
-                           closed=closed, first=first, today=today,
+                           closed=closed, absent=_absent_by_day(team, grid_start, grid_end),
+                           first=first, today=today,
                            why=why_on_team_calendar(team),
                            weekday_names=[str(w)[:3] for w in WEEKDAYS],
                            month_names=[str(m) for m in MONTHS],
