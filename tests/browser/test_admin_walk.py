@@ -274,3 +274,31 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
     page.wait_for_url(re.compile(r"/admin/about/"))
     assert "Version" in page.inner_text("#about")
     screenshot(page, "admin-about")
+
+
+def test_r_1_5_template_form_keeps_caseworkers_when_an_older_team_answer_arrives_late(
+        live_server, page, create_job_centre, create_user, create_caseworker):
+    """R-1.5: the form narrows caseworkers to the chosen team's; a late answer for the team shown
+    first must not undo a choice made for the team chosen since."""
+    job_centre = create_job_centre()
+    root, child = sorted(job_centre.teams, key=lambda t: t.parent_id is not None)
+    anna = create_caseworker(job_centre, teams=[child], name="Anna Holm")
+    admin = create_user(Role.ADMINISTRATOR, job_centre)
+    page.goto(f"{live_server}/admin/")
+    page.get_by_label("Brugernavn").fill(admin.username)
+    page.get_by_label("Adgangskode").fill(PASSWORD)
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(f"{live_server}/admin/")
+
+    held = []
+    page.route("**/team-options/**", lambda route: held.append(route) if not held else route.continue_())
+    page.goto(f"{live_server}/admin/callintemplate/new/")
+    assert page.input_value("#team") == str(root.id) and len(held) == 1
+    with page.expect_response(lambda r: f"team_id={child.id}" in r.url):
+        _choose(page, "#team", str(child.id))
+    _choose(page, "#caseworkers", [str(anna.id)])
+    with page.expect_response(lambda r: f"team_id={root.id}" in r.url):
+        held[0].continue_()
+    page.wait_for_timeout(200)
+    assert page.eval_on_selector("#caseworkers", "s => [...s.selectedOptions].map(o => o.value)") == [
+        str(anna.id)]

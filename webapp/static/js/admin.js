@@ -32,11 +32,14 @@
   var config = document.getElementById("planner-form-config");
   var optionsUrl = config && config.getAttribute("data-team-options-url");
   if (team && optionsUrl) {
+    var asked = 0;  // only the answer for the latest team counts: answers may arrive out of order
     var limit = function () {
       if (!team.value || team.value === "__None") { return; }
+      var mine = ++asked;
       fetch(optionsUrl + "?team_id=" + encodeURIComponent(team.value), {credentials: "same-origin"})
         .then(function (r) { return r.json(); })
         .then(function (allowed) {
+          if (mine !== asked) { return; }
           [["caseworkers", allowed.caseworkers], ["room", allowed.rooms]].forEach(function (pair) {
             var select = document.getElementById(pair[0]);
             if (!select) { return; }
