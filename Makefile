@@ -41,7 +41,7 @@ bench: install
 
 translations: install
 	cd webapp && ../$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
-	cd webapp && ../$(BIN)/pybabel update -i translations/messages.pot -d translations
+	cd webapp && ../$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations
 	cd webapp && ../$(BIN)/pybabel compile -d translations
 	cd webapp && ../$(BIN)/pybabel compile -d translations -D admin
 
