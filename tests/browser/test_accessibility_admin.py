@@ -1,0 +1,157 @@
+"""axe-core on every staff screen of the administration (R-8.2), and the admin's layout at
+desktop and phone size (R-8.4): on the demo job centre, as its administrator and as support.
+
+The pages are enumerated from the Flask-Admin app's views, so a view added later is checked
+without touching this file: each view's list, its create form and the edit form of its first
+row, every tab of a tabbed form shown in turn. The walk fails on any critical or serious
+violation, naming the page, the rule and the first nodes.
+
+With PLANNER_SCREENSHOT_DIR=docs/screenshots the layout test refreshes the phone-sized
+(375×812) and 1366-wide screenshots of the staff screens the docs show.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import current_app
+from flask_admin.model import BaseModelView
+from sqlalchemy import select
+
+from seed.demo import DEMO_PASSWORD, build_demo
+from webapp.extensions import db
+from webapp.models import Caseworker, Team
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+TODAY = date(2027, 3, 3)  # a Wednesday: the demo's meetings lie around it
+PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True, "locale": "da-DK"}
+
+
+def admin_views() -> list:
+    """Every view of the administration, in the menu's order (the index first)."""
+    (admin,) = current_app.extensions["admin"]
+    return list(admin._views)
+
+
+def axe_violations(page) -> list[dict]:
+    """The critical and serious violations axe-core finds on the page as it is shown now."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [{"rule": v["id"], "impact": v["impact"], "count": len(v["nodes"]),
+             "nodes": [n["target"] for n in v["nodes"]][:3]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+class Walk:
+    """Opens pages in one logged-in tab and collects what axe finds on each."""
+
+    def __init__(self, page, base: str) -> None:
+        self.page, self.base = page, base
+        self.found: dict[str, list[dict]] = {}
+        self.checked: list[str] = []
+
+    def login(self, username: str) -> None:
+        self.page.goto(f"{self.base}/login")
+        self.page.get_by_label("Brugernavn").fill(username)
+        self.page.get_by_label("Adgangskode").fill(DEMO_PASSWORD)
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Log ind").click()
+
+    def logout(self) -> None:
+        self.page.goto(f"{self.base}/admin/")
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Log ud").click()
+
+    def open(self, path: str) -> int:
+        response = self.page.goto(self.base + path if path.startswith("/") else path)
+        return response.status if response is not None else 0
+
+    def check(self, name: str) -> None:
+        self.checked.append(name)
+        bad = axe_violations(self.page)
+        if bad:
+            self.found[name] = bad
+
+    def check_with_tabs(self, name: str) -> None:
+        """The form as it opens, then each of its tabs shown (tab markup and hidden panes)."""
+        self.check(name)
+        tabs = self.page.locator("[role=tab]")
+        for index in range(1, tabs.count()):
+            tab = tabs.nth(index)
+            label = tab.inner_text().strip()
+            tab.click()
+            pane = f"#{tab.get_attribute('aria-controls')}"
+            self.page.wait_for_selector(f"{pane}.active.show", state="visible")
+            # Shown in full, not halfway through a transition (contrast is measured on it).
+            self.page.wait_for_function(
+                "sel => getComputedStyle(document.querySelector(sel)).opacity === '1'", arg=pane)
+            self.check(f"{name} [{label}]")
+
+    def view(self, view, done: set[str]) -> None:
+        """A view's pages: its list, create form and first row's edit form (model views), or its page."""
+        url = view.url.rstrip("/") + "/"
+        if not isinstance(view, BaseModelView):
+            if view.endpoint not in done and self.open(url) == 200:
+                done.add(view.endpoint)
+                self.check(f"{view.endpoint}: {url}")
+            return
+        if self.open(url) != 200:
+            return  # not this role's view: the other role's walk checks it
+        if f"{view.endpoint}.list" not in done:
+            done.add(f"{view.endpoint}.list")
+            self.check(f"{view.endpoint} list")
+        create = self.page.locator(f"a[href^='{url}new/']").first
+        edit = self.page.locator(f"a[href^='{url}edit/']").first
+        create_href = create.get_attribute("href") if create.count() else None
+        edit_href = edit.get_attribute("href") if edit.count() else None
+        for kind, href in (("create", create_href), ("edit", edit_href)):
+            if href and f"{view.endpoint}.{kind}" not in done and self.open(href) == 200:
+                done.add(f"{view.endpoint}.{kind}")
+                self.check_with_tabs(f"{view.endpoint} {kind}")
+
+    def report(self) -> str:
+        return "\n".join(f"{name}: {json.dumps(bad, ensure_ascii=False)}" for name, bad in self.found.items())
+
+
+@pytest.fixture
+def demo(monkeypatch):
+    build_demo(random_seed=2027, today=TODAY)
+    db.session.commit()
+    for where in ("webapp.caseworker.overview.today_local", "webapp.admin.views.today_local"):
+        monkeypatch.setattr(where, lambda: TODAY, raising=False)
+
+
+def test_r_8_2_axe_finds_nothing_serious_on_any_admin_list_or_form(live_server, page, demo):
+    """R-8.2: every admin list, create and edit form (each tab shown) and the admin's own pages,
+    as the administrator and then as support for the views and forms only support has; also the
+    workspace calendars the admin links to (caseworker and team). No critical or serious axe-core
+    violation on any of them."""
+    walk = Walk(page, live_server)
+    views = admin_views()
+    done: set[str] = set()
+    walk.login("admin")
+    for view in views:
+        walk.view(view, done)
+    caseworker = db.session.scalar(select(Caseworker).order_by(Caseworker.id))
+    team = db.session.scalar(select(Team).where(Team.name == "Unge Nord"))
+    for kind, subject in (("caseworker", caseworker), ("team", team)):
+        walk.open(f"/caseworker/?{kind}={subject.id}&date={TODAY.isoformat()}")
+        # The week's free time ("Ledig") and meetings are fetched after the page.
+        page.wait_for_selector("#calendar .fc-bg-event.free", state="attached")
+        walk.check(f"workspace {kind} calendar")
+    walk.logout()
+    walk.login("support")
+    for view in views:
+        walk.view(view, done)
+
+    expected = {f"{v.endpoint}.list" for v in views if isinstance(v, BaseModelView)}
+    assert expected <= done, f"lists never opened: {sorted(expected - done)}"
+    assert {"caseworker.create", "caseworker.edit", "room.edit", "callintemplate.edit",
+            "variant.edit", "jobcentre.create", "user.create"} <= done
+    assert any("[" in name for name in walk.checked), "no tab of a tabbed form was shown"
+    assert not walk.found, f"axe-core on {len(walk.found)} of {len(walk.checked)} pages:\n{walk.report()}"
