@@ -22,6 +22,7 @@ from flask_admin.model import BaseModelView
 from sqlalchemy import select
 
 from seed.demo import DEMO_PASSWORD, build_demo
+from tests.browser.conftest import screenshot, track_requests
 from webapp.extensions import db
 from webapp.models import Caseworker, Team
 
@@ -155,3 +156,61 @@ def test_r_8_2_axe_finds_nothing_serious_on_any_admin_list_or_form(live_server, 
             "variant.edit", "jobcentre.create", "user.create"} <= done
     assert any("[" in name for name in walk.checked), "no tab of a tabbed form was shown"
     assert not walk.found, f"axe-core on {len(walk.found)} of {len(walk.checked)} pages:\n{walk.report()}"
+
+
+OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def overflowing(walk: Walk) -> dict[str, int]:
+    """The admin's pages (each view's list or page) wider than the window, with the pixels too many."""
+    wide = {}
+    for view in admin_views():
+        url = view.url.rstrip("/") + "/"
+        if walk.open(url) == 200:
+            extra = walk.page.evaluate(OVERFLOW)
+            if extra > 0:
+                wide[url] = extra
+    return wide
+
+
+def test_r_8_4_admin_fits_1366_and_a_phone_with_a_folding_menu(live_server, page, browser, demo):
+    """R-8.4: at 1366 px no admin list widens the page (wide tables scroll in their own box); on a
+    phone (375×812) the menu folds behind a "Menu" button that opens and closes it, and lists and
+    forms fit the width. Screenshots of both sizes for the docs."""
+    walk = Walk(page, live_server)
+    walk.login("admin")
+    assert overflowing(walk) == {}, "pages wider than 1366 px"
+    walk.open("/admin/booking/")
+    screenshot(page, "admin-bookings-1366")
+    walk.open("/admin/caseworker/")
+    screenshot(page, "admin-caseworkers-1366")
+
+    context = browser.new_context(**PHONE)
+    try:
+        phone = track_requests(context.new_page())
+        small = Walk(phone, live_server)
+        small.login("admin")
+        small.open("/admin/caseworker/")
+        toggle = phone.get_by_role("button", name="Menu")
+        menu = phone.locator("#planner-menu")
+        assert toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+        assert not menu.is_visible()
+        assert phone.evaluate(OVERFLOW) <= 0
+        screenshot(phone, "admin-phone-caseworkers")
+        toggle.click()
+        phone.wait_for_selector("#planner-menu.collapse.show", state="visible")
+        phone.wait_for_function("() => !document.querySelector('#planner-menu.collapsing')")
+        assert toggle.get_attribute("aria-expanded") == "true"
+        assert phone.locator("#admin-menu").get_by_role("link", name="Mødelokaler").is_visible()
+        screenshot(phone, "admin-phone-menu")
+        toggle.click()
+        phone.wait_for_selector("#planner-menu", state="hidden")
+        edit = phone.locator("a[href^='/admin/caseworker/edit/']").first.get_attribute("href")
+        small.open(edit)
+        assert phone.evaluate(OVERFLOW) <= 0
+        screenshot(phone, "admin-phone-caseworker-form")
+        small.open("/admin/booking/")
+        screenshot(phone, "admin-phone-bookings")
+        assert overflowing(small) == {}, "pages wider than a phone"
+    finally:
+        context.close()
