@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask_babel import refresh
 from flask_admin.model import BaseModelView
 
 from tests.factories import login
@@ -94,3 +95,24 @@ def test_form_tabs_follow_the_aria_tab_pattern_R_8_2(client, admin):
     assert len(tabs) == len(items)
     assert all('aria-controls="tab-' in tab and "aria-selected=" in tab for tab in tabs)
     assert sum('aria-selected="true"' in tab for tab in tabs) == 1
+
+
+def test_tab_with_errors_says_so_in_words_R_8_2(client, admin):
+    """R-8.2: the red "!" on a tab with errors is hidden from screen readers, which hear
+    "(har fejl)" in the tab's name instead of an exclamation mark."""
+    login(client, admin)
+    html = client.post("/admin/caseworker/new/", data={"email": "", "name": ""}).get_data(as_text=True)
+    tab = re.search(r'<a [^>]*role="tab"[^>]*>Kontaktinfo(.*?)</a>', html, re.S)
+    assert tab, "the contact tab"
+    assert '<span class="badge badge-danger" aria-hidden="true">!</span>' in tab.group(1)
+    assert '<span class="sr-only"> (har fejl)</span>' in tab.group(1)
+
+
+def test_admin_page_in_english_says_lang_en_R_8_2(client, admin):
+    """R-8.2 (axe-core html-has-lang/valid-lang): the admin's <html> names the language shown."""
+    login(client, admin)
+    client.post("/lang/en?next=/admin/")
+    refresh()
+    html = client.get("/admin/caseworker/").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "No caseworkers yet." in html

@@ -350,7 +350,9 @@ class Tabs(rules.BaseRule):
         for index, (label, nested) in enumerate(self.tabs):
             tab_id = f"tab-{index}"
             is_active = index == active
-            mark = ' <span class="badge badge-danger">!</span>' if with_errors[index] else ""
+            mark = (f' <span class="badge badge-danger" aria-hidden="true">!</span>'
+                    f'<span class="sr-only"> ({escape(str(_l("has errors")))})</span>'
+                    if with_errors[index] else "")
             nav.append(
                 f'<li class="nav-item" role="presentation"><a class="nav-link{" active" if is_active else ""}" '
                 f'id="{tab_id}-link" data-toggle="tab" href="#{tab_id}" role="tab" '
