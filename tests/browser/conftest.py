@@ -109,10 +109,11 @@ def _wait_until_quiet(page, settle: float = 0.15, timeout: float = 15.0) -> None
         page.wait_for_timeout(25)  # lets Playwright deliver the request events meanwhile
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """The page as a PNG; `full_page=False` for the window only (a phone's screen, say)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.evaluate("document.fonts.ready")  # icon fonts load after the page
     _wait_until_quiet(page)
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path

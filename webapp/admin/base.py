@@ -34,6 +34,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError, validators, widgets
 from wtforms.fields import DateField, TextAreaField
 
+from webapp.admin.empty_lists import EmptyList, empty_list
 from webapp.admin.export import ExportMixin
 from webapp.admin.labels import COLUMN_LABELS, COLUMN_TYPE_FORMATTERS, enum_label
 from webapp.auth.tenancy import staff_job_centre_id
@@ -324,7 +325,10 @@ class PlannerInlineModelConverter(InlineModelConverter):
 
 
 class Tabs(rules.BaseRule):
-    """The manual's tabs: one Bootstrap tab per (label, fields); a tab with an error opens first."""
+    """The manual's tabs: one Bootstrap tab per (label, fields); a tab with an error opens first.
+
+    ARIA's tab pattern: the list items are presentation only, so the tablist owns its tabs
+    directly, and each tab names the panel it controls (axe-core, R-8.2)."""
 
     def __init__(self, *tabs: tuple[Any, list[Any]]) -> None:
         super().__init__()
@@ -346,9 +350,11 @@ class Tabs(rules.BaseRule):
         for index, (label, nested) in enumerate(self.tabs):
             tab_id = f"tab-{index}"
             is_active = index == active
-            mark = ' <span class="badge badge-danger">!</span>' if with_errors[index] else ""
+            mark = (f' <span class="badge badge-danger" aria-hidden="true">!</span>'
+                    f'<span class="sr-only"> ({escape(str(_l("has errors")))})</span>'
+                    if with_errors[index] else "")
             nav.append(
-                f'<li class="nav-item"><a class="nav-link{" active" if is_active else ""}" '
+                f'<li class="nav-item" role="presentation"><a class="nav-link{" active" if is_active else ""}" '
                 f'id="{tab_id}-link" data-toggle="tab" href="#{tab_id}" role="tab" '
                 f'aria-controls="{tab_id}" aria-selected="{"true" if is_active else "false"}">'
                 f"{escape(str(label))}{mark}</a></li>")
@@ -370,6 +376,7 @@ class PlannerModelView(ExportMixin, AccessMixin, ModelView):
     model_form_converter = PlannerModelConverter
     inline_model_form_converter = PlannerInlineModelConverter
     form_base_class = PlannerBaseForm
+    list_template = "admin/planner_list.html"
     create_template = "admin/planner_create.html"
     edit_template = "admin/planner_edit.html"
     page_size = 50
@@ -386,6 +393,14 @@ class PlannerModelView(ExportMixin, AccessMixin, ModelView):
 
     def __init__(self, model: type, **kwargs: Any) -> None:
         super().__init__(model, db, **kwargs)
+
+    def list_notices(self) -> list[str]:
+        """Warnings shown above the list (the team tree's names to tell apart, say)."""
+        return []
+
+    def empty_list(self, narrowed: object = False) -> EmptyList:
+        """What the list says when it has no rows (R-8.4); `narrowed` (truthy) by a search or filter."""
+        return empty_list(self.endpoint, narrowed=bool(narrowed))
 
     # --- permissions -------------------------------------------------------
     def _may_edit(self) -> bool:

@@ -21,6 +21,8 @@ document.addEventListener("DOMContentLoaded", function () {
     expandRows: true,
     height: "auto",
     headerToolbar: { left: "prev,next today", center: "title", right: "timeGridWeek,timeGridDay" },
+    // Words ("Forrige", "Næste"), not chevron icons without a text alternative.
+    buttonIcons: false,
     events: { url: el.dataset.events },
     dateClick: function (info) {
       // Why is this time not free?: the reasons, in order, in the panel below.

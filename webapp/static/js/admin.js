@@ -58,3 +58,21 @@
     if (window.jQuery) { window.jQuery(team).on("change", limit); }
   }
 })();
+// The multiple selects' "remove" crosses are empty links: give each a name, also those Select2
+// adds as choices are made (axe-core link-name, R-8.2).
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var word = (script && script.getAttribute("data-remove-label")) || "Remove";
+  function name(root) {
+    Array.prototype.forEach.call(root.querySelectorAll(".select2-search-choice-close:not([aria-label])"), function (a) {
+      var choice = a.parentNode ? a.parentNode.textContent.trim() : "";
+      a.setAttribute("aria-label", choice ? word + ": " + choice : word);
+      a.setAttribute("role", "button");
+    });
+  }
+  name(document);
+  if (window.MutationObserver) {
+    new MutationObserver(function () { name(document); }).observe(document.body, {childList: true, subtree: true});
+  }
+})();
