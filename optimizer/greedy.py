@@ -364,18 +364,25 @@ def floor_score(problem: Problem, placed: dict[int, tuple[tuple[int, ...], int, 
     return (round(weight, 9), len(placed), -sum(spot[2] for spot in placed.values()))
 
 
+# Marks a floor cut short by the deadline (see `weighted_floor`).
+TRUNCATED = " (cut at the deadline)"
+
+
 def weighted_floor(problem: Problem, orders: dict[str, Callable[[MeetingData], tuple]] | None = None,
-                   until: float | None = None) -> tuple[Schedule, str]:
+                   until: float | None = None, deadline: float | None = None) -> tuple[Schedule, str]:
     """The best of the greedy over a few cheap orders, by weighted count: never below the
     earliest-deadline greedy that breaks ties by priority (the first order, always run). Each
-    further order runs only when, at the pace of the one before, it ends by `until`
-    (time.time(); None: all run). Returns the schedule with its order's name."""
+    further order runs only when, at the pace of the one before, it ends by `until` and by
+    `deadline` (time.time(); None: all run). Returns the schedule with its order's name, which
+    ends in TRUNCATED when an order the `until` allowed was left out for the `deadline`."""
     best: Schedule | None = None
     name = ""
     took = 0.0
     for order, key in (orders or FLOOR_ORDERS).items():
         if best is not None and until is not None and time.time() + took > until:
             break
+        if best is not None and deadline is not None and time.time() + took > deadline:
+            return best, name + TRUNCATED
         clock = time.time()
         schedule = greedy(problem, key=key)
         took = time.time() - clock
