@@ -111,8 +111,8 @@ REPAIR_DEPTH = 2
 # default search time, 1,229 with 17 s more, bound 1,242), so a limit up to the plan's length
 # is used to its end.
 ANYTIME_SECONDS_PER_MEETING = 0.03
-# Share of the component's planned search time in which the floor may try its further greedy
-# orders (optimizer/greedy.py, FLOOR_ORDERS).
+# Without a limit, the share of the component's own search time in which the floor may try its
+# further greedy orders (optimizer/greedy.py, FLOOR_ORDERS); under a limit all of them run.
 FLOOR_SHARE = 0.1
 # Under a limit the component's LP may take this share of its planned search time: when it
 # cannot finish, the rest goes to ejection chains and neighbourhoods from the floor.
@@ -121,12 +121,14 @@ LP_SHARE = 0.8
 # lets go of the GIL while it solves), so that the run can end at the deadline while they are
 # still under way (building the pooled 3,000-meeting matrix alone took 4 s).
 LP_ON_THREAD = True
-# The ejection chains beside the LP make one pass over the waiting meetings, stopped after this
-# share of the LP's planned time: on a shared machine they take CPU time from the LP (measured:
-# the pooled 3,000-meeting LP no longer finished in a 60 s limit at load 9 with chains beside it
-# all along), and they find most of their gain early. They do not stop when the LP is done: what
-# they do must not depend on how fast the LP was (the same plan at every limit).
-BESIDE_SHARE = 0.25
+# The ejection chains beside the LP make one pass over the waiting meetings, at most this many
+# of them per meeting of the component: on a shared machine they take CPU time from the LP
+# (measured: the pooled 3,000-meeting LP no longer finished in a 60 s limit at load 9 with chains
+# beside it all along), and they find most of their gain early. Counted in meetings, not
+# seconds, and not stopped when the LP is done: what they do depends neither on the limit nor
+# on how fast the machine was (a pass cut by wall time differed from run to run and made 10 s
+# worse than 5 s on pooled 900).
+BESIDE_TRIES_PER_MEETING = 0.2
 # Neighbourhood re-solves: days per neighbourhood, seconds and columns per model, and the
 # time they may take in all per component (a base plus a share per meeting).
 NEIGHBOURHOOD_DAYS = 3
@@ -227,13 +229,14 @@ def _relocate(schedule: Schedule, static: Schedule, problem: Problem, m: Meeting
     return False
 
 
-def _repair(schedule: Schedule, static: Schedule, problem: Problem, deadline: float | None) -> None:
+def _repair(schedule: Schedule, static: Schedule, problem: Problem, deadline: float | None,
+            tries: int | None = None) -> None:
     """Place each waiting meeting by ejection chains: move the meeting in its way elsewhere, that
-    one possibly moving another; or swap it out when it weighs less. One pass, in a fixed order;
-    ends sooner at `deadline`."""
+    one possibly moving another; or swap it out when it weighs less. One pass, in a fixed order,
+    over at most `tries` waiting meetings; ends sooner at `deadline`."""
     unplaced = [m for m in problem.meetings if m.index not in schedule.placed and m.index not in problem.unusable]
     unplaced.sort(key=lambda m: (-m.priority, m.deadline, m.index))
-    for m in unplaced:
+    for m in unplaced[:tries]:
         if _expired(deadline):
             return
         if m.index in schedule.placed or schedule.fit(m, balance=True):
@@ -601,10 +604,9 @@ class ComponentSearch:
         self.counts[key] = self.counts.get(key, 0) + value
 
     def floor_until(self) -> float:
-        """The floor's further orders end by a share of the component's planned search time
-        (under a limit `planned`, else `_effort`), never by the time left before the deadline."""
-        planned = _effort(len(self.indices), self.processes) if self.planned is None else self.planned
-        return time.time() + FLOOR_SHARE * planned
+        """Without a limit the floor's further orders end by a share of the component's own
+        search time (see `_effort`)."""
+        return time.time() + FLOOR_SHARE * _effort(len(self.indices), self.processes)
 
     # --- phases ---------------------------------------------------------------------
 
@@ -613,7 +615,10 @@ class ComponentSearch:
         placeable meetings. True when the floor already reaches it (or the time is up): nothing
         more to search."""
         clock = time.perf_counter()
-        floor, order = weighted_floor(self.problem, until=self.floor_until(), deadline=self.deadline)
+        # Under a limit every order runs (cut only by the deadline): how many the pace allowed
+        # differed from run to run on a shared machine, and so did everything after.
+        until = None if self.deadline is not None else self.floor_until()
+        floor, order = weighted_floor(self.problem, until=until, deadline=self.deadline)
         self.timings["greedy"] = time.perf_counter() - clock
         truncated = order.endswith(TRUNCATED)
         self.greedy_placed = dict(floor.placed)
@@ -689,7 +694,8 @@ class ComponentSearch:
     def lp_beside_chains(self) -> tuple[Columns | None, Matrix | None, LpResult | None, dict[str, float]] | None:
         """Under a limit the columns, the matrix and the LP are made on a second thread. In a process
         solving components alone, ejection chains improve the floor's schedule on this one
-        meanwhile (one pass, at most BESIDE_SHARE of the LP's planned time): something better than
+        meanwhile (one pass over at most BESIDE_TRIES_PER_MEETING waiting meetings per meeting):
+        something better than
         the floor arrives before the LP is solved, or when it is not solved in its time (anytime).
         None when the deadline comes first."""
         self.highs_thread = HighsThread()
@@ -698,9 +704,8 @@ class ComponentSearch:
             clock = time.perf_counter()
             schedule = Schedule(self.problem)
             apply(schedule, self.problem, self.best)
-            planned = self.planned if self.planned is not None else _effort(len(self.indices))
-            _repair(schedule, self.static, self.problem,
-                    min(time.time() + BESIDE_SHARE * LP_SHARE * planned, self.deadline))
+            _repair(schedule, self.static, self.problem, self.deadline,
+                    tries=math.ceil(BESIDE_TRIES_PER_MEETING * len(self.indices)))
             self._count("chains_beside_lp")
             self.keep("greedy+repair (beside the lp)", dict(schedule.placed))
             self._time("beside", clock)
