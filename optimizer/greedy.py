@@ -347,12 +347,14 @@ FLOOR_ORDERS: dict[str, Callable[[MeetingData], tuple]] = {
 
 
 def greedy(problem: Problem, schedule: Schedule | None = None,
-           key: Callable[[MeetingData], tuple] | None = None) -> Schedule:
+           key: Callable[[MeetingData], tuple] | None = None, deadline: float | None = None) -> Schedule | None:
     """Each meeting in turn at its earliest free start: by default earliest deadline first (the
-    plain baseline); `key` gives another order."""
+    plain baseline); `key` gives another order. None when `deadline` (time.time()) passes first."""
     schedule = schedule or Schedule(problem)
     ordered = edf_order(problem.meetings) if key is None else sorted(problem.meetings, key=key)
-    for m in ordered:
+    for number, m in enumerate(ordered):
+        if deadline is not None and number % 32 == 0 and time.time() >= deadline:
+            return None
         if m.index not in schedule.placed and m.index not in problem.unusable:
             schedule.fit(m)
     return schedule
@@ -384,7 +386,10 @@ def weighted_floor(problem: Problem, orders: dict[str, Callable[[MeetingData], t
         if best is not None and deadline is not None and time.time() + took > deadline:
             return best, name + TRUNCATED
         clock = time.time()
-        schedule = greedy(problem, key=key)
+        schedule = greedy(problem, key=key, deadline=None if best is None else deadline)
+        if schedule is None:
+            assert best is not None
+            return best, name + TRUNCATED
         took = time.time() - clock
         if best is None or floor_score(problem, schedule.placed) > floor_score(problem, best.placed):
             best, name = schedule, order

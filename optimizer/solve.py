@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.bound import (
+    Cancelled,
     Columns,
     LpResult,
     Matrix,
@@ -482,6 +483,9 @@ class HighsThread:
 
     def __init__(self) -> None:
         self.jobs: queue.Queue = queue.Queue()
+        # Set when the run is cut at its deadline: the model builders stop at their next step
+        # instead of taking CPU time from the merge, the check and the writing.
+        self.cancelled = threading.Event()
         threading.Thread(target=self._serve, daemon=True, name="component-lp").start()
 
     def _serve(self) -> None:
@@ -499,8 +503,10 @@ class HighsThread:
         self.jobs.put((job, future))
         return future
 
-    def close(self) -> None:
-        """The thread ends after the job under way."""
+    def close(self, cancel: bool = False) -> None:
+        """The thread ends after the job under way (`cancel`: which stops at its next step)."""
+        if cancel:
+            self.cancelled.set()
         self.jobs.put((None, None))
 
 
@@ -565,7 +571,7 @@ class ComponentSearch:
             self.cuts_and_repair()
         finally:
             if self.highs_thread is not None:
-                self.highs_thread.close()
+                self.highs_thread.close(cancel=self.truncated)
         self.support_models()
         self.restarts()
         self.component_mip()
@@ -674,17 +680,22 @@ class ComponentSearch:
         planned = LP_SHARE * (self.planned if self.planned is not None else _effort(len(self.indices)))
         return max(min(planned, self.deadline - time.time()), 0.0)
 
-    def build_and_solve_lp(self) -> tuple[Columns | None, Matrix | None, LpResult | None, dict[str, float]]:
+    def build_and_solve_lp(self, stop: Callable[[], bool] | None = None
+                           ) -> tuple[Columns | None, Matrix | None, LpResult | None, dict[str, float]] | None:
         """Columns, matrix and LP of the component (no LP when it has too many columns). Touches
-        nothing of the search, so that it can run on a thread of its own."""
+        nothing of the search, so that it can run on a thread of its own; None when `stop()`
+        said so while the model was built."""
         timings: dict[str, float] = {}
         clock = time.perf_counter()
-        columns = enumerate_columns(self.problem, self.static, self.indices, COLUMN_LIMIT)
-        timings["columns"] = time.perf_counter() - clock
-        if columns is None or not columns.size:
-            return columns, None, None, timings
-        clock = time.perf_counter()
-        matrix = build_matrix(self.problem, columns)
+        try:
+            columns = enumerate_columns(self.problem, self.static, self.indices, COLUMN_LIMIT, stop=stop)
+            timings["columns"] = time.perf_counter() - clock
+            if columns is None or not columns.size:
+                return columns, None, None, timings
+            clock = time.perf_counter()
+            matrix = build_matrix(self.problem, columns, stop=stop)
+        except Cancelled:
+            return None
         timings["matrix"] = time.perf_counter() - clock
         clock = time.perf_counter()
         lp = solve_lp(columns, matrix, self.lp_seconds(), self.threads)
@@ -699,7 +710,7 @@ class ComponentSearch:
         the floor arrives before the LP is solved, or when it is not solved in its time (anytime).
         None when the deadline comes first."""
         self.highs_thread = HighsThread()
-        lp = self.highs_thread.submit(self.build_and_solve_lp)
+        lp = self.highs_thread.submit(lambda: self.build_and_solve_lp(self.highs_thread.cancelled.is_set))
         if self.processes == 1 and self.short():
             clock = time.perf_counter()
             schedule = Schedule(self.problem)

@@ -158,3 +158,28 @@ def test_the_run_ends_at_the_deadline_while_the_lp_is_still_under_way_R_3_2(monk
     assert "lp+rounding" not in solution.stats["solver"]
     assert "ejection chains beside the lp" in solution.stats["solver"]
     assert solution.stats["weighted_placed"] >= _weight(problem, floor.placed)
+
+
+def test_at_the_deadline_the_floor_keeps_its_first_order_and_says_it_was_cut_R_3_2() -> None:
+    """R-3.2 anytime: a greedy order past the deadline stops (None); the floor then keeps the
+    priority-aware order, always run, and says it was cut, which ends the component's plan."""
+    import time
+
+    from optimizer.bound import Cancelled, enumerate_columns
+    from optimizer.greedy import TRUNCATED, Schedule
+
+    problem = build_problem(generate(meetings=120, caseworkers=10, days=5, seed=1, load="tight"))
+    assert greedy(problem, deadline=time.time() - 1) is None
+    schedule, order = weighted_floor(problem, deadline=time.time() - 1)
+    assert order == "edf+priority" + TRUNCATED
+    assert schedule.placed == greedy(problem, key=priority_edf_key).placed
+    indices = [m.index for m in problem.meetings]
+    with pytest.raises(Cancelled):
+        enumerate_columns(problem, Schedule(problem), indices, 10**7, stop=lambda: True)
+
+
+def test_the_command_line_counts_the_time_since_the_process_started_R_3_2() -> None:
+    """R-3.2: `--time-limit` is the whole process's; the time already spent starting is known."""
+    from optimizer.__main__ import seconds_since_start
+
+    assert 0.0 < seconds_since_start() < 24 * 3600
