@@ -1,12 +1,16 @@
 """Benchmark: the solver beside the greedy baseline on generated instances at tight and normal load.
 
-    python -m bench.bench_optimizer [--sizes small,medium,large] [--runs N] [--write docs/performance-optimizer.md]
+    python -m bench.bench_optimizer [--sizes small,medium,large] [--runs N] [--limits 5,10] [--write docs/performance-optimizer.md]
 
 Each solve runs in its own child process; its peak memory is the largest resident set of that
 process tree (read from getrusage of the children, which covers the pool workers it waits for).
 With --runs N every solve is repeated N times: the table gives the median wall time and the
 fastest, since the machine may be shared; placements are those of the last run (the exact
 re-solves run on a time budget, so a slower run may place slightly differently).
+
+With --limits (default 5,10) every instance is also solved once under each `--time-limit`, beside
+the greedy that breaks ties by priority (issue 18: at every limit at least that greedy, and never
+worse as the limit grows).
 """
 
 from __future__ import annotations
@@ -103,6 +107,59 @@ def _run(name: str, load: str, seed: int, workdir: Path, runs: int = 1) -> dict:
     return row
 
 
+def _run_limits(name: str, load: str, limits: list[float], workdir: Path) -> dict:
+    """The instance `_run` wrote, under each time limit, beside the priority-aware greedy."""
+    from optimizer.check import check
+    from optimizer.model import load_instance, load_solution
+
+    instance_path = workdir / f"{name}-{load}.json"
+    instance = load_instance(instance_path)
+    row: dict = {"size": name, "load": load, "limits": {}}
+    out = workdir / f"{name}-{load}-edf+priority.json"
+    measured = _measure([sys.executable, "-m", "bench.bench_pooled", "--greedy-only", "edf+priority",
+                         str(instance_path), str(out)])
+    row["greedy"] = check(instance, load_solution(out)).figures["weighted_placed"] if measured["code"] == 0 else None
+    for limit in limits:
+        out = workdir / f"{name}-{load}-{limit:g}.json"
+        measured = _measure([sys.executable, "-m", "optimizer", "solve", str(instance_path), "-o", str(out),
+                             "--time-limit", f"{limit:g}"])
+        if measured["code"] != 0:
+            row["limits"][limit] = None
+            continue
+        solution = load_solution(out)
+        report = check(instance, solution)
+        row["limits"][limit] = {"weighted": report.figures["weighted_placed"], "feasible": report.feasible,
+                                "seconds": measured["wall"], "bound": solution.stats.get("upper_bound")}
+    return row
+
+
+def _limits_table(rows: list[dict], limits: list[float]) -> str:
+    heads = " | ".join(f"{limit:g} s: weighted (wall s)" for limit in limits)
+    lines = [f"| size | load | priority-aware greedy (weighted) | {heads} | at least the greedy, never worse |",
+             "|---|---|---|" + "---|" * len(limits) + "---|"]
+    for row in rows:
+        meetings, caseworkers, days, _r, _s, _m = SIZES[row["size"]]
+        cells, misses, previous = [], [], None
+        for limit in limits:
+            result = row["limits"].get(limit)
+            if result is None:
+                cells.append("error")
+                misses.append(f"{limit:g} s failed")
+                continue
+            cells.append(f"{result['weighted']:,g} ({result['seconds']:.1f})")
+            if not result["feasible"]:
+                misses.append(f"{limit:g} s INFEASIBLE")
+            if row["greedy"] is not None and result["weighted"] < row["greedy"]:
+                misses.append(f"{limit:g} s below the greedy")
+            if previous is not None and result["weighted"] < previous:
+                misses.append(f"{limit:g} s worse than a shorter limit")
+            previous = result["weighted"]
+        greedy = "error" if row["greedy"] is None else f"{row['greedy']:,g}"
+        lines.append(f"| {meetings:,} × {caseworkers} × {days} d | {row['load']} | {greedy} | " + " | ".join(cells)
+                     + f" | {'yes' if not misses else 'no: ' + ', '.join(misses)} |")
+    return "\n".join(lines)
+
+
 def _table(rows: list[dict]) -> str:
     lines = [
         "| size | load | solver placed (weighted) | greedy placed (weighted) | upper bound | solver ratio | "
@@ -154,13 +211,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loads", default=",".join(LOADS))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=1, help="solves per instance; the median time is reported")
+    parser.add_argument("--limits", default="5,10", help="time limits (s) to solve each instance under too")
     parser.add_argument("--write", help="markdown file for the table, e.g. docs/performance-optimizer.md")
     parser.add_argument("--greedy-only", nargs=2, metavar=("INSTANCE", "SOLUTION"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.greedy_only:
         _greedy_only(*args.greedy_only)
         return 0
-    rows = []
+    rows, limited = [], []
+    limits = [float(x) for x in args.limits.split(",") if x]
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.sizes.split(","):
@@ -168,7 +227,14 @@ def main(argv: list[str] | None = None) -> int:
                 row = _run(name, load, args.seed, Path(tmp), args.runs)
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)
+                if limits:
+                    limited.append(_run_limits(name, load, limits, Path(tmp)))
+                    print(json.dumps(limited[-1]), file=sys.stderr, flush=True)
     table = _table(rows)
+    if limits:
+        table += ("\n\nUnder time limits (`python -m optimizer solve --time-limit L`, one run each, wall time of "
+                  "the whole process), beside the earliest-deadline greedy that breaks ties by priority:\n\n"
+                  + _limits_table(limited, limits))
     load_after = os.getloadavg()[0]
     print(table)
     if args.write:

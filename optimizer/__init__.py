@@ -36,6 +36,14 @@ a spawned pool process starts on the next, when enough meetings lie outside the 
    days: the meetings placed there, and the waiting ones that could join, re-arranged with the
    rest fixed). Each stops once the schedule reaches the bound.
 
+Under a time limit (anytime, never worse as the limit grows): each component follows one plan
+whatever the limit, its search past rounding planned at a fixed time per meeting, the LP at a
+share of that; the limit only cuts the plan, and nothing runs after the cut but the merge, the
+check and writing. The columns, the matrix and the LP are made on a thread of their own
+(`HighsThread`, which also runs the cuts on that LP: HiGHS keeps state per thread) while one
+pass of ejection chains improves the floor's schedule, so the run can end at the deadline with
+something better than the floor while the LP is still under way.
+
 Modelling layers: PuLP models the exact MIPs that are small enough to build quickly (the
 neighbourhoods, and whole components up to a few thousand columns; exact.py), solved by PuLP's
 HiGHS class with the current schedule as a MIP start, CBC through PuLP where highspy is missing.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -65,7 +65,17 @@ def meeting_classes(problem: Problem, indices: list[int]) -> list[MeetingClass]:
     return classes
 
 
-def anchored_masks(problem: Problem, static: Schedule, classes: list[MeetingClass]) -> list[list[np.ndarray]]:
+class Cancelled(Exception):
+    """Raised by the model builders when their `stop()` says so (a run cut at its deadline)."""
+
+
+def _check(stop: Callable[[], bool] | None) -> None:
+    if stop is not None and stop():
+        raise Cancelled
+
+
+def anchored_masks(problem: Problem, static: Schedule, classes: list[MeetingClass],
+                   stop: Callable[[], bool] | None = None) -> list[list[np.ndarray]]:
     """Per class and option, the (days x grid) starts that are free in the static calendars and
     left-justified: at the first grid point at or after a moment where one of the option's
     caseworkers or rooms becomes free, or where a meeting that can itself start at such a start
@@ -97,6 +107,7 @@ def anchored_masks(problem: Problem, static: Schedule, classes: list[MeetingClas
     options: list[tuple[MeetingData, np.ndarray, list[tuple[int, int]], np.ndarray]] = []
     result: list[list[np.ndarray]] = []
     for meeting_class in classes:
+        _check(stop)
         m = meeting_class.sample
         masks = []
         for team, room, mask in static.masks(m):
@@ -111,6 +122,7 @@ def anchored_masks(problem: Problem, static: Schedule, classes: list[MeetingClas
     changed = True
     while changed:
         changed = False
+        _check(stop)
         for m, mask, uses, allowed in options:
             if not mask.size:
                 continue
@@ -130,11 +142,12 @@ def anchored_masks(problem: Problem, static: Schedule, classes: list[MeetingClas
 
 
 def enumerate_columns(problem: Problem, static: Schedule, indices: list[int], limit: int,
-                      anchored: bool = True) -> Columns | None:
+                      anchored: bool = True, stop: Callable[[], bool] | None = None) -> Columns | None:
     """The statically free starts of the given meetings (only the left-justified ones when
-    `anchored`, see `anchored_masks`), or None when there are more than `limit`."""
+    `anchored`, see `anchored_masks`), or None when there are more than `limit`. Raises
+    `Cancelled` when `stop()` says so."""
     classes = meeting_classes(problem, indices)
-    chosen = anchored_masks(problem, static, classes) if anchored else None
+    chosen = anchored_masks(problem, static, classes, stop) if anchored else None
     parts: list[tuple[int, int, np.ndarray, np.ndarray]] = []
     total = 0
     for k, meeting_class in enumerate(classes):
@@ -186,7 +199,8 @@ class Matrix:
         return int(self.cost.shape[0])
 
 
-def build_matrix(problem: Problem, columns: Columns, class_size: np.ndarray | None = None) -> Matrix:
+def build_matrix(problem: Problem, columns: Columns, class_size: np.ndarray | None = None,
+                 stop: Callable[[], bool] | None = None) -> Matrix:
     """Arc-flow form of the time-indexed model: each caseworker-day and room-day is a path of one
     unit of flow through its time points, a placement is an arc from its start to its end slot.
     This is the same LP as one row per slot (interval matrices are network matrices) with two
@@ -202,6 +216,7 @@ def build_matrix(problem: Problem, columns: Columns, class_size: np.ndarray | No
     key = columns.cls * 1_000_003 + columns.option
     boundaries = np.flatnonzero(np.diff(key)) + 1
     for group in np.split(order, boundaries):
+        _check(stop)
         if not group.size:
             continue
         meeting_class = columns.classes[int(columns.cls[group[0]])]

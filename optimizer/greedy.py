@@ -347,12 +347,14 @@ FLOOR_ORDERS: dict[str, Callable[[MeetingData], tuple]] = {
 
 
 def greedy(problem: Problem, schedule: Schedule | None = None,
-           key: Callable[[MeetingData], tuple] | None = None) -> Schedule:
+           key: Callable[[MeetingData], tuple] | None = None, deadline: float | None = None) -> Schedule | None:
     """Each meeting in turn at its earliest free start: by default earliest deadline first (the
-    plain baseline); `key` gives another order."""
+    plain baseline); `key` gives another order. None when `deadline` (time.time()) passes first."""
     schedule = schedule or Schedule(problem)
     ordered = edf_order(problem.meetings) if key is None else sorted(problem.meetings, key=key)
-    for m in ordered:
+    for number, m in enumerate(ordered):
+        if deadline is not None and number % 32 == 0 and time.time() >= deadline:
+            return None
         if m.index not in schedule.placed and m.index not in problem.unusable:
             schedule.fit(m)
     return schedule
@@ -364,20 +366,30 @@ def floor_score(problem: Problem, placed: dict[int, tuple[tuple[int, ...], int, 
     return (round(weight, 9), len(placed), -sum(spot[2] for spot in placed.values()))
 
 
+# Marks a floor cut short by the deadline (see `weighted_floor`).
+TRUNCATED = " (cut at the deadline)"
+
+
 def weighted_floor(problem: Problem, orders: dict[str, Callable[[MeetingData], tuple]] | None = None,
-                   until: float | None = None) -> tuple[Schedule, str]:
+                   until: float | None = None, deadline: float | None = None) -> tuple[Schedule, str]:
     """The best of the greedy over a few cheap orders, by weighted count: never below the
     earliest-deadline greedy that breaks ties by priority (the first order, always run). Each
-    further order runs only when, at the pace of the one before, it ends by `until`
-    (time.time(); None: all run). Returns the schedule with its order's name."""
+    further order runs only when, at the pace of the one before, it ends by `until` and by
+    `deadline` (time.time(); None: all run). Returns the schedule with its order's name, which
+    ends in TRUNCATED when an order the `until` allowed was left out for the `deadline`."""
     best: Schedule | None = None
     name = ""
     took = 0.0
     for order, key in (orders or FLOOR_ORDERS).items():
         if best is not None and until is not None and time.time() + took > until:
             break
+        if best is not None and deadline is not None and time.time() + took > deadline:
+            return best, name + TRUNCATED
         clock = time.time()
-        schedule = greedy(problem, key=key)
+        schedule = greedy(problem, key=key, deadline=None if best is None else deadline)
+        if schedule is None:
+            assert best is not None
+            return best, name + TRUNCATED
         took = time.time() - clock
         if best is None or floor_score(problem, schedule.placed) > floor_score(problem, best.placed):
             best, name = schedule, order

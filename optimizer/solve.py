@@ -5,15 +5,17 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import queue
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from optimizer.bound import (
+    Cancelled,
     Columns,
     LpResult,
     Matrix,
@@ -26,7 +28,15 @@ from optimizer.bound import (
 from optimizer.exact import apply, build_and_solve, solve_component_mip, spots_from_counts
 from optimizer.check import check
 from optimizer.cuts import tighten
-from optimizer.greedy import MeetingData, Problem, Schedule, build_problem, priority_edf_key, weighted_floor
+from optimizer.greedy import (
+    TRUNCATED,
+    MeetingData,
+    Problem,
+    Schedule,
+    build_problem,
+    priority_edf_key,
+    weighted_floor,
+)
 from optimizer.model import Instance, Placement, Solution
 from optimizer.reasons import unplaced_reasons
 
@@ -96,28 +106,32 @@ REPAIR_BLOCKERS = 40
 FINISH_SECONDS = 0.5
 FINISH_SECONDS_PER_MEETING = 0.0001
 REPAIR_DEPTH = 2
-# Under a time limit, the search past rounding may take this share of the limit, split between
-# the components by meetings, and at most this many seconds per meeting (measured on the pooled
-# 900-meeting instance: 1,194 with the default search time, 1,229 with 17 s more, bound 1,242).
-ANYTIME_SHARE = 0.8
+# Under a time limit a component follows one plan whatever the limit, and the limit only cuts it
+# (never worse as the limit grows, see `ComponentSearch`): its search past rounding is planned
+# at this many seconds per meeting (measured on the pooled 900-meeting instance: 1,194 with the
+# default search time, 1,229 with 17 s more, bound 1,242), so a limit up to the plan's length
+# is used to its end.
 ANYTIME_SECONDS_PER_MEETING = 0.03
-# Share of the time left under a limit, and without one of the component's own search time, in
-# which the floor may try its further greedy orders (optimizer/greedy.py, FLOOR_ORDERS).
-FLOOR_SHARE_LIMIT = 0.25
+# Without a limit, the share of the component's own search time in which the floor may try its
+# further greedy orders (optimizer/greedy.py, FLOOR_ORDERS); under a limit all of them run.
 FLOOR_SHARE = 0.1
-# Under a limit the component's LP may take this share of the time left: when it cannot finish,
-# the rest goes to ejection chains and neighbourhoods from the floor instead of nothing.
-LP_SHARE = 0.8
-# Under a limit, the LP is not built when less than this many seconds per column are left: it
-# would not finish, and the time is better spent on the floor's schedule (measured on the shared
-# machine: 114,788 columns in 8.4 s at 900 pooled at load 4.6; at 30 µs per column the LP was
-# tried at a 10 s limit, did not finish, and the run placed less than at 5 s without it). An
-# idle machine solves faster, so this errs towards the floor.
-LP_MIN_SECONDS_PER_COLUMN = 8e-5
-# The ejection chains beside the LP stop after this share of the LP's time: on a shared machine
-# they take CPU time from the LP (measured: the pooled 3,000-meeting LP no longer finished in a
-# 60 s limit at load 9 with chains beside it all along), and they find most of their gain early.
-BESIDE_SHARE = 0.25
+# Under a limit the component's LP may take this share of its planned search time: when it
+# cannot finish, the rest goes to ejection chains and neighbourhoods from the floor. On the
+# pooled family the LP is what makes the result (900 at 30 s: 1,219 with the LP, 1,163 from the
+# floor when 80 %, 21.6 s, was too little for the LP at load 14), so it may take all of it.
+LP_SHARE = 1.0
+# Under a limit the columns, the matrix and the LP are built and solved on a second thread (HiGHS
+# lets go of the GIL while it solves), so that the run can end at the deadline while they are
+# still under way (building the pooled 3,000-meeting matrix alone took 4 s).
+LP_ON_THREAD = True
+# The ejection chains beside the LP make one pass over the waiting meetings, at most this many
+# of them per meeting of the component: on a shared machine they take CPU time from the LP
+# (measured: the pooled 3,000-meeting LP no longer finished in a 60 s limit at load 9 with chains
+# beside it all along), and they find most of their gain early. Counted in meetings, not
+# seconds, and not stopped when the LP is done: what they do depends neither on the limit nor
+# on how fast the machine was (a pass cut by wall time differed from run to run and made 10 s
+# worse than 5 s on pooled 900).
+BESIDE_TRIES_PER_MEETING = 0.2
 # Neighbourhood re-solves: days per neighbourhood, seconds and columns per model, and the
 # time they may take in all per component (a base plus a share per meeting).
 NEIGHBOURHOOD_DAYS = 3
@@ -219,14 +233,14 @@ def _relocate(schedule: Schedule, static: Schedule, problem: Problem, m: Meeting
 
 
 def _repair(schedule: Schedule, static: Schedule, problem: Problem, deadline: float | None,
-            stop: Callable[[], bool] | None = None) -> None:
+            tries: int | None = None) -> None:
     """Place each waiting meeting by ejection chains: move the meeting in its way elsewhere, that
-    one possibly moving another; or swap it out when it weighs less. Ends at `deadline` or when
-    `stop()` says so."""
+    one possibly moving another; or swap it out when it weighs less. One pass, in a fixed order,
+    over at most `tries` waiting meetings; ends sooner at `deadline`."""
     unplaced = [m for m in problem.meetings if m.index not in schedule.placed and m.index not in problem.unusable]
     unplaced.sort(key=lambda m: (-m.priority, m.deadline, m.index))
-    for m in unplaced:
-        if _expired(deadline) or (stop is not None and stop()):
+    for m in unplaced[:tries]:
+        if _expired(deadline):
             return
         if m.index in schedule.placed or schedule.fit(m, balance=True):
             continue
@@ -462,12 +476,56 @@ def _effort(meetings: int, processes: int = 1) -> float:
     return EFFORT_SECONDS + EFFORT_SECONDS_PER_MEETING * meetings * max(processes, 1)
 
 
+class HighsThread:
+    """One daemon thread that does everything with the component LP's HiGHS object: build, solve,
+    cuts and release. HiGHS keeps state per thread, and cuts on this process's main thread from an
+    LP solved on another ended the process (a segmentation fault in the crossover, on small tight
+    pooled instances under a time limit). A daemon, so that a run cut at its deadline can end
+    while the thread still builds the matrix."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue = queue.Queue()
+        # Set when the run is cut at its deadline: the model builders stop at their next step
+        # instead of taking CPU time from the merge, the check and the writing.
+        self.cancelled = threading.Event()
+        threading.Thread(target=self._serve, daemon=True, name="component-lp").start()
+
+    def _serve(self) -> None:
+        while True:
+            job, future = self.jobs.get()
+            if job is None:
+                return
+            try:
+                future.set_result(job())
+            except BaseException as error:  # handed to the waiting caller
+                future.set_exception(error)
+
+    def submit(self, job: Callable[[], object]) -> Future:
+        future: Future = Future()
+        self.jobs.put((job, future))
+        return future
+
+    def close(self, cancel: bool = False) -> None:
+        """The thread ends after the job under way (`cancel`: which stops at its next step)."""
+        if cancel:
+            self.cancelled.set()
+        self.jobs.put((None, None))
+
+
 class ComponentSearch:
     """The search of one connected component, one method per phase.
 
     The phases share the best schedule so far (`best`, found by `method`), the proven `bound`,
-    the component's LP and the clock: `stop` ends the search past rounding, `deadline`
-    (time.time()) everything but the greedy and the matrix build."""
+    the component's LP and the clock: `plan_stop` ends the search past rounding, `deadline`
+    (time.time()) everything but the first greedy order.
+
+    Never worse as the limit grows (R-3.2): every choice of what to run and for how long comes
+    from the component's plan (`effort`, its meetings), never from the time left before the
+    deadline; the deadline only cuts the plan, and what runs after a cut is nothing but the
+    merge. `keep` never takes a worse schedule, and each phase's own best only grows as it runs
+    longer, so a longer limit runs a longer stretch of the same plan and ends at least as well
+    (on a machine of the same speed; `tests/unit/optimizer/test_anytime.py` checks it with a
+    clock that counts work instead of seconds)."""
 
     def __init__(self, problem: Problem, deadline: float | None, threads: int = 1,
                  search_end: float | None = None) -> None:
@@ -493,17 +551,29 @@ class ComponentSearch:
         self.schedule: Schedule | None = None
         self.rounded_by = "greedy+repair"
         self.own = 0.0  # the component's own search time past rounding
+        self.planned: float | None = None  # the same, planned before the greedy (None: the default)
         self.processes = 1
-        self.stop = math.inf
+        self.plan_stop = math.inf  # the search past rounding ends here by the plan
+        self.stop = math.inf  # ... and here, cut at the deadline
+        self.truncated = False  # the deadline cut the plan before the search
+        self.highs_thread: HighsThread | None = None  # where the LP's HiGHS object lives, if not here
 
     def run(self, effort: float | None = None, processes: int = 1) -> ComponentResult:
         self.processes = processes
+        self.planned = effort
         if self.greedy_floor():
             return ComponentResult(self.greedy_placed, self.best, self.bound, self.method, False,
                                    self.timings)
-        self.relax_and_round()
-        self.start_clock(effort, processes)
-        self.cuts_and_repair()
+        try:
+            self.relax_and_round()
+            if self.truncated:
+                return ComponentResult(self.greedy_placed, self.best, self.bound, self.method, self.lp_optimal,
+                                       self.timings, self.counts)
+            self.start_clock(effort, processes)
+            self.cuts_and_repair()
+        finally:
+            if self.highs_thread is not None:
+                self.highs_thread.close(cancel=self.truncated)
         self.support_models()
         self.restarts()
         self.component_mip()
@@ -524,7 +594,16 @@ class ComponentSearch:
         return _score(self.problem, self.best)[0] < _target(self.problem, self.bound) - 1e-9
 
     def time_left(self) -> float:
+        """Seconds to the end of the search, cut at the deadline: the hard stop of a phase."""
         return self.stop - time.time()
+
+    def plan_left(self) -> float:
+        """Seconds to the end of the search by the plan alone: what a phase's share is taken of."""
+        return self.plan_stop - time.time()
+
+    def _set_stop(self, plan_stop: float) -> None:
+        self.plan_stop = plan_stop
+        self.stop = plan_stop if self.deadline is None else min(plan_stop, self.deadline)
 
     def _time(self, phase: str, since: float) -> None:
         self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - since
@@ -533,12 +612,9 @@ class ComponentSearch:
         self.counts[key] = self.counts.get(key, 0) + value
 
     def floor_until(self) -> float:
-        """The floor's further orders end by a share of the time there is: of the time left
-        under a limit, else of the component's own search time (see `_effort`)."""
-        now = time.time()
-        if self.deadline is not None:
-            return now + FLOOR_SHARE_LIMIT * max(self.deadline - now, 0.0)
-        return now + FLOOR_SHARE * _effort(len(self.indices), self.processes)
+        """Without a limit the floor's further orders end by a share of the component's own
+        search time (see `_effort`)."""
+        return time.time() + FLOOR_SHARE * _effort(len(self.indices), self.processes)
 
     # --- phases ---------------------------------------------------------------------
 
@@ -547,36 +623,40 @@ class ComponentSearch:
         placeable meetings. True when the floor already reaches it (or the time is up): nothing
         more to search."""
         clock = time.perf_counter()
-        floor, order = weighted_floor(self.problem, until=self.floor_until())
+        # Under a limit every order runs (cut only by the deadline): how many the pace allowed
+        # differed from run to run on a shared machine, and so did everything after.
+        until = None if self.deadline is not None else self.floor_until()
+        floor, order = weighted_floor(self.problem, until=until, deadline=self.deadline)
         self.timings["greedy"] = time.perf_counter() - clock
+        truncated = order.endswith(TRUNCATED)
         self.greedy_placed = dict(floor.placed)
         self.best = self.greedy_placed
         self.method = f"greedy ({order})"
         self.static = Schedule(self.problem)
         placeable = _placeable_weight(self.problem, self.static, self.indices)
         self.bound = placeable
-        return _score(self.problem, self.best)[0] >= placeable - 1e-9 or _expired(self.deadline)
+        return _score(self.problem, self.best)[0] >= placeable - 1e-9 or truncated or _expired(self.deadline)
 
     def relax_and_round(self) -> None:
-        """The component's LP (its bound), rounded by decreasing LP value and filled greedily."""
+        """The component's LP (its bound), rounded by decreasing LP value and filled greedily.
+
+        Under a limit the LP may take LP_SHARE of the planned search time and is built and solved
+        on a second thread beside ejection chains on the floor's schedule (`lp_beside_chains`).
+        When the deadline comes before the LP is done, the plan is cut there (`truncated`): the
+        run keeps the best so far and does nothing more."""
         problem = self.problem
         self.schedule = Schedule(problem)
-        clock = time.perf_counter()
-        self.columns = enumerate_columns(problem, self.static, self.indices, COLUMN_LIMIT)
-        self.timings["columns"] = time.perf_counter() - clock
-        left = _remaining(self.deadline)
-        if self.columns is not None and left is not None and left < LP_MIN_SECONDS_PER_COLUMN * self.columns.size:
-            # No time for the LP: the chains and neighbourhoods from the floor get it all.
-            self.columns = None
-            self.rounded_by = "floor"
-        if self.columns is not None and self.columns.size:
-            clock = time.perf_counter()
-            self.matrix = build_matrix(problem, self.columns)
-            self.timings["matrix"] = time.perf_counter() - clock
-            clock = time.perf_counter()
-            left = _remaining(self.deadline)
-            self.lp = self.lp_beside_chains(None if left is None else LP_SHARE * left)
-            self.timings["lp"] = time.perf_counter() - clock
+        if self.deadline is not None and LP_ON_THREAD:
+            outcome = self.lp_beside_chains()
+        else:
+            outcome = self.build_and_solve_lp()
+        if self.deadline is not None and (outcome is None or _expired(self.deadline)):
+            # Cut at the deadline: a half-solved LP would round differently at every limit.
+            self.truncated = True
+            return
+        self.columns, self.matrix, self.lp, timings = outcome
+        self.timings.update(timings)
+        if self.lp is not None:
             self.lp_optimal = self.lp.optimal
             if self.lp.bound is not None:
                 self.bound = min(self.bound, self.lp.bound)
@@ -585,6 +665,8 @@ class ComponentSearch:
                 _round(self.schedule, self.columns, self.lp.values)
                 self.rounded_by = "lp-rounding"
                 self._count("lp_rounding")
+        else:
+            self.rounded_by = "floor"
         clock = time.perf_counter()
         if self.lp_values is None:
             # No LP solution (its time ran out): the ejection chains continue from the floor.
@@ -593,35 +675,66 @@ class ComponentSearch:
         self.timings["rounding"] = time.perf_counter() - clock
         self.keep(self.rounded_by, dict(self.schedule.placed))
 
-    def lp_beside_chains(self, seconds: float | None) -> LpResult:
-        """The component's LP. Under a limit, in a process solving components alone, the LP runs
-        on a second thread (HiGHS lets go of the GIL while it solves) and ejection chains improve
-        the floor's schedule on this one meanwhile: something better than the floor arrives before
-        the LP is solved, or when it is not solved in its time (anytime)."""
-        if self.deadline is None or self.processes > 1 or not self.short():
-            return solve_lp(self.columns, self.matrix, seconds, self.threads)
-        found: list[LpResult] = []
-        thread = threading.Thread(
-            target=lambda: found.append(solve_lp(self.columns, self.matrix, seconds, self.threads)), daemon=True)
-        thread.start()
-        schedule = Schedule(self.problem)
-        apply(schedule, self.problem, self.best)
-        until = time.time() + BESIDE_SHARE * (seconds if seconds is not None else 0.0)
-        _repair(schedule, self.static, self.problem, min(until, self.deadline), stop=lambda: not thread.is_alive())
-        self._count("chains_beside_lp")
-        self.keep("greedy+repair (beside the lp)", dict(schedule.placed))
-        thread.join()
-        return found[0] if found else LpResult(None, None, False)
+    def lp_seconds(self) -> float | None:
+        """The LP's time: LP_SHARE of the planned search time, cut at the deadline; no limit: None."""
+        if self.deadline is None:
+            return None
+        planned = LP_SHARE * (self.planned if self.planned is not None else _effort(len(self.indices)))
+        return max(min(planned, self.deadline - time.time()), 0.0)
+
+    def build_and_solve_lp(self, stop: Callable[[], bool] | None = None
+                           ) -> tuple[Columns | None, Matrix | None, LpResult | None, dict[str, float]] | None:
+        """Columns, matrix and LP of the component (no LP when it has too many columns). Touches
+        nothing of the search, so that it can run on a thread of its own; None when `stop()`
+        said so while the model was built."""
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        try:
+            columns = enumerate_columns(self.problem, self.static, self.indices, COLUMN_LIMIT, stop=stop)
+            timings["columns"] = time.perf_counter() - clock
+            if columns is None or not columns.size:
+                return columns, None, None, timings
+            clock = time.perf_counter()
+            matrix = build_matrix(self.problem, columns, stop=stop)
+        except Cancelled:
+            return None
+        timings["matrix"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        lp = solve_lp(columns, matrix, self.lp_seconds(), self.threads)
+        timings["lp"] = time.perf_counter() - clock
+        return columns, matrix, lp, timings
+
+    def lp_beside_chains(self) -> tuple[Columns | None, Matrix | None, LpResult | None, dict[str, float]] | None:
+        """Under a limit the columns, the matrix and the LP are made on a second thread. In a process
+        solving components alone, ejection chains improve the floor's schedule on this one
+        meanwhile (one pass over at most BESIDE_TRIES_PER_MEETING waiting meetings per meeting):
+        something better than
+        the floor arrives before the LP is solved, or when it is not solved in its time (anytime).
+        None when the deadline comes first."""
+        self.highs_thread = HighsThread()
+        lp = self.highs_thread.submit(lambda: self.build_and_solve_lp(self.highs_thread.cancelled.is_set))
+        if self.processes == 1 and self.short():
+            clock = time.perf_counter()
+            schedule = Schedule(self.problem)
+            apply(schedule, self.problem, self.best)
+            _repair(schedule, self.static, self.problem, self.deadline,
+                    tries=math.ceil(BESIDE_TRIES_PER_MEETING * len(self.indices)))
+            self._count("chains_beside_lp")
+            self.keep("greedy+repair (beside the lp)", dict(schedule.placed))
+            self._time("beside", clock)
+        try:
+            return lp.result(max(self.deadline - time.time(), 0.0))
+        except TimeoutError:
+            return None
 
     def start_clock(self, effort: float | None, processes: int) -> None:
         """The search past rounding stops after the component's own time, cut at the end of the
-        instance's search and at the deadline."""
+        instance's search (no limit) and at the deadline."""
         self.own = _effort(len(self.indices), processes) if effort is None else effort
-        self.stop = time.time() + self.own
+        plan_stop = time.time() + self.own
         if self.search_end is not None:
-            self.stop = min(self.stop, self.search_end)
-        if self.deadline is not None:
-            self.stop = min(self.stop, self.deadline)
+            plan_stop = min(plan_stop, self.search_end)
+        self._set_stop(plan_stop)
 
     def cuts_and_repair(self) -> None:
         """Gomory cuts on the LP and ejection chains, in the order the load asks for.
@@ -644,18 +757,25 @@ class ComponentSearch:
                 and self.time_left() > 0.05):
             self.cut(NORMAL_CUT_SHARE, NORMAL_CUT_ROUNDS)
         if lp is not None:
-            lp.highs = None
+            self._on_highs_thread(lambda: setattr(lp, "highs", None))
+
+    def _on_highs_thread(self, job: Callable[[], object]) -> object:
+        """Run a job with the LP's HiGHS object on the thread it was solved on (see `HighsThread`)."""
+        if self.highs_thread is None:
+            return job()
+        return self.highs_thread.submit(job).result()
 
     def cut(self, share: float, rounds: int) -> list[np.ndarray]:
         """Rounds of cuts on a share of the search time, which is then extended by the time they
         took; returns the vertices of the rounds that cut."""
         clock = time.perf_counter()
         score = _score(self.problem, self.best)[0]
-        result = tighten(self.lp.highs, self.matrix, self.columns.cls, time.time() + share * self.time_left(),
-                         score, max_rounds=rounds)
+        until = min(time.time() + share * self.plan_left(), self.stop)
+        result = self._on_highs_thread(
+            lambda: tighten(self.lp.highs, self.matrix, self.columns.cls, until, score, max_rounds=rounds))
         took = time.perf_counter() - clock
         self.timings["cuts"] = self.timings.get("cuts", 0.0) + took
-        self.stop = min(self.stop + took, self.search_end or math.inf, self.deadline or math.inf)
+        self._set_stop(min(self.plan_stop + took, self.search_end or math.inf))
         if result is None:
             return []
         self._count("cut_rounds", result.rounds)
@@ -724,7 +844,7 @@ class ComponentSearch:
             return
         problem, lp_values = self.problem, self.lp_values
         clock = time.perf_counter()
-        until = time.time() + RESTART_SHARE * self.time_left()
+        until = min(time.time() + RESTART_SHARE * self.plan_left(), self.stop)
         rng = np.random.default_rng(0)
         restarts = 0
         while self.short() and time.time() < until:
@@ -745,7 +865,7 @@ class ComponentSearch:
         size = 0 if self.columns is None else self.columns.size
         if not (self.short() and self.matrix is not None and 0 < size <= MATRIX_MIP_COLUMN_LIMIT
                 and self.time_left() > 0.05
-                and (size <= MIP_COLUMN_LIMIT or self.time_left() >= MATRIX_MIP_MIN_SECONDS)):
+                and (size <= MIP_COLUMN_LIMIT or self.plan_left() >= MATRIX_MIP_MIN_SECONDS)):
             return
         problem, columns = self.problem, self.columns
         clock = time.perf_counter()
@@ -876,14 +996,13 @@ def _run_component(problem: Problem, deadline: float | None, threads: int, proce
     return solve_component(problem, deadline, threads, effort, processes, search_end)
 
 
-def _limit_effort(meetings: int, total: int, deadline: float | None, started: float, processes: int) -> float | None:
-    """Under a time limit, a component's search past rounding may take its share (by meetings)
-    of ANYTIME_SHARE of the limit, at most ANYTIME_SECONDS_PER_MEETING a meeting and never less
-    than without a limit; it stops sooner once the bound is reached. None: no limit, the default."""
-    if deadline is None:
+def _limit_effort(meetings: int, limited: bool, processes: int) -> float | None:
+    """Under a time limit, a component's planned search past rounding: ANYTIME_SECONDS_PER_MEETING
+    a meeting, never less than without a limit, whatever the limit (which only cuts the plan);
+    it stops sooner once the bound is reached. None: no limit, the default."""
+    if not limited:
         return None
-    share = ANYTIME_SHARE * max(deadline - started, 0.0) * meetings * processes / max(total, 1)
-    return max(_effort(meetings, processes), min(share, ANYTIME_SECONDS_PER_MEETING * meetings))
+    return max(_effort(meetings, processes), ANYTIME_SECONDS_PER_MEETING * meetings)
 
 
 def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None, workers: int | None,
@@ -891,7 +1010,6 @@ def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None
     """Solve the components, largest first. With several workers this process takes components
     too, next to `workers - 1` pool processes (spawned: they take a few tenths of a second to
     start, so this process begins with the largest); whoever is free takes the next one."""
-    started = time.time()
     subs = [problem.subproblem(group) for group in groups]
     total = sum(len(g) for g in groups)
     if workers is None:
@@ -907,7 +1025,7 @@ def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None
     def local(k: int) -> None:
         # One HiGHS thread: HiGHS keeps one thread pool per process, sized by its first run,
         # and refuses a later run that asks for another size.
-        effort = _limit_effort(len(groups[k]), total, deadline, started, processes)
+        effort = _limit_effort(len(groups[k]), deadline is not None, processes)
         results[k] = solve_component(subs[k][0], deadline, 1, effort, processes, search_end)
 
     pool = None
@@ -927,7 +1045,7 @@ def _solve_all(problem: Problem, groups: list[list[int]], deadline: float | None
             # Hands one component at a time to a pool process and waits for it.
             while (k := take()) is not None:
                 try:
-                    effort = _limit_effort(len(groups[k]), total, deadline, started, processes)
+                    effort = _limit_effort(len(groups[k]), deadline is not None, processes)
                     results[k] = pool.submit(_run_component, subs[k][0], deadline, 1, processes, search_end,
                                              effort).result()
                 except Exception:  # a failed or broken worker: that component is solved here
@@ -986,8 +1104,9 @@ def solve(instance: Instance, time_limit: float | None = None, workers: int | No
     # with the instance; each component also stops at its own share (`_effort`).
     search_end = time.time() + SEARCH_SECONDS + SEARCH_SECONDS_PER_MEETING * len(instance.meetings)
     if deadline is not None:
-        # Under a limit the components' shares of it decide (`_limit_effort`): anytime.
-        search_end = max(search_end, deadline)
+        # Under a limit each component follows its own plan (`_limit_effort`), cut at the
+        # deadline: the same plan at every limit.
+        search_end = None
     problem = build_problem(instance)
     groups = components(problem)
     subs, results = _solve_all(problem, groups, deadline, workers, search_end)
