@@ -170,8 +170,8 @@ def test_r_3_3_two_scheduler_processes_allocate_a_job_centre_once(database_url, 
     job_centre_id = job_centre.id
 
     # Both processes must have built their jobs before this time, or the job waits for tomorrow:
-    # 20 s, since the suite runs on every core and a process takes longer to start meanwhile.
-    fire_at = now_local() + timedelta(seconds=20)
+    # 30 s, since the suite runs on every core and a process takes longer to start meanwhile.
+    fire_at = now_local() + timedelta(seconds=30)
     env = {**os.environ, "PLANNER_DATABASE_URL": database_url, "FLASK_APP": "wsgi",
            "PLANNER_ALLOCATION_TIME": fire_at.strftime("%H:%M:%S"), "PYTHONUNBUFFERED": "1"}
     env.pop("PLANNER_TEST_DATABASE_URL", None)
@@ -180,7 +180,7 @@ def test_r_3_3_two_scheduler_processes_allocate_a_job_centre_once(database_url, 
     for path in logs:
         with open(path, "wb") as out:
             processes.append(subprocess.Popen(
-                [sys.executable, "-m", "flask", "scheduler", "run", "--run-for", "90"],
+                [sys.executable, "-m", "flask", "scheduler", "run", "--run-for", "180"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
 
     def allocations() -> int:
@@ -195,7 +195,7 @@ def test_r_3_3_two_scheduler_processes_allocate_a_job_centre_once(database_url, 
                    for p in logs)
 
     try:
-        assert _wait_for(lambda: allocations() >= 1, 60), [p.read_text() for p in logs]
+        assert _wait_for(lambda: allocations() >= 1, 150), [p.read_text() for p in logs]
         _wait_for(fired_in_both, 8)  # the second may also see the job as already done
     finally:
         for process in processes:
