@@ -141,61 +141,88 @@ def _in_job_centre(model: type, object_id: int | None, job_centre_id: int) -> An
 
 
 def _check_spec(data: CallInInput) -> tuple[Team, Room | None, list[Caseworker]]:
+    """The meeting's fields; raises the first broken rule (see `_spec` for all of them)."""
+    errors: list[DomainError] = []
+    team, room, caseworkers = _spec(data, errors)
+    if errors:
+        raise errors[0]
+    assert team is not None
+    return team, room, caseworkers
+
+
+def _spec(data: CallInInput, errors: list[DomainError]
+          ) -> tuple[Team | None, Room | None, list[Caseworker]]:
+    """Check every field of the meeting and add each broken rule to `errors`, one per field, so
+    the form can show them all at once (R-8.5); a rule that needs a field which is itself wrong
+    is left out rather than reported twice."""
     jc = data.job_centre_id
     conversation_type = db.session.get(ConversationType, data.conversation_type_id) \
         if data.conversation_type_id else None
     if conversation_type is None:
-        raise DomainError.of("conversation_type_missing", field="conversation_type_id")
+        errors.append(DomainError.of("conversation_type_missing", field="conversation_type_id"))
     if data.holding_form_id is None or db.session.get(HoldingForm, data.holding_form_id) is None:
-        raise DomainError.of("holding_form_missing", field="holding_form_id")
+        errors.append(DomainError.of("holding_form_missing", field="holding_form_id"))
     team = _in_job_centre(Team, data.team_id, jc)
     if team is None:
-        raise DomainError.of("team_missing", field="team_id")
-    if data.variant_id is not None:
+        errors.append(DomainError.of("team_missing", field="team_id"))
+    if data.variant_id is not None and conversation_type is not None:
         variant = _in_job_centre(Variant, data.variant_id, jc)
         if variant is None or conversation_type not in variant.conversation_types:
-            raise DomainError(
+            errors.append(DomainError(
                 f"Varianten hører ikke til samtaletypen »{conversation_type.name}«.",
                 f"The variant does not belong to the conversation type '{conversation_type.name}'.",
-                field="variant_id", code="variant_type")
+                field="variant_id", code="variant_type"))
     room = None
     if data.room_id is not None:
         room = _in_job_centre(Room, data.room_id, jc)
         if room is None or not room.usable_for_callins:
-            raise DomainError("Mødelokalet kan ikke bruges til indkaldelser.",
-                              "The meeting room cannot be used for call-ins.", field="room_id",
-                              code="room_not_for_callins")
-    if data.meeting_form == MeetingForm.GROUP and room is None:
-        raise DomainError("Et fællesmøde skal have et mødelokale.",
-                          "A group meeting needs a meeting room.", field="room_id",
-                          code="group_needs_room")
-    if not data.caseworker_ids:
-        raise DomainError("Vælg mindst én vejleder.", "Choose at least one caseworker.",
-                          field="caseworker_ids", code="no_caseworker")
-    caseworkers = db.session.scalars(select(Caseworker).where(
-        Caseworker.id.in_(data.caseworker_ids), Caseworker.job_centre_id == jc)).all()
-    if len(caseworkers) != len(set(data.caseworker_ids)):
-        raise DomainError("Ukendt vejleder.", "Unknown caseworker.", field="caseworker_ids",
-                          code="unknown_caseworker")
-    members = set(db.session.scalars(select(TeamMembership.caseworker_id).where(
-        TeamMembership.team_id == team.id, TeamMembership.state == MembershipState.ACTIVE)))
-    for caseworker in caseworkers:
-        if caseworker.id not in members:
-            raise DomainError(f"{caseworker.name} hører ikke til teamet »{team.name}«.",
-                              f"{caseworker.name} does not belong to the team '{team.name}'.",
-                              field="caseworker_ids", code="caseworker_not_in_team")
-        if not caseworker.can_be_assigned_callins:
-            raise DomainError(f"{caseworker.name} kan ikke tildeles indkaldelser.",
-                              f"{caseworker.name} cannot be assigned call-ins.",
-                              field="caseworker_ids", code="caseworker_no_callins")
+            room = None
+            errors.append(DomainError("Mødelokalet kan ikke bruges til indkaldelser.",
+                                      "The meeting room cannot be used for call-ins.",
+                                      field="room_id", code="room_not_for_callins"))
+    elif data.meeting_form == MeetingForm.GROUP:
+        errors.append(DomainError("Et fællesmøde skal have et mødelokale.",
+                                  "A group meeting needs a meeting room.", field="room_id",
+                                  code="group_needs_room"))
+    caseworkers = _caseworkers(data, team, errors)
     if data.duration_minutes is None or not 1 <= data.duration_minutes <= 480:
-        raise DomainError.of("duration_out_of_range", field="duration_minutes", code="out_of_range")
+        errors.append(DomainError.of("duration_out_of_range", field="duration_minutes",
+                                     code="out_of_range"))
     if not 0 <= (data.reporting_minutes or 0) <= 240:
-        raise DomainError("Tid til rapportering skal være mellem 0 og 240 minutter.",
-                          "Time for reporting must be between 0 and 240 minutes.",
-                          field="reporting_minutes", code="out_of_range")
-    ordered = sorted(caseworkers, key=lambda cw: list(data.caseworker_ids).index(cw.id))
-    return team, room, ordered
+        errors.append(DomainError("Tid til rapportering skal være mellem 0 og 240 minutter.",
+                                  "Time for reporting must be between 0 and 240 minutes.",
+                                  field="reporting_minutes", code="out_of_range"))
+    return team, room, caseworkers
+
+
+def _caseworkers(data: CallInInput, team: Team | None, errors: list[DomainError]) -> list[Caseworker]:
+    """The chosen caseworkers in the order chosen; each must be of the team and take call-ins."""
+    if not data.caseworker_ids:
+        errors.append(DomainError("Vælg mindst én vejleder.", "Choose at least one caseworker.",
+                                  field="caseworker_ids", code="no_caseworker"))
+        return []
+    caseworkers = db.session.scalars(select(Caseworker).where(
+        Caseworker.id.in_(data.caseworker_ids), Caseworker.job_centre_id == data.job_centre_id)).all()
+    if len(caseworkers) != len(set(data.caseworker_ids)):
+        errors.append(DomainError("Ukendt vejleder.", "Unknown caseworker.", field="caseworker_ids",
+                                  code="unknown_caseworker"))
+        return []
+    members = set(db.session.scalars(select(TeamMembership.caseworker_id).where(
+        TeamMembership.team_id == team.id, TeamMembership.state == MembershipState.ACTIVE))) \
+        if team is not None else None
+    for caseworker in caseworkers:
+        if members is not None and caseworker.id not in members:
+            assert team is not None
+            errors.append(DomainError(f"{caseworker.name} hører ikke til teamet »{team.name}«.",
+                                      f"{caseworker.name} does not belong to the team '{team.name}'.",
+                                      field="caseworker_ids", code="caseworker_not_in_team"))
+            break
+        if not caseworker.can_be_assigned_callins:
+            errors.append(DomainError(f"{caseworker.name} kan ikke tildeles indkaldelser.",
+                                      f"{caseworker.name} cannot be assigned call-ins.",
+                                      field="caseworker_ids", code="caseworker_no_callins"))
+            break
+    return sorted(caseworkers, key=lambda cw: list(data.caseworker_ids).index(cw.id))
 
 
 def deadline_for(data: CallInInput, today: date) -> date:
@@ -332,12 +359,55 @@ def describe_proposals(proposals: Sequence[Proposal], *, names: dict[int, str],
 # Creating call-ins
 # ---------------------------------------------------------------------------
 
+class CallInErrors(DomainError):
+    """Every broken rule of one call-in form at once (R-8.5); reads as the first of them."""
+
+    def __init__(self, errors: Sequence[DomainError]) -> None:
+        first = errors[0]
+        super().__init__(first.message_da, first.message_en, field=first.field, code=first.code)
+        self.errors = list(errors)
+
+
+@dataclass
+class _Checked:
+    team: Team | None
+    room: Room | None
+    caseworkers: list[Caseworker]
+    citizens: list[Citizen]
+    window: tuple[date, date] | None
+    errors: list[DomainError]
+
+
+def _checked(data: CallInInput, today: date) -> _Checked:
+    errors: list[DomainError] = []
+    team, room, caseworkers = _spec(data, errors)
+    citizens: list[Citizen] = []
+    window = None
+    try:
+        citizens = _citizens(data, today)
+    except DomainError as error:
+        errors.append(error)
+    try:
+        window = _window(data, today)
+    except DomainError as error:
+        errors.append(error)
+    return _Checked(team, room, caseworkers, citizens, window, errors)
+
+
+def check_input(data: CallInInput, *, today: date) -> list[DomainError]:
+    """Every broken input rule of the call-in, one per field, in the form's order (R-8.5)."""
+    return _checked(data, today).errors
+
+
 def create_callins(data: CallInInput, *, now: datetime, actor: Any = None) -> CallInResult:
     """Call in every citizen of `data`; raises `DomainError` (caller rolls back) on any bad input."""
     today = now.date()
-    team, room, caseworkers = _check_spec(data)
-    citizens = _citizens(data, today)
-    earliest, deadline = _window(data, today)
+    checked = _checked(data, today)
+    if checked.errors:
+        raise CallInErrors(checked.errors)
+    team, room, caseworkers, citizens = checked.team, checked.room, checked.caseworkers, checked.citizens
+    assert team is not None and checked.window is not None
+    earliest, deadline = checked.window
     _check_not_called_in_twice(citizens, data, now)
     template = db.session.get(CallInTemplate, data.template_id) if data.template_id else None
     if template is not None and template.job_centre_id != data.job_centre_id:

@@ -247,7 +247,8 @@ def letter_pdf(booking_id: int, letter_id: int) -> Response:
                  details=f"Brev hentet: {letter.filename}")
     db.session.commit()
     response = Response(letter.pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{letter.filename}"'
+    # R-8.5: the letter opens in the browser's PDF viewer; saving it is one click from there.
+    response.headers["Content-Disposition"] = f'inline; filename="{letter.filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -328,61 +329,90 @@ def _day(name: str) -> date | None:
                           field=name, code="date_format") from None
 
 
-def _form_input(cpr_text: str) -> callins.CallInInput:
+def _form_input(cpr_text: str, errors: list[DomainError]) -> callins.CallInInput:
+    """The form as a `CallInInput`; a field that does not parse is left empty and its message
+    added to `errors`, so every field's message shows at once (R-8.5)."""
+    def field(parse: Any, *args: Any, default: Any = None) -> Any:
+        try:
+            return parse(*args)
+        except DomainError as error:
+            errors.append(error)
+            return default
+
     def choice(enum_cls: Any, name: str, default: Any) -> Any:
         try:
             return enum_cls(request.form.get(name) or default)
         except ValueError:
-            raise DomainError("Ugyldigt valg.", "Invalid choice.", field=name) from None
+            errors.append(DomainError("Ugyldigt valg.", "Invalid choice.", field=name))
+            return enum_cls(default)
+
     raw_start = (request.form.get("starts_at") or "").strip()
     return callins.CallInInput(
         job_centre_id=own_job_centre_id(), cprs=callins.parse_cprs(cpr_text),
-        template_id=_int("template_id"), conversation_type_id=_int("conversation_type_id"),
-        variant_id=_int("variant_id"),
+        template_id=field(_int, "template_id"),
+        conversation_type_id=field(_int, "conversation_type_id"),
+        variant_id=field(_int, "variant_id"),
         meeting_form=choice(MeetingForm, "meeting_form", MeetingForm.INDIVIDUAL),
-        holding_form_id=_int("holding_form_id"), team_id=_int("team_id"), room_id=_int("room_id"),
+        holding_form_id=field(_int, "holding_form_id"), team_id=field(_int, "team_id"),
+        room_id=field(_int, "room_id"),
         caseworker_ids=[v for v in map(_whole_number, request.form.getlist("caseworker_ids"))
                         if v is not None],
-        duration_minutes=_int("duration_minutes"), reporting_minutes=_int("reporting_minutes") or 0,
+        duration_minutes=field(_int, "duration_minutes"),
+        reporting_minutes=field(_int, "reporting_minutes") or 0,
         deadline_mode=choice(DeadlineMode, "deadline_mode", DeadlineMode.DAYS_AFTER_CREATION),
-        deadline_days=_int("deadline_days"),
+        deadline_days=field(_int, "deadline_days"),
         distribution=choice(Distribution, "distribution", Distribution.AUTOMATIC),
-        earliest_date=_day("earliest_date"), deadline_date=_day("deadline_date"),
-        fall_date=_day("fall_date"),
-        starts_at=_parse_datetime(raw_start, "starts_at") if raw_start else None,
+        earliest_date=field(_day, "earliest_date"), deadline_date=field(_day, "deadline_date"),
+        fall_date=field(_day, "fall_date"),
+        starts_at=field(_parse_datetime, raw_start, "starts_at") if raw_start else None,
         description=(request.form.get("description") or "").strip() or None,
         message_to_caseworkers=(request.form.get("message_to_caseworkers") or "").strip() or None,
         more_sessions=request.form.get("more_sessions") == "1")
+
+
+def _one_per_field(errors: list[DomainError]) -> list[DomainError]:
+    """The first message of each field, in order; a field's later messages follow from it."""
+    seen: set[str | None] = set()
+    kept = []
+    for error in errors:
+        if error.field is not None and error.field in seen:
+            continue
+        seen.add(error.field)
+        kept.append(error)
+    return kept
 
 
 @bp.route("/callins/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def new_callin() -> str | Response:
     choices = _choices()
-    error = None
+    errors: list[DomainError] = []
     cpr_text = request.form.get("cprs", "") if request.method == "POST" else ""
     if request.method == "POST":
-        try:
-            data = _form_input(cpr_text)
-            result = callins.create_callins(data, now=now_local(), actor=current_user)
-            db.session.commit()
-        except DomainError as exc:
+        data = _form_input(cpr_text, errors)
+        if errors:
+            # A field that did not parse: the other fields' rules are checked too, not sent.
+            errors += callins.check_input(data, today=today_local())
             db.session.rollback()
-            error = exc
-            try:
-                data = _form_input(cpr_text)
-            except DomainError:
-                data = callins.CallInInput(job_centre_id=own_job_centre_id(),
-                                           template_id=_int_or_none(request.form.get("template_id")))
         else:
-            if result.bookings:
-                flash(_("%(n)s citizens called in: %(m)s meetings booked.", n=len(result.callins),
-                        m=len(result.bookings)), "success")
-                first = result.bookings[0]
-                return redirect(url_for("workspace.calendar", date=first.starts_at.date().isoformat()))
-            flash(_("%(n)s citizens called in and placed on the waiting list.",
-                    n=len(result.callins)), "success")
-            return redirect(url_for("workspace.waiting_list"))
+            try:
+                result = callins.create_callins(data, now=now_local(), actor=current_user)
+                db.session.commit()
+            except callins.CallInErrors as exc:
+                db.session.rollback()
+                errors = exc.errors
+            except DomainError as exc:
+                db.session.rollback()
+                errors = [exc]
+            else:
+                if result.bookings:
+                    flash(_("%(n)s citizens called in: %(m)s meetings booked.", n=len(result.callins),
+                            m=len(result.bookings)), "success")
+                    first = result.bookings[0]
+                    return redirect(url_for("workspace.calendar", date=first.starts_at.date().isoformat()))
+                flash(_("%(n)s citizens called in and placed on the waiting list.",
+                        n=len(result.callins)), "success")
+                return redirect(url_for("workspace.waiting_list"))
     else:
         template_id = request.args.get("template", type=int)
         template = get_scoped_or_404(CallInTemplate, template_id) if template_id else None
@@ -394,9 +424,20 @@ def new_callin() -> str | Response:
             data = callins.CallInInput(job_centre_id=own_job_centre_id(),
                                        team_id=team.id if team else None,
                                        caseworker_ids=[own.id] if own else [])
+    errors = _one_per_field(errors)
+    by_field = {e.field: error_text(e) for e in errors if e.field in CALLIN_FIELDS}
+    field_errors = {name: by_field[name] for name in CALLIN_FIELDS if name in by_field}
+    other_errors = [error_text(e) for e in errors if e.field not in CALLIN_FIELDS]
     return render_template("caseworker/callin_form.html", data=data, cpr_text=cpr_text,
-                           error=error, error_message=error_text(error) if error else None,
-                           **choices), (400 if error else 200)
+                           errors=errors, field_errors=field_errors, other_errors=other_errors,
+                           **choices), (400 if errors else 200)
+
+
+#: The call-in form's fields that show their own message under them; others show at the top.
+CALLIN_FIELDS = ("cprs", "conversation_type_id", "variant_id", "holding_form_id", "team_id",
+                 "room_id", "caseworker_ids", "duration_minutes", "reporting_minutes",
+                 "deadline_mode", "deadline_days", "distribution", "earliest_date",
+                 "deadline_date", "fall_date", "starts_at", "meeting_form")
 
 
 def _int_or_none(raw: str | None) -> int | None:
