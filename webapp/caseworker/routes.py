@@ -445,7 +445,7 @@ def _int_or_none(raw: str | None) -> int | None:
 
 
 # ---------------------------------------------------------------------------
-# Waiting list and "plan now"
+# Waiting list export
 # ---------------------------------------------------------------------------
 
 # the waiting list's columns in a file, in Danish whatever the screen's language.
@@ -486,34 +486,6 @@ def waiting_list_export(export_type: str) -> Response:
     filename = f"venteliste_{now_local():%Y-%m-%d_%H-%M}.{export_type}"
     return Response(body, mimetype=export_file.MIMETYPES[export_type],
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
-
-
-@bp.post("/plan-now")
-@roles_required(*STAFF)
-def plan_now() -> Response:
-    from webapp.planning.run import run_allocation
-    try:
-        result = run_allocation(own_job_centre_id(), now=now_local(), actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error_text(error), "error")
-        return redirect(url_for("workspace.waiting_list"))
-    placed = _count(result, "placed")
-    unplaced = _count(result, "unplaced")
-    if placed is None:
-        flash(_("The planner has run."), "success")
-    else:
-        flash(_("The planner placed %(placed)s call-ins; %(left)s are still waiting.",
-                placed=placed, left=unplaced or 0), "success")
-    return redirect(url_for("workspace.waiting_list"))
-
-
-def _count(result: Any, name: str) -> int | None:
-    value = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
-    if value is None:
-        return None
-    return value if isinstance(value, int) else len(value)
 
 
 # ---------------------------------------------------------------------------
