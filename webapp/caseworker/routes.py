@@ -25,6 +25,7 @@ from webapp.models import (AuditEvent, Booking, BookingStatus,
                            MeetingForm, Role, Team)
 from webapp.storage import audit
 from webapp.calendar.rooms import team_rooms
+from webapp.calendar.team_week import team_week
 from webapp.messaging import ics as calendar_ics
 from webapp.callins import calling as callins
 from webapp.callins import worklist
@@ -90,7 +91,15 @@ def _calendar_subject() -> tuple[str, Caseworker | Team]:
 
 @bp.get("/")
 @roles_required(*STAFF)
-def calendar() -> str:
+def calendar() -> str | Response:
+    subject_arg = request.args.get("subject")
+    if subject_arg is not None:
+        # The toolbar's one select ("team-3", "caseworker-7") and its "Vis" button.
+        kind, _sep, raw_id = subject_arg.partition("-")
+        if kind not in ("team", "caseworker") or _whole_number(raw_id) is None:
+            abort(404)
+        args = {kind: raw_id} | {k: v for k, v in request.args.items() if k in ("date", "view")}
+        return redirect(url_for("workspace.calendar", **args))
     if not (request.args.get("team") or request.args.get("caseworker")) \
             and _own_caseworker() is None and not _my_teams():
         # A login not (yet) tied to a caseworker in a team: say so, not a bare 404.
@@ -102,9 +111,13 @@ def calendar() -> str:
     feed_url = None
     if own is not None and own.ics_token:
         feed_url = url_for("workspace.ics_feed", token=own.ics_token, _external=True)
+    grid = None
+    if kind == "team":
+        # the team's week as a column per caseworker, drawn on the server.
+        grid = team_week(subject, _members([subject.id]), initial, request.args.get("view", "week"))
     return render_template("caseworker/calendar.html", kind=kind, subject=subject, teams=teams,
                            caseworkers=_members([t.id for t in teams]), initial=initial,
-                           own=own, feed_url=feed_url)
+                           own=own, feed_url=feed_url, grid=grid)
 
 
 @bp.get("/events")

@@ -3,8 +3,10 @@ document.addEventListener("DOMContentLoaded", function () {
   var el = document.getElementById("calendar");
   if (!el || !window.FullCalendar) { return; }
   var lang = document.documentElement.lang === "en" ? "en-gb" : "da";
+  // On a phone the 5-day week is five slivers: show one day at a time, the week a tap away.
+  var narrow = window.matchMedia("(max-width: 40rem)").matches;
   var calendar = new FullCalendar.Calendar(el, {
-    initialView: "timeGridWeek",
+    initialView: narrow ? "timeGridDay" : "timeGridWeek",
     initialDate: el.dataset.initial,
     locale: lang,
     firstDay: 1,
@@ -20,7 +22,9 @@ document.addEventListener("DOMContentLoaded", function () {
     allDaySlot: true,
     expandRows: true,
     height: "auto",
-    headerToolbar: { left: "prev,next today", center: "title", right: "timeGridWeek,timeGridDay" },
+    headerToolbar: narrow
+      ? { left: "prev,next", center: "title", right: "timeGridDay,timeGridWeek" }
+      : { left: "prev,next today", center: "title", right: "timeGridWeek,timeGridDay" },
     events: { url: el.dataset.events },
     dateClick: function (info) {
       // Why is this time not free?: the reasons, in order, in the panel below.
@@ -38,6 +42,9 @@ document.addEventListener("DOMContentLoaded", function () {
       var url = new URL(window.location.href);
       url.searchParams.set("date", info.startStr.slice(0, 10));
       window.history.replaceState(null, "", url);
+      // The toolbar's "Vis" keeps the week shown when another calendar is chosen.
+      var shown = document.querySelector("#calendar-choice input[name=date]");
+      if (shown) { shown.value = info.startStr.slice(0, 10); }
     }
   });
   calendar.render();
