@@ -47,5 +47,13 @@ document.addEventListener("DOMContentLoaded", function () {
       if (shown) { shown.value = info.startStr.slice(0, 10); }
     }
   });
+  // FullCalendar's arrow icons are role="img" without a name; the buttons carry the name.
+  function quietIcons() {
+    el.querySelectorAll(".fc-icon:not([aria-hidden])").forEach(function (icon) {
+      icon.setAttribute("aria-hidden", "true");
+    });
+  }
+  new MutationObserver(quietIcons).observe(el, { childList: true, subtree: true });
   calendar.render();
+  quietIcons();
 });
