@@ -51,6 +51,7 @@ def test_caseworker_calls_in_plans_moves_cancels_and_downloads_the_letter(
     # Call in three citizens with the automatic template.
     page.click("text=Ny indkaldelse")
     page.select_option("#template", str(template.id))
+    page.click("#use-template")  # choosing alone reloads nothing
     page.wait_for_url(re.compile(r"template=\d+"))
     assert page.input_value("#duration_minutes") == "30"
     assert page.input_value("#distribution") == "automatic"
@@ -63,21 +64,36 @@ def test_caseworker_calls_in_plans_moves_cancels_and_downloads_the_letter(
     assert "Borger 1" in rows.nth(0).inner_text()
     screenshot(page, "caseworker-waiting-list")
 
-    # Plan now: the allocation places them.
+    # Plan now: it asks first and says it plans the whole job centre; nothing runs yet.
     page.click("#plan-now")
-    page.wait_for_selector(".flash-success")
+    page.wait_for_url(re.compile(r"/caseworker/plan-now$"))
+    assert "hele Jobcenter Testby" in page.inner_text("#plan-scope")
+    assert page.inner_text("#plan-scope-total") == "3"
+    assert _bookings() == []
+    screenshot(page, "caseworker-plan-now-confirm")
+    page.click("#plan-now-confirm")
+    # The result page: the figures and a link to each meeting booked.
+    page.wait_for_url(re.compile(r"/caseworker/plan-now/\d+$"))
     bookings = _bookings()
     assert len(bookings) == 3, page.inner_text("main")
     assert {c.status for c in db.session.scalars(select(CallIn))} == {CallInStatus.PLACED}
+    assert page.inner_text("#plan-result-summary") == "3 af 3 ventende indkaldelser blev placeret."
+    links = page.locator("#plan-result-bookings a")
+    assert sorted(links.evaluate_all("els => els.map(e => e.getAttribute('href'))")) == sorted(
+        f"/caseworker/bookings/{b.id}" for b in bookings)
+    screenshot(page, "caseworker-plan-now-result")
 
-    # The team's week calendar shows them.
+    # The team's week calendar shows them, each in its caseworker's column.
     first_day = bookings[0].starts_at.date()
     page.goto(f"{live_server}/caseworker/?team={ws.team.id}&date={first_day.isoformat()}")
-    page.wait_for_selector(".fc-event.booking")
-    shown = page.locator(".fc-event.booking")
+    shown = page.locator("#team-grid .tg-block.booking")
     in_week = [b for b in bookings if b.starts_at.isocalendar()[:2] == first_day.isocalendar()[:2]]
     assert shown.count() == len(in_week)
-    assert page.locator(".fc-bg-event.free").count() > 0
+    for booking in in_week:
+        cell = page.locator(f"#team-grid td[data-day='{booking.starts_at.date().isoformat()}']"
+                            f"[data-caseworker='{booking.caseworkers[0].id}']")
+        assert cell.locator(f"a[data-booking='{booking.id}']").count() == 1
+    assert page.locator("#team-grid .tg-bg.free").count() > 0
     screenshot(page, "caseworker-team-calendar")
 
     # Move one to a time the planner proposes.
@@ -107,10 +123,11 @@ def test_caseworker_calls_in_plans_moves_cancels_and_downloads_the_letter(
     db.session.expire_all()
     assert db.session.get(Booking, cancelled.id).status == BookingStatus.CANCELLED
     screenshot(page, "caseworker-booking-cancelled")
-    with page.expect_download() as download_info:
-        page.click("a.letter-link[data-activity=cancellation]")
-    pdf = download_info.value.path().read_bytes()
-    assert pdf.startswith(b"%PDF-")
+    # The letter opens in the browser: shown inline, not saved as a download.
+    href = page.get_attribute("a.letter-link[data-activity=cancellation]", "href")
+    response = page.request.get(f"{live_server}{href}")
+    assert response.headers["content-disposition"].startswith("inline;")
+    assert response.body().startswith(b"%PDF-")
 
     # The audit trail has the job centre's events.
     events = {e.event for e in db.session.scalars(select(AuditEntry))}

@@ -62,6 +62,7 @@ def test_working_day_new_citizen_callin_edit_withdraw_and_a_new_login(
     page.wait_for_url(re.compile(r"/caseworker/$"))
     page.click("text=Ny indkaldelse")
     page.select_option("#template", str(template.id))
+    page.click("#use-template")  # choosing alone reloads nothing
     page.wait_for_url(re.compile(r"template=\d+"))
     page.fill("#cprs", cpr_typed)
     screenshot(page, "working-day-1-callin-new-citizen")

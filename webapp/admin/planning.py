@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +18,7 @@ from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import CallIn, CallInStatus, JobCentre
 from webapp.planning.lock import AllocationRunning
+from webapp.planning.manual import manual_time_limit
 from webapp.planning.run import run_allocation
 from webapp.planning.status import allocation_time, recent_runs, scheduler_status
 
@@ -66,7 +67,7 @@ class PlanningView(PlannerBaseView):
             result = run_allocation(
                 job_centre_id, now=now_local(), actor=current_user._get_current_object(),
                 trigger="admin",
-                time_limit=current_app.config["PLANNER_ADMIN_TIME_LIMIT"])
+                time_limit=manual_time_limit())
         except AllocationRunning as error:
             flash(error_text(error), "warning")
         except Exception:

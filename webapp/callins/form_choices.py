@@ -8,12 +8,22 @@ from sqlalchemy import select
 
 from webapp.administration.teams import active_members, teams_by_name
 from webapp.extensions import db
-from webapp.models import CallInTemplate, ConversationType, HoldingForm, Room, Variant
+from webapp.models import (CallInTemplate, ConversationType, HoldingForm, MembershipState, Room,
+                           TeamMembership, Variant)
 
 
 def callin_choices(job_centre_id: int) -> dict[str, Any]:
     """The form's lists, each in the order the caseworker reads it."""
     teams = teams_by_name(job_centre_id)
+    team_members_of: dict[int, list[int]] = {}
+    team_sizes: dict[int, int] = {}
+    for caseworker_id, team_id in db.session.execute(
+            select(TeamMembership.caseworker_id, TeamMembership.team_id)
+            .where(TeamMembership.team_id.in_([t.id for t in teams]),
+                   TeamMembership.state == MembershipState.ACTIVE)
+            .order_by(TeamMembership.team_id)):
+        team_members_of.setdefault(caseworker_id, []).append(team_id)
+        team_sizes[team_id] = team_sizes.get(team_id, 0) + 1
     return {
         "templates": db.session.scalars(select(CallInTemplate).where(
             CallInTemplate.job_centre_id == job_centre_id).order_by(CallInTemplate.name)).all(),
@@ -26,4 +36,7 @@ def callin_choices(job_centre_id: int) -> dict[str, Any]:
                                                        Room.usable_for_callins)
                                     .order_by(Room.name)).all(),
         "all_caseworkers": active_members([t.id for t in teams]),
+        # R-8.5: the form shows the chosen team's caseworkers only.
+        "team_members_of": team_members_of,
+        "team_sizes": team_sizes,
     }

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from webapp.callins import calling
+from webapp.callins import calling, checks
 from webapp.domain.bounds import INT_MAX, check_integer, check_text
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -182,8 +182,8 @@ def edit_waiting(callin: CallIn, changes: CallInChanges, *, today: date, actor: 
         deadline_date=changes.deadline_date,
         earliest_date=(max(changes.earliest_date, today)
                        if changes.earliest_date == callin.earliest_date else changes.earliest_date))
-    team, room, caseworkers = calling._check_spec(spec)
-    calling._window(spec, today)
+    team, room, caseworkers = checks._check_spec(spec)
+    checks._window(spec, today)
     description = (changes.description or "").strip() or None
     if description is not None:
         check_text(description, "Beskrivelse", "Description", max_length=2000, field="description")

@@ -25,6 +25,7 @@ from webapp.models import (AuditEvent, Booking, BookingStatus,
                            MeetingForm, Role, Team)
 from webapp.storage import audit
 from webapp.calendar.rooms import team_rooms
+from webapp.calendar.team_week import team_week
 from webapp.messaging import ics as calendar_ics
 from webapp.callins import calling as callins
 from webapp.callins import worklist
@@ -90,7 +91,15 @@ def _calendar_subject() -> tuple[str, Caseworker | Team]:
 
 @bp.get("/")
 @roles_required(*STAFF)
-def calendar() -> str:
+def calendar() -> str | Response:
+    subject_arg = request.args.get("subject")
+    if subject_arg is not None:
+        # The toolbar's one select ("team-3", "caseworker-7") and its "Vis" button (R-8.5).
+        kind, _sep, raw_id = subject_arg.partition("-")
+        if kind not in ("team", "caseworker") or _whole_number(raw_id) is None:
+            abort(404)
+        args = {kind: raw_id} | {k: v for k, v in request.args.items() if k in ("date", "view")}
+        return redirect(url_for("workspace.calendar", **args))
     if not (request.args.get("team") or request.args.get("caseworker")) \
             and _own_caseworker() is None and not _my_teams():
         # A login not (yet) tied to a caseworker in a team: say so, not a bare 404 (R-6.3).
@@ -102,9 +111,13 @@ def calendar() -> str:
     feed_url = None
     if own is not None and own.ics_token:
         feed_url = url_for("workspace.ics_feed", token=own.ics_token, _external=True)
+    grid = None
+    if kind == "team":
+        # R-8.5: the team's week as a column per caseworker, drawn on the server.
+        grid = team_week(subject, _members([subject.id]), initial, request.args.get("view", "week"))
     return render_template("caseworker/calendar.html", kind=kind, subject=subject, teams=teams,
                            caseworkers=_members([t.id for t in teams]), initial=initial,
-                           own=own, feed_url=feed_url)
+                           own=own, feed_url=feed_url, grid=grid)
 
 
 @bp.get("/events")
@@ -247,7 +260,8 @@ def letter_pdf(booking_id: int, letter_id: int) -> Response:
                  details=f"Brev hentet: {letter.filename}")
     db.session.commit()
     response = Response(letter.pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{letter.filename}"'
+    # R-8.5: the letter opens in the browser's PDF viewer; saving it is one click from there.
+    response.headers["Content-Disposition"] = f'inline; filename="{letter.filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -328,61 +342,90 @@ def _day(name: str) -> date | None:
                           field=name, code="date_format") from None
 
 
-def _form_input(cpr_text: str) -> callins.CallInInput:
+def _form_input(cpr_text: str, errors: list[DomainError]) -> callins.CallInInput:
+    """The form as a `CallInInput`; a field that does not parse is left empty and its message
+    added to `errors`, so every field's message shows at once (R-8.5)."""
+    def field(parse: Any, *args: Any, default: Any = None) -> Any:
+        try:
+            return parse(*args)
+        except DomainError as error:
+            errors.append(error)
+            return default
+
     def choice(enum_cls: Any, name: str, default: Any) -> Any:
         try:
             return enum_cls(request.form.get(name) or default)
         except ValueError:
-            raise DomainError("Ugyldigt valg.", "Invalid choice.", field=name) from None
+            errors.append(DomainError("Ugyldigt valg.", "Invalid choice.", field=name))
+            return enum_cls(default)
+
     raw_start = (request.form.get("starts_at") or "").strip()
     return callins.CallInInput(
         job_centre_id=own_job_centre_id(), cprs=callins.parse_cprs(cpr_text),
-        template_id=_int("template_id"), conversation_type_id=_int("conversation_type_id"),
-        variant_id=_int("variant_id"),
+        template_id=field(_int, "template_id"),
+        conversation_type_id=field(_int, "conversation_type_id"),
+        variant_id=field(_int, "variant_id"),
         meeting_form=choice(MeetingForm, "meeting_form", MeetingForm.INDIVIDUAL),
-        holding_form_id=_int("holding_form_id"), team_id=_int("team_id"), room_id=_int("room_id"),
+        holding_form_id=field(_int, "holding_form_id"), team_id=field(_int, "team_id"),
+        room_id=field(_int, "room_id"),
         caseworker_ids=[v for v in map(_whole_number, request.form.getlist("caseworker_ids"))
                         if v is not None],
-        duration_minutes=_int("duration_minutes"), reporting_minutes=_int("reporting_minutes") or 0,
+        duration_minutes=field(_int, "duration_minutes"),
+        reporting_minutes=field(_int, "reporting_minutes") or 0,
         deadline_mode=choice(DeadlineMode, "deadline_mode", DeadlineMode.DAYS_AFTER_CREATION),
-        deadline_days=_int("deadline_days"),
+        deadline_days=field(_int, "deadline_days"),
         distribution=choice(Distribution, "distribution", Distribution.AUTOMATIC),
-        earliest_date=_day("earliest_date"), deadline_date=_day("deadline_date"),
-        fall_date=_day("fall_date"),
-        starts_at=_parse_datetime(raw_start, "starts_at") if raw_start else None,
+        earliest_date=field(_day, "earliest_date"), deadline_date=field(_day, "deadline_date"),
+        fall_date=field(_day, "fall_date"),
+        starts_at=field(_parse_datetime, raw_start, "starts_at") if raw_start else None,
         description=(request.form.get("description") or "").strip() or None,
         message_to_caseworkers=(request.form.get("message_to_caseworkers") or "").strip() or None,
         more_sessions=request.form.get("more_sessions") == "1")
+
+
+def _one_per_field(errors: list[DomainError]) -> list[DomainError]:
+    """The first message of each field, in order; a field's later messages follow from it."""
+    seen: set[str | None] = set()
+    kept = []
+    for error in errors:
+        if error.field is not None and error.field in seen:
+            continue
+        seen.add(error.field)
+        kept.append(error)
+    return kept
 
 
 @bp.route("/callins/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def new_callin() -> str | Response:
     choices = _choices()
-    error = None
+    errors: list[DomainError] = []
     cpr_text = request.form.get("cprs", "") if request.method == "POST" else ""
     if request.method == "POST":
-        try:
-            data = _form_input(cpr_text)
-            result = callins.create_callins(data, now=now_local(), actor=current_user)
-            db.session.commit()
-        except DomainError as exc:
+        data = _form_input(cpr_text, errors)
+        if errors:
+            # A field that did not parse: the other fields' rules are checked too, not sent.
+            errors += callins.check_input(data, today=today_local())
             db.session.rollback()
-            error = exc
-            try:
-                data = _form_input(cpr_text)
-            except DomainError:
-                data = callins.CallInInput(job_centre_id=own_job_centre_id(),
-                                           template_id=_int_or_none(request.form.get("template_id")))
         else:
-            if result.bookings:
-                flash(_("%(n)s citizens called in: %(m)s meetings booked.", n=len(result.callins),
-                        m=len(result.bookings)), "success")
-                first = result.bookings[0]
-                return redirect(url_for("workspace.calendar", date=first.starts_at.date().isoformat()))
-            flash(_("%(n)s citizens called in and placed on the waiting list.",
-                    n=len(result.callins)), "success")
-            return redirect(url_for("workspace.waiting_list"))
+            try:
+                result = callins.create_callins(data, now=now_local(), actor=current_user)
+                db.session.commit()
+            except callins.CallInErrors as exc:
+                db.session.rollback()
+                errors = exc.errors
+            except DomainError as exc:
+                db.session.rollback()
+                errors = [exc]
+            else:
+                if result.bookings:
+                    flash(_("%(n)s citizens called in: %(m)s meetings booked.", n=len(result.callins),
+                            m=len(result.bookings)), "success")
+                    first = result.bookings[0]
+                    return redirect(url_for("workspace.calendar", date=first.starts_at.date().isoformat()))
+                flash(_("%(n)s citizens called in and placed on the waiting list.",
+                        n=len(result.callins)), "success")
+                return redirect(url_for("workspace.waiting_list"))
     else:
         template_id = request.args.get("template", type=int)
         template = get_scoped_or_404(CallInTemplate, template_id) if template_id else None
@@ -394,9 +437,20 @@ def new_callin() -> str | Response:
             data = callins.CallInInput(job_centre_id=own_job_centre_id(),
                                        team_id=team.id if team else None,
                                        caseworker_ids=[own.id] if own else [])
+    errors = _one_per_field(errors)
+    by_field = {e.field: error_text(e) for e in errors if e.field in CALLIN_FIELDS}
+    field_errors = {name: by_field[name] for name in CALLIN_FIELDS if name in by_field}
+    other_errors = [error_text(e) for e in errors if e.field not in CALLIN_FIELDS]
     return render_template("caseworker/callin_form.html", data=data, cpr_text=cpr_text,
-                           error=error, error_message=error_text(error) if error else None,
-                           **choices), (400 if error else 200)
+                           errors=errors, field_errors=field_errors, other_errors=other_errors,
+                           **choices), (400 if errors else 200)
+
+
+#: The call-in form's fields that show their own message under them; others show at the top.
+CALLIN_FIELDS = ("cprs", "conversation_type_id", "variant_id", "holding_form_id", "team_id",
+                 "room_id", "caseworker_ids", "duration_minutes", "reporting_minutes",
+                 "deadline_mode", "deadline_days", "distribution", "earliest_date",
+                 "deadline_date", "fall_date", "starts_at", "meeting_form")
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -404,7 +458,7 @@ def _int_or_none(raw: str | None) -> int | None:
 
 
 # ---------------------------------------------------------------------------
-# Waiting list and "plan now"
+# Waiting list export
 # ---------------------------------------------------------------------------
 
 # R-6.11: the waiting list's columns in a file, in Danish whatever the screen's language.
@@ -445,34 +499,6 @@ def waiting_list_export(export_type: str) -> Response:
     filename = f"venteliste_{now_local():%Y-%m-%d_%H-%M}.{export_type}"
     return Response(body, mimetype=export_file.MIMETYPES[export_type],
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
-
-
-@bp.post("/plan-now")
-@roles_required(*STAFF)
-def plan_now() -> Response:
-    from webapp.planning.run import run_allocation
-    try:
-        result = run_allocation(own_job_centre_id(), now=now_local(), actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error_text(error), "error")
-        return redirect(url_for("workspace.waiting_list"))
-    placed = _count(result, "placed")
-    unplaced = _count(result, "unplaced")
-    if placed is None:
-        flash(_("The planner has run."), "success")
-    else:
-        flash(_("The planner placed %(placed)s call-ins; %(left)s are still waiting.",
-                placed=placed, left=unplaced or 0), "success")
-    return redirect(url_for("workspace.waiting_list"))
-
-
-def _count(result: Any, name: str) -> int | None:
-    value = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
-    if value is None:
-        return None
-    return value if isinstance(value, int) else len(value)
 
 
 # ---------------------------------------------------------------------------

@@ -3,8 +3,10 @@ document.addEventListener("DOMContentLoaded", function () {
   var el = document.getElementById("calendar");
   if (!el || !window.FullCalendar) { return; }
   var lang = document.documentElement.lang === "en" ? "en-gb" : "da";
+  // On a phone the 5-day week is five slivers: show one day at a time, the week a tap away.
+  var narrow = window.matchMedia("(max-width: 40rem)").matches;
   var calendar = new FullCalendar.Calendar(el, {
-    initialView: "timeGridWeek",
+    initialView: narrow ? "timeGridDay" : "timeGridWeek",
     initialDate: el.dataset.initial,
     locale: lang,
     firstDay: 1,
@@ -20,7 +22,9 @@ document.addEventListener("DOMContentLoaded", function () {
     allDaySlot: true,
     expandRows: true,
     height: "auto",
-    headerToolbar: { left: "prev,next today", center: "title", right: "timeGridWeek,timeGridDay" },
+    headerToolbar: narrow
+      ? { left: "prev,next", center: "title", right: "timeGridDay,timeGridWeek" }
+      : { left: "prev,next today", center: "title", right: "timeGridWeek,timeGridDay" },
     // Words ("Forrige", "Næste"), not chevron icons without a text alternative.
     buttonIcons: false,
     events: { url: el.dataset.events },
@@ -40,7 +44,18 @@ document.addEventListener("DOMContentLoaded", function () {
       var url = new URL(window.location.href);
       url.searchParams.set("date", info.startStr.slice(0, 10));
       window.history.replaceState(null, "", url);
+      // The toolbar's "Vis" keeps the week shown when another calendar is chosen.
+      var shown = document.querySelector("#calendar-choice input[name=date]");
+      if (shown) { shown.value = info.startStr.slice(0, 10); }
     }
   });
+  // FullCalendar's arrow icons are role="img" without a name; the buttons carry the name.
+  function quietIcons() {
+    el.querySelectorAll(".fc-icon:not([aria-hidden])").forEach(function (icon) {
+      icon.setAttribute("aria-hidden", "true");
+    });
+  }
+  new MutationObserver(quietIcons).observe(el, { childList: true, subtree: true });
   calendar.render();
+  quietIcons();
 });
