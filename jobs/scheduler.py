@@ -108,7 +108,7 @@ REGISTRY: list[JobSpec] = [
     JobSpec("import-calendars", "jobs.calendar_import:import_calendars",
             lambda config: IntervalTrigger(
                 minutes=int(config["PLANNER_CALENDAR_IMPORT_MINUTES"]), timezone=TZ),
-            "Busy times from two-way caseworkers' own calendars (R-5.2)"),
+            "Busy times from the own calendars of two-way and FASIT caseworkers (R-5.2, R-1.2.7)"),
     JobSpec("release-seat-holds", "jobs.reminders:release_seat_holds",
             lambda config: IntervalTrigger(hours=1, timezone=TZ),
             "Hourly release of expired seat holds at group meetings (R-4.7)"),

@@ -107,6 +107,9 @@ class CaseworkerView(PlannerModelView):
                                     "person is looked up in the national user directory.")},
         "name": {"description": _l("Filled in from the directory.")},
         "guid": {"description": _l("FASIT customers only: instead of a RID.")},
+        "busy_calendar_url": {"description": _l(
+            "Two-way and One-way (FASIT): the caseworker's own calendar, whose busy times "
+            "are imported every quarter of an hour.")},
         "can_be_assigned_callins": {"description": _l(
             "Untick only for caseworkers who exist so that appointments from the municipal "
             "case system can be imported: they never get call-ins or self-bookings.")},
