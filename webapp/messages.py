@@ -78,6 +78,12 @@ MESSAGES: dict[str, Text] = {
         "or room; no letter has been sent."),
     "room_not_in_team": Text("Lokalet hører ikke til samtalens team.",
                              "The room does not belong to the meeting's team."),
+    # A room is used only by the teams it is linked to: templates, call-ins, offers
+    "room_not_for_team": Text(
+        "Mødelokalet »{room}« er ikke knyttet til teamet »{team}«. Vælg et af teamets lokaler, "
+        "eller knyt lokalet til teamet under Mødelokaler.",
+        "The meeting room '{room}' is not linked to the team '{team}'. Choose one of the team's "
+        "rooms, or link the room to the team under Meeting rooms."),
     # Why is this time not free?: webapp/calendar/explain.py, in the order told
     "why_refused": Text("Tiden er ikke ledig:", "The time is not free:"),
     "why_free": Text("Tiden er ledig.", "The time is free."),

@@ -39,6 +39,7 @@ from webapp.storage import audit
 from webapp.planning import replan
 from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
+from webapp.calendar import rooms as room_rules
 from webapp.citizens import service as citizen_service
 from webapp.administration import caseworkers as caseworker_service
 from webapp.calendar import absences as absence_service
@@ -963,6 +964,8 @@ class OnlineOfferView(PlannerModelView):
     audited_relations = ("caseworkers", "contact_groups")
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        # only a room linked to the offer's team.
+        room_rules.check_room_for_team(model.team, model.room, field="room")
         # an offer switched off when its last team caseworker left can be reactivated.
         caseworker_service.check_offer_activation(model)
 

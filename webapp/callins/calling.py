@@ -28,6 +28,7 @@ from webapp.models import (AuditEvent, Booking, BookingOrigin, BookingParticipan
 from webapp.storage import audit
 from webapp.citizens.service import citizen_for_cpr
 from webapp.calendar.availability import caseworkers_free, free_caseworkers_at, room_free
+from webapp.calendar.rooms import check_room_for_team
 from webapp.booking import terms as booking_terms
 from webapp.booking.writer import (MeetingRequest, check_free, create_booking,
                                      seats_for)
@@ -165,6 +166,7 @@ def _check_spec(data: CallInInput) -> tuple[Team, Room | None, list[Caseworker]]
             raise DomainError("Mødelokalet kan ikke bruges til indkaldelser.",
                               "The meeting room cannot be used for call-ins.", field="room_id",
                               code="room_not_for_callins")
+        check_room_for_team(team, room)
     if data.meeting_form == MeetingForm.GROUP and room is None:
         raise DomainError("Et fællesmøde skal have et mødelokale.",
                           "A group meeting needs a meeting room.", field="room_id",
