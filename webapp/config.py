@@ -238,6 +238,10 @@ class Config:
     # Batch allocation (R-3.2): nightly at this Copenhagen time ("HH:MM") in `flask scheduler run`;
     # the optimiser's time limit in seconds and how many days ahead it plans.
     PLANNER_ALLOCATION_TIME = clock_time("PLANNER_ALLOCATION_TIME", "02:00")
+    # How often the scheduler asks which job centres' nightly time has come (each job centre
+    # may have its own time), and how often it writes its heartbeat (R-1.10.1).
+    PLANNER_ALLOCATION_CHECK_SECONDS = integer("PLANNER_ALLOCATION_CHECK_SECONDS", 60, low=1, high=3600)
+    PLANNER_HEARTBEAT_SECONDS = integer("PLANNER_HEARTBEAT_SECONDS", 30, low=1, high=3600)
     PLANNER_ALLOCATION_TIME_LIMIT = number("PLANNER_ALLOCATION_TIME_LIMIT", 300.0, low=1, high=86_400)
     PLANNER_ALLOCATION_HORIZON_DAYS = integer("PLANNER_ALLOCATION_HORIZON_DAYS", 42, low=1, high=366)
     PLANNER_ADMIN_TIME_LIMIT = number("PLANNER_ADMIN_TIME_LIMIT", 30.0, low=1, high=3600)

@@ -78,6 +78,12 @@ MESSAGES: dict[str, Text] = {
         "or room; no letter has been sent."),
     "room_not_in_team": Text("Lokalet hører ikke til samtalens team.",
                              "The room does not belong to the meeting's team."),
+    # A job centre's nightly time
+    "allocation_time_format": Text(
+        "Skriv tidspunktet for natlig planlægning som TT:MM, fx 02:30, eller lad feltet stå tomt "
+        "for at bruge den fælles tid.",
+        "Enter the time of the nightly allocation as HH:MM, e.g. 02:30, or leave it empty for the "
+        "common time."),
     # A room is used only by the teams it is linked to: templates, call-ins, offers
     "room_not_for_team": Text(
         "Mødelokalet »{room}« er ikke knyttet til teamet »{team}«. Vælg et af teamets lokaler, "

@@ -34,7 +34,7 @@ from webapp.domain.directory import FileDirectory
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, BookingStatus, CallIn, CallInStatus, Caseworker, Citizen,
-                           LetterRule, LetterTemplate, MembershipState, SystemLogEntry, Team)
+                           LetterRule, LetterTemplate, MembershipState, Team)
 from webapp.storage import audit
 from webapp.planning import replan
 from webapp.planning import status as planning_status
@@ -834,9 +834,8 @@ class AboutView(PlannerBaseView):
         engine = db.engine
         # Another job centre's runs are not this one's business (R-0.1); support sees all.
         last_run = planning_status.last_run(staff_job_centre_id())
-        scheduler = db.session.scalar(
-            select(SystemLogEntry).where(SystemLogEntry.category == "scheduler")
-            .order_by(SystemLogEntry.occurred_at.desc()).limit(1))
+        # From the heartbeat: a crashed scheduler no longer reads "started" (R-1.10.1).
+        scheduler = planning_status.scheduler_status()
         version_info = engine.dialect.server_version_info
         return self.render("admin/about.html", version=__version__,
                            database=f"{engine.dialect.name} "
@@ -973,8 +972,14 @@ class OnlineOfferView(PlannerModelView):
 class JobCentreView(SupportModelView):
     """Support creates job centres with the default two-level team structure (R-1.1.1)."""
 
-    column_list = ("name", "municipality", "sync_modes")
-    form_columns = ("name", "municipality", "sync_modes", "root_team", "child_team")
+    column_list = ("name", "municipality", "sync_modes", "allocation_time")
+    form_columns = ("name", "municipality", "sync_modes", "allocation_time", "root_team", "child_team")
+    form_args = {"allocation_time": {"description": _l(
+        "When the nightly allocation runs for this job centre, HH:MM. Empty: the common time.")}}
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        # R-3.2: "HH:MM" or empty (the common PLANNER_ALLOCATION_TIME).
+        model.allocation_time = planning_status.check_allocation_time(model.allocation_time)
     form_extra_fields = {
         "root_team": StringField(_l("Name of the top team"), description=_l(
             "Recommended: \"<Municipality> Jobcenter\". Empty: that name.")),
@@ -996,6 +1001,8 @@ class JobCentreView(SupportModelView):
                                            form.root_team.data or None, form.child_team.data or None)
             if form.sync_modes.data:
                 job_centre.sync_modes = form.sync_modes.data
+            job_centre.allocation_time = planning_status.check_allocation_time(
+                form.allocation_time.data)
             db.session.flush()
             audit.record(AuditEvent.ADMIN_CREATED, actor=current_user, obj=job_centre,
                          after=audit.snapshot(job_centre)
