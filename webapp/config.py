@@ -150,6 +150,10 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = boolean("REMEMBER_COOKIE_SECURE", False, production=True)
     PLANNER_TIMEZONE = "Europe/Copenhagen"
+    # The national user directory (R-1.2.1): "file" (PLANNER_DIRECTORY_FILE), "http" (a JSON
+    # service at PLANNER_DIRECTORY_URL) or "none" (webapp/administration/directory.py).
+    PLANNER_DIRECTORY = choice("PLANNER_DIRECTORY", "file", ("file", "http", "none"))
+    PLANNER_DIRECTORY_URL = text("PLANNER_DIRECTORY_URL", "")
     PLANNER_DIRECTORY_FILE = text(
         "PLANNER_DIRECTORY_FILE",
         str(Path(__file__).resolve().parent.parent / "seed" / "data" / "directory.json"),
@@ -321,7 +325,10 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
 
 def check_environment(config: Mapping[str, Any], logger: logging.Logger) -> None:
     """Refuse to start in production with unsafe settings, listing all of them; in development
-    warn once about the published key."""
+    warn once about the published key. A directory adapter without its address never starts."""
+    if config.get("PLANNER_DIRECTORY") == "http" and not str(config.get("PLANNER_DIRECTORY_URL") or "").strip():
+        raise ConfigurationError("PLANNER_DIRECTORY=http needs PLANNER_DIRECTORY_URL, the address of the "
+                                 "directory service (docs/operations.md, Settings).")
     if in_production(config):
         problems = production_problems(config)
         if problems:

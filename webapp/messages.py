@@ -78,6 +78,12 @@ MESSAGES: dict[str, Text] = {
         "or room; no letter has been sent."),
     "room_not_in_team": Text("Lokalet hører ikke til samtalens team.",
                              "The room does not belong to the meeting's team."),
+    # The national user directory
+    "no_directory": Text(
+        "Der er ingen forbindelse til AM-portalen, så nye vejledere kan ikke oprettes. "
+        "Eksisterende vejledere kan stadig redigeres.",
+        "The national user directory is not available, so new caseworkers cannot be created. "
+        "Existing caseworkers can still be edited."),
     # A job centre's nightly time
     "allocation_time_format": Text(
         "Skriv tidspunktet for natlig planlægning som TT:MM, fx 02:30, eller lad feltet stå tomt "

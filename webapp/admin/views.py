@@ -30,7 +30,7 @@ from webapp.auth.tenancy import get_scoped_or_404, scoped, staff_job_centre_id
 from webapp.clock import now_local, today_local
 from webapp.domain import bounds
 from webapp.domain.cpr import mask_cpr, normalise_cpr
-from webapp.domain.directory import FileDirectory
+from webapp.administration.directory import get_directory
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, BookingStatus, CallIn, CallInStatus, Caseworker, Citizen,
@@ -50,13 +50,6 @@ from webapp.administration import teams as team_service
 from webapp.administration import variants as variant_service
 
 
-def get_directory() -> FileDirectory:
-    """The national user directory adapter (R-1.2.1); file-backed in the demo."""
-    path = current_app.config["PLANNER_DIRECTORY_FILE"]
-    cache = current_app.extensions.setdefault("planner_directory", {})
-    if path not in cache:
-        cache[path] = FileDirectory(path)
-    return cache[path]
 
 
 _teams_in_tree = teams_in_tree
