@@ -150,6 +150,10 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = boolean("REMEMBER_COOKIE_SECURE", False, production=True)
     PLANNER_TIMEZONE = "Europe/Copenhagen"
+    # The national user directory (R-1.2.1): "file" (PLANNER_DIRECTORY_FILE), "http" (a JSON
+    # service at PLANNER_DIRECTORY_URL) or "none" (webapp/administration/directory.py).
+    PLANNER_DIRECTORY = choice("PLANNER_DIRECTORY", "file", ("file", "http", "none"))
+    PLANNER_DIRECTORY_URL = text("PLANNER_DIRECTORY_URL", "")
     PLANNER_DIRECTORY_FILE = text(
         "PLANNER_DIRECTORY_FILE",
         str(Path(__file__).resolve().parent.parent / "seed" / "data" / "directory.json"),
@@ -238,6 +242,10 @@ class Config:
     # Batch allocation (R-3.2): nightly at this Copenhagen time ("HH:MM") in `flask scheduler run`;
     # the optimiser's time limit in seconds and how many days ahead it plans.
     PLANNER_ALLOCATION_TIME = clock_time("PLANNER_ALLOCATION_TIME", "02:00")
+    # How often the scheduler asks which job centres' nightly time has come (each job centre
+    # may have its own time), and how often it writes its heartbeat (R-1.10.1).
+    PLANNER_ALLOCATION_CHECK_SECONDS = integer("PLANNER_ALLOCATION_CHECK_SECONDS", 60, low=1, high=3600)
+    PLANNER_HEARTBEAT_SECONDS = integer("PLANNER_HEARTBEAT_SECONDS", 30, low=1, high=3600)
     PLANNER_ALLOCATION_TIME_LIMIT = number("PLANNER_ALLOCATION_TIME_LIMIT", 300.0, low=1, high=86_400)
     PLANNER_ALLOCATION_HORIZON_DAYS = integer("PLANNER_ALLOCATION_HORIZON_DAYS", 42, low=1, high=366)
     PLANNER_ADMIN_TIME_LIMIT = number("PLANNER_ADMIN_TIME_LIMIT", 30.0, low=1, high=3600)
@@ -317,7 +325,10 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
 
 def check_environment(config: Mapping[str, Any], logger: logging.Logger) -> None:
     """Refuse to start in production with unsafe settings, listing all of them; in development
-    warn once about the published key."""
+    warn once about the published key. A directory adapter without its address never starts."""
+    if config.get("PLANNER_DIRECTORY") == "http" and not str(config.get("PLANNER_DIRECTORY_URL") or "").strip():
+        raise ConfigurationError("PLANNER_DIRECTORY=http needs PLANNER_DIRECTORY_URL, the address of the "
+                                 "directory service (docs/operations.md, Settings).")
     if in_production(config):
         problems = production_problems(config)
         if problems:

@@ -78,6 +78,24 @@ MESSAGES: dict[str, Text] = {
         "or room; no letter has been sent."),
     "room_not_in_team": Text("Lokalet hører ikke til samtalens team.",
                              "The room does not belong to the meeting's team."),
+    # The national user directory
+    "no_directory": Text(
+        "Der er ingen forbindelse til AM-portalen, så nye vejledere kan ikke oprettes. "
+        "Eksisterende vejledere kan stadig redigeres.",
+        "The national user directory is not available, so new caseworkers cannot be created. "
+        "Existing caseworkers can still be edited."),
+    # A job centre's nightly time
+    "allocation_time_format": Text(
+        "Skriv tidspunktet for natlig planlægning som TT:MM, fx 02:30, eller lad feltet stå tomt "
+        "for at bruge den fælles tid.",
+        "Enter the time of the nightly allocation as HH:MM, e.g. 02:30, or leave it empty for the "
+        "common time."),
+    # A room is used only by the teams it is linked to: templates, call-ins, offers
+    "room_not_for_team": Text(
+        "Mødelokalet »{room}« er ikke knyttet til teamet »{team}«. Vælg et af teamets lokaler, "
+        "eller knyt lokalet til teamet under Mødelokaler.",
+        "The meeting room '{room}' is not linked to the team '{team}'. Choose one of the team's "
+        "rooms, or link the room to the team under Meeting rooms."),
     # Why is this time not free?: webapp/calendar/explain.py, in the order told
     "why_refused": Text("Tiden er ikke ledig:", "The time is not free:"),
     "why_free": Text("Tiden er ledig.", "The time is free."),

@@ -15,6 +15,10 @@ from webapp.clock import now_local
 from webapp.extensions import db
 from webapp.models import Booking, Letter, LetterActivity, OutboxMessage
 
+# A meeting moved to another time gets the move letter, one kept at its time with another
+# caseworker the update letter.
+CHANGED = (LetterActivity.MOVE, LetterActivity.UPDATE)
+
 
 def _working_day_ahead(days: int):
     day = now_local().date() + timedelta(days=days)
@@ -65,9 +69,9 @@ def test_register_absence_dry_run_confirm_and_see_the_letters_R_6_4(app, referen
     assert page.locator("#dry-run table.moves tbody tr").count() == 3
     screenshot(page, "absence-dry-run")
     db.session.expire_all()
-    assert db.session.scalar(select(Letter.id).where(Letter.activity == LetterActivity.MOVE)) is None
+    assert db.session.scalar(select(Letter.id).where(Letter.activity.in_(CHANGED))) is None
 
-    # Confirm: moved through the booking writer, with the move letters.
+    # Confirm: moved through the booking writer, with the letters.
     page.click("#confirm")
     page.wait_for_selector("#done")
     assert "Genplanlagt: 3 flyttes, 0 tilbage på afventerlisten." in page.content()
@@ -77,7 +81,7 @@ def test_register_absence_dry_run_confirm_and_see_the_letters_R_6_4(app, referen
     for booking in db.session.scalars(select(Booking).where(Booking.id.in_(ids))):
         assert booking.starts_at.date() == day
         assert ws.anna.id not in [link.caseworker_id for link in booking.caseworker_links]
-    moved_letters = db.session.scalars(select(Letter).where(Letter.activity == LetterActivity.MOVE)).all()
+    moved_letters = db.session.scalars(select(Letter).where(Letter.activity.in_(CHANGED))).all()
     assert sorted(letter.booking_id for letter in moved_letters) == sorted(ids)
 
     # Anna's calendar shows the absence as a labelled block, her meetings gone.
@@ -94,7 +98,8 @@ def test_register_absence_dry_run_confirm_and_see_the_letters_R_6_4(app, referen
     assert "flyttet" in page.content().lower()
     screenshot(page, "absence-outbox")
 
-    # A moved meeting's page has its move letter.
+    # A moved meeting's page has its letter, the move or the update letter.
     page.goto(f"{live_server}/caseworker/bookings/{ids[0]}")
-    assert page.locator(".letter-link[data-activity='move']").count() == 1
+    assert page.locator(".letter-link[data-activity='move'], "
+                        ".letter-link[data-activity='update']").count() == 1
     screenshot(page, "absence-moved-meeting")

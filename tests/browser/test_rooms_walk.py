@@ -50,7 +50,7 @@ def test_caseworker_moves_a_meeting_to_another_room_and_asks_why_a_time_is_not_f
     moved = db.session.get(Booking, booking.id)
     assert (moved.room_id, moved.starts_at) == (ws.small_room.id, at(day, 9))
     assert db.session.scalar(select(func.count()).select_from(Letter).where(
-        Letter.booking_id == booking.id, Letter.activity == LetterActivity.MOVE)) == 1
+        Letter.booking_id == booking.id, Letter.activity == LetterActivity.UPDATE)) == 1
     screenshot(page, "move-confirm")
 
     # Moving it again to where it now is changes nothing and says so.

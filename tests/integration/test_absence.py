@@ -179,7 +179,8 @@ def test_hit_meetings_are_listed_and_the_dry_run_changes_nothing_R_6_4(ws):
 
 
 def test_confirm_moves_through_the_writer_with_letters_on_the_same_day_R_6_4(ws):
-    """R-6.4: confirming moves each meeting with its move letter and audit; same day preferred."""
+    """R-6.4: confirming moves each meeting with its letter and audit; same day preferred. At the
+    same time with another caseworker the letter is the update letter (R-1.7.2)."""
     booked = _three_meetings(ws)
     absence = _away(ws, ws.anna, MONDAY)
     hit = absences.hit_bookings(absence, now=NOW)
@@ -192,7 +193,7 @@ def test_confirm_moves_through_the_writer_with_letters_on_the_same_day_R_6_4(ws)
         assert booking.starts_at.date() == MONDAY
         assert booking.caseworker_links[0].caseworker_id != ws.anna.id
         moved = db.session.scalars(select(Letter).where(Letter.booking_id == booking.id,
-                                                        Letter.activity == LetterActivity.MOVE)).all()
+                                                        Letter.activity == LetterActivity.UPDATE)).all()
         assert len(moved) == 1
         assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.booking_id == booking.id,

@@ -103,10 +103,27 @@ def test_a_broken_calendar_keeps_old_busy_times_and_is_logged(two_way, create_ca
     assert any("fejlede" in m for m in messages) and any("1 fejl" in m for m in messages)
 
 
-def test_one_way_caseworkers_are_not_imported(two_way):
-    """R-5.2: only two-way sync imports busy times."""
-    two_way.sync_mode = SyncMode.ONE_WAY
+@pytest.mark.parametrize("mode", [SyncMode.ONE_WAY, SyncMode.NONE])
+def test_one_way_caseworkers_are_not_imported(two_way, mode):
+    """R-5.2, R-1.2.7: one-way (outwards only) and none import no busy times."""
+    two_way.sync_mode = mode
     assert import_for(two_way, now=NOW, fetch=lambda url, s, e: [FEED]) == 0
+    db.session.commit()
+    assert import_all(now=NOW, fetch=lambda url, s, e: [FEED]).caseworkers == 0
+
+
+def test_fasit_one_way_imports_the_mail_calendar_into_busy_times_R_1_2_7(two_way):
+    """R-1.2.7: One-way (FASIT) is mail calendar -> planner: the job imports the caseworker's
+    calendar into busy times, which block availability, and sends the caseworker no invitation."""
+    two_way.sync_mode = SyncMode.ONE_WAY_FASIT
+    db.session.commit()
+    result = import_all(now=NOW, fetch=lambda url, s, e: [FEED])
+    db.session.commit()
+    assert (result.caseworkers, result.busy_times, result.failed) == (1, 5, {})
+    free = availability.caseworkers_free([two_way.id], MONDAY, MONDAY, now=NOW)[two_way.id]
+    assert free == [(at(MONDAY, 7, 30), at(MONDAY, 11)), (at(MONDAY, 12), at(MONDAY, 16))]
+    from webapp.messaging import ics
+    assert SyncMode.ONE_WAY_FASIT not in ics.INVITED_MODES
 
 
 @pytest.mark.parametrize("url", ["", "kalender", "ftp://x/y.ics", "http://"])

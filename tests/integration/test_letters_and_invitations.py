@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.workspace_setup import MONDAY, NOW, at, build_workspace
 from webapp.domain.availability import to_utc
 from webapp.extensions import db
-from webapp.models import (Letter, LetterActivity, LetterTemplate, OutboxMessage, SyncMode,
+from webapp.models import (Letter, LetterActivity, LetterRule, LetterTemplate, OutboxMessage, SyncMode,
                            SystemLogEntry)
 from webapp.messaging import ics as calendar_ics
 from webapp.callins import calling as callins
@@ -235,3 +235,49 @@ def test_private_feed_lists_the_caseworkers_bookings_and_can_be_revoked(ws, clie
     assert new_token != token
     assert client.get(f"/caseworker/feed/{new_token}.ics").status_code == 200
     assert client.get("/caseworker/feed/not-a-real-token-at-all-xx.ics").status_code == 404
+
+
+def _letters_of(booking):
+    return db.session.scalars(select(Letter).where(Letter.booking_id == booking.id)
+                              .order_by(Letter.id)).all()
+
+
+def test_a_change_of_caseworker_at_the_same_time_sends_the_update_letter_R_1_7_2(ws):
+    """R-1.7.2: "Opdatering" is produced when the job centre changes a meeting's details and keeps
+    its time (here another caseworker); the variant's Update rule picks the letter."""
+    update = LetterTemplate(job_centre=ws.job_centre, name="Opdatering", subject="Nyt om din samtale",
+                            body="Kære {{ citizen.name }}\n\nDin samtale {{ booking.starts_at }} "
+                                 "holdes nu af {{ caseworkers }}.")
+    ws.variant.letter_rules.append(LetterRule(
+        conversation_type=ws.templates["fixed"].conversation_type, activity=LetterActivity.UPDATE,
+        letter_template=update))
+    db.session.commit()
+    booking = _book(ws, ws.citizens[0], at(MONDAY, 9))
+    moves.move_by_job_centre(booking, starts_at=at(MONDAY, 9), caseworker_id=ws.bo.id, now=NOW,
+                             actor=ws.user)
+    db.session.commit()
+    sent = _letters_of(booking)
+    assert [letter.activity for letter in sent] == [LetterActivity.CALL_IN, LetterActivity.UPDATE]
+    assert sent[-1].letter_template_id == update.id
+    mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "letter")
+                              .order_by(OutboxMessage.id.desc())).first()
+    assert mail.subject == "Nyt om din samtale" and ws.bo.name in mail.body_text
+    # A new time is a move, with the move rule's letter, not an update.
+    moves.move_by_job_centre(booking, starts_at=at(MONDAY, 13), caseworker_id=None, now=NOW,
+                             actor=ws.user)
+    db.session.commit()
+    last = _letters_of(booking)[-1]
+    assert (last.activity, last.letter_template_id) == (LetterActivity.MOVE, ws.letters["move"].id)
+
+
+def test_an_update_without_an_update_rule_gets_the_built_in_update_letter_R_1_7_2(ws):
+    """R-1.7.2: as for every activity, no matching Update rule means the built-in letter."""
+    booking = _book(ws, ws.citizens[0], at(MONDAY, 9))
+    moves.move_by_job_centre(booking, starts_at=at(MONDAY, 9), caseworker_id=ws.bo.id, now=NOW,
+                             actor=ws.user)
+    db.session.commit()
+    last = _letters_of(booking)[-1]
+    assert (last.activity, last.letter_template_id) == (LetterActivity.UPDATE, None)
+    mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "letter")
+                              .order_by(OutboxMessage.id.desc())).first()
+    assert mail.subject == "Der er ændringer til din samtale"

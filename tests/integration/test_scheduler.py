@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, inspect, select
 
 from jobs import scheduler as jobs_scheduler
@@ -41,13 +41,13 @@ def count(model, *where) -> int:
 def test_r_3_2_registry_skips_missing_modules_and_stores_jobs(app, caplog):
     """R-3.2: the job list is an explicit registry; a job whose module is missing is skipped with a warning."""
     registry = [
-        *jobs_scheduler.REGISTRY[:2],
+        *(spec for spec in jobs_scheduler.REGISTRY if spec.id in ("allocate-nightly", "expire-reservations")),
         jobs_scheduler.JobSpec("not-yet", "jobs.does_not_exist:run", lambda c: jobs_scheduler.daily_at("05:00"),
                                "A job of a module that is not written yet"),
         jobs_scheduler.JobSpec("no-function", "jobs.allocate:no_such_function",
                                lambda c: jobs_scheduler.daily_at("05:00"), "A misspelt function"),
     ]
-    app.config["PLANNER_ALLOCATION_TIME"] = "03:15"
+    app.config["PLANNER_ALLOCATION_CHECK_SECONDS"] = 45
     with caplog.at_level(logging.WARNING, logger="jobs.scheduler"):
         scheduler = jobs_scheduler.build_scheduler(app, registry=registry)
     assert "Job not-yet skipped: module jobs.does_not_exist does not exist" in caplog.text
@@ -56,11 +56,12 @@ def test_r_3_2_registry_skips_missing_modules_and_stores_jobs(app, caplog):
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
         assert set(jobs) == {"allocate-nightly", "expire-reservations"}
+        # Each job centre has its own nightly time: the job asks which are due (R-3.2).
         nightly = jobs["allocate-nightly"]
-        assert isinstance(nightly.trigger, CronTrigger)
-        assert str(nightly.trigger) == "cron[hour='3', minute='15', second='0']"
+        assert isinstance(nightly.trigger, IntervalTrigger)
+        assert nightly.trigger.interval == timedelta(seconds=45)
         assert str(nightly.trigger.timezone) == "Europe/Copenhagen"
-        assert nightly.func_ref == "jobs.allocate:nightly_allocation"
+        assert nightly.func_ref == "jobs.allocate:allocate_due"
     finally:
         scheduler.shutdown(wait=False)
     # The jobs live in the app's database (SQLAlchemy job store).
@@ -173,7 +174,8 @@ def test_r_3_3_two_scheduler_processes_allocate_a_job_centre_once(database_url, 
     # 30 s, since the suite runs on every core and a process takes longer to start meanwhile.
     fire_at = now_local() + timedelta(seconds=30)
     env = {**os.environ, "PLANNER_DATABASE_URL": database_url, "FLASK_APP": "wsgi",
-           "PLANNER_ALLOCATION_TIME": fire_at.strftime("%H:%M:%S"), "PYTHONUNBUFFERED": "1"}
+           "PLANNER_ALLOCATION_TIME": fire_at.strftime("%H:%M:%S"), "PYTHONUNBUFFERED": "1",
+           "PLANNER_ALLOCATION_CHECK_SECONDS": "2"}
     env.pop("PLANNER_TEST_DATABASE_URL", None)
     logs = [tmp_path / f"scheduler-{i}.log" for i in range(2)]
     processes = []
@@ -222,7 +224,7 @@ def test_r_3_3_two_scheduler_processes_allocate_a_job_centre_once(database_url, 
         select(SystemLogEntry).where(SystemLogEntry.category == "scheduler"))]
     assert sorted(states) == ["started", "started", "stopped", "stopped"]
     status = planning_status.scheduler_status()
-    assert not status.running and status.message_da.startswith("Stoppet")
+    assert not status.running and status.message_da.startswith("Planlæggeren er stoppet")
     db.session.rollback()
 
 

@@ -138,8 +138,9 @@ def test_dry_run_then_confirm_moves_the_meetings_with_letters_R_6_4(client, ws):
         assert booking.caseworker_links[0].caseworker_id != ws.anna.id
         assert booking.starts_at.date() == MONDAY
     assert _count(Letter) - letters_before == 3
+    # Same time, another caseworker: the update letter (R-1.7.2).
     assert db.session.scalar(select(func.count()).select_from(Letter).where(
-        Letter.activity == LetterActivity.MOVE)) == 3
+        Letter.activity == LetterActivity.UPDATE)) == 3
     # Showing the citizens' names is audited.
     assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.event == AuditEvent.BOOKING_DETAILS_VIEWED,

@@ -4,7 +4,7 @@ citizen views audited, and the screens' words in both languages."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from flask_babel import refresh
@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from tests.factories import login
 from webapp.extensions import db
-from webapp.models import (AuditEntry, AuditEvent, InboundMessage, LogLevel, Role, SystemLogEntry)
+from webapp.models import (AuditEntry, AuditEvent, InboundMessage, LogLevel, Role, SchedulerHeartbeat,
+                           SystemLogEntry)
 
 
 @pytest.fixture
@@ -129,10 +130,15 @@ def test_r_1_11_1_inbound_log_lists_raw_messages_with_outcome(client, admin):
 
 def test_r_1_12_1_about_shows_version_database_scheduler_and_last_run(client, admin,
                                                                       create_job_centre):
-    """R-1.12.1, R-0.1: the last batch run shown is the user's job centre's, not another's."""
+    """R-1.12.1, R-0.1: the last batch run shown is the user's job centre's, not another's.
+    R-1.10.1: the scheduler's state comes from its heartbeat, so a scheduler that crashed after
+    logging its start no longer reads as started."""
     other = create_job_centre("Jobcenter Andet")
     db.session.add_all([
-        SystemLogEntry(category="scheduler", message="Planlægningsjob kører", occurred_at=datetime(2030, 1, 1, 2)),
+        SystemLogEntry(category="scheduler", message="Planlægningsjob kører", occurred_at=datetime(2030, 1, 1, 2),
+                       figures={"state": "started"}),
+        SchedulerHeartbeat(host="planner-1", pid=1, started_at=datetime(2025, 1, 1, 2),
+                           beat_at=datetime(2025, 1, 1, 2, 10)),
         SystemLogEntry(category="allocation", message="40 placeret", occurred_at=datetime(2030, 1, 2, 2),
                        job_centre_id=admin.job_centre_id),
         SystemLogEntry(category="allocation", message="7 placeret andetsteds",
@@ -142,7 +148,8 @@ def test_r_1_12_1_about_shows_version_database_scheduler_and_last_run(client, ad
     page = client.get("/admin/about/").get_data(as_text=True)
     from webapp.version import __version__
     assert __version__ in page and db.engine.dialect.name in page
-    assert "Planlægningsjob kører (01.01.2030 02:00)" in page
+    assert "Planlæggeren svarer ikke siden 01.01.2025 02:10." in page
+    assert "Planlægningsjob kører" not in page
     assert "Seneste kørsel" in page and "02.01.2030 02:00: 40 placeret" in page
     assert "andetsteds" not in page
 
@@ -190,3 +197,15 @@ def test_r_1_9_3_the_audit_list_names_the_citizen_by_name_and_masked_cpr(client,
     cells = re.findall(r'<td class="col-citizen_id">\s*(.*?)\s*</td>', page, re.S)
     assert sorted(cells) == ["", f"{citizen.name} (010190-****)", f"{citizen.name} (010190-****)"]
     assert "0101901234" not in page and "010190-1234" not in page
+
+
+def test_r_1_10_1_about_says_the_scheduler_runs_while_it_beats(client, admin):
+    """R-1.10.1, R-1.12.1: a recent heartbeat of a process that has not stopped reads "kører"."""
+    from webapp.clock import now_local
+    now = now_local()
+    db.session.add(SchedulerHeartbeat(host="planner-1", pid=1, started_at=now - timedelta(hours=2),
+                                      beat_at=now))
+    db.session.commit()
+    login(client, admin)
+    page = client.get("/admin/about/").get_data(as_text=True)
+    assert f"Planlæggeren kører (startet {now - timedelta(hours=2):%d.%m.%Y %H:%M})." in page

@@ -118,14 +118,68 @@ def test_r_3_3_support_plans_any_job_centre_and_a_running_one_is_refused(client,
 
 
 def test_r_3_2_the_planning_page_names_the_time_the_scheduler_runs_at(client, waiting, create_user):
-    """R-3.2, one owner per setting: the page and the scheduler's nightly trigger both read
-    PLANNER_ALLOCATION_TIME through `planning.status.allocation_time`."""
+    """R-3.2, one owner per setting: the page and the scheduler's nightly check both read
+    PLANNER_ALLOCATION_TIME through `planning.status.allocation_time`; the scheduler asks every
+    PLANNER_ALLOCATION_CHECK_SECONDS which job centres' time has come."""
     from jobs.scheduler import REGISTRY
 
     job_centre, _ = waiting
     client.application.config["PLANNER_ALLOCATION_TIME"] = "03:15"
     login(client, create_user(Role.ADMINISTRATOR, job_centre))
     page = client.get("/admin/planning/").get_data(as_text=True)
-    assert "hver nat kl. 03:15" in page, page[:2000]
+    assert "hver nat, kl. 03:15" in page and "Planlægges hver nat kl. 03:15" in page, page[:2000]
     nightly = next(spec for spec in REGISTRY if spec.id == "allocate-nightly")
-    assert str(nightly.trigger(client.application.config)) == "cron[hour='3', minute='15', second='0']"
+    assert str(nightly.trigger(client.application.config)) == "interval[0:01:00]"
+
+
+def test_r_3_2_an_administrator_gives_the_job_centre_its_own_nightly_time(client, waiting, create_user,
+                                                                          create_job_centre):
+    """R-3.2: the planning page sets the job centre's own nightly time (HH:MM, audited); a bad time
+    is refused in Danish and changes nothing; empty gives the common time back; another job
+    centre's time is not the administrator's to set (R-0.1)."""
+    from webapp.models import AuditEntry, AuditEvent, JobCentre
+
+    job_centre, _ = waiting
+    client.application.config["PLANNER_ALLOCATION_TIME"] = "02:00"
+    login(client, create_user(Role.ADMINISTRATOR, job_centre))
+    client.post("/admin/planning/time", data={"job_centre_id": job_centre.id, "allocation_time": "1:30"})
+    db.session.expire_all()
+    assert db.session.get(JobCentre, job_centre.id).allocation_time == "01:30"
+    page = client.get("/admin/planning/").get_data(as_text=True)
+    assert "planlægges hver nat kl. 01:30." in page and "Planlægges hver nat kl. 01:30" in page
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.event == AuditEvent.ADMIN_UPDATED)
+                               .order_by(AuditEntry.id.desc())).first()
+    assert entry is not None and "01:30" in str(entry.after)
+    for bad in ("25:00", "halv to", "01:30:00"):
+        client.post("/admin/planning/time", data={"job_centre_id": job_centre.id, "allocation_time": bad})
+        page = client.get("/admin/planning/").get_data(as_text=True)
+        assert "Skriv tidspunktet for natlig planlægning som TT:MM" in page
+        db.session.expire_all()
+        assert db.session.get(JobCentre, job_centre.id).allocation_time == "01:30"
+    client.post("/admin/planning/time", data={"job_centre_id": job_centre.id, "allocation_time": ""})
+    db.session.expire_all()
+    assert db.session.get(JobCentre, job_centre.id).allocation_time is None
+    other = create_job_centre()
+    response = client.post("/admin/planning/time", data={"job_centre_id": other.id, "allocation_time": "04:00"})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(JobCentre, other.id).allocation_time is None
+
+
+def test_r_3_2_support_sets_a_nightly_time_on_the_job_centre_form(client, reference_data, create_job_centre,
+                                                                  create_user):
+    """R-3.2: support's job centre form validates the time as HH:MM."""
+    from tests.web.admin_support import field_errors
+    from webapp.models import JobCentre
+
+    job_centre = create_job_centre()
+    login(client, create_user(Role.SUPPORT, None))
+    data = {"name": job_centre.name, "municipality": job_centre.municipality,
+            "sync_modes": job_centre.sync_modes, "allocation_time": "26:00"}
+    response = client.post(f"/admin/jobcentre/edit/?id={job_centre.id}", data=data)
+    assert response.status_code == 200
+    assert any("TT:MM" in e for e in field_errors(response.get_data(as_text=True), "allocation_time"))
+    response = client.post(f"/admin/jobcentre/edit/?id={job_centre.id}", data=data | {"allocation_time": "03:45"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(JobCentre, job_centre.id).allocation_time == "03:45"

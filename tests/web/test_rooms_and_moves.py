@@ -99,7 +99,9 @@ def test_a_meeting_moves_to_another_room_with_a_letter_R_6_5(client, ws, booking
     assert "Samtalen er flyttet til 01.03.2027 09:00, Lille rum." in _flash(response)
     db.session.expire_all()
     assert booking.room_id == ws.small_room.id and booking.starts_at == at(MONDAY, 9)
-    assert _letters(booking) == 1 and _moved_entries(booking) == 1
+    # Same time, another room: the update letter, not the move letter.
+    assert _letters(booking, LetterActivity.UPDATE) == 1 and _letters(booking) == 0
+    assert _moved_entries(booking) == 1
 
 
 def test_a_proposal_keeps_the_chosen_room_R_6_5(client, ws, booking):

@@ -60,7 +60,7 @@ COLUMN_LABELS: dict[str, Any] = {
     "active": _l("Active"), "unplaced_reason": _l("Reason"), "caseworkers": _l("Caseworkers"),
     "recipient": _l("Recipient"), "kind": _l("Kind"), "attempts": _l("Attempts"),
     "sent_at": _l("Sent"), "created_at": _l("Created"), "is_enabled": _l("Active"),
-    "sync_modes": _l("Sync modes"), "pending_rename": _l("Must be renamed"), "seats": _l("Seats"),
+    "sync_modes": _l("Sync modes"), "allocation_time": _l("Nightly time"), "pending_rename": _l("Must be renamed"), "seats": _l("Seats"),
     "activity": _l("Activity"), "letter_template": _l("Letter template"),
     "letter_rules": _l("Letters"), "working_time": _l("Working time"), "breaks": _l("Breaks"),
     "deactivated_reason": _l("Why deactivated"), "id": _l("Number"),

@@ -20,7 +20,9 @@ from webapp.models import CallIn, CallInStatus, JobCentre
 from webapp.planning.lock import AllocationRunning
 from webapp.planning.manual import manual_time_limit
 from webapp.planning.run import run_allocation
-from webapp.planning.status import allocation_time, recent_runs, scheduler_status
+from webapp.domain.errors import DomainError
+from webapp.planning.status import (allocation_time, job_centre_allocation_time, recent_runs,
+                                    scheduler_status, set_allocation_time)
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,31 @@ class PlanningView(PlannerBaseView):
         return self.render("admin/planning.html", job_centres=job_centres, waiting=waiting,
                            names=names, runs=runs, triggers=TRIGGER_LABELS,
                            scheduler=scheduler_status(),
-                           allocation_time=allocation_time())
+                           allocation_time=allocation_time(),
+                           times={j.id: job_centre_allocation_time(j) for j in job_centres})
+
+    @expose("/time", methods=("POST",))
+    def set_time(self) -> Any:
+        """A job centre's own nightly time (R-3.2); empty gives it the common time again."""
+        own = staff_job_centre_id()
+        chosen = request.form.get("job_centre_id", type=int)
+        if own is not None and chosen not in (None, own):
+            abort(404)  # another job centre's data: not found (R-0.1)
+        job_centre_id = own if own is not None else chosen
+        job_centre = db.session.get(JobCentre, job_centre_id) if job_centre_id is not None else None
+        if job_centre is None:
+            abort(404)
+        try:
+            set_allocation_time(job_centre, request.form.get("allocation_time", "")[:20],
+                                actor=current_user._get_current_object())
+        except DomainError as error:
+            db.session.rollback()
+            flash(error_text(error), "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is planned every night at %(time)s.", name=job_centre.name,
+                    time=job_centre_allocation_time(job_centre)), "success")
+        return redirect(url_for(".index"))
 
     @expose("/run", methods=("POST",))
     def run(self) -> Any:

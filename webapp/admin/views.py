@@ -30,15 +30,16 @@ from webapp.auth.tenancy import get_scoped_or_404, scoped, staff_job_centre_id
 from webapp.clock import now_local, today_local
 from webapp.domain import bounds
 from webapp.domain.cpr import mask_cpr, normalise_cpr
-from webapp.domain.directory import FileDirectory
+from webapp.administration.directory import get_directory
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, BookingStatus, CallIn, CallInStatus, Caseworker, Citizen,
-                           LetterRule, LetterTemplate, MembershipState, SystemLogEntry, Team)
+                           LetterRule, LetterTemplate, MembershipState, Team)
 from webapp.storage import audit
 from webapp.planning import replan
 from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
+from webapp.calendar import rooms as room_rules
 from webapp.citizens import service as citizen_service
 from webapp.administration import caseworkers as caseworker_service
 from webapp.calendar import absences as absence_service
@@ -49,13 +50,6 @@ from webapp.administration import teams as team_service
 from webapp.administration import variants as variant_service
 
 
-def get_directory() -> FileDirectory:
-    """The national user directory adapter (R-1.2.1); file-backed in the demo."""
-    path = current_app.config["PLANNER_DIRECTORY_FILE"]
-    cache = current_app.extensions.setdefault("planner_directory", {})
-    if path not in cache:
-        cache[path] = FileDirectory(path)
-    return cache[path]
 
 
 _teams_in_tree = teams_in_tree
@@ -107,6 +101,9 @@ class CaseworkerView(PlannerModelView):
                                     "person is looked up in the national user directory.")},
         "name": {"description": _l("Filled in from the directory.")},
         "guid": {"description": _l("FASIT customers only: instead of a RID.")},
+        "busy_calendar_url": {"description": _l(
+            "Two-way and One-way (FASIT): the caseworker's own calendar, whose busy times "
+            "are imported every quarter of an hour.")},
         "can_be_assigned_callins": {"description": _l(
             "Untick only for caseworkers who exist so that appointments from the municipal "
             "case system can be imported: they never get call-ins or self-bookings.")},
@@ -830,9 +827,8 @@ class AboutView(PlannerBaseView):
         engine = db.engine
         # Another job centre's runs are not this one's business (R-0.1); support sees all.
         last_run = planning_status.last_run(staff_job_centre_id())
-        scheduler = db.session.scalar(
-            select(SystemLogEntry).where(SystemLogEntry.category == "scheduler")
-            .order_by(SystemLogEntry.occurred_at.desc()).limit(1))
+        # From the heartbeat: a crashed scheduler no longer reads "started" (R-1.10.1).
+        scheduler = planning_status.scheduler_status()
         version_info = engine.dialect.server_version_info
         return self.render("admin/about.html", version=__version__,
                            database=f"{engine.dialect.name} "
@@ -960,6 +956,8 @@ class OnlineOfferView(PlannerModelView):
     audited_relations = ("caseworkers", "contact_groups")
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        # R-1.4.2: only a room linked to the offer's team.
+        room_rules.check_room_for_team(model.team, model.room, field="room")
         # R-1.2.9: an offer switched off when its last team caseworker left can be reactivated.
         caseworker_service.check_offer_activation(model)
 
@@ -967,8 +965,14 @@ class OnlineOfferView(PlannerModelView):
 class JobCentreView(SupportModelView):
     """Support creates job centres with the default two-level team structure (R-1.1.1)."""
 
-    column_list = ("name", "municipality", "sync_modes")
-    form_columns = ("name", "municipality", "sync_modes", "root_team", "child_team")
+    column_list = ("name", "municipality", "sync_modes", "allocation_time")
+    form_columns = ("name", "municipality", "sync_modes", "allocation_time", "root_team", "child_team")
+    form_args = {"allocation_time": {"description": _l(
+        "When the nightly allocation runs for this job centre, HH:MM. Empty: the common time.")}}
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        # R-3.2: "HH:MM" or empty (the common PLANNER_ALLOCATION_TIME).
+        model.allocation_time = planning_status.check_allocation_time(model.allocation_time)
     form_extra_fields = {
         "root_team": StringField(_l("Name of the top team"), description=_l(
             "Recommended: \"<Municipality> Jobcenter\". Empty: that name.")),
@@ -990,6 +994,8 @@ class JobCentreView(SupportModelView):
                                            form.root_team.data or None, form.child_team.data or None)
             if form.sync_modes.data:
                 job_centre.sync_modes = form.sync_modes.data
+            job_centre.allocation_time = planning_status.check_allocation_time(
+                form.allocation_time.data)
             db.session.flush()
             audit.record(AuditEvent.ADMIN_CREATED, actor=current_user, obj=job_centre,
                          after=audit.snapshot(job_centre)

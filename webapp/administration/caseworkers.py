@@ -36,8 +36,11 @@ class BreakRow:
 
 # --- directory (R-1.2.1) ------------------------------------------------------
 
-def look_up(directory: Directory, email: str, job_centre_id: int | None = None) -> DirectoryEntry:
-    """The person to create, from the national directory; refuses the unknown and uncertified."""
+def look_up(directory: Directory | None, email: str, job_centre_id: int | None = None) -> DirectoryEntry:
+    """The person to create, from the national directory; refuses the unknown and uncertified,
+    and says so when there is no directory (PLANNER_DIRECTORY=none)."""
+    if directory is None:
+        raise DomainError.of("no_directory", field="email", code="no_directory")
     address = normalise_email(email)
     entry = directory.lookup(address)
     if entry is None:
@@ -72,9 +75,6 @@ def validate_identity(caseworker: Caseworker, *, directory: Directory | None,
     """E-mail, RID or GUID, phone, initials; a new caseworker must be in the directory."""
     caseworker.email = normalise_email(caseworker.email)
     if is_created:
-        if directory is None:
-            raise DomainError("Der er ingen forbindelse til AM-portalen.",
-                              "The national user directory is not available.", field="email")
         entry = look_up(directory, caseworker.email, caseworker.job_centre_id)
         caseworker.name = entry.name
     caseworker.name = (caseworker.name or "").strip()

@@ -1,6 +1,12 @@
-"""Two-way calendar sync: busy times imported from a caseworker's own calendar (R-5.2).
+"""Calendar sync inwards: busy times imported from a caseworker's own calendar (R-5.2, R-1.2.7).
 
-A caseworker in two-way mode gives the address of their calendar: a CalDAV calendar
+Two modes read the caseworker's mail calendar into the planner: two-way (the planner also
+sends its invitations out) and one-way FASIT. FASIT customers let the case system put every
+meeting, the planner's own included, into the caseworkers' mail calendars, so the planner
+sends no invitations to them and only reads that calendar back ("envejs synkronisering fra
+vejlederens Outlook til vejlederens Planner-kalender", the manual §1.2.8).
+
+A caseworker in either mode gives the address of their calendar: a CalDAV calendar
 collection, or an iCalendar feed (an address ending in `.ics`, or `webcal://`). The
 import reads the events of the coming weeks, expands recurring ones, and replaces the
 caseworker's busy times in that window; availability then subtracts them (R-2.1).
@@ -46,6 +52,8 @@ log = logging.getLogger(__name__)
 #: UIDs of the invitations the planner sends end with this; they are its own bookings.
 OWN_UID_SUFFIX = "@planner"
 HORIZON = timedelta(weeks=10)
+#: The sync modes whose calendars are read into busy times (R-1.2.7).
+IMPORTED_MODES = frozenset({SyncMode.TWO_WAY, SyncMode.ONE_WAY_FASIT})
 TIMEOUT_SECONDS = 20
 MAX_REDIRECTS = 5
 MAX_BYTES = 10 * 1024 * 1024
@@ -331,7 +339,7 @@ def busy_intervals(documents: Iterable[bytes], start: datetime,
 def import_for(caseworker: Caseworker, *, now: datetime, fetch: Fetcher = fetch_calendar,
                horizon: timedelta = HORIZON) -> int:
     """Replace the caseworker's busy times from now to now + horizon; returns how many."""
-    if caseworker.sync_mode != SyncMode.TWO_WAY or not caseworker.busy_calendar_url:
+    if caseworker.sync_mode not in IMPORTED_MODES or not caseworker.busy_calendar_url:
         return 0
     start = datetime.combine(now.date(), datetime.min.time())
     end = start + horizon
@@ -348,12 +356,13 @@ def import_for(caseworker: Caseworker, *, now: datetime, fetch: Fetcher = fetch_
 
 def import_all(*, now: datetime, fetch: Fetcher = fetch_calendar,
                job_centre_id: int | None = None) -> ImportResult:
-    """Import every two-way caseworker's calendar; one broken calendar never stops the rest.
+    """Import the calendar of every caseworker in two-way or FASIT mode; one broken calendar
+    never stops the rest.
 
     A failure keeps that caseworker's previous busy times; failures and the run's
     figures go to the system log (R-1.10.1).
     """
-    query = select(Caseworker).where(Caseworker.sync_mode == SyncMode.TWO_WAY,
+    query = select(Caseworker).where(Caseworker.sync_mode.in_(IMPORTED_MODES),
                                      Caseworker.busy_calendar_url.is_not(None))
     if job_centre_id is not None:
         query = query.where(Caseworker.job_centre_id == job_centre_id)

@@ -15,8 +15,9 @@ from sqlalchemy.orm import selectinload
 
 from webapp.calendar.availability import live_booking_filter
 from webapp.calendar.closed_days import closed_days, each_day
+from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import Booking, BookingCaseworker, Room
+from webapp.models import Booking, BookingCaseworker, Room, Team
 from webapp.models.rooms import room_teams
 
 #: The day view's rows: half hours from 07:00 to 17:00, as the workspace calendar shows.
@@ -30,6 +31,14 @@ def team_rooms(team_id: int) -> list[Room]:
     return list(db.session.scalars(
         select(Room).join(room_teams, room_teams.c.room_id == Room.id)
         .where(room_teams.c.team_id == team_id).order_by(Room.name)))
+
+
+def check_room_for_team(team: Team | None, room: Room | None, *, field: str = "room_id") -> None:
+    """R-1.4.2: a room is used only by the teams linked to it. Call-in templates, call-ins and
+    online offers check here, so the admin, the workspace and the API refuse alike."""
+    if team is not None and room is not None and team not in room.teams:
+        raise DomainError.of("room_not_for_team", room=room.name, team=team.name,
+                             field=field, code="room_not_for_team")
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from webapp.calendar.rooms import check_room_for_team
 from webapp.citizens.service import citizen_for_cpr
 from webapp.domain.cpr import mask_cpr, normalise_cpr
 from webapp.domain.errors import DomainError
@@ -106,6 +107,11 @@ def _spec(data: CallInInput, errors: list[DomainError]
             errors.append(DomainError("Mødelokalet kan ikke bruges til indkaldelser.",
                                       "The meeting room cannot be used for call-ins.",
                                       field="room_id", code="room_not_for_callins"))
+        else:
+            try:
+                check_room_for_team(team, room)
+            except DomainError as error:
+                errors.append(error)
     elif data.meeting_form == MeetingForm.GROUP:
         errors.append(DomainError("Et fællesmøde skal have et mødelokale.",
                                   "A group meeting needs a meeting room.", field="room_id",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from webapp.calendar.rooms import check_room_for_team
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (CallInTemplate, DeadlineMode, Distribution, MembershipState,
@@ -47,10 +48,7 @@ def validate_template(template: CallInTemplate) -> None:
             f"{', '.join(outsiders)} hører ikke til teamet »{template.team.name}«. Vælg blandt teamets vejledere.",
             f"{', '.join(outsiders)} do not belong to the team '{template.team.name}'. Choose "
             "among the team's caseworkers.", field="caseworkers", code="caseworker_not_in_team")
-    if template.room is not None and template.team not in template.room.teams:
-        raise DomainError(f"Mødelokalet »{template.room.name}« er ikke knyttet til teamet »{template.team.name}«.",
-                          f"The meeting room '{template.room.name}' is not linked to the team "
-                          f"'{template.team.name}'.", field="room", code="room_not_for_team")
+    check_room_for_team(template.team, template.room, field="room")
     _int_range(template.duration_minutes, 1, 480, "duration_minutes", "Standardvarigheden",
                "The standard duration")
     if template.reporting_minutes is None:

@@ -8,6 +8,9 @@ back sends nothing either.
 
 Letters are the job centre's word to the citizen. A change the citizen made themselves
 (self-booking, rebooking, cancelling in the portal) gets the portal's receipt instead.
+A change by the job centre that keeps the meeting's start (another caseworker, room or
+length) is an update, "Opdatering" in the letter rules (R-1.7.2); one that changes the
+start is a move ("Flytning").
 
 Messaging listens to booking's event, so the arrow runs one way: booking never imports messaging.
 """
@@ -69,10 +72,20 @@ def on_booking_changed(booking: Booking, *, change: str, now: datetime, actor: A
                 send_letter(booking, db.session.get(Citizen, previous["removed"]),
                             LetterActivity.CANCELLATION, now=now)
     elif change in _ACTIVITY and not by_citizen:
+        activity = letter_activity(booking, change, previous)
         for participant in booking.participants:
-            send_letter(booking, participant.citizen, _ACTIVITY[change], now=now,
-                        previous=previous)
+            send_letter(booking, participant.citizen, activity, now=now, previous=previous)
     send_invitations(booking, change=change, now=now, previous=previous)
+
+
+def letter_activity(booking: Booking, change: str, previous: dict | None) -> LetterActivity:
+    """The letter rule's activity for a change by the job centre (R-1.7.2): a "moved" change that
+    keeps the start time changed the meeting's details (caseworker, room, length), an update."""
+    activity = _ACTIVITY[change]
+    if (activity == LetterActivity.MOVE and previous
+            and previous.get("starts_at") == booking.starts_at):
+        return LetterActivity.UPDATE
+    return activity
 
 
 def send_letter(booking: Booking, citizen: Citizen | None, activity: LetterActivity, *,

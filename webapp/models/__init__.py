@@ -1,7 +1,7 @@
 """The data model: one module per aggregate, all imported here for Alembic."""
 
 from webapp.models.api import ApiClient
-from webapp.models.audit import AuditEntry, InboundMessage, SystemLogEntry
+from webapp.models.audit import AuditEntry, InboundMessage, SchedulerHeartbeat, SystemLogEntry
 from webapp.models.bookings import (Booking, BookingCaseworker, BookingParticipant, CallIn,
                                     Citizen, SelfBookingDeadline, callin_caseworkers)
 from webapp.models.caseworkers import (Absence, Break, BusyTime, Caseworker, Competence, TeamMembership,
@@ -28,7 +28,7 @@ __all__ = [
     "InboundMessage", "JobCentre", "Letter", "LetterActivity", "LetterRule", "LetterTemplate",
     "LocalClosureDay", "LogLevel", "MeetingForm", "MembershipState", "NationalClosureDay",
     "OnlineOffer", "OutboxAttachment", "OutboxMessage", "OutboxStatus", "Role", "Room",
-    "SelfBookingDeadline", "SyncMode", "SystemLogEntry", "Team", "TeamMembership", "User",
+    "SchedulerHeartbeat", "SelfBookingDeadline", "SyncMode", "SystemLogEntry", "Team", "TeamMembership", "User",
     "Variant", "WorkingTime", "callin_caseworkers", "caseworker_competences",
     "offer_caseworkers", "offer_contact_groups", "room_teams", "template_caseworkers",
     "template_contact_groups", "variant_teams", "variant_types",

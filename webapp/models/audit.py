@@ -1,4 +1,4 @@
-"""Audit trail (append-only), system log and inbound message log (R-1.9 to R-1.11)."""
+"""Audit trail (append-only), system log, the scheduler's heartbeat and inbound message log (R-1.9 to R-1.11)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,21 @@ class SystemLogEntry(Model):
     figures: Mapped[dict | None] = mapped_column(JSON)
     job_centre_id: Mapped[int | None] = mapped_column(
         ForeignKey("job_centres.id", ondelete="SET NULL"), index=True)
+
+
+class SchedulerHeartbeat(Model):
+    """One scheduler process: when it started, its latest sign of life, and when it stopped
+    (R-1.10.1, R-1.12.1). A process that dies without stopping leaves `stopped_at` empty and
+    `beat_at` growing old, which is how the About page tells a dead scheduler."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime] = mapped_column(index=True)
+    stopped_at: Mapped[datetime | None]
 
 
 class InboundMessage(Model):

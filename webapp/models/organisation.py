@@ -18,6 +18,9 @@ class JobCentre(Model):
     municipality: Mapped[str] = mapped_column(String(80))
     # which sync modes the job centre's set-up offers, comma separated.
     sync_modes: Mapped[str] = mapped_column(String(80), default="none,one_way,two_way")
+    # When the nightly allocation runs for this job centre, Copenhagen time "HH:MM"; empty:
+    # the global PLANNER_ALLOCATION_TIME (planning.status.job_centre_allocation_time).
+    allocation_time: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = created_at_column()
 
     teams: Mapped[list[Team]] = relationship(back_populates="job_centre")

@@ -71,6 +71,9 @@ def offer_detail(offer_id: int) -> str:
                            slot_count=len(slots), span=offers.window(offer, now.date()))
 
 
+_OFFER_FIELDS = frozenset({"name", "fixed_end_date", "rolling_end_weeks", "min_age", "postal_codes"})
+
+
 @bp.route("/offers/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def offer_new() -> str | Response:
@@ -102,7 +105,8 @@ def offer_new() -> str | Response:
                 **overrides)
         except DomainError as error:
             db.session.rollback()
-            errors[error.field or "form"] = error_text(error)
+            # An error of a field the page does not show (the template's room, R-1.4.2) is the form's.
+            errors[error.field if error.field in _OFFER_FIELDS else "form"] = error_text(error)
         else:
             db.session.commit()
             flash(_("The offer %(name)s was created.", name=offer.name), "success")

@@ -19,6 +19,7 @@ from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import (CallInTemplate, Caseworker, Citizen, ContactGroup, OnlineOffer, Room,
                            Team)
+from webapp.calendar.rooms import check_room_for_team
 from webapp.storage import audit
 from webapp.models import AuditEvent
 from webapp.storage.sql import prepared
@@ -197,6 +198,7 @@ def validate_offer(offer: OnlineOffer) -> None:
         raise DomainError("Team, lokale og sagsbehandlere skal høre til jobcentret.",
                           "Team, room and caseworkers must belong to the job centre.",
                           field="team_id", code="foreign_reference")
+    check_room_for_team(team, room)
 
 
 def offer_from_template(template: CallInTemplate, *, name: str, actor: Any = None,
