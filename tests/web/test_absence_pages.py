@@ -214,7 +214,7 @@ def test_a_closure_day_added_late_re_plans_its_meetings_the_same_way_R_6_4(clien
     booked = _meetings(ws, hours=(9, 10))
     login(client, ws.admin, PASSWORD)
     response = client.post("/admin/localclosureday/new/", data={
-        "team": str(ws.team.id), "name": "Akut lukket", "first_day": MONDAY.isoformat(),
+        "teams": [str(ws.team.id)], "name": "Akut lukket", "first_day": MONDAY.isoformat(),
         "last_day": MONDAY.isoformat()})
     assert response.status_code == 302 and "/collisions/" in response.location
     closure_id = int(response.location.rsplit("id=", 1)[1])

@@ -198,6 +198,29 @@ def test_r_1_1_6_an_unused_team_is_deleted_and_audited(client, admin, create_tea
     assert entry.before["name"] == "Midlertidig"
 
 
+def test_r_1_3_2_a_deleted_team_takes_its_own_closure_days_and_leaves_shared_ones(client, admin,
+                                                                                  create_team):
+    """R-1.3.2: a closure day set on the deleted team alone goes with it; one also on another
+    team stays for that team."""
+    from datetime import date
+
+    from webapp.models import LocalClosureDay
+    login(client, admin)
+    root = _team("Aarhus Jobcenter")
+    team = create_team(admin.job_centre, parent=root, name="Midlertidig")
+    other = create_team(admin.job_centre, parent=root, name="Bliver")
+    day = date(2030, 3, 5)
+    db.session.add_all([LocalClosureDay(job_centre=admin.job_centre, teams=[team], name="Egen",
+                                        first_day=day, last_day=day),
+                        LocalClosureDay(job_centre=admin.job_centre, teams=[team, other], name="Fælles",
+                                        first_day=day, last_day=day)])
+    db.session.commit()
+    client.post("/admin/team/delete/", data={"id": team.id})
+    db.session.expire_all()
+    left = db.session.scalars(select(LocalClosureDay)).all()
+    assert [(c.name, [t.name for t in c.teams]) for c in left] == [("Fælles", ["Bliver"])]
+
+
 def test_r_1_1_1_support_creates_a_job_centre_with_the_default_structure(client, reference_data,
                                                                          create_user):
     support = create_user(Role.SUPPORT, None)

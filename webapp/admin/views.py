@@ -362,34 +362,46 @@ class TeamView(PlannerModelView):
     def check_delete(self, model: Any) -> None:
         team_service.check_delete(model, now_local())
 
+    def on_model_delete(self, model: Any) -> None:
+        super().on_model_delete(model)
+        for closure in team_service.closure_days_only_on(model):
+            db.session.delete(closure)
+
 
 # --- Closure days (R-1.3.x) ---------------------------------------------------------
 
-def _calendar_link(view: Any, context: Any, model: Any, name: str) -> Markup:
-    return Markup(f'<a href="{url_for("teamcalendar.index", team_id=model.team_id, month=model.first_day.strftime("%Y-%m"))}">'
-                  f'{escape(model.team.name)}</a>')
+def _calendar_links(view: Any, context: Any, model: Any, name: str) -> Markup:
+    month = model.first_day.strftime("%Y-%m")
+    return Markup(", ").join(
+        Markup(f'<a href="{escape(url_for("teamcalendar.index", team_id=team.id, month=month))}">'
+               f'{escape(team.name)}</a>')
+        for team in model.teams)
 
 
 class LocalClosureDayView(PlannerModelView):
-    # R-1.3.3: closure days are deleted and created again, never edited.
-    can_edit = False
+    # R-1.3.2: one entry for one or more teams. R-8.4: closure days can be edited; a change
+    # is checked for the meetings it now falls on, as a new one is (R-1.3.4).
     can_view_details = False
-    column_list = ("team", "name", "first_day", "last_day")
+    column_list = ("teams", "name", "first_day", "last_day")
     column_default_sort = ("first_day", True)
-    column_formatters = {"team": _calendar_link}
-    form_columns = ("team", "name", "first_day", "last_day")
-    form_args = {"team": {"description": _l("The closure day also applies to every team below "
-                                            "this one; on the top team it applies to the whole job centre.")}}
+    column_formatters = {"teams": _calendar_links}
+    form_columns = ("teams", "name", "first_day", "last_day")
+    form_extra_fields = {"teams": TeamChecklistField(
+        _l("Teams"), query_factory=lambda: [],
+        description=_l("The closure day applies to every chosen team and every team below "
+                       "them; on the top team it applies to the whole job centre."))}
+    audited_relations = ("teams",)
 
     def prepare_form(self, form: Any, obj: Any) -> Any:
-        _tree_choices(form.team)
+        _tree_choices(form.teams)
         return form
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        model.teams = list(form.teams.data or [])
         closure_service.validate_local_closure(model)
 
     def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
-        if closure_service.colliding_bookings(model.first_day, model.last_day, model.team):
+        if closure_service.colliding_bookings(model.first_day, model.last_day, model.teams):
             return url_for(".collisions_view", id=model.id)
         return super().get_save_return_url(model, is_created)
 
@@ -397,7 +409,7 @@ class LocalClosureDayView(PlannerModelView):
     def collisions_view(self) -> Any:
         """R-1.3.4: the bookings a new closure day falls on, for rebooking."""
         closure = self.get_one(request.args.get("id"))
-        bookings = closure_service.colliding_bookings(closure.first_day, closure.last_day, closure.team)
+        bookings = closure_service.colliding_bookings(closure.first_day, closure.last_day, closure.teams)
         return self.render("admin/closure_collisions.html", closure=closure, bookings=bookings,
                            first_day=closure.first_day, last_day=closure.last_day,
                            movable=self._movable(closure))
@@ -405,7 +417,7 @@ class LocalClosureDayView(PlannerModelView):
     def _movable(self, closure: Any) -> list[Any]:
         """The colliding meetings still to come: what Genplanlæg moves (R-6.4)."""
         now = now_local()
-        return [b for b in closure_service.colliding_bookings(closure.first_day, closure.last_day, closure.team)
+        return [b for b in closure_service.colliding_bookings(closure.first_day, closure.last_day, closure.teams)
                 if b.status == BookingStatus.BOOKED and b.starts_at > now
                 and b.job_centre_id == closure.job_centre_id]
 
@@ -421,7 +433,7 @@ class LocalClosureDayView(PlannerModelView):
             select(Caseworker).where(Caseworker.job_centre_id == closure.job_centre_id))}
         return self.render("admin/closure_collisions.html", closure=closure,
                            bookings=closure_service.colliding_bookings(closure.first_day, closure.last_day,
-                                                                       closure.team),
+                                                                       closure.teams),
                            first_day=closure.first_day, last_day=closure.last_day, movable=movable,
                            planned=planned, form_plan=replan.plan_to_form(planned),
                            by_id={b.id: b for b in movable},
