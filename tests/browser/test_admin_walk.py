@@ -70,7 +70,7 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
     page.get_by_label("Brugernavn").fill(admin.username)
     page.get_by_label("Adgangskode").fill(PASSWORD)
     page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{live_server}/admin/")
+    page.wait_for_url(f"{live_server}/admin/caseworker/")
 
     # 1.1 Teams: the default structure has one name twice and must be renamed first.
     _press(page, page.locator("#admin-menu").get_by_role("link", name="Teams"))
@@ -288,7 +288,7 @@ def test_r_1_5_template_form_keeps_caseworkers_when_an_older_team_answer_arrives
     page.get_by_label("Brugernavn").fill(admin.username)
     page.get_by_label("Adgangskode").fill(PASSWORD)
     page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{live_server}/admin/")
+    page.wait_for_url(f"{live_server}/admin/caseworker/")
 
     held = []
     page.route("**/team-options/**", lambda route: held.append(route) if not held else route.continue_())

@@ -173,7 +173,7 @@ def test_the_admin_registers_through_the_service_and_lands_on_the_hit_meetings_R
     """R-6.4: "Fravær" in the admin: thin over the service, audited, then the hit meetings."""
     booked = _meetings(ws, hours=(9,))
     login(client, ws.admin, PASSWORD)
-    assert "Fravær" in client.get("/admin/").get_data(as_text=True)
+    assert "Fravær" in client.get("/admin/", follow_redirects=True).get_data(as_text=True)
     form = client.get("/admin/absence/new/").get_data(as_text=True)
     assert "Anna Andersen" in form
     response = client.post("/admin/absence/new/", data=_admin_form(ws.anna))

@@ -257,3 +257,30 @@ def test_r_1_1_2_support_creates_a_team_in_the_parents_job_centre(client, admin,
     assert status == 200
     assert any("det afgør, hvilket jobcenter" in error for error in field_errors(page, "parent"))
     assert db.session.scalar(select(func.count(Team.id))) == before
+
+
+@pytest.mark.parametrize("form", ["/admin/team/new/", "/admin/room/new/"])
+def test_r_1_1_3_r_1_4_1_the_city_is_looked_up_while_the_postal_code_is_typed(client, admin, form):
+    """R-1.1.3, R-1.4.1 (§1.1, §1.4 "fremkommer bynavnet automatisk"): the team and room forms
+    name the look-up their script asks while the postal code is typed; it answers the city, or a
+    clear refusal in both languages, and changes nothing."""
+    login(client, admin)
+    page = client.get(form).get_data(as_text=True)
+    url = re.search(r'data-postal-city-url="([^"]+)"', page).group(1)
+    assert url == form.replace("new/", "postal-city/")
+    assert client.get(f"{url}?postal_code=8000").get_json() == {"city": "Aarhus C"}
+    assert client.get(f"{url}?postal_code=DK-2100").get_json() == {"city": "København Ø"}
+    unknown = client.get(f"{url}?postal_code=0001")
+    assert unknown.status_code == 400
+    body = unknown.get_json()
+    assert body["city"] is None and body["code"] == "postal_code_unknown"
+    assert "findes ikke" in body["message_da"] and "does not exist" in body["message_en"]
+    assert client.get(f"{url}?postal_code=80x0").status_code == 400
+    assert "admin_updated" not in {e.event for e in db.session.scalars(select(AuditEntry))}
+
+
+def test_r_1_1_3_the_city_look_up_is_for_logged_in_staff_only(client, admin, create_user):
+    """The look-up answers staff of the administration module only; it names no job centre's data."""
+    assert client.get("/admin/team/postal-city/?postal_code=8000").status_code == 302
+    login(client, create_user(Role.CASEWORKER, admin.job_centre, username="vejleder"))
+    assert client.get("/admin/team/postal-city/?postal_code=8000").status_code == 403

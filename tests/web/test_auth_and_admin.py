@@ -32,9 +32,29 @@ def _menu(html: str) -> list[str]:
 def test_r_0_1_admin_menu_is_danish_in_the_manuals_order(client, admin):
     """SPEC §1: left menu in this order; Competences is hidden (R-1.2.11)."""
     login(client, admin)
-    html = client.get("/admin/").get_data(as_text=True)
+    html = client.get("/admin/", follow_redirects=True).get_data(as_text=True)
     assert _menu(html)[1:1 + len(MENU_DA)] == MENU_DA
     assert "Kompetencer" not in _menu(html)
+
+
+def test_r_0_1_the_administration_module_opens_on_vejledere_with_the_set_up_order_one_click_away(
+        client, admin):
+    """SPEC §1 (the manual's Administrationsmodulet): opening the module lands on the caseworker
+    list; the set-up order, Brevmodul included, is linked from it in the manual's order."""
+    login(client, admin)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/caseworker/"
+    page = client.get("/admin/caseworker/").get_data(as_text=True)
+    strip = re.search(r'<nav class="planner-setup[^"]*" aria-label="Opsætningsrækkefølge".*?</nav>', page, re.S)
+    assert strip, "no set-up order on the caseworker list"
+    links = re.findall(r'<a href="(/admin/[a-z]+/)"[^>]*>([^<]+)</a>', strip.group(0))
+    assert links == [("/admin/team/", "Teams"), ("/admin/caseworker/", "Vejledere"),
+                     ("/admin/localclosureday/", "Lokale lukkedage"), ("/admin/room/", "Mødelokaler"),
+                     ("/admin/lettertemplate/", "Brevmodul"),
+                     ("/admin/callintemplate/", "Indkaldelsesskabeloner"),
+                     ("/admin/variant/", "Samtaletypevarianter")]
+    assert 'aria-current="page"' in strip.group(0).split("/admin/caseworker/")[1].split("</a>")[0]
+    assert "Sæt jobcentret op i denne rækkefølge:" in strip.group(0)
 
 
 def test_english_is_selectable(client, admin):

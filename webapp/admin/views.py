@@ -29,6 +29,7 @@ from webapp.admin.labels import ENUM_LABELS, MONTHS, WEEKDAYS, enum_label
 from webapp.auth.tenancy import get_scoped_or_404, scoped, staff_job_centre_id
 from webapp.clock import now_local, today_local
 from webapp.domain import bounds
+from webapp.domain.addresses import postal_city
 from webapp.domain.cpr import mask_cpr, normalise_cpr
 from webapp.domain.directory import FileDirectory
 from webapp.domain.errors import DomainError
@@ -290,8 +291,25 @@ def _team_calendar_link(view: Any, context: Any, model: Team, name: str) -> Mark
     return Markup(f'<a href="{url_for("teamcalendar.index", team_id=model.id)}">{text}</a>')
 
 
-class TeamView(PlannerModelView):
-    list_template = "admin/planner_list.html"
+class PostalCityLookup:
+    """R-1.1.3, R-1.4.1 (§1.1, §1.4 "fremkommer bynavnet automatisk"): the city of a postal code
+    while it is typed, for the form's script; saving fills it in without the script too."""
+
+    def render(self, template: str, **kwargs: Any) -> str:
+        kwargs.setdefault("postal_city_url", url_for(".postal_city"))
+        return super().render(template, **kwargs)  # type: ignore[misc]
+
+    @expose("/postal-city/")
+    def postal_city(self) -> Any:
+        try:
+            city = postal_city(request.args.get("postal_code", ""))
+        except DomainError as error:
+            return jsonify(city=None, code=error.code, message_da=error.message_da,
+                           message_en=error.message_en, field="postal_code"), 400
+        return jsonify(city=city)
+
+
+class TeamView(PostalCityLookup, PlannerModelView):
     column_list = ("name", "postal_code", "city", "email", "phone", "calendar")
     column_labels = {**PlannerModelView.column_labels, "calendar": _l("Team calendar")}
     column_sortable_list = ()
@@ -536,7 +554,7 @@ class TeamCalendarView(PlannerBaseView):
 
 # --- Meeting rooms (R-1.4.x) --------------------------------------------------------
 
-class RoomView(PlannerModelView):
+class RoomView(PostalCityLookup, PlannerModelView):
     column_list = ("name", "capacity", "accepts_overbooking", "overbooking_seats", "address",
                    "postal_code", "city", "usable_for_callins", "teams")
     column_searchable_list = ("name",)
