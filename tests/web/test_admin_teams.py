@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 
@@ -284,3 +285,20 @@ def test_r_1_1_3_the_city_look_up_is_for_logged_in_staff_only(client, admin, cre
     assert client.get("/admin/team/postal-city/?postal_code=8000").status_code == 302
     login(client, create_user(Role.CASEWORKER, admin.job_centre, username="vejleder"))
     assert client.get("/admin/team/postal-city/?postal_code=8000").status_code == 403
+
+
+def test_r_1_1_6_each_node_of_the_team_tree_has_its_edit_action(client, admin, create_team):
+    """R-1.1.6 (§1.1 "højre-klikke på teamet og vælge Rediger team"): every node of the tree has an
+    edit action named after its team, which opens that team's form and comes back to the tree."""
+    login(client, admin)
+    create_team(admin.job_centre, parent=_team("Ungeindsatsen"), name="Unge & nye")
+    page = client.get("/admin/team/").get_data(as_text=True)
+    actions = re.findall(r'<a class="planner-tree-edit[^"]*" href="([^"]+)" aria-label="([^"]+)"', page)
+    teams = db.session.scalars(select(Team).order_by(Team.id)).all()
+    assert sorted(label for _href, label in actions) == sorted(
+        f"Redigér team »{t.name}«".replace("&", "&amp;") for t in teams)
+    for href, label in actions:
+        team = next(t for t in teams if label == f"Redigér team »{t.name}«".replace("&", "&amp;"))
+        assert href.startswith(f"/admin/team/edit/?id={team.id}&amp;url=/admin/team/")
+        form = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
+        assert re.search(rf'id="name"[^>]*value="{re.escape(str(escape(team.name)))}"', form), team.name
