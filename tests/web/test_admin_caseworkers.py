@@ -52,6 +52,42 @@ def test_r_1_2_1_fetch_data_fills_the_form_from_the_directory_without_saving(cli
     assert _count() == 0
 
 
+def test_r_1_2_1_a_look_up_by_name_warns_that_names_match_all_job_centres(client, admin):
+    """R-1.2.1 (manual §1.2.1): a name search is possible; the form warns that names match
+    caseworkers of all job centres and the e-mail address is the safe key; the match chosen is
+    fetched by its e-mail address. Nothing is saved."""
+    login(client, admin)
+    form = client.get("/admin/caseworker/new/").get_data(as_text=True)
+    assert "Navne matcher vejledere fra alle jobcentre" in form and "Den fulde e-mailadresse er den sikre nøgle" in form
+    status, page = post(client, "/admin/caseworker/new/", {"email": "", "directory_name": "gaard",
+                                                           "search_directory_name": "1", **week_data()})
+    assert status == 200
+    table = page[page.index('id="directory-matches"'):page.index("</table>", page.index('id="directory-matches"'))]
+    names = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td>", table)
+    assert [n for n, _e in names] == ["Anna Skovgaard Holm", "Bo Kjærsgaard", "Camilla Østergaard Lund",
+                                      "Frederik Aagaard", "Jakob Nørgaard Friis", "Maja Kirkegaard",
+                                      "Niels Bjerre Vestergaard"]
+    assert ("Anna Skovgaard Holm", ANNA) in names
+    assert any("Navnesøgningen finder vejledere fra alle jobcentre" in f and "E-mailadressen er den sikre nøgle" in f
+               for f in flashes(page))
+    status, page = post(client, "/admin/caseworker/new/", {"email": "", "directory_name": "gaard",
+                                                           "pick_directory_email": ANNA, **week_data()})
+    assert status == 200 and 'value="Anna Skovgaard Holm"' in page and f'value="{ANNA}"' in page
+    assert _count() == 0
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    (" a ", "Skriv mindst to bogstaver af navnet"),
+    ("Ingen Sådan", "Ingen i AM-portalen hedder »Ingen Sådan«. Søg hellere på den fulde e-mailadresse."),
+])
+def test_r_1_2_1_a_name_search_without_matches_says_why(client, admin, typed, message):
+    login(client, admin)
+    status, page = post(client, "/admin/caseworker/new/", {"email": "", "directory_name": typed,
+                                                           "search_directory_name": "1", **week_data()})
+    assert status == 200 and any(message in f for f in flashes(page)), flashes(page)
+    assert 'id="directory-matches"' not in page and _count() == 0
+
+
 def test_r_1_2_1_r_1_2_4_r_1_2_5_create_caseworker_with_team_and_default_week(client, admin):
     login(client, admin)
     form = client.get("/admin/caseworker/new/").get_data(as_text=True)

@@ -112,7 +112,9 @@ class CaseworkerView(PlannerModelView):
             "Untick only for caseworkers who exist so that appointments from the municipal "
             "case system can be imported: they never get call-ins or self-bookings.")},
     }
-    form_helper_actions = {"fetch_directory": "fetch_directory", "copy_monday": "copy_monday",
+    form_helper_actions = {"fetch_directory": "fetch_directory",
+                           "search_directory_name": "search_directory_name",
+                           "pick_directory_email": "pick_directory_email", "copy_monday": "copy_monday",
                            "copy_breaks": "copy_breaks", "copy_breaks_from": "copy_breaks_from",
                            "add_break": "add_break"}
 
@@ -151,6 +153,22 @@ class CaseworkerView(PlannerModelView):
         form.phone.data, form.initials.data = entry.phone, entry.initials
         flash(_("Found %(name)s in the directory. Check RID, phone and initials, choose the "
                 "teams and save.", name=entry.name), "info")
+
+    def search_directory_name(self, form: Any) -> None:
+        """Manual §1.2.1: a look-up by name lists the matches, with the warning that names match
+        caseworkers of all job centres; the one chosen is then fetched by e-mail."""
+        try:
+            g.directory_matches = caseworker_service.search_by_name(
+                get_directory(), request.form.get("directory_name", ""))
+        except DomainError as error:
+            flash(error_text(error), "error")
+            return
+        flash(_("The name search matches caseworkers of all job centres: check that it is the "
+                "right person. The e-mail address is the safe key."), "warning")
+
+    def pick_directory_email(self, form: Any) -> None:
+        form.email.data = request.form.get("pick_directory_email", "")
+        self.fetch_directory(form)
 
     def copy_monday(self, form: Any) -> None:
         form.working_time.data = caseworker_service.copy_monday_to_weekdays(form.working_time.data)
