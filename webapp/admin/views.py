@@ -42,6 +42,7 @@ from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
 from webapp.citizens import service as citizen_service
 from webapp.administration import caseworkers as caseworker_service
+from webapp.administration import directory_search
 from webapp.calendar import absences as absence_service
 from webapp.calendar import closures as closure_service
 from webapp.calendar.closed_days import closed_days
@@ -158,7 +159,7 @@ class CaseworkerView(PlannerModelView):
         """Manual §1.2.1: a look-up by name lists the matches, with the warning that names match
         caseworkers of all job centres; the one chosen is then fetched by e-mail."""
         try:
-            g.directory_matches = caseworker_service.search_by_name(
+            g.directory_matches = directory_search.search_by_name(
                 get_directory(), request.form.get("directory_name", ""))
         except DomainError as error:
             flash(error_text(error), "error")

@@ -58,28 +58,6 @@ def look_up(directory: Directory, email: str, job_centre_id: int | None = None) 
     return entry
 
 
-NAME_SEARCH_LIMIT = 20
-
-
-def search_by_name(directory: Directory, text: str) -> list[DirectoryEntry]:
-    """R-1.2.1 (manual §1.2.1): a look-up by name, as a way to find the e-mail address. Names
-    match caseworkers of every job centre, so the caller shows the warning with the matches
-    and the person is then fetched by e-mail, the safe key."""
-    words = (text or "").split()
-    if sum(len(w) for w in words) < 2:
-        raise DomainError("Skriv mindst to bogstaver af navnet for at søge.",
-                          "Type at least two letters of the name to search.",
-                          field="directory_name", code="name_search_too_short")
-    found = directory.search_name(" ".join(words), limit=NAME_SEARCH_LIMIT)
-    if not found:
-        raise DomainError(f"Ingen i AM-portalen hedder »{' '.join(words)}«. Søg hellere på den fulde "
-                          "e-mailadresse.",
-                          f"Nobody in the national user directory is called '{' '.join(words)}'. "
-                          "Search with the full e-mail address instead.",
-                          field="directory_name", code="name_search_no_match")
-    return found
-
-
 # --- identity, teams, sync (R-1.2.2, R-1.2.4, R-1.2.7) -------------------------
 
 def offered_sync_modes(job_centre: JobCentre) -> list[SyncMode]:
