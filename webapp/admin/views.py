@@ -304,10 +304,10 @@ def _team_name(view: Any, context: Any, model: Team, name: str) -> Markup:
     # §1.1 "højre-klikke på teamet og vælge Rediger team": an edit action on the node itself.
     edit = escape(_("Edit team »%(name)s«", name=model.name))
     href = escape(url_for(".edit_view", id=model.id, url=request.full_path))
-    return Markup(f'<span class="planner-tree-node depth-{min(depth, 1)}" '
+    return Markup(f'<span class="planner-tree-row"><span class="planner-tree-node depth-{min(depth, 1)}" '
                   f'style="margin-left:{depth * 1.5}rem">{escape(model.name)}</span>{mark}'
                   f' <a class="planner-tree-edit btn btn-sm btn-outline-secondary py-0 ml-2" href="{href}" '
-                  f'aria-label="{edit}" title="{edit}">{escape(_("Edit team"))}</a>')
+                  f'aria-label="{edit}" title="{edit}">{escape(_("Edit team"))}</a></span>')
 
 
 def _team_calendar_link(view: Any, context: Any, model: Team, name: str) -> Markup:
