@@ -154,11 +154,17 @@ def test_r_1_2_2_a_fasit_guid_instead_of_a_rid(client, admin):
 
 
 def test_r_1_2_3_the_call_in_flag_is_saved(client, admin):
+    """R-1.2.3: the flag is saved as ticked and as unticked (a flag always False would pass the
+    unticked half alone)."""
     login(client, admin)
-    data = _valid()
+    assert post(client, "/admin/caseworker/new/", _valid())[0] == 302
+    ticked = db.session.scalar(select(Caseworker))
+    assert ticked.can_be_assigned_callins is True
+    data = _valid(name="Anna Skovgaard Holm")
     data.pop("can_be_assigned_callins")
-    assert post(client, "/admin/caseworker/new/", data)[0] == 302
-    assert db.session.scalar(select(Caseworker)).can_be_assigned_callins is False
+    assert post(client, f"/admin/caseworker/edit/?id={ticked.id}", data)[0] == 302
+    db.session.expire_all()
+    assert ticked.can_be_assigned_callins is False
 
 
 def test_r_1_2_5_copy_monday_to_all_weekdays(client, admin):
@@ -225,9 +231,17 @@ def test_r_1_2_4_edit_keeps_at_least_one_team_and_audits_before_after(client, ad
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.event == AuditEvent.ADMIN_UPDATED))
     assert "Mandag 07:30-16:00" in entry.before["working_time"]
     assert "Mandag 08:00-15:00" in entry.after["working_time"]
+    # The teams, the rule's subject, are in the before/after too.
+    assert entry.before["teams"] == ["Ungeindsatsen"]
+    assert sorted(entry.after["teams"]) == ["Aarhus Jobcenter", "Ungeindsatsen"]
     status, page = post(client, f"/admin/caseworker/edit/?id={caseworker.id}",
                         _valid(name="Anna Skovgaard Holm", teams=[]))
     assert status == 200 and any("Vælg mindst ét team" in e for e in field_errors(page, "teams"))
+    # Kept: the refused edit left both teams and wrote no second change.
+    db.session.expire_all()
+    assert sorted(t.name for t in caseworker.teams) == ["Aarhus Jobcenter", "Ungeindsatsen"]
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(
+        AuditEntry.event == AuditEvent.ADMIN_UPDATED)) == 1
 
 
 def test_r_1_2_10_delete_asks_and_refuses_with_future_meetings(client, admin, create_caseworker,

@@ -148,11 +148,20 @@ def test_r_1_9_1_admin_changes_are_audited_with_before_and_after(client, admin):
 
 
 def test_r_1_9_2_audit_trail_offers_no_edit_or_delete(client, admin):
+    """R-1.9.2: no create, edit or delete in the list, and a delete posted anyway leaves the
+    entry (a 302 alone is also what a successful delete answers)."""
+    entry = AuditEntry(event=AuditEvent.ADMIN_CREATED, job_centre_id=admin.job_centre_id,
+                       user_name="Anne Admin", object_type="Team", object_id="1")
+    db.session.add(entry)
+    db.session.commit()
     login(client, admin)
     html = client.get("/admin/audit/").get_data(as_text=True)
-    assert "/admin/audit/new/" not in html
+    assert "/admin/audit/new/" not in html and "/admin/audit/delete/" not in html
+    assert f"/admin/audit/edit/?id={entry.id}" not in html
     assert client.get("/admin/audit/new/").status_code == 302
-    assert client.post("/admin/audit/delete/", data={"id": 1}).status_code == 302
+    assert client.post("/admin/audit/delete/", data={"id": entry.id}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(AuditEntry, entry.id) is not None
 
 
 def test_r_1_12_1_about_page(client, admin):
