@@ -19,14 +19,10 @@ def search_by_name(directory: Directory, text: str) -> list[DirectoryEntry]:
     and the person is then fetched by e-mail, the safe key."""
     words = (text or "").split()
     if sum(len(w) for w in words) < 2:
-        raise DomainError("Skriv mindst to bogstaver af navnet for at søge.",
-                          "Type at least two letters of the name to search.",
-                          field="directory_name", code="name_search_too_short")
+        raise DomainError.of("name_search_too_short", field="directory_name",
+                             code="name_search_too_short")
     found = directory.search_name(" ".join(words), limit=NAME_SEARCH_LIMIT)
     if not found:
-        raise DomainError(f"Ingen i AM-portalen hedder »{' '.join(words)}«. Søg hellere på den fulde "
-                          "e-mailadresse.",
-                          f"Nobody in the national user directory is called '{' '.join(words)}'. "
-                          "Search with the full e-mail address instead.",
-                          field="directory_name", code="name_search_no_match")
+        raise DomainError.of("name_search_no_match", field="directory_name",
+                             code="name_search_no_match", name=" ".join(words))
     return found

@@ -22,8 +22,7 @@ def validate_local_closure(closure: LocalClosureDay) -> None:
     """R-1.3.2: one or more teams, name, from date, to date."""
     closure.name = (closure.name or "").strip()
     if not closure.teams:
-        raise DomainError("Vælg mindst ét team, lukkedagen gælder for.",
-                          "Choose at least one team the closure day applies to.", field="teams")
+        raise DomainError.of("closure_teams_missing", field="teams", code="closure_teams_missing")
     if not closure.name:
         raise DomainError("Giv lukkedagen et sigende navn.", "Give the closure day a name.",
                           field="name")
@@ -35,8 +34,7 @@ def validate_local_closure(closure: LocalClosureDay) -> None:
     bounds.check_date(closure.last_day, "Til dato", "To date", field="last_day")
     check_date_range(closure.first_day, closure.last_day, field="last_day")
     if any(team.job_centre_id != closure.job_centre_id for team in closure.teams):
-        raise DomainError("Et af de valgte teams hører til et andet jobcenter.",
-                          "One of the chosen teams belongs to another job centre.", field="teams")
+        raise DomainError.of("team_other_job_centre", field="teams", code="team_other_job_centre")
 
 
 def validate_national_closure(closure: NationalClosureDay) -> None:
