@@ -91,7 +91,7 @@ def _build(url: str) -> dict[str, Any]:
         first, last = monday - timedelta(weeks=8), monday + timedelta(weeks=8)
         db.session.add_all([NationalClosureDay(day=monday + timedelta(weeks=3, days=d), name=f"Helligdag {d}")
                             for d in (3, 4)])
-        db.session.add_all([LocalClosureDay(job_centre_id=centre.id, team=teams[n], name="Lukket",
+        db.session.add_all([LocalClosureDay(job_centre_id=centre.id, teams=[teams[n]], name="Lukket",
                                             first_day=monday + timedelta(weeks=n % 8, days=n % 5),
                                             last_day=monday + timedelta(weeks=n % 8, days=n % 5))
                             for n in range(1, 6)])

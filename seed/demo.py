@@ -622,7 +622,7 @@ def _build_local_closure(job_centre: JobCentre, teams: dict[str, Team],
                          today: date) -> dict[int, set[date]]:
     """A staff day for Unge Nord; returns the closed dates of each team, inherited (R-1.3.2)."""
     staff_day = _next_weekday(today + timedelta(days=8), 2)
-    db.session.add(LocalClosureDay(job_centre=job_centre, team=teams["Unge Nord"],
+    db.session.add(LocalClosureDay(job_centre=job_centre, teams=[teams["Unge Nord"]],
                                    name="Temadag Unge Nord", first_day=staff_day,
                                    last_day=staff_day))
     own = {teams["Unge Nord"].id: {staff_day}}

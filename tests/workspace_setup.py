@@ -159,7 +159,7 @@ def build_workspace(name: str = "Jobcenter Testby", *, cprs: list[str] = CPRS) -
 
 
 def add_local_closure(ws: Workspace, day: date, name: str = "Personaledag") -> None:
-    db.session.add(LocalClosureDay(job_centre_id=ws.job_centre.id, team_id=ws.team.id, name=name,
+    db.session.add(LocalClosureDay(job_centre_id=ws.job_centre.id, teams=[ws.team], name=name,
                                    first_day=day, last_day=day))
     db.session.commit()
 

@@ -235,6 +235,16 @@ MESSAGES: dict[str, Text] = {
     "bad_export_type": Text(
         "Listen kan kun hentes som CSV eller Excel (xlsx); vælg et af dem under »Eksportér«.",
         "The list can only be downloaded as CSV or Excel (xlsx); choose one of them under 'Export'."),
+    # Closure days for one or more teams: webapp/calendar/closures.py
+    "closure_teams_missing": Text("Vælg mindst ét team, lukkedagen gælder for.",
+                                  "Choose at least one team the closure day applies to."),
+    # The directory's look-up by name: webapp/administration/directory_search.py
+    "name_search_too_short": Text("Skriv mindst to bogstaver af navnet for at søge.",
+                                  "Type at least two letters of the name to search."),
+    "name_search_no_match": Text(
+        "Ingen i AM-portalen hedder »{name}«. Søg hellere på den fulde e-mailadresse.",
+        "Nobody in the national user directory is called '{name}'. Search with the full "
+        "e-mail address instead."),
 }
 
 

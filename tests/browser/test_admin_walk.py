@@ -52,10 +52,11 @@ def _tab(page, name: str) -> None:
 
 
 def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, reference_data,
-                                                      create_job_centre, create_user,
+                                                      create_job_centre, create_user, create_team,
                                                       create_caseworker, create_booking):
     """R-1.1.1, R-1.1.2, R-1.1.3, R-1.2.1, R-1.2.4-R-1.2.6, R-1.3.2, R-1.3.4, R-1.4.1, R-1.4.2,
-    R-1.5.x, R-1.7.1, R-1.7.2, R-1.2.8, R-1.2.9: the set-up walk of the manual, then rebooking."""
+    R-1.5.x, R-1.7.1, R-1.7.2, R-1.2.8, R-1.2.9: the set-up walk of the manual, then rebooking;
+    the live city (§1.1, §1.4) and one closure day for two teams (§1.3)."""
     job_centre = create_job_centre("Jobcenter Aarhus", root_team="Aarhus Jobcenter",
                                    child_team="Aarhus Jobcenter")
     admin = create_user(Role.ADMINISTRATOR, job_centre, name="Anne Administrator")
@@ -70,7 +71,7 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
     page.get_by_label("Brugernavn").fill(admin.username)
     page.get_by_label("Adgangskode").fill(PASSWORD)
     page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{live_server}/admin/")
+    page.wait_for_url(f"{live_server}/admin/caseworker/")
 
     # 1.1 Teams: the default structure has one name twice and must be renamed first.
     _press(page, page.locator("#admin-menu").get_by_role("link", name="Teams"))
@@ -93,8 +94,15 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
     page.fill("#name", "Unge under 30")
     _choose(page, "#parent", str(_team("Jobparate").id))
     page.fill("#address", "Værkmestergade 2b")
+    # §1.1: the city appears while the postal code is typed, before saving (R-1.1.3).
+    page.fill("#postal_code", "0001")
+    page.wait_for_function("() => document.getElementById('postal_code-lookup').textContent.includes('findes ikke')")
+    assert page.input_value("#city") == ""
     page.fill("#postal_code", "8000")
+    page.wait_for_function("() => document.getElementById('city').value === 'Aarhus C'")
+    assert page.inner_text("#postal_code-lookup") == ""
     page.fill("#email", "unge@aarhus.dk")
+    screenshot(page, "admin-team-live-city")
     _save(page)
     assert "Husnummerets bogstav skal være stort: skriv »Værkmestergade 2B«." in page.inner_text(
         ".invalid-feedback")
@@ -106,6 +114,8 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
     assert sub.city == "Aarhus C" and sub.parent.name == "Jobparate"
     nodes = page.locator(".planner-tree-node").all_inner_texts()
     assert nodes == ["Aarhus Jobcenter", "Jobparate", "Unge under 30"]
+    # §1.1: each node of the tree has its edit action.
+    assert page.get_by_role("link", name="Redigér team »Unge under 30«").count() == 1
     screenshot(page, "admin-team-tree")
 
     # 1.2 Caseworker by e-mail look-up in the directory.
@@ -156,6 +166,7 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
     page.fill("#overbooking_seats", "2")
     page.fill("#address", "Værkmestergade 2B")
     page.fill("#postal_code", "8000")
+    page.wait_for_function("() => document.getElementById('city').value === 'Aarhus C'")  # §1.4
     screenshot(page, "admin-room-details")
     _tab(page, "Teams")
     page.get_by_label("Unge under 30").check()
@@ -165,29 +176,40 @@ def test_r_1_new_administrator_sets_up_the_job_centre(live_server, page, referen
     assert room.seats == 14 and room.city == "Aarhus C"
     screenshot(page, "admin-room-list")
 
-    # 1.3 A local closure day on the root team, visible on the sub-team's calendar.
+    # 1.3 One local closure day for two teams ("til et eller flere teams"), visible on their
+    # calendars and not on the team above them.
+    sickness = create_team(job_centre, parent=_team("Aarhus Jobcenter"), name="Sygedagpenge")
     _press(page, page.locator("#admin-menu").get_by_role("link", name="Lokale lukkedage"))
     _press(page, page.get_by_role("link", name="Opret", exact=True))
-    _choose(page, "#team", str(_team("Aarhus Jobcenter").id))
+    page.get_by_label("Unge under 30").check()
+    page.get_by_label("Sygedagpenge").check()
     page.fill("#name", "Personaledag")
     page.fill("#first_day", "04.03.2027")
     page.fill("#last_day", "04.03.2027")
     screenshot(page, "admin-closure-form")
     _save(page)
     _wait_for_list(page, "localclosureday")
-    assert db.session.scalar(select(LocalClosureDay)).team.name == "Aarhus Jobcenter"
+    assert sorted(t.name for t in db.session.scalar(select(LocalClosureDay)).teams) == [
+        "Sygedagpenge", "Unge under 30"]
+    row = page.locator("table.model-list tbody tr").filter(has_text="Personaledag")
+    assert sorted(row.locator("a[href*='teamcalendar']").all_inner_texts()) == ["Sygedagpenge", "Unge under 30"]
+    screenshot(page, "admin-closure-list")
+    page.goto(f"{live_server}/admin/teamcalendar/?team_id={sickness.id}&month=2027-03")
+    assert "closed" in page.locator('td[data-date="2027-03-04"]').get_attribute("class")
+    page.goto(f"{live_server}/admin/teamcalendar/?team_id={_team('Jobparate').id}&month=2027-03")
+    assert "closed" not in page.locator('td[data-date="2027-03-04"]').get_attribute("class")
     page.goto(f"{live_server}/admin/teamcalendar/?team_id={sub.id}&month=2027-03")
     cell = page.locator('td[data-date="2027-03-04"]')
     assert "closed" in cell.get_attribute("class") and "Personaledag" in cell.inner_text()
     assert "closed" not in page.locator('td[data-date="2027-03-03"]').get_attribute("class")
     screenshot(page, "admin-team-calendar")
-    # Why is Anna not free that day? The closure inherited from the top team (R-6.8).
+    # Why is Anna not free that day? The closure day of her team (R-6.8).
     _choose(page, "#why", f"caseworker-{anna.id}")
     page.fill("#at", "2027-03-04T10:00")
     _press(page, page.get_by_role("button", name="Forklar"))
     answer = page.locator("#why-answer").inner_text()
     assert "Tiden er ikke ledig" in answer
-    assert "04.03.2027 er lukkedag arvet fra teamet Aarhus Jobcenter: Personaledag." in answer
+    assert "04.03.2027 er lukkedag for teamet Unge under 30: Personaledag." in answer
     screenshot(page, "admin-team-calendar-why")
 
     # 1.5 Call-in template.
@@ -288,7 +310,7 @@ def test_r_1_5_template_form_keeps_caseworkers_when_an_older_team_answer_arrives
     page.get_by_label("Brugernavn").fill(admin.username)
     page.get_by_label("Adgangskode").fill(PASSWORD)
     page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{live_server}/admin/")
+    page.wait_for_url(f"{live_server}/admin/caseworker/")
 
     held = []
     page.route("**/team-options/**", lambda route: held.append(route) if not held else route.continue_())

@@ -28,15 +28,15 @@ def test_r_0_1_administrator_logs_in_and_sees_the_menu(live_server, page, refere
 
     page.get_by_label("Adgangskode").fill(PASSWORD)
     page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{live_server}/admin/")
+    page.wait_for_url(f"{live_server}/admin/caseworker/")
     menu = [label.strip() for label in page.locator("#admin-menu > li > a").all_inner_texts()]
     assert menu[1:1 + len(MENU_DA)] == MENU_DA
     screenshot(page, "admin-index")
 
-    page.get_by_role("link", name="Mødelokaler").click()
+    page.locator("#admin-menu").get_by_role("link", name="Mødelokaler").click()
     expect(page.get_by_role("cell", name="Mødelokale 1")).to_be_visible()
     screenshot(page, "admin-rooms")
 
-    page.get_by_role("link", name="Teams").click()
+    page.locator("#admin-menu").get_by_role("link", name="Teams").click()
     screenshot(page, "admin-teams")
     expect(page.get_by_role("cell", name="Ungeindsatsen")).to_be_visible()

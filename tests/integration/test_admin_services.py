@@ -12,7 +12,7 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import LocalClosureDay, NationalClosureDay, SyncMode, Team
 from webapp.administration import caseworkers as cw_service
-from webapp.calendar.closed_days import closed_days, subtree_ids
+from webapp.calendar.closed_days import closed_days, closures, subtree_ids
 from webapp.administration import teams
 from webapp.administration.caseworkers import BreakRow
 
@@ -104,11 +104,11 @@ def test_r_1_2_7_offered_sync_modes(tree):
 def test_r_1_3_2_closure_days_are_inherited_down_the_tree(tree):
     db.session.add_all([
         NationalClosureDay(day=date(2030, 6, 5), name="Grundlovsdag"),
-        LocalClosureDay(job_centre=tree["job_centre"], team=tree["root"], name="Hele huset",
+        LocalClosureDay(job_centre=tree["job_centre"], teams=[tree["root"]], name="Hele huset",
                         first_day=date(2030, 6, 3), last_day=date(2030, 6, 3)),
-        LocalClosureDay(job_centre=tree["job_centre"], team=tree["child"], name="Unge",
+        LocalClosureDay(job_centre=tree["job_centre"], teams=[tree["child"]], name="Unge",
                         first_day=date(2030, 6, 10), last_day=date(2030, 6, 11)),
-        LocalClosureDay(job_centre=tree["job_centre"], team=tree["sibling"], name="Andet",
+        LocalClosureDay(job_centre=tree["job_centre"], teams=[tree["sibling"]], name="Andet",
                         first_day=date(2030, 6, 12), last_day=date(2030, 6, 12))])
     db.session.commit()
     days = closed_days([tree["grandchild"].id], date(2030, 6, 1), date(2030, 6, 30))
@@ -116,6 +116,21 @@ def test_r_1_3_2_closure_days_are_inherited_down_the_tree(tree):
     assert days[date(2030, 6, 5)] == "Grundlovsdag"
     root_days = closed_days([tree["root"].id], date(2030, 6, 1), date(2030, 6, 30))
     assert sorted(root_days) == [date(2030, 6, 3), date(2030, 6, 5)]
+
+
+def test_r_1_3_2_one_closure_day_on_several_teams_closes_each_and_their_sub_teams(tree):
+    """R-1.3.2 ("til et eller flere teams"): one entry on two teams closes both, the teams
+    below them, not the root above; it is named once, after the team asked about."""
+    db.session.add(LocalClosureDay(job_centre=tree["job_centre"], teams=[tree["child"], tree["sibling"]],
+                                   name="Kursus", first_day=date(2030, 6, 10), last_day=date(2030, 6, 11)))
+    db.session.commit()
+    june = (date(2030, 6, 1), date(2030, 6, 30))
+    for team in ("child", "grandchild", "sibling"):
+        assert sorted(closed_days([tree[team].id], *june)) == [date(2030, 6, 10), date(2030, 6, 11)], team
+    assert closed_days([tree["root"].id], *june) == {}
+    assert closed_days([tree["sibling"].id], *june)[date(2030, 6, 10)] == f"Kursus ({tree['sibling'].name})"
+    both = closures([tree["grandchild"].id, tree["sibling"].id], *june)
+    assert [(c.name, c.team) for c in both] == [("Kursus", tree["sibling"].name)]
 
 
 def test_r_1_2_8_rebooking_offers_only_free_team_caseworkers(tree, create_caseworker, create_booking):

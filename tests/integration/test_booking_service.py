@@ -34,7 +34,7 @@ def test_free_time_subtracts_breaks_bookings_busy_and_inherited_closures(
     db.session.add(Break(caseworker_id=cw.id, weekday=0, start_time=time(12), end_time=time(12, 30)))
     db.session.add(BusyTime(caseworker_id=cw.id, starts_at=at(MONDAY, 14), ends_at=at(MONDAY, 15),
                             source_uid="x1"))
-    db.session.add(LocalClosureDay(job_centre_id=centre.id, team_id=root.id, name="Flytning",
+    db.session.add(LocalClosureDay(job_centre_id=centre.id, teams=[root], name="Flytning",
                                    first_day=MONDAY + timedelta(days=1),
                                    last_day=MONDAY + timedelta(days=1)))
     db.session.add(NationalClosureDay(day=MONDAY + timedelta(days=2), name="Testdag"))

@@ -33,8 +33,9 @@ def _closed_dates(caseworker: Caseworker) -> set[date]:
     """National closure days plus local ones of the caseworker's teams and their ancestors."""
     closed = set(db.session.scalars(select(NationalClosureDay.day)))
     team_ids = {t.id for m in caseworker.memberships for t in [m.team, *m.team.ancestors()]}
-    for local in db.session.scalars(select(LocalClosureDay).where(
-            LocalClosureDay.team_id.in_(team_ids))):
+    for local in db.session.scalars(select(LocalClosureDay)):
+        if not team_ids & {t.id for t in local.teams}:
+            continue
         day = local.first_day
         while day <= local.last_day:
             closed.add(day)

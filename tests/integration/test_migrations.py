@@ -191,3 +191,34 @@ def test_migration_0006_downgrade_keeps_the_deadlines(empty_database_url):
         db.session.remove()
         upgrade()
         db.engine.dispose()
+
+
+def test_r_1_3_2_migration_0009_moves_each_closure_days_team_to_its_list_of_teams(empty_database_url):
+    """R-1.3.2 ("til et eller flere teams"): 0009 gives every local closure day the team it had
+    as the one team of its list, drops the old column, and going back keeps one team each."""
+    app = create_app(_config(empty_database_url))
+    with app.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO job_centres (id, name, municipality, sync_modes) "
+                              "VALUES (1, 'Jobcenter Test', 'Test', 'none')"))
+            conn.execute(text("INSERT INTO teams (id, parent_id, name, job_centre_id) VALUES "
+                              "(1, NULL, 'Rod', 1), (2, 1, 'Unge', 1), (3, 1, 'Voksne', 1)"))
+            conn.execute(text("INSERT INTO local_closure_days (id, team_id, name, first_day, last_day, "
+                              "job_centre_id) VALUES (1, 2, 'Temadag', '2030-03-05', '2030-03-05', 1), "
+                              "(2, 3, 'Flytning', '2030-04-01', '2030-04-02', 1)"))
+        upgrade()
+        with db.engine.begin() as conn:
+            links = sorted(conn.execute(text("SELECT closure_id, team_id FROM local_closure_day_teams")).all())
+            columns = {c["name"] for c in inspect(conn).get_columns("local_closure_days")}
+            conn.execute(text("INSERT INTO local_closure_day_teams (closure_id, team_id) VALUES (1, 3)"))
+        downgrade(revision="0007")
+        with db.engine.begin() as conn:
+            back = sorted(conn.execute(text("SELECT id, team_id, name FROM local_closure_days")).all())
+            tables = set(inspect(conn).get_table_names())
+        db.session.remove()
+        db.engine.dispose()
+    assert links == [(1, 2), (2, 3)]
+    assert "team_id" not in columns
+    assert back == [(1, 2, "Temadag"), (2, 3, "Flytning")]
+    assert "local_closure_day_teams" not in tables

@@ -69,10 +69,10 @@ def test_capacity_is_working_time_minus_breaks_closures_and_absences_R_6_10(scen
     days − absences, for the team and its sub-teams; a sibling's closure does not count."""
     db.session.add_all([
         NationalClosureDay(day=MONDAY + WEEK + timedelta(days=1), name="Helligdag"),
-        LocalClosureDay(job_centre_id=scene.job_centre.id, team_id=scene.root.id, name="Personaledag",
+        LocalClosureDay(job_centre_id=scene.job_centre.id, teams=[scene.root], name="Personaledag",
                         first_day=MONDAY + 2 * WEEK + timedelta(days=2),
                         last_day=MONDAY + 2 * WEEK + timedelta(days=2)),
-        LocalClosureDay(job_centre_id=scene.job_centre.id, team_id=scene.sibling.id, name="Kursus",
+        LocalClosureDay(job_centre_id=scene.job_centre.id, teams=[scene.sibling], name="Kursus",
                         first_day=MONDAY + 2 * WEEK + timedelta(days=3),
                         last_day=MONDAY + 2 * WEEK + timedelta(days=3)),
         # Anna away all Friday of week 1; Sofie away 09:00-11:00 on Monday of week 2.

@@ -36,7 +36,7 @@ def centre(reference_data, create_job_centre, create_team, create_caseworker, cr
     root = next(t for t in job_centre.teams if t.parent_id is None)
     child = next(t for t in job_centre.teams if t.parent_id is not None)
     unge = create_team(job_centre, parent=child, name="Unge")
-    db.session.add(LocalClosureDay(job_centre=job_centre, team=root, name="Personaledag",
+    db.session.add(LocalClosureDay(job_centre=job_centre, teams=[root], name="Personaledag",
                                    first_day=WEDNESDAY, last_day=WEDNESDAY))
     db.session.add(NationalClosureDay(day=FRIDAY, name="Helligdag"))
     db.session.commit()
@@ -59,7 +59,7 @@ def test_r_3_2_instance_resolves_inherited_closure_days_and_busy_time(centre, cr
     """R-3.2, R-1.3.2, R-2.1: closure days through the team tree, bookings with reporting time, rooms."""
     c = centre
     room = create_room(c.job_centre, capacity=4, teams=[c.child])
-    db.session.add(LocalClosureDay(job_centre=c.job_centre, team=c.child, name="Flytning",
+    db.session.add(LocalClosureDay(job_centre=c.job_centre, teams=[c.child], name="Flytning",
                                    first_day=THURSDAY, last_day=THURSDAY))
     db.session.add(NationalClosureDay(day=date(2027, 3, 9), name="Anden helligdag"))
     db.session.commit()

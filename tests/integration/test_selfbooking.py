@@ -86,6 +86,9 @@ def test_r_1_2_8_closed_membership_gets_no_new_self_bookings(two_caseworkers, te
     """R-1.2.8: "close and keep meetings" keeps meetings but stops new self-bookings."""
     anna, bo = two_caseworkers
     offer = create_offer(two_caseworkers)
+    # Both are offered before the membership is closed: the rule, not the set-up, removes Anna.
+    before = slot_service.list_slots(offer, now=NOW, first=MONDAY, last=MONDAY)
+    assert {s.caseworker_ids for s in before} == {(anna.id, bo.id)}
     anna.memberships[0].state = MembershipState.CLOSED_KEEP_MEETINGS
     db.session.commit()
     slots = slot_service.list_slots(offer, now=NOW, first=MONDAY, last=MONDAY)

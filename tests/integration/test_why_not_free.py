@@ -79,9 +79,9 @@ def test_national_closure_day_R_6_8(ws):
 def test_local_closure_day_names_the_team_it_is_inherited_from_R_6_8(ws):
     root = ws.team.parent
     db.session.add_all([
-        LocalClosureDay(job_centre_id=ws.job_centre.id, team_id=ws.team.id, name="Personaledag",
+        LocalClosureDay(job_centre_id=ws.job_centre.id, teams=[ws.team], name="Personaledag",
                         first_day=MONDAY, last_day=MONDAY),
-        LocalClosureDay(job_centre_id=ws.job_centre.id, team_id=root.id, name="Flytning",
+        LocalClosureDay(job_centre_id=ws.job_centre.id, teams=[root], name="Flytning",
                         first_day=MONDAY + timedelta(days=1), last_day=MONDAY + timedelta(days=2))])
     db.session.commit()
     own = why_not_free(starts_at=at(MONDAY, 9), caseworker_ids=[ws.anna.id], team_id=ws.team.id,
@@ -168,7 +168,7 @@ def test_an_individual_offer_is_free_when_one_of_its_caseworkers_is_R_6_8(ws):
 
 def test_the_reasons_come_in_the_order_of_R_6_8(ws):
     """Break, closure day, meeting N (caseworker, then room), busy time, absence, notice, offer end."""
-    db.session.add(LocalClosureDay(job_centre_id=ws.job_centre.id, team_id=ws.team.id,
+    db.session.add(LocalClosureDay(job_centre_id=ws.job_centre.id, teams=[ws.team],
                                    name="Personaledag", first_day=MONDAY, last_day=MONDAY))
     db.session.add(BusyTime(caseworker_id=ws.anna.id, starts_at=at(MONDAY, 11), ends_at=at(MONDAY, 13),
                             source_uid="x-2"))

@@ -174,7 +174,7 @@ def test_the_admin_registers_through_the_service_and_lands_on_the_hit_meetings_R
     """R-6.4: "Fravær" in the admin: thin over the service, audited, then the hit meetings."""
     booked = _meetings(ws, hours=(9,))
     login(client, ws.admin, PASSWORD)
-    assert "Fravær" in client.get("/admin/").get_data(as_text=True)
+    assert "Fravær" in client.get("/admin/", follow_redirects=True).get_data(as_text=True)
     form = client.get("/admin/absence/new/").get_data(as_text=True)
     assert "Anna Andersen" in form
     response = client.post("/admin/absence/new/", data=_admin_form(ws.anna))
@@ -215,7 +215,7 @@ def test_a_closure_day_added_late_re_plans_its_meetings_the_same_way_R_6_4(clien
     booked = _meetings(ws, hours=(9, 10))
     login(client, ws.admin, PASSWORD)
     response = client.post("/admin/localclosureday/new/", data={
-        "team": str(ws.team.id), "name": "Akut lukket", "first_day": MONDAY.isoformat(),
+        "teams": [str(ws.team.id)], "name": "Akut lukket", "first_day": MONDAY.isoformat(),
         "last_day": MONDAY.isoformat()})
     assert response.status_code == 302 and "/collisions/" in response.location
     closure_id = int(response.location.rsplit("id=", 1)[1])

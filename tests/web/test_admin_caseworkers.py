@@ -52,6 +52,42 @@ def test_r_1_2_1_fetch_data_fills_the_form_from_the_directory_without_saving(cli
     assert _count() == 0
 
 
+def test_r_1_2_1_a_look_up_by_name_warns_that_names_match_all_job_centres(client, admin):
+    """R-1.2.1 (manual §1.2.1): a name search is possible; the form warns that names match
+    caseworkers of all job centres and the e-mail address is the safe key; the match chosen is
+    fetched by its e-mail address. Nothing is saved."""
+    login(client, admin)
+    form = client.get("/admin/caseworker/new/").get_data(as_text=True)
+    assert "Navne matcher vejledere fra alle jobcentre" in form and "Den fulde e-mailadresse er den sikre nøgle" in form
+    status, page = post(client, "/admin/caseworker/new/", {"email": "", "directory_name": "gaard",
+                                                           "search_directory_name": "1", **week_data()})
+    assert status == 200
+    table = page[page.index('id="directory-matches"'):page.index("</table>", page.index('id="directory-matches"'))]
+    names = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td>", table)
+    assert [n for n, _e in names] == ["Anna Skovgaard Holm", "Bo Kjærsgaard", "Camilla Østergaard Lund",
+                                      "Frederik Aagaard", "Jakob Nørgaard Friis", "Maja Kirkegaard",
+                                      "Niels Bjerre Vestergaard"]
+    assert ("Anna Skovgaard Holm", ANNA) in names
+    assert any("Navnesøgningen finder vejledere fra alle jobcentre" in f and "E-mailadressen er den sikre nøgle" in f
+               for f in flashes(page))
+    status, page = post(client, "/admin/caseworker/new/", {"email": "", "directory_name": "gaard",
+                                                           "pick_directory_email": ANNA, **week_data()})
+    assert status == 200 and 'value="Anna Skovgaard Holm"' in page and f'value="{ANNA}"' in page
+    assert _count() == 0
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    (" a ", "Skriv mindst to bogstaver af navnet"),
+    ("Ingen Sådan", "Ingen i AM-portalen hedder »Ingen Sådan«. Søg hellere på den fulde e-mailadresse."),
+])
+def test_r_1_2_1_a_name_search_without_matches_says_why(client, admin, typed, message):
+    login(client, admin)
+    status, page = post(client, "/admin/caseworker/new/", {"email": "", "directory_name": typed,
+                                                           "search_directory_name": "1", **week_data()})
+    assert status == 200 and any(message in f for f in flashes(page)), flashes(page)
+    assert 'id="directory-matches"' not in page and _count() == 0
+
+
 def test_r_1_2_1_r_1_2_4_r_1_2_5_create_caseworker_with_team_and_default_week(client, admin):
     login(client, admin)
     form = client.get("/admin/caseworker/new/").get_data(as_text=True)
@@ -118,11 +154,17 @@ def test_r_1_2_2_a_fasit_guid_instead_of_a_rid(client, admin):
 
 
 def test_r_1_2_3_the_call_in_flag_is_saved(client, admin):
+    """R-1.2.3: the flag is saved as ticked and as unticked (a flag always False would pass the
+    unticked half alone)."""
     login(client, admin)
-    data = _valid()
+    assert post(client, "/admin/caseworker/new/", _valid())[0] == 302
+    ticked = db.session.scalar(select(Caseworker))
+    assert ticked.can_be_assigned_callins is True
+    data = _valid(name="Anna Skovgaard Holm")
     data.pop("can_be_assigned_callins")
-    assert post(client, "/admin/caseworker/new/", data)[0] == 302
-    assert db.session.scalar(select(Caseworker)).can_be_assigned_callins is False
+    assert post(client, f"/admin/caseworker/edit/?id={ticked.id}", data)[0] == 302
+    db.session.expire_all()
+    assert ticked.can_be_assigned_callins is False
 
 
 def test_r_1_2_5_copy_monday_to_all_weekdays(client, admin):
@@ -189,9 +231,17 @@ def test_r_1_2_4_edit_keeps_at_least_one_team_and_audits_before_after(client, ad
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.event == AuditEvent.ADMIN_UPDATED))
     assert "Mandag 07:30-16:00" in entry.before["working_time"]
     assert "Mandag 08:00-15:00" in entry.after["working_time"]
+    # The teams, the rule's subject, are in the before/after too.
+    assert entry.before["teams"] == ["Ungeindsatsen"]
+    assert sorted(entry.after["teams"]) == ["Aarhus Jobcenter", "Ungeindsatsen"]
     status, page = post(client, f"/admin/caseworker/edit/?id={caseworker.id}",
                         _valid(name="Anna Skovgaard Holm", teams=[]))
     assert status == 200 and any("Vælg mindst ét team" in e for e in field_errors(page, "teams"))
+    # Kept: the refused edit left both teams and wrote no second change.
+    db.session.expire_all()
+    assert sorted(t.name for t in caseworker.teams) == ["Aarhus Jobcenter", "Ungeindsatsen"]
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(
+        AuditEntry.event == AuditEvent.ADMIN_UPDATED)) == 1
 
 
 def test_r_1_2_10_delete_asks_and_refuses_with_future_meetings(client, admin, create_caseworker,

@@ -94,7 +94,7 @@ def test_r_1_4_5_a_room_with_future_meetings_cannot_be_deleted(client, admin, cr
 # --- closure days -------------------------------------------------------------------
 
 def _closure(**changes: object) -> dict:
-    data = {"team": _team("Aarhus Jobcenter").id, "name": "Personaledag",
+    data = {"teams": [_team("Aarhus Jobcenter").id], "name": "Personaledag",
             "first_day": "2030-03-05", "last_day": "2030-03-06"}
     return data | changes
 
@@ -103,7 +103,7 @@ BAD_CLOSURE_INPUT = [
     ("last_day", {"last_day": "2030-03-04"}, "Slutdatoen (04.03.2030) må ikke ligge før startdatoen (05.03.2030)"),
     ("name", {"name": " "}, "Giv lukkedagen et sigende navn"),
     ("first_day", {"first_day": "5. marts"}, "Skriv en gyldig dato"),
-    ("team", {"team": ""}, "Feltet skal udfyldes"),
+    ("teams", {"teams": []}, "Vælg mindst ét team, lukkedagen gælder for"),
 ]
 
 
@@ -118,18 +118,71 @@ def test_r_1_3_2_bad_closure_input_is_refused_on_the_field(client, admin, field,
     assert not db.session.scalar(select(func.count(LocalClosureDay.id)))
 
 
-def test_r_1_3_3_closure_days_are_deleted_and_created_never_edited(client, admin):
-    """R-1.3.3: closure days cannot be edited, only deleted and created again."""
+def test_r_8_4_closure_days_are_edited_and_the_change_is_audited(client, admin):
+    """R-8.4 (over R-1.3.3): a closure day can be edited from its list; the change is refused
+    like a new one's bad input, and the audit trail keeps the teams before and after."""
     login(client, admin)
     assert post(client, "/admin/localclosureday/new/", _closure())[0] == 302
     closure = db.session.scalar(select(LocalClosureDay))
-    assert client.get(f"/admin/localclosureday/edit/?id={closure.id}").status_code == 302
-    post(client, f"/admin/localclosureday/edit/?id={closure.id}", _closure(name="Ændret"))
+    assert f"/admin/localclosureday/edit/?id={closure.id}" in client.get(
+        "/admin/localclosureday/").get_data(as_text=True)
+    status, page = post(client, f"/admin/localclosureday/edit/?id={closure.id}",
+                        _closure(name="Ændret", teams=[]))
+    assert status == 200 and field_errors(page, "teams")
     db.session.expire_all()
     assert closure.name == "Personaledag"
-    assert "/admin/localclosureday/edit/" not in client.get("/admin/localclosureday/").get_data(as_text=True)
+    assert post(client, f"/admin/localclosureday/edit/?id={closure.id}",
+                _closure(name="Ændret", teams=[_team("Ungeindsatsen").id]))[0] == 302
+    db.session.expire_all()
+    assert closure.name == "Ændret" and [t.name for t in closure.teams] == ["Ungeindsatsen"]
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.event == "admin_updated")).all()[-1]
+    assert entry.before["teams"] == ["Aarhus Jobcenter"] and entry.after["teams"] == ["Ungeindsatsen"]
     client.post("/admin/localclosureday/delete/", data={"id": closure.id})
     assert not db.session.scalar(select(func.count(LocalClosureDay.id)))
+
+
+def test_r_8_4_r_1_3_4_an_edited_closure_day_lists_the_bookings_it_now_falls_on(
+        client, admin, create_caseworker, create_booking):
+    """R-8.4, R-1.3.4: moving a closure day onto booked meetings lists them, as creating does."""
+    login(client, admin)
+    worker = create_caseworker(admin.job_centre, teams=[_team("Ungeindsatsen")])
+    hit = create_booking([worker], datetime(2030, 3, 12, 9))
+    response = client.post("/admin/localclosureday/new/", data=_closure())
+    assert "/collisions/" not in response.location
+    closure = db.session.scalar(select(LocalClosureDay))
+    response = client.post(f"/admin/localclosureday/edit/?id={closure.id}",
+                           data=_closure(first_day="2030-03-12", last_day="2030-03-12"))
+    assert response.status_code == 302 and "/collisions/" in response.location
+    page = client.get(response.location).get_data(as_text=True)
+    assert re.findall(r"<tr><td>(\d+)</td>", page) == [str(hit.id)]
+
+
+def test_r_1_3_2_one_closure_day_entry_for_several_teams(client, admin, create_team, create_caseworker,
+                                                          create_booking):
+    """R-1.3.2 (§1.3 "til et eller flere teams"): one entry closes each chosen team and the
+    teams below them, not a team beside them; its collisions are those of every chosen team."""
+    login(client, admin)
+    root, young = _team("Aarhus Jobcenter"), _team("Ungeindsatsen")
+    adults = create_team(admin.job_centre, parent=root, name="Voksne")
+    below = create_team(admin.job_centre, parent=young, name="Unge under 25")
+    beside = create_team(admin.job_centre, parent=root, name="Sygedagpenge")
+    hits = [create_booking([create_caseworker(admin.job_centre, teams=[team])], datetime(2030, 3, 5, 9))
+            for team in (below, adults)]
+    create_booking([create_caseworker(admin.job_centre, teams=[beside])], datetime(2030, 3, 5, 9))
+    response = client.post("/admin/localclosureday/new/", data=_closure(teams=[young.id, adults.id]))
+    assert response.status_code == 302 and "/collisions/" in response.location
+    page = client.get(response.location).get_data(as_text=True)
+    assert sorted(re.findall(r"<tr><td>(\d+)</td>", page)) == sorted(str(b.id) for b in hits)
+    closures = db.session.scalars(select(LocalClosureDay)).all()
+    assert len(closures) == 1 and {t.name for t in closures[0].teams} == {"Ungeindsatsen", "Voksne"}
+    for team, closed in ((young, True), (below, True), (adults, True), (beside, False), (root, False)):
+        page = client.get(f"/admin/teamcalendar/?team_id={team.id}&month=2030-03").get_data(as_text=True)
+        days = re.findall(r'class="[^"]*closed[^"]*" data-date="([\d-]+)"', page)
+        assert (days == ["2030-03-05", "2030-03-06"]) is closed, (team.name, days)
+    listing = client.get("/admin/localclosureday/").get_data(as_text=True)
+    links = re.findall(r'<a href="/admin/teamcalendar/\?([^"]+)">([^<]+)</a>', listing)
+    assert sorted(links) == sorted([(f"team_id={young.id}&amp;month=2030-03", "Ungeindsatsen"),
+                                    (f"team_id={adults.id}&amp;month=2030-03", "Voksne")]), links
 
 
 def test_r_1_3_4_a_new_closure_day_lists_the_bookings_it_falls_on(client, admin, create_team,
@@ -144,7 +197,7 @@ def test_r_1_3_4_a_new_closure_day_lists_the_bookings_it_falls_on(client, admin,
     create_booking([beside], datetime(2030, 3, 5, 9))
     create_booking([below], datetime(2030, 3, 7, 9))
     response = client.post("/admin/localclosureday/new/",
-                           data=_closure(team=_team("Ungeindsatsen").id))
+                           data=_closure(teams=[_team("Ungeindsatsen").id]))
     assert response.status_code == 302 and "/collisions/" in response.location
     page = client.get(response.location).get_data(as_text=True)
     assert "rammer 1 bookede samtaler" in page
@@ -165,8 +218,8 @@ def test_r_1_3_2_r_1_3_4_team_calendar_greys_inherited_and_national_closure_days
     assert "Personaledag (Aarhus Jobcenter)" in page and "Marts 2030" in page
     # A sibling branch's closure does not reach the sub-team.
     assert post(client, "/admin/localclosureday/new/",
-                _closure(team=create_team(admin.job_centre, parent=_team("Aarhus Jobcenter"),
-                                          name="Andet").id, first_day="2030-03-12",
+                _closure(teams=[create_team(admin.job_centre, parent=_team("Aarhus Jobcenter"),
+                                            name="Andet").id], first_day="2030-03-12",
                          last_day="2030-03-12", name="Kun andet"))[0] == 302
     page = client.get(f"/admin/teamcalendar/?team_id={sub.id}&month=2030-03").get_data(as_text=True)
     assert "2030-03-12" not in re.findall(r'class="[^"]*closed[^"]*" data-date="([\d-]+)"', page)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 
@@ -198,6 +199,29 @@ def test_r_1_1_6_an_unused_team_is_deleted_and_audited(client, admin, create_tea
     assert entry.before["name"] == "Midlertidig"
 
 
+def test_r_1_3_2_a_deleted_team_takes_its_own_closure_days_and_leaves_shared_ones(client, admin,
+                                                                                  create_team):
+    """R-1.3.2: a closure day set on the deleted team alone goes with it; one also on another
+    team stays for that team."""
+    from datetime import date
+
+    from webapp.models import LocalClosureDay
+    login(client, admin)
+    root = _team("Aarhus Jobcenter")
+    team = create_team(admin.job_centre, parent=root, name="Midlertidig")
+    other = create_team(admin.job_centre, parent=root, name="Bliver")
+    day = date(2030, 3, 5)
+    db.session.add_all([LocalClosureDay(job_centre=admin.job_centre, teams=[team], name="Egen",
+                                        first_day=day, last_day=day),
+                        LocalClosureDay(job_centre=admin.job_centre, teams=[team, other], name="Fælles",
+                                        first_day=day, last_day=day)])
+    db.session.commit()
+    client.post("/admin/team/delete/", data={"id": team.id})
+    db.session.expire_all()
+    left = db.session.scalars(select(LocalClosureDay)).all()
+    assert [(c.name, [t.name for t in c.teams]) for c in left] == [("Fælles", ["Bliver"])]
+
+
 def test_r_1_1_1_support_creates_a_job_centre_with_the_default_structure(client, reference_data,
                                                                          create_user):
     support = create_user(Role.SUPPORT, None)
@@ -234,3 +258,47 @@ def test_r_1_1_2_support_creates_a_team_in_the_parents_job_centre(client, admin,
     assert status == 200
     assert any("det afgør, hvilket jobcenter" in error for error in field_errors(page, "parent"))
     assert db.session.scalar(select(func.count(Team.id))) == before
+
+
+@pytest.mark.parametrize("form", ["/admin/team/new/", "/admin/room/new/"])
+def test_r_1_1_3_r_1_4_1_the_city_is_looked_up_while_the_postal_code_is_typed(client, admin, form):
+    """R-1.1.3, R-1.4.1 (§1.1, §1.4 "fremkommer bynavnet automatisk"): the team and room forms
+    name the look-up their script asks while the postal code is typed; it answers the city, or a
+    clear refusal in both languages, and changes nothing."""
+    login(client, admin)
+    page = client.get(form).get_data(as_text=True)
+    url = re.search(r'data-postal-city-url="([^"]+)"', page).group(1)
+    assert url == form.replace("new/", "postal-city/")
+    assert client.get(f"{url}?postal_code=8000").get_json() == {"city": "Aarhus C"}
+    assert client.get(f"{url}?postal_code=DK-2100").get_json() == {"city": "København Ø"}
+    unknown = client.get(f"{url}?postal_code=0001")
+    assert unknown.status_code == 400
+    body = unknown.get_json()
+    assert body["city"] is None and body["code"] == "postal_code_unknown"
+    assert "findes ikke" in body["message_da"] and "does not exist" in body["message_en"]
+    assert client.get(f"{url}?postal_code=80x0").status_code == 400
+    assert "admin_updated" not in {e.event for e in db.session.scalars(select(AuditEntry))}
+
+
+def test_r_1_1_3_the_city_look_up_is_for_logged_in_staff_only(client, admin, create_user):
+    """The look-up answers staff of the administration module only; it names no job centre's data."""
+    assert client.get("/admin/team/postal-city/?postal_code=8000").status_code == 302
+    login(client, create_user(Role.CASEWORKER, admin.job_centre, username="vejleder"))
+    assert client.get("/admin/team/postal-city/?postal_code=8000").status_code == 403
+
+
+def test_r_1_1_6_each_node_of_the_team_tree_has_its_edit_action(client, admin, create_team):
+    """R-1.1.6 (§1.1 "højre-klikke på teamet og vælge Rediger team"): every node of the tree has an
+    edit action named after its team, which opens that team's form and comes back to the tree."""
+    login(client, admin)
+    create_team(admin.job_centre, parent=_team("Ungeindsatsen"), name="Unge & nye")
+    page = client.get("/admin/team/").get_data(as_text=True)
+    actions = re.findall(r'<a class="planner-tree-edit[^"]*" href="([^"]+)" aria-label="([^"]+)"', page)
+    teams = db.session.scalars(select(Team).order_by(Team.id)).all()
+    assert sorted(label for _href, label in actions) == sorted(
+        f"Redigér team »{t.name}«".replace("&", "&amp;") for t in teams)
+    for href, label in actions:
+        team = next(t for t in teams if label == f"Redigér team »{t.name}«".replace("&", "&amp;"))
+        assert href.startswith(f"/admin/team/edit/?id={team.id}&amp;url=/admin/team/")
+        form = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
+        assert re.search(rf'id="name"[^>]*value="{re.escape(str(escape(team.name)))}"', form), team.name

@@ -32,9 +32,29 @@ def _menu(html: str) -> list[str]:
 def test_r_0_1_admin_menu_is_danish_in_the_manuals_order(client, admin):
     """SPEC §1: left menu in this order; Competences is hidden (R-1.2.11)."""
     login(client, admin)
-    html = client.get("/admin/").get_data(as_text=True)
+    html = client.get("/admin/", follow_redirects=True).get_data(as_text=True)
     assert _menu(html)[1:1 + len(MENU_DA)] == MENU_DA
     assert "Kompetencer" not in _menu(html)
+
+
+def test_r_0_1_the_administration_module_opens_on_vejledere_with_the_set_up_order_one_click_away(
+        client, admin):
+    """SPEC §1 (the manual's Administrationsmodulet): opening the module lands on the caseworker
+    list; the set-up order, Brevmodul included, is linked from it in the manual's order."""
+    login(client, admin)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/caseworker/"
+    page = client.get("/admin/caseworker/").get_data(as_text=True)
+    strip = re.search(r'<nav class="planner-setup[^"]*" aria-label="Opsætningsrækkefølge".*?</nav>', page, re.S)
+    assert strip, "no set-up order on the caseworker list"
+    links = re.findall(r'<a href="(/admin/[a-z]+/)"[^>]*>([^<]+)</a>', strip.group(0))
+    assert links == [("/admin/team/", "Teams"), ("/admin/caseworker/", "Vejledere"),
+                     ("/admin/localclosureday/", "Lokale lukkedage"), ("/admin/room/", "Mødelokaler"),
+                     ("/admin/lettertemplate/", "Brevmodul"),
+                     ("/admin/callintemplate/", "Indkaldelsesskabeloner"),
+                     ("/admin/variant/", "Samtaletypevarianter")]
+    assert 'aria-current="page"' in strip.group(0).split("/admin/caseworker/")[1].split("</a>")[0]
+    assert "Sæt jobcentret op i denne rækkefølge:" in strip.group(0)
 
 
 def test_english_is_selectable(client, admin):
@@ -128,11 +148,20 @@ def test_r_1_9_1_admin_changes_are_audited_with_before_and_after(client, admin):
 
 
 def test_r_1_9_2_audit_trail_offers_no_edit_or_delete(client, admin):
+    """R-1.9.2: no create, edit or delete in the list, and a delete posted anyway leaves the
+    entry (a 302 alone is also what a successful delete answers)."""
+    entry = AuditEntry(event=AuditEvent.ADMIN_CREATED, job_centre_id=admin.job_centre_id,
+                       user_name="Anne Admin", object_type="Team", object_id="1")
+    db.session.add(entry)
+    db.session.commit()
     login(client, admin)
     html = client.get("/admin/audit/").get_data(as_text=True)
-    assert "/admin/audit/new/" not in html
+    assert "/admin/audit/new/" not in html and "/admin/audit/delete/" not in html
+    assert f"/admin/audit/edit/?id={entry.id}" not in html
     assert client.get("/admin/audit/new/").status_code == 302
-    assert client.post("/admin/audit/delete/", data={"id": 1}).status_code == 302
+    assert client.post("/admin/audit/delete/", data={"id": entry.id}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(AuditEntry, entry.id) is not None
 
 
 def test_r_1_12_1_about_page(client, admin):

@@ -125,7 +125,7 @@ def world(app, reference_data, create_job_centre, create_user, create_caseworker
         rows = [CallInTemplate(name="Skabelon", deadline_days=14, **meeting),
                 Variant(job_centre=centre, name="Variant"),
                 LetterTemplate(job_centre=centre, name="Brev", subject="Emne", body="Tekst"),
-                LocalClosureDay(job_centre=centre, team=team, name="Lukket",
+                LocalClosureDay(job_centre=centre, teams=[team], name="Lukket",
                                 first_day=date(2030, 7, 1), last_day=date(2030, 7, 2)),
                 Competence(job_centre=centre, name="Sprog")]
         db.session.add_all(rows)

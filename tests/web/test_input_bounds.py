@@ -42,7 +42,7 @@ def _deletable_row(endpoint: str, job_centre, create_caseworker, create_room) ->
         "caseworker": lambda: create_caseworker(job_centre),
         "competence": lambda: Competence(job_centre=job_centre, name="Sprog"),
         "team": lambda: Team(job_centre=job_centre, parent=team, name="Blad"),
-        "localclosureday": lambda: LocalClosureDay(job_centre=job_centre, team=team, name="Lukket",
+        "localclosureday": lambda: LocalClosureDay(job_centre=job_centre, teams=[team], name="Lukket",
                                                    first_day=date(2027, 7, 1), last_day=date(2027, 7, 2)),
         "room": lambda: create_room(job_centre, capacity=6),
         "callintemplate": lambda: CallInTemplate(name="Skabelon", deadline_days=14, **meeting),
@@ -147,7 +147,7 @@ def _room_form(**changes: object) -> dict:
 
 
 def _closure_form(**changes: object) -> dict:
-    return {"team": _team_id("Aarhus Jobcenter"), "name": "Personaledag",
+    return {"teams": [_team_id("Aarhus Jobcenter")], "name": "Personaledag",
             "first_day": "05.03.2030", "last_day": "06.03.2030"} | changes
 
 
@@ -234,7 +234,7 @@ def test_r_7_4_the_services_refuse_out_of_bounds_values_themselves(admin, create
         room_service.validate_room(room)
     db.session.rollback()
     assert (refused.value.field, refused.value.message_da) == ("capacity", "»Maks. kapacitet« må højst være 10000.")
-    closure = LocalClosureDay(job_centre=admin.job_centre, team=admin.job_centre.teams[0], name="Lukket",
+    closure = LocalClosureDay(job_centre=admin.job_centre, teams=[admin.job_centre.teams[0]], name="Lukket",
                               first_day=date(2030, 1, 1), last_day=date(9999, 12, 31))
     with pytest.raises(DomainError) as refused:
         closure_service.validate_local_closure(closure)

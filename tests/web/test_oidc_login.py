@@ -172,7 +172,7 @@ def test_r_7_2_oidc_session_ends_on_the_server_like_the_others(other_app, provid
     client = other_app(**oidc_settings(provider)).test_client()
     user = create_user(Role.ADMINISTRATOR, centre, username="eva", email="eva@kommune.dk")
     citizen = create_citizen(centre, cpr=CPR)
-    who, claims, page = {"staff": (user, {"email": "eva@kommune.dk"}, "/admin/"),
+    who, claims, page = {"staff": (user, {"email": "eva@kommune.dk"}, "/admin/caseworker/"),
                          "citizen": (citizen, {CPR_CLAIM: CPR}, "/portal/")}[audience]
     provider_login(client, audience, provider, f"{audience}-eva", claims)
     assert principal(client) == who.get_id()

@@ -130,7 +130,7 @@ def test_support_chooses_a_job_centre_R_6_10(client, centre):
 def test_the_admin_front_page_and_the_workspace_link_to_the_overview_R_6_10(client, centre):
     """R-6.10: the admin's front page and the workspace's menu lead to Oversigt."""
     login(client, centre["admin"])
-    assert 'href="/caseworker/oversigt"' in client.get("/admin/").get_data(as_text=True)
+    assert 'href="/caseworker/oversigt"' in client.get("/admin/", follow_redirects=True).get_data(as_text=True)
     login(client, centre["caseworker"])
     menu = client.get("/caseworker/waiting").get_data(as_text=True).split('class="subnav"', 1)[1]
     assert 'href="/caseworker/oversigt"' in menu.split("</nav>", 1)[0]

@@ -327,7 +327,7 @@ def test_r_7_1_session_signed_with_another_key_does_not_open_admin(
     client = app.test_client()
     login(client, support)
     genuine = client.get_cookie("session").value
-    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/caseworker/").status_code == 200
 
     forged = _resign(app, genuine, DEV_KEY)
     assert forged != genuine
@@ -341,4 +341,4 @@ def test_r_7_1_session_signed_with_another_key_does_not_open_admin(
     # The same content signed with the app's own key does open it: only the key stops the forgery.
     same_key = app.test_client()
     same_key.set_cookie("session", _resign(app, genuine, app.config["SECRET_KEY"]))
-    assert _fresh_get(same_key, "/admin/").status_code == 200
+    assert _fresh_get(same_key, "/admin/caseworker/").status_code == 200

@@ -31,7 +31,7 @@ def _one_of_each(job_centre, create_caseworker, create_room, create_citizen) -> 
         "caseworker": caseworker,
         "competence": Competence(job_centre=job_centre, name="Sprog"),
         "team": team,
-        "localclosureday": LocalClosureDay(job_centre=job_centre, team=team, name="Lukket",
+        "localclosureday": LocalClosureDay(job_centre=job_centre, teams=[team], name="Lukket",
                                            first_day=date(2027, 7, 1), last_day=date(2027, 7, 2)),
         "room": room,
         "callintemplate": CallInTemplate(name="Skabelon", deadline_days=14, **meeting),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -173,3 +174,41 @@ def test_breaks_shorter_than_the_grid_still_show(client, ws):
     events = client.get("/caseworker/events?start=2027-03-01&end=2027-03-02").get_json()
     assert {"start": "2027-03-01T10:00:00", "end": "2027-03-01T10:10:00"}.items() <= next(
         e for e in events if e.get("start") == "2027-03-01T10:00:00" and "break" in e["classNames"]).items()
+
+
+def test_r_1_9_1_the_meetings_revision_history_is_on_its_page_for_the_job_centres_administrators(
+        client, ws, booking):
+    """R-1.9.1 (§1.9): the meeting's own page shows its audit trail (who, when, what, in Danish)
+    to the audit trail's readers of its job centre; a caseworker does not get it; the citizens it
+    names are audited as seen; the CPR number stays masked."""
+    _login(client, ws.user)
+    page = client.get(f"/caseworker/bookings/{booking.id}").get_data(as_text=True)
+    assert 'id="history"' not in page and "Revisionsspor" not in page
+    client.post("/logout")
+
+    _login(client, ws.admin)
+    moved = client.post(f"/caseworker/bookings/{booking.id}/move", data={
+        "proposal": "custom", "starts_at": at(MONDAY, 13).strftime("%Y-%m-%dT%H:%M"),
+        "caseworker_id": ws.anna.id})
+    assert moved.status_code == 302
+    before = db.session.scalar(select(func.count(AuditEntry.id)))
+    page = client.get(f"/caseworker/bookings/{booking.id}").get_data(as_text=True)
+    section = page[page.index('id="history"'):]
+    section = section[:section.index("</section>")]
+    assert "Revisionsspor" in section
+    rows = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+            for row in re.findall(r"<tr>(.*?)</tr>", section, re.S)[1:]]
+    assert any("Anna Andersen" in row and "Booking oprettet" in row for row in rows), rows
+    assert any("Admin" in row and "Booking flyttet af jobcenter" in row
+               and "Start: 01.03.2027 09:00 → 01.03.2027 13:00" in row for row in rows), rows
+    assert any("Borger: " in row and "010180-****" in row for row in rows), rows
+    assert not any("_until" in row or "_id:" in row for row in rows), rows
+    assert "0101801001" not in page
+    seen = db.session.scalars(select(AuditEntry).where(AuditEntry.id > before)).all()
+    assert {(e.event, e.citizen_id, e.user_name) for e in seen} >= {
+        (AuditEvent.BOOKING_DETAILS_VIEWED, ws.citizens[0].id, "Admin")}
+
+    other = build_workspace("Jobcenter Andetby", cprs=["1111901111"])
+    client.post("/logout")
+    _login(client, other.admin)
+    assert client.get(f"/caseworker/bookings/{booking.id}").status_code == 404

@@ -156,8 +156,10 @@ class AccessMixin:
 
 class PlannerIndexView(AccessMixin, AdminIndexView):
     @expose("/")
-    def index(self) -> str:
-        return self.render("admin/planner_index.html")
+    def index(self) -> Any:
+        """The module opens on Vejledere, as the manual shows it; its list carries the set-up
+        order (teams, caseworkers, closure days, rooms, Brevmodul, templates, variants)."""
+        return redirect(url_for("caseworker.index_view"))
 
 
 class Bounded:
@@ -379,6 +381,7 @@ class PlannerModelView(ExportMixin, AccessMixin, ModelView):
     list_template = "admin/planner_list.html"
     create_template = "admin/planner_create.html"
     edit_template = "admin/planner_edit.html"
+    list_template = "admin/planner_list.html"
     page_size = 50
     can_view_details = True
     can_set_page_size = True
@@ -607,6 +610,10 @@ class PlannerModelView(ExportMixin, AccessMixin, ModelView):
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
         """Call the services for this model; raise DomainError to refuse."""
+
+    def list_notices(self) -> list[str]:
+        """Warnings shown above the list."""
+        return []
 
     def on_model_delete(self, model: Any) -> None:
         self.check_delete(model)

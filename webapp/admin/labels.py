@@ -135,6 +135,23 @@ def enum_label(value: enum.Enum) -> str:
     return str(label) if label is not None else str(value.value)
 
 
+# A booking's columns as its revision history names them (R-1.9.1, §1.9).
+HISTORY_FIELD_LABELS: dict[str, Any] = {
+    "conversation_type_id": _l("Conversation type"), "variant_id": _l("Variant"),
+    "holding_form_id": _l("Holding form"), "team_id": _l("Team"), "room_id": _l("Meeting room"),
+    "offer_id": _l("Online offer"), "template_id": _l("Call-in template"),
+    "expires_at": _l("Reserved until"), "cancellable_until": _l("Cancellation possible until"),
+    "rebookable_until": _l("Rebooking possible until"), "cancelled_at": _l("Cancelled at"),
+    "cancel_reason": _l("Reason for cancellation"),
+}
+
+
+def field_label(name: str) -> str:
+    """A column's label as the screens name it, or the name itself."""
+    label = HISTORY_FIELD_LABELS.get(name, COLUMN_LABELS.get(name))
+    return str(label) if label is not None else name
+
+
 def enum_choices(enum_cls: type[enum.Enum]) -> list[tuple[str, str]]:
     return [(member.value, enum_label(member)) for member in enum_cls]
 

@@ -29,6 +29,7 @@ from webapp.admin.labels import ENUM_LABELS, MONTHS, WEEKDAYS, enum_label
 from webapp.auth.tenancy import get_scoped_or_404, scoped, staff_job_centre_id
 from webapp.clock import now_local, today_local
 from webapp.domain import bounds
+from webapp.domain.addresses import postal_city
 from webapp.domain.cpr import mask_cpr, normalise_cpr
 from webapp.administration.directory import get_directory
 from webapp.domain.errors import DomainError
@@ -42,6 +43,7 @@ from webapp.callins import templates as template_service
 from webapp.calendar import rooms as room_rules
 from webapp.citizens import service as citizen_service
 from webapp.administration import caseworkers as caseworker_service
+from webapp.administration import directory_search
 from webapp.calendar import absences as absence_service
 from webapp.calendar import closures as closure_service
 from webapp.calendar.closed_days import closed_days
@@ -108,7 +110,9 @@ class CaseworkerView(PlannerModelView):
             "Untick only for caseworkers who exist so that appointments from the municipal "
             "case system can be imported: they never get call-ins or self-bookings.")},
     }
-    form_helper_actions = {"fetch_directory": "fetch_directory", "copy_monday": "copy_monday",
+    form_helper_actions = {"fetch_directory": "fetch_directory",
+                           "search_directory_name": "search_directory_name",
+                           "pick_directory_email": "pick_directory_email", "copy_monday": "copy_monday",
                            "copy_breaks": "copy_breaks", "copy_breaks_from": "copy_breaks_from",
                            "add_break": "add_break"}
 
@@ -147,6 +151,22 @@ class CaseworkerView(PlannerModelView):
         form.phone.data, form.initials.data = entry.phone, entry.initials
         flash(_("Found %(name)s in the directory. Check RID, phone and initials, choose the "
                 "teams and save.", name=entry.name), "info")
+
+    def search_directory_name(self, form: Any) -> None:
+        """Manual §1.2.1: a look-up by name lists the matches, with the warning that names match
+        caseworkers of all job centres; the one chosen is then fetched by e-mail."""
+        try:
+            g.directory_matches = directory_search.search_by_name(
+                get_directory(), request.form.get("directory_name", ""))
+        except DomainError as error:
+            flash(error_text(error), "error")
+            return
+        flash(_("The name search matches caseworkers of all job centres: check that it is the "
+                "right person. The e-mail address is the safe key."), "warning")
+
+    def pick_directory_email(self, form: Any) -> None:
+        form.email.data = request.form.get("pick_directory_email", "")
+        self.fetch_directory(form)
 
     def copy_monday(self, form: Any) -> None:
         form.working_time.data = caseworker_service.copy_monday_to_weekdays(form.working_time.data)
@@ -278,8 +298,13 @@ def _team_name(view: Any, context: Any, model: Team, name: str) -> Markup:
     depth = g.get("team_depths", {}).get(model.id, 0)
     must_rename = escape(_("Must be renamed"))
     mark = f' <span class="badge badge-warning">{must_rename}</span>' if model.pending_rename else ""
-    return Markup(f'<span class="planner-tree-node depth-{min(depth, 1)}" '
-                  f'style="margin-left:{depth * 1.5}rem">{escape(model.name)}</span>{mark}')
+    # §1.1 "højre-klikke på teamet og vælge Rediger team": an edit action on the node itself.
+    edit = escape(_("Edit team »%(name)s«", name=model.name))
+    href = escape(url_for(".edit_view", id=model.id, url=request.full_path))
+    return Markup(f'<span class="planner-tree-row"><span class="planner-tree-node depth-{min(depth, 1)}" '
+                  f'style="margin-left:{depth * 1.5}rem">{escape(model.name)}</span>{mark}'
+                  f' <a class="planner-tree-edit btn btn-sm btn-outline-secondary py-0 ml-2" href="{href}" '
+                  f'aria-label="{edit}" title="{edit}">{escape(_("Edit team"))}</a></span>')
 
 
 def _team_calendar_link(view: Any, context: Any, model: Team, name: str) -> Markup:
@@ -287,8 +312,25 @@ def _team_calendar_link(view: Any, context: Any, model: Team, name: str) -> Mark
     return Markup(f'<a href="{url_for("teamcalendar.index", team_id=model.id)}">{text}</a>')
 
 
-class TeamView(PlannerModelView):
-    list_template = "admin/planner_list.html"
+class PostalCityLookup:
+    """R-1.1.3, R-1.4.1 (§1.1, §1.4 "fremkommer bynavnet automatisk"): the city of a postal code
+    while it is typed, for the form's script; saving fills it in without the script too."""
+
+    def render(self, template: str, **kwargs: Any) -> str:
+        kwargs.setdefault("postal_city_url", url_for(".postal_city"))
+        return super().render(template, **kwargs)  # type: ignore[misc]
+
+    @expose("/postal-city/")
+    def postal_city(self) -> Any:
+        try:
+            city = postal_city(request.args.get("postal_code", ""))
+        except DomainError as error:
+            return jsonify(city=None, code=error.code, message_da=error.message_da,
+                           message_en=error.message_en, field="postal_code"), 400
+        return jsonify(city=city)
+
+
+class TeamView(PostalCityLookup, PlannerModelView):
     column_list = ("name", "postal_code", "city", "email", "phone", "calendar")
     column_labels = {**PlannerModelView.column_labels, "calendar": _l("Team calendar")}
     column_sortable_list = ()
@@ -359,34 +401,46 @@ class TeamView(PlannerModelView):
     def check_delete(self, model: Any) -> None:
         team_service.check_delete(model, now_local())
 
+    def on_model_delete(self, model: Any) -> None:
+        super().on_model_delete(model)
+        for closure in team_service.closure_days_only_on(model):
+            db.session.delete(closure)
+
 
 # --- Closure days (R-1.3.x) ---------------------------------------------------------
 
-def _calendar_link(view: Any, context: Any, model: Any, name: str) -> Markup:
-    return Markup(f'<a href="{url_for("teamcalendar.index", team_id=model.team_id, month=model.first_day.strftime("%Y-%m"))}">'
-                  f'{escape(model.team.name)}</a>')
+def _calendar_links(view: Any, context: Any, model: Any, name: str) -> Markup:
+    month = model.first_day.strftime("%Y-%m")
+    return Markup(", ").join(
+        Markup(f'<a href="{escape(url_for("teamcalendar.index", team_id=team.id, month=month))}">'
+               f'{escape(team.name)}</a>')
+        for team in model.teams)
 
 
 class LocalClosureDayView(PlannerModelView):
-    # R-1.3.3: closure days are deleted and created again, never edited.
-    can_edit = False
+    # R-1.3.2: one entry for one or more teams. R-8.4: closure days can be edited; a change
+    # is checked for the meetings it now falls on, as a new one is (R-1.3.4).
     can_view_details = False
-    column_list = ("team", "name", "first_day", "last_day")
+    column_list = ("teams", "name", "first_day", "last_day")
     column_default_sort = ("first_day", True)
-    column_formatters = {"team": _calendar_link}
-    form_columns = ("team", "name", "first_day", "last_day")
-    form_args = {"team": {"description": _l("The closure day also applies to every team below "
-                                            "this one; on the top team it applies to the whole job centre.")}}
+    column_formatters = {"teams": _calendar_links}
+    form_columns = ("teams", "name", "first_day", "last_day")
+    form_extra_fields = {"teams": TeamChecklistField(
+        _l("Teams"), query_factory=lambda: [],
+        description=_l("The closure day applies to every chosen team and every team below "
+                       "them; on the top team it applies to the whole job centre."))}
+    audited_relations = ("teams",)
 
     def prepare_form(self, form: Any, obj: Any) -> Any:
-        _tree_choices(form.team)
+        _tree_choices(form.teams)
         return form
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        model.teams = list(form.teams.data or [])
         closure_service.validate_local_closure(model)
 
     def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
-        if closure_service.colliding_bookings(model.first_day, model.last_day, model.team):
+        if closure_service.colliding_bookings(model.first_day, model.last_day, model.teams):
             return url_for(".collisions_view", id=model.id)
         return super().get_save_return_url(model, is_created)
 
@@ -394,7 +448,7 @@ class LocalClosureDayView(PlannerModelView):
     def collisions_view(self) -> Any:
         """R-1.3.4: the bookings a new closure day falls on, for rebooking."""
         closure = self.get_one(request.args.get("id"))
-        bookings = closure_service.colliding_bookings(closure.first_day, closure.last_day, closure.team)
+        bookings = closure_service.colliding_bookings(closure.first_day, closure.last_day, closure.teams)
         return self.render("admin/closure_collisions.html", closure=closure, bookings=bookings,
                            first_day=closure.first_day, last_day=closure.last_day,
                            movable=self._movable(closure))
@@ -402,7 +456,7 @@ class LocalClosureDayView(PlannerModelView):
     def _movable(self, closure: Any) -> list[Any]:
         """The colliding meetings still to come: what Genplanlæg moves (R-6.4)."""
         now = now_local()
-        return [b for b in closure_service.colliding_bookings(closure.first_day, closure.last_day, closure.team)
+        return [b for b in closure_service.colliding_bookings(closure.first_day, closure.last_day, closure.teams)
                 if b.status == BookingStatus.BOOKED and b.starts_at > now
                 and b.job_centre_id == closure.job_centre_id]
 
@@ -418,7 +472,7 @@ class LocalClosureDayView(PlannerModelView):
             select(Caseworker).where(Caseworker.job_centre_id == closure.job_centre_id))}
         return self.render("admin/closure_collisions.html", closure=closure,
                            bookings=closure_service.colliding_bookings(closure.first_day, closure.last_day,
-                                                                       closure.team),
+                                                                       closure.teams),
                            first_day=closure.first_day, last_day=closure.last_day, movable=movable,
                            planned=planned, form_plan=replan.plan_to_form(planned),
                            by_id={b.id: b for b in movable},
@@ -521,7 +575,7 @@ class TeamCalendarView(PlannerBaseView):
 
 # --- Meeting rooms (R-1.4.x) --------------------------------------------------------
 
-class RoomView(PlannerModelView):
+class RoomView(PostalCityLookup, PlannerModelView):
     column_list = ("name", "capacity", "accepts_overbooking", "overbooking_seats", "address",
                    "postal_code", "city", "usable_for_callins", "teams")
     column_searchable_list = ("name",)

@@ -11,6 +11,7 @@ from webapp.domain.addresses import check_house_letter, postal_city
 from webapp.domain.contact import normalise_email, normalise_phone
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
+from webapp.models.closures import LocalClosureDay, local_closure_day_teams
 from webapp.models import (Booking, BookingStatus, CallInTemplate, Caseworker, MembershipState, OnlineOffer, Room,
                            Team, TeamMembership, room_teams)
 
@@ -197,3 +198,12 @@ def check_delete(team: Team, now: datetime) -> None:
 
 def rooms_of_team(team_id: int) -> list[Room]:
     return list(db.session.scalars(select(Room).join(room_teams).where(room_teams.c.team_id == team_id)))
+
+
+def closure_days_only_on(team: Team) -> list[LocalClosureDay]:
+    """The local closure days set on this team alone: they go with it when it is deleted, as they
+    did when a closure day had one team; one also on other teams stays for them (R-1.3.2)."""
+    mine = select(local_closure_day_teams.c.closure_id).where(local_closure_day_teams.c.team_id == team.id)
+    others = select(local_closure_day_teams.c.closure_id).where(local_closure_day_teams.c.team_id != team.id)
+    return list(db.session.scalars(select(LocalClosureDay).where(
+        LocalClosureDay.id.in_(mine), LocalClosureDay.id.not_in(others))))

@@ -15,6 +15,7 @@ from sqlalchemy import Date, bindparam, null, select
 
 from webapp.extensions import db
 from webapp.models import LocalClosureDay, NationalClosureDay, Team
+from webapp.models.closures import local_closure_day_teams
 from webapp.storage.sql import prepared, rows as sql_rows
 
 _DAY = timedelta(days=1)
@@ -65,19 +66,27 @@ def _spans(teams: Any, first_day: Any, last_day: Any, *, named: bool = False) ->
     """National closure days plus the local ones of `teams` and their ancestors (R-1.3.2).
 
     One query: the ancestors come from a recursive CTE (UNION, so even a broken tree
-    ends), the national days ride along as one-day spans. `named` adds the closure's
-    name and the name of the team it was set on (NULL for a national day).
+    ends), the national days ride along as one-day spans. A local closure day may belong
+    to several teams: it counts when one of them is in the chain. `named` adds the
+    closure's name, the name of the team of the chain it was set on (NULL for a national
+    day), the closure's id and that team's id (one row per team of the chain it is on).
     """
     chain = select(Team.id, Team.parent_id).where(teams).cte("team_chain", recursive=True)
     chain = chain.union(select(Team.id, Team.parent_id).join(chain, Team.id == chain.c.parent_id))
+    link = local_closure_day_teams
     local = select(LocalClosureDay.first_day, LocalClosureDay.last_day).where(
-        LocalClosureDay.team_id.in_(select(chain.c.id)),
         LocalClosureDay.first_day <= last_day, LocalClosureDay.last_day >= first_day)
     national = select(NationalClosureDay.day, NationalClosureDay.day).where(
         NationalClosureDay.day.between(first_day, last_day))
     if named:
-        local = local.add_columns(LocalClosureDay.name, Team.name).join(Team, Team.id == LocalClosureDay.team_id)
-        national = national.add_columns(NationalClosureDay.name, null())
+        local = (local.add_columns(LocalClosureDay.name, Team.name, LocalClosureDay.id, Team.id)
+                 .join(link, link.c.closure_id == LocalClosureDay.id)
+                 .join(Team, Team.id == link.c.team_id)
+                 .where(link.c.team_id.in_(select(chain.c.id))))
+        national = national.add_columns(NationalClosureDay.name, null(), null(), null())
+    else:
+        local = local.where(LocalClosureDay.id.in_(
+            select(link.c.closure_id).where(link.c.team_id.in_(select(chain.c.id)))))
     return national.union_all(local)
 
 
@@ -108,9 +117,24 @@ def closed_dates(team_id: int, first_day: date, last_day: date) -> set[date]:
 
 
 def closures(team_ids: Iterable[int], first_day: date, last_day: date) -> list[Closure]:
-    """The closures in the range with their names, for the calendars: national ones first."""
-    query = _spans(Team.id.in_(list(team_ids)), first_day, last_day, named=True)
-    found = [Closure(start, end, name, team) for start, end, name, team in db.session.execute(query)]
+    """The closures in the range with their names, for the calendars: national ones first.
+
+    A local closure day on several teams of the chain is listed once, named after one of
+    the asked teams where it is set on one, else after a team above them it is set on.
+    """
+    asked = set(team_ids)
+    query = _spans(Team.id.in_(list(asked)), first_day, last_day, named=True)
+    found: list[Closure] = []
+    local: dict[int, tuple[bool, Closure]] = {}
+    for start, end, name, team, closure_id, team_id in db.session.execute(query):
+        closure = Closure(start, end, name, team)
+        if closure_id is None:
+            found.append(closure)
+            continue
+        own = team_id in asked
+        if closure_id not in local or (own and not local[closure_id][0]):
+            local[closure_id] = (own, closure)
+    found += [closure for _own, closure in local.values()]
     # National days first, so theirs is the name a day shows (R-1.3.4).
     return sorted(found, key=lambda c: (c.team is not None, c.first_day, c.last_day, c.name))
 

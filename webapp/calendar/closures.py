@@ -5,6 +5,7 @@ Which days are closed for a team, inherited down the tree, is `webapp.calendar.c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -18,11 +19,10 @@ from webapp.calendar.closed_days import subtree_ids
 
 
 def validate_local_closure(closure: LocalClosureDay) -> None:
-    """R-1.3.2: team, name, from date, to date."""
+    """R-1.3.2: one or more teams, name, from date, to date."""
     closure.name = (closure.name or "").strip()
-    if closure.team is None:
-        raise DomainError("Vælg det team, lukkedagen gælder for.",
-                          "Choose the team the closure day applies to.", field="team")
+    if not closure.teams:
+        raise DomainError.of("closure_teams_missing", field="teams", code="closure_teams_missing")
     if not closure.name:
         raise DomainError("Giv lukkedagen et sigende navn.", "Give the closure day a name.",
                           field="name")
@@ -33,9 +33,8 @@ def validate_local_closure(closure: LocalClosureDay) -> None:
     bounds.check_date(closure.first_day, "Fra dato", "From date", field="first_day")
     bounds.check_date(closure.last_day, "Til dato", "To date", field="last_day")
     check_date_range(closure.first_day, closure.last_day, field="last_day")
-    if closure.team.job_centre_id != closure.job_centre_id:
-        raise DomainError("Teamet hører til et andet jobcenter.",
-                          "The team belongs to another job centre.", field="team")
+    if any(team.job_centre_id != closure.job_centre_id for team in closure.teams):
+        raise DomainError.of("team_other_job_centre", field="teams", code="team_other_job_centre")
 
 
 def validate_national_closure(closure: NationalClosureDay) -> None:
@@ -52,12 +51,16 @@ def validate_national_closure(closure: NationalClosureDay) -> None:
                           field="day", code="duplicate_day")
 
 
-def colliding_bookings(first_day: date, last_day: date, team: Team | None = None) -> list[Booking]:
-    """R-1.3.4: bookings on the closed days, of the team and the teams below it (all when None)."""
+def colliding_bookings(first_day: date, last_day: date,
+                       teams: Iterable[Team] | None = None) -> list[Booking]:
+    """R-1.3.4: bookings on the closed days, of the teams and the teams below them (all when None)."""
     stmt = (select(Booking).where(
         Booking.starts_at >= datetime.combine(first_day, time.min),
         Booking.starts_at < datetime.combine(last_day + timedelta(days=1), time.min),
         Booking.status != BookingStatus.CANCELLED).order_by(Booking.starts_at))
-    if team is not None:
-        stmt = stmt.where(Booking.team_id.in_(subtree_ids(team)))
+    if teams is not None:
+        reached: set[int] = set()
+        for team in teams:
+            reached |= subtree_ids(team)
+        stmt = stmt.where(Booking.team_id.in_(reached))
     return list(db.session.scalars(stmt))

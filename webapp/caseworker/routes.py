@@ -24,6 +24,8 @@ from webapp.models import (AuditEvent, Booking, BookingStatus,
                            CallInTemplate, Caseworker, Citizen, DeadlineMode, Distribution, Letter,
                            MeetingForm, Role, Team)
 from webapp.storage import audit
+from webapp.admin.labels import enum_label, field_label
+from webapp.booking.history import booking_history, citizens_named
 from webapp.calendar.rooms import team_rooms
 from webapp.calendar.team_week import team_week
 from webapp.messaging import ics as calendar_ics
@@ -151,6 +153,13 @@ def booking_detail(booking_id: int) -> str:
     booking = _booking(booking_id)
     audit.record(AuditEvent.BOOKING_DETAILS_VIEWED, actor=current_user, booking_id=booking.id,
                  job_centre_id=booking.job_centre_id)
+    # §1.9: the meeting's revision history, for the audit trail's readers (administrators of
+    # the job centre the booking is scoped to). A citizen it names is a citizen seen: audited.
+    history = booking_history(booking) if current_user.can_administer else None
+    for citizen in citizens_named(history or []):
+        audit.record(AuditEvent.BOOKING_DETAILS_VIEWED, actor=current_user, booking_id=booking.id,
+                     citizen_id=citizen.id, job_centre_id=booking.job_centre_id,
+                     details="Revisionsspor vist")
     db.session.commit()
     now = now_local()
     proposals = (moves.move_proposals(booking, now=now)
@@ -162,7 +171,8 @@ def booking_detail(booking_id: int) -> str:
                            names=names, team_caseworkers=team_caseworkers,
                            team_rooms=team_rooms(booking.team_id),
                            letters=letters.letters_of(booking.id),
-                           address=letters.meeting_address(booking), now=now)
+                           address=letters.meeting_address(booking), now=now,
+                           history=history, event_label=enum_label, field_label=field_label)
 
 
 def _parse_datetime(raw: str | None, field: str) -> datetime:

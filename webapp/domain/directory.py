@@ -35,6 +35,11 @@ class Directory(Protocol):
         """
         ...
 
+    def search_name(self, text: str, limit: int = 20) -> list[DirectoryEntry]:
+        """People whose name holds every word of `text`, whatever the case: of every job
+        centre, for the directory has no job centres (manual §1.2.1)."""
+        ...
+
 
 class DirectoryFileError(ValueError):
     """The directory file is malformed: a set-up fault, not a user's input error."""
@@ -50,6 +55,13 @@ class FileDirectory:
 
     def lookup(self, email: str) -> DirectoryEntry | None:
         return self._load().get(_key(email))
+
+    def search_name(self, text: str, limit: int = 20) -> list[DirectoryEntry]:
+        words = (text or "").casefold().split()
+        if not words:
+            return []
+        found = [e for e in self._load().values() if all(w in e.name.casefold() for w in words)]
+        return sorted(found, key=lambda e: (e.name.casefold(), e.email))[:limit]
 
     def entries(self) -> list[DirectoryEntry]:
         """Everyone in the file, in file order (for seeding demo data)."""

@@ -57,6 +57,32 @@
     team.addEventListener("change", limit);
     if (window.jQuery) { window.jQuery(team).on("change", limit); }
   }
+  // R-1.1.3, R-1.4.1: the city appears while a valid postal code is typed.
+  var postal = document.getElementById("postal_code");
+  var city = document.getElementById("city");
+  var cityUrl = config && config.getAttribute("data-postal-city-url");
+  if (postal && city && cityUrl) {
+    var hint = document.createElement("small");
+    hint.id = "postal_code-lookup";
+    hint.className = "form-text text-muted";
+    hint.setAttribute("aria-live", "polite");
+    postal.insertAdjacentElement("afterend", hint);
+    postal.setAttribute("aria-describedby", ((postal.getAttribute("aria-describedby") || "") + " postal_code-lookup").trim());
+    var typed = 0;  // only the answer for the latest value counts
+    var lookUp = function () {
+      var value = postal.value.trim();
+      var mine = ++typed;
+      if (!/^(DK[- ]?)?\d{4}$/i.test(value)) { city.value = ""; hint.textContent = ""; return; }
+      fetch(cityUrl + "?postal_code=" + encodeURIComponent(value), {credentials: "same-origin"})
+        .then(function (r) { return r.json(); })
+        .then(function (answer) {
+          if (mine !== typed) { return; }
+          city.value = answer.city || "";
+          hint.textContent = answer.city ? "" : (answer.message_da || "");
+        });
+    };
+    postal.addEventListener("input", lookUp);
+  }
 })();
 // The multiple selects' "remove" crosses are empty links: give each a name, also those Select2
 // adds as choices are made (axe-core link-name, R-8.2).
