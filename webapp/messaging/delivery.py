@@ -28,7 +28,7 @@ from webapp.config import setting
 from webapp.domain.availability import to_utc
 from webapp.domain.mailheaders import clean_header_text, has_control_characters
 from webapp.extensions import db
-from webapp.messaging.outbox import sender_address
+from webapp.messaging.outbox import HUB_KIND, sender_address
 from webapp.models import LogLevel, OutboxMessage, OutboxStatus, SystemLogEntry
 
 log = logging.getLogger(__name__)
@@ -115,9 +115,10 @@ def _build_email(message: OutboxMessage, sender: str, now: datetime) -> EmailMes
 
 
 def due_messages(now: datetime, limit: int) -> list[OutboxMessage]:
+    """The e-mails due at `now`; the national data hub's messages have their own sender (R-6.9)."""
     return list(db.session.scalars(
         select(OutboxMessage).where(
-            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.kind != HUB_KIND,
             or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)))
 
