@@ -478,3 +478,81 @@ def test_municipality_code_is_three_digits_in_the_database_R_6_9(ws):
                     JobCentre.id == ws.job_centre.id).values(municipality_code=bad))
     assert db.session.scalar(select(func.count()).select_from(JobCentre).where(
         JobCentre.municipality_code == "751")) == 1
+
+
+# ---------------------------------------------------------------------------
+# Self-service, group meetings and the case system's appointments
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def centre(create_job_centre, reference_data, hub_files):
+    return create_job_centre()
+
+
+@pytest.fixture
+def caseworker(centre, create_caseworker):
+    team = next(t for t in centre.teams if t.parent_id is not None)
+    return create_caseworker(centre, teams=[team], rid="55501")
+
+
+def test_a_citizens_self_booking_is_reported_when_confirmed_R_6_9(centre, caseworker, create_offer,
+                                                                 create_citizen):
+    """R-6.9: a held slot is no booking yet; the confirmed one is reported as made by the citizen."""
+    from webapp.selfbooking import reservations as selfbooking
+    citizen = create_citizen(centre)
+    offer = create_offer([caseworker])
+    held = selfbooking.reserve(citizen, offer, at(MONDAY, 9), now=NOW)
+    db.session.commit()
+    assert _hub_messages() == []
+    booking = selfbooking.confirm(citizen, held.id, now=NOW)
+    db.session.commit()
+    [body] = _bodies()
+    assert (body["event"], body["conversation_number"], body["changed_by"]) == (
+        "booking_created", booking.id, "citizen")
+
+
+def test_a_citizen_joining_and_leaving_a_group_meeting_is_that_citizens_booking_R_6_9(
+        centre, caseworker, create_offer, create_citizen, create_room):
+    """R-6.9: seats at a group meeting are reported per citizen, never for the others seated."""
+    from webapp.models import MeetingForm
+    from webapp.selfbooking import meetings
+    from webapp.selfbooking import reservations as selfbooking
+    room = create_room(centre, capacity=3)
+    offer = create_offer([caseworker], meeting_form=MeetingForm.GROUP, room_id=room.id,
+                         duration_minutes=60)
+    first, second = create_citizen(centre), create_citizen(centre)
+    meeting = selfbooking.book(first, offer, at(MONDAY, 9), now=NOW)
+    db.session.commit()
+    joined = selfbooking.book(second, offer, at(MONDAY, 9), now=NOW)
+    db.session.commit()
+    assert joined.id == meeting.id
+    meetings.cancel(second, joined, now=NOW)
+    db.session.commit()
+    assert [(b["event"], b["citizen"]["cpr"], b["conversation_number"]) for b in _bodies()] == [
+        ("booking_created", first.cpr, meeting.id), ("booking_created", second.cpr, meeting.id),
+        ("booking_cancelled", second.cpr, meeting.id)]
+
+
+def test_the_case_systems_appointments_are_not_reported_back_R_6_9(centre, caseworker,
+                                                                  create_citizen):
+    """R-6.9, R-1.11.1: an appointment that came through the hub from the case system is not sent back."""
+    from webapp.callins import inbound
+    citizen = create_citizen(centre)
+    outcome = inbound.receive(centre.id, json.dumps({
+        "appointment_id": "KSS-1", "action": "create", "caseworker": {"rid": "55501"},
+        "citizen_cpr": citizen.cpr, "conversation_type_code": 7,
+        "starts_at": "2027-03-01T09:00:00+01:00", "ends_at": "2027-03-01T10:00:00+01:00"}), now=NOW)
+    db.session.commit()
+    assert outcome.code == "created"
+    assert _hub_messages() == []
+
+
+def test_https_hub_whose_certificate_is_not_trusted_is_refused_R_6_9(ws, hub, pki, app):
+    """R-6.9: the hub's certificate is checked against PLANNER_DFDG_CA_BUNDLE: another is refused."""
+    app.config["PLANNER_DFDG_CA_BUNDLE"] = pki.stranger[0]  # not the CA that signed the hub's
+    _one_call_in(ws)
+    dfdg_delivery.send_due(NOW)
+    assert hub.received == []
+    [message] = _hub_messages()
+    assert message.attempts == 1
+    assert "DFDG's certifikat kunne ikke verificeres" in message.last_error
