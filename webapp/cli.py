@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -111,6 +111,28 @@ def outbox_send(limit: int) -> None:
     from webapp.clock import now_local
     report = send_due(now_local(), limit=limit)
     click.echo(f"Outbox: {report}.")
+
+
+@outbox_cli.command("send-dfdg")
+@click.option("--limit", default=200, show_default=True, help="At most this many messages.")
+def outbox_send_dfdg(limit: int) -> None:
+    """Send the national data hub's queued messages that are due (R-6.9, docs/dfdg.md)."""
+    from webapp.messaging import dfdg_delivery
+    from webapp.clock import now_local
+    if current_app.config["PLANNER_DFDG_TRANSPORT"] == "none":
+        raise click.ClickException("PLANNER_DFDG_TRANSPORT is none: there is no transport to send by.")
+    report = dfdg_delivery.send_due(now_local(), limit=limit)
+    click.echo(f"DFDG: {report}.")
+
+
+@outbox_cli.command("requeue-dfdg")
+def outbox_requeue_dfdg() -> None:
+    """Queue the failed messages to the national data hub again, e.g. once the certificate is fixed."""
+    from webapp.messaging import dfdg_delivery
+    from webapp.clock import now_local
+    count = dfdg_delivery.requeue_failed(now_local())
+    db.session.commit()
+    click.echo(f"DFDG: {count} failed messages queued again.")
 
 
 def register_cli(app: Flask) -> None:

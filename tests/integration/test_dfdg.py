@@ -556,3 +556,28 @@ def test_https_hub_whose_certificate_is_not_trusted_is_refused_R_6_9(ws, hub, pk
     [message] = _hub_messages()
     assert message.attempts == 1
     assert "DFDG's certifikat kunne ikke verificeres" in message.last_error
+
+
+def test_failed_messages_are_queued_again_by_hand_after_the_fix_R_6_9(ws, hub, pki, app, runner):
+    """R-6.9: `flask outbox requeue-dfdg` after the certificate is fixed; the same message id is sent."""
+    good = (app.config["PLANNER_DFDG_CLIENT_CERT"], app.config["PLANNER_DFDG_CLIENT_KEY"])
+    app.config.update(PLANNER_DFDG_CLIENT_CERT=pki.stranger[0],
+                      PLANNER_DFDG_CLIENT_KEY=pki.stranger[1], PLANNER_OUTBOX_MAX_ATTEMPTS=1)
+    _one_call_in(ws)
+    dfdg_delivery.send_due(NOW)
+    [message] = _hub_messages()
+    assert message.status == OutboxStatus.FAILED
+    app.config.update(PLANNER_DFDG_CLIENT_CERT=good[0], PLANNER_DFDG_CLIENT_KEY=good[1])
+    result = runner.invoke(args=["outbox", "requeue-dfdg"])
+    assert result.exit_code == 0 and "1 failed messages queued again" in result.output
+    assert (message.status, message.attempts) == (OutboxStatus.QUEUED, 0)
+    result = runner.invoke(args=["outbox", "send-dfdg"])
+    assert result.exit_code == 0 and "sent 1" in result.output, result.output
+    assert message.status == OutboxStatus.SENT
+    assert hub.received[0][1]["message_id"] == json.loads(message.body_text)["message_id"]
+
+
+def test_send_dfdg_by_hand_says_when_no_transport_is_chosen_R_6_9(app, runner):
+    """R-6.9: with PLANNER_DFDG_TRANSPORT=none the command says so instead of doing nothing."""
+    result = runner.invoke(args=["outbox", "send-dfdg"])
+    assert result.exit_code != 0 and "PLANNER_DFDG_TRANSPORT is none" in result.output

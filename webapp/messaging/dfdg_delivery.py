@@ -30,7 +30,7 @@ from pathlib import Path
 
 import requests
 from urllib3 import exceptions as urllib3_errors
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from webapp.config import setting
 from webapp.extensions import db
@@ -297,3 +297,21 @@ def _fail(message: OutboxMessage, now: datetime, reason: str, *, counted: bool =
                 job_centre_id=message.job_centre_id)
     db.session.commit()
     log.error("DFDG: message %s failed for good: %s", message.id, reason)
+
+
+def requeue_failed(now: datetime) -> int:
+    """Queue every failed DFDG message again with its tries reset; the caller commits.
+
+    For after the cause is fixed (a renewed client certificate, the hub's new address); the
+    messages keep their message ids, so the hub ignores any it had after all.
+    """
+    ids = list(db.session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.kind == dfdg.KIND, OutboxMessage.status == OutboxStatus.FAILED)))
+    if ids:
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
+            status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now),
+            execution_options={"synchronize_session": False})
+        _system_log(LogLevel.INFO, now, f"{len(ids)} fejlede beskeder til DFDG er sat i kø igen.",
+                    {"messages": ids})
+        db.session.expire_all()
+    return len(ids)
