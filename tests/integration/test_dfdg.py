@@ -581,3 +581,16 @@ def test_send_dfdg_by_hand_says_when_no_transport_is_chosen_R_6_9(app, runner):
     """R-6.9: with PLANNER_DFDG_TRANSPORT=none the command says so instead of doing nothing."""
     result = runner.invoke(args=["outbox", "send-dfdg"])
     assert result.exit_code != 0 and "PLANNER_DFDG_TRANSPORT is none" in result.output
+
+
+def test_https_with_a_certificate_file_that_cannot_be_read_counts_a_try_and_stops_R_6_9(ws, hub, app,
+                                                                                     tmp_path):
+    """R-6.9: a wrong path to the client certificate is a try that failed, said in the log; no crash."""
+    app.config["PLANNER_DFDG_CLIENT_CERT"] = str(tmp_path / "findes-ikke.pem")
+    _one_call_in(ws)
+    _one_call_in(replace(ws, citizens=ws.citizens[1:]))
+    report = dfdg_delivery.send_due(NOW)
+    first, second = _hub_messages()
+    assert report.retrying == [first.id] and (second.attempts, second.status) == (0, OutboxStatus.QUEUED)
+    assert "kunne ikke læses" in first.last_error
+    assert any("kunne ikke læses" in e.message for e in _hub_log())

@@ -114,6 +114,9 @@ def https_transport(url: str, *, cert: str, key: str, ca_bundle: str | None,
             raise Unreachable("DFDG svarede ikke i tide") from None
         except requests.exceptions.RequestException as error:
             raise Retry(f"fejl i forbindelsen ({type(error).__name__})") from None
+        except OSError:
+            # Raised before any connection: the certificate, key or CA file cannot be read.
+            raise HandshakeRefused("klientcertifikatet, nøglen eller CA-filen kunne ikke læses") from None
         status = response.status_code
         response.close()
         if 200 <= status < 300 or status == 409:
