@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -117,9 +117,9 @@ def outbox_send(limit: int) -> None:
 @click.option("--limit", default=200, show_default=True, help="At most this many messages.")
 def outbox_send_dfdg(limit: int) -> None:
     """Send the national data hub's queued messages that are due (R-6.9, docs/dfdg.md)."""
-    from webapp.messaging import dfdg_delivery
+    from webapp.messaging import dfdg, dfdg_delivery
     from webapp.clock import now_local
-    if current_app.config["PLANNER_DFDG_TRANSPORT"] == "none":
+    if not dfdg.enabled():
         raise click.ClickException("PLANNER_DFDG_TRANSPORT is none: there is no transport to send by.")
     report = dfdg_delivery.send_due(now_local(), limit=limit)
     click.echo(f"DFDG: {report}.")

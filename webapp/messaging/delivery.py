@@ -65,6 +65,11 @@ def backoff(attempts: int, base_seconds: int | None = None) -> timedelta:
     return min(timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+def max_attempts() -> int:
+    """Tries before a message of the outbox is marked failed: PLANNER_OUTBOX_MAX_ATTEMPTS."""
+    return int(setting("PLANNER_OUTBOX_MAX_ATTEMPTS"))
+
+
 def recipient_address(text: str) -> str:
     """The one plain address `text` must be; UnsendableMessage otherwise (R-7.5)."""
     address = (text or "").strip()
@@ -135,7 +140,7 @@ def _connect() -> smtplib.SMTP:
 
 def send_due(now: datetime, *, limit: int = 200) -> SendReport:
     """Send what is due at `now`; commits after each message (a job owns its transaction)."""
-    max_attempts = int(setting("PLANNER_OUTBOX_MAX_ATTEMPTS"))
+    attempts_allowed = max_attempts()
     sender = sender_address()  # the outbox's, which the invitations name as their organizer too
     report = SendReport()
     messages = due_messages(now, limit)
@@ -179,7 +184,7 @@ def send_due(now: datetime, *, limit: int = 200) -> SendReport:
                     continue
                 message.attempts += 1
                 message.last_error = str(error)[:2000]
-                if message.attempts >= max_attempts:
+                if message.attempts >= attempts_allowed:
                     _fail(message, now, f"afvist {message.attempts} gange", str(error), counted=True)
                     report.failed += ids
                 else:

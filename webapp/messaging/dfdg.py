@@ -45,9 +45,14 @@ _SUBJECT = {CALLIN_CREATED: "Indkaldelse oprettet", BOOKING_CREATED: "Booking op
             BOOKING_MOVED: "Booking flyttet", BOOKING_CANCELLED: "Booking aflyst"}
 
 
+def transport_name() -> str:
+    """PLANNER_DFDG_TRANSPORT: `none`, `file` or `https`."""
+    return str(setting("PLANNER_DFDG_TRANSPORT"))
+
+
 def enabled() -> bool:
     """True when a transport is chosen; with `none` the hub is not reported to."""
-    return setting("PLANNER_DFDG_TRANSPORT") != "none"
+    return transport_name() != "none"
 
 
 def _time(moment: datetime | None) -> str | None:

@@ -35,7 +35,7 @@ from sqlalchemy import or_, select, update
 from webapp.config import setting
 from webapp.extensions import db
 from webapp.messaging import dfdg
-from webapp.messaging.delivery import backoff
+from webapp.messaging.delivery import backoff, max_attempts
 from webapp.models import (AuditEvent, Citizen, LogLevel, OutboxMessage, OutboxStatus,
                            SystemLogEntry)
 from webapp.storage import audit
@@ -165,7 +165,7 @@ def _chain(error: BaseException | None) -> list[BaseException]:
 
 def configured_transport() -> Transport | None:
     """The transport `PLANNER_DFDG_TRANSPORT` names; None for `none`."""
-    kind = setting("PLANNER_DFDG_TRANSPORT")
+    kind = dfdg.transport_name()
     if kind == "file":
         return file_transport(Path(str(setting("PLANNER_DFDG_DIRECTORY"))))
     if kind == "https":
@@ -204,7 +204,7 @@ def send_due(now: datetime, *, transport: Transport | None = None, limit: int = 
     transport = transport or configured_transport()
     if transport is None:
         return report  # `none`: what was queued under another setting waits for a transport
-    max_attempts = int(setting("PLANNER_OUTBOX_MAX_ATTEMPTS"))
+    attempts_allowed = max_attempts()
     messages = due_messages(now, limit)
     problems: list[str] = []
     for position, message in enumerate(messages):
@@ -237,7 +237,7 @@ def send_due(now: datetime, *, transport: Transport | None = None, limit: int = 
         except Retry as error:
             message.attempts += 1
             message.last_error = error.reason
-            if message.attempts >= max_attempts:
+            if message.attempts >= attempts_allowed:
                 _fail(message, now, f"{error.reason}; opgivet efter {message.attempts} forsøg",
                       counted=True)
                 report.failed.append(message.id)
