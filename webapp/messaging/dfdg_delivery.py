@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import requests
-from urllib3 import exceptions as urllib3_errors
 from sqlalchemy import or_, select, update
 
 from webapp.config import setting
@@ -93,6 +91,7 @@ def file_transport(directory: Path) -> Transport:
 def https_transport(url: str, *, cert: str, key: str, ca_bundle: str | None,
                     timeout: float) -> Transport:
     """POST each message as JSON with the client certificate; 2xx or 409 (seen before) is taken."""
+    import requests  # here: the scheduler starts without it unless the hub is reached by https
     session = requests.Session()
     # Given with each request, not set on the session: requests lets REQUESTS_CA_BUNDLE and
     # CURL_CA_BUNDLE from the environment override a session's CA, never a request's.
@@ -129,6 +128,7 @@ def https_transport(url: str, *, cert: str, key: str, ca_bundle: str | None,
 
 def _never_connected(error: BaseException) -> bool:
     """No TCP connection was made (refused, no route, name unknown, connect timeout)."""
+    from urllib3 import exceptions as urllib3_errors
     return any(isinstance(item, (urllib3_errors.NewConnectionError, urllib3_errors.ConnectTimeoutError,
                                  ConnectionRefusedError, socket.gaierror))
                for item in _chain(error))
