@@ -1,4 +1,5 @@
-"""Every few minutes: send the queued outbox e-mails that are due (`webapp.messaging.delivery`)."""
+"""Every few minutes: send the queued outbox e-mails (`webapp.messaging.delivery`) and the
+national data hub's messages (`webapp.messaging.dfdg_delivery`, R-6.9) that are due."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from jobs.scheduler import job_context
 from webapp.clock import now_local
+from webapp.messaging import dfdg_delivery
 from webapp.messaging.delivery import SendReport, send_due
 
 log = logging.getLogger(__name__)
@@ -18,4 +20,13 @@ def send_queued(now: datetime | None = None) -> SendReport:
         report = send_due(now or now_local())
         if report.sent or report.failed or report.server_down:
             log.info("Outbox: %s", report)
+        return report
+
+
+def send_to_hub(now: datetime | None = None) -> dfdg_delivery.HubReport:
+    """The scheduler's entry for the national data hub (R-6.9): send what is due now."""
+    with job_context():
+        report = dfdg_delivery.send_due(now or now_local())
+        if report.sent or report.failed or report.retrying or report.unreachable:
+            log.info("DFDG: %s", report)
         return report

@@ -262,6 +262,7 @@ def build_demo(random_seed: int = 2027, today: date | None = None) -> list[tuple
     _build_waiting_callins(job_centre, templates, citizens, today, rng, users)
 
     second = create_job_centre(SECOND_JOB_CENTRE, "Odense")
+    second.municipality_code = "461"  # names it to the national data hub
     odense_admin = User(username="admin.odense", name="Administrator Odense",
                         role=Role.ADMINISTRATOR, job_centre=second)
     odense_admin.set_password(DEMO_PASSWORD)
@@ -299,6 +300,7 @@ def _existing_logins() -> list[tuple[str, str, str]]:
 
 def _build_teams() -> tuple[JobCentre, dict[str, Team]]:
     job_centre = create_job_centre(DEMO_JOB_CENTRE, "Aarhus")
+    job_centre.municipality_code = "751"  # names it to the national data hub
     root = next(t for t in job_centre.teams if t.parent is None)
     child = next(t for t in job_centre.teams if t.parent is not None)
     # The default second level carries the root's name until it is renamed.

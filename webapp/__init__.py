@@ -83,6 +83,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(caseworker_bp)
     from webapp.messaging.notifications import connect_listeners
     connect_listeners()
+    from webapp.messaging.dfdg import connect_listeners as connect_hub_listeners
+    connect_hub_listeners()  # the national data hub's messages
     from webapp.selfbooking.listeners import connect as connect_selfbooking_listeners
     connect_selfbooking_listeners()  # deadlines and the out-of-slots check
 

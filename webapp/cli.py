@@ -113,6 +113,28 @@ def outbox_send(limit: int) -> None:
     click.echo(f"Outbox: {report}.")
 
 
+@outbox_cli.command("send-dfdg")
+@click.option("--limit", default=200, show_default=True, help="At most this many messages.")
+def outbox_send_dfdg(limit: int) -> None:
+    """Send the national data hub's queued messages that are due (R-6.9, docs/dfdg.md)."""
+    from webapp.messaging import dfdg, dfdg_delivery
+    from webapp.clock import now_local
+    if not dfdg.enabled():
+        raise click.ClickException("PLANNER_DFDG_TRANSPORT is none: there is no transport to send by.")
+    report = dfdg_delivery.send_due(now_local(), limit=limit)
+    click.echo(f"DFDG: {report}.")
+
+
+@outbox_cli.command("requeue-dfdg")
+def outbox_requeue_dfdg() -> None:
+    """Queue the failed messages to the national data hub again, e.g. once the certificate is fixed."""
+    from webapp.messaging import dfdg_delivery
+    from webapp.clock import now_local
+    count = dfdg_delivery.requeue_failed(now_local())
+    db.session.commit()
+    click.echo(f"DFDG: {count} failed messages queued again.")
+
+
 def register_cli(app: Flask) -> None:
     for group in (seed_cli, closure_cli, users_cli, job_centre_cli, calendar_cli, outbox_cli):
         app.cli.add_command(group)

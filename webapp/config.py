@@ -229,6 +229,17 @@ class Config:
     PLANNER_DEV_MAILBOX = text("PLANNER_DEV_MAILBOX", "")
     PLANNER_OUTBOX_MAX_ATTEMPTS = integer("PLANNER_OUTBOX_MAX_ATTEMPTS", 8, low=1, high=100)
     PLANNER_OUTBOX_BACKOFF_SECONDS = integer("PLANNER_OUTBOX_BACKOFF_SECONDS", 60, low=1, high=86_400)
+    # Reporting to the national data hub, DFDG (R-6.9, docs/dfdg.md): "none" queues nothing,
+    # "file" drops one JSON file per message into PLANNER_DFDG_DIRECTORY, "https" posts each
+    # to PLANNER_DFDG_URL with the client certificate; production refuses https without them.
+    PLANNER_DFDG_TRANSPORT = choice("PLANNER_DFDG_TRANSPORT", "none", ("none", "file", "https"))
+    PLANNER_DFDG_DIRECTORY = text("PLANNER_DFDG_DIRECTORY", str(INSTANCE_DIR / "dfdg"))
+    PLANNER_DFDG_URL = text("PLANNER_DFDG_URL", "")
+    PLANNER_DFDG_CLIENT_CERT = text("PLANNER_DFDG_CLIENT_CERT", "")
+    PLANNER_DFDG_CLIENT_KEY = text("PLANNER_DFDG_CLIENT_KEY", "")
+    # The CA bundle the hub's certificate is checked against; empty: the system's CAs.
+    PLANNER_DFDG_CA_BUNDLE = text("PLANNER_DFDG_CA_BUNDLE", "")
+    PLANNER_DFDG_TIMEOUT = number("PLANNER_DFDG_TIMEOUT", 10.0, low=0.1, high=600)
     # The scheduler process's intervals and the reminders' time of day (docs/operations.md).
     PLANNER_OUTBOX_INTERVAL_MINUTES = integer("PLANNER_OUTBOX_INTERVAL_MINUTES", 1, low=1, high=1440)
     PLANNER_CALENDAR_IMPORT_MINUTES = integer("PLANNER_CALENDAR_IMPORT_MINUTES", 15, low=1, high=1440)
@@ -316,10 +327,28 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
     if config.get("PLANNER_DEV_MAILBOX"):
         problems.append("PLANNER_DEV_MAILBOX is set: the development mail viewer would show every "
                         "citizen's mail to administrators; set it empty and send through PLANNER_SMTP_HOST")
+    problems += dfdg_problems(config)
     for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if not config.get(name):
             problems.append(f"{name} is off: login cookies would travel over plain http; serve over "
                             "HTTPS and leave it on (the production default)")
+    return problems
+
+
+def dfdg_problems(config: Mapping[str, Any]) -> list[str]:
+    """What keeps the https transport to the national data hub from working (R-6.9, R-7.1)."""
+    if config.get("PLANNER_DFDG_TRANSPORT") != "https":
+        return []
+    problems = []
+    url = str(config.get("PLANNER_DFDG_URL") or "").strip()
+    if not url.lower().startswith("https://"):
+        problems.append("PLANNER_DFDG_TRANSPORT is https but PLANNER_DFDG_URL is "
+                        + ("not set" if not url else "not an https:// address")
+                        + "; set the hub's https address")
+    for name in ("PLANNER_DFDG_CLIENT_CERT", "PLANNER_DFDG_CLIENT_KEY"):
+        if not str(config.get(name) or "").strip():
+            problems.append(f"PLANNER_DFDG_TRANSPORT is https but {name} is not set: the hub "
+                            "accepts only the job centre's client certificate and its key")
     return problems
 
 

@@ -302,3 +302,28 @@ def test_r_1_1_6_each_node_of_the_team_tree_has_its_edit_action(client, admin, c
         assert href.startswith(f"/admin/team/edit/?id={team.id}&amp;url=/admin/team/")
         form = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
         assert re.search(rf'id="name"[^>]*value="{re.escape(str(escape(team.name)))}"', form), team.name
+@pytest.mark.parametrize("bad", ["75", "7a1", "7511", "-75"])
+def test_r_6_9_support_sets_the_municipality_code_three_digits_or_nothing(client, reference_data,
+                                                                          create_job_centre,
+                                                                          create_user, bad):
+    """R-6.9: the code naming a job centre to the national data hub is three digits; anything
+    else is refused with a Danish message and changes nothing; empty stays empty."""
+    from webapp.models import JobCentre
+    job_centre = create_job_centre("Jobcenter Vejle", municipality="Vejle")
+    support = create_user(Role.SUPPORT, None)
+    login(client, support)
+    url = f"/admin/jobcentre/edit/?id={job_centre.id}"
+    form = {"name": "Jobcenter Vejle", "municipality": "Vejle", "sync_modes": job_centre.sync_modes}
+    status, page = post(client, url, form | {"municipality_code": bad})
+    assert status == 200
+    assert any("tre cifre" in error for error in field_errors(page, "municipality_code")), page
+    db.session.expire_all()
+    assert db.session.get(JobCentre, job_centre.id).municipality_code is None
+    status, _ = post(client, url, form | {"municipality_code": " 630 "})
+    assert status == 302
+    db.session.expire_all()
+    assert db.session.get(JobCentre, job_centre.id).municipality_code == "630"
+    status, _ = post(client, url, form | {"municipality_code": ""})
+    assert status == 302
+    db.session.expire_all()
+    assert db.session.get(JobCentre, job_centre.id).municipality_code is None

@@ -611,10 +611,6 @@ class PlannerModelView(ExportMixin, AccessMixin, ModelView):
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
         """Call the services for this model; raise DomainError to refuse."""
 
-    def list_notices(self) -> list[str]:
-        """Warnings shown above the list."""
-        return []
-
     def on_model_delete(self, model: Any) -> None:
         self.check_delete(model)
         audit.record(AuditEvent.ADMIN_DELETED, actor=current_user, obj=model,

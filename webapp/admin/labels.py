@@ -53,6 +53,7 @@ COLUMN_LABELS: dict[str, Any] = {
     "figures": _l("Figures"), "received_at": _l("Received"), "external_id": _l("External id"),
     "raw": _l("Content"), "outcome": _l("Outcome"), "detail": _l("Detail"),
     "username": _l("Username"), "role": _l("Role"), "municipality": _l("Municipality"),
+    "municipality_code": _l("Municipality code"),
     "oidc_subject": _l("Organisation account id (sub)"), "caseworker": _l("Caseworker"),
     "starts_at": _l("Start"), "ends_at": _l("End"), "status": _l("Status"),
     "origin": _l("Origin"), "earliest_date": _l("Earliest date"), "deadline_date": _l("Deadline"),

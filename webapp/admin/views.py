@@ -1016,13 +1016,29 @@ class OnlineOfferView(PlannerModelView):
         caseworker_service.check_offer_activation(model)
 
 
+def _three_digits(code: str | None) -> None:
+    # The message is made per request: Flask-Admin shows a field's error only when it is a str.
+    if code is not None and not (len(code) == 3 and code.isascii() and code.isdigit()):
+        raise ValidationError(_("The municipality code is three digits, e.g. 751 for Aarhus."))
+
+
 class JobCentreView(SupportModelView):
     """Support creates job centres with the default two-level team structure (R-1.1.1)."""
 
-    column_list = ("name", "municipality", "sync_modes", "allocation_time")
-    form_columns = ("name", "municipality", "sync_modes", "allocation_time", "root_team", "child_team")
-    form_args = {"allocation_time": {"description": _l(
-        "When the nightly allocation runs for this job centre, HH:MM. Empty: the common time.")}}
+    column_list = ("name", "municipality", "municipality_code", "sync_modes", "allocation_time")
+    # Three digits, said in one message (`_three_digits`), not the generic length check's.
+    service_checked_fields = (*SupportModelView.service_checked_fields, "municipality_code")
+    form_columns = ("name", "municipality", "municipality_code", "sync_modes", "allocation_time",
+                    "root_team", "child_team")
+    form_args = {
+        "municipality_code": {
+            "filters": [lambda value: (value or "").strip() or None],
+            "validators": [lambda form, field: _three_digits(field.data)],
+            "description": _l("Names the job centre in the reports to the national data hub (DFDG)."),
+        },
+        "allocation_time": {"description": _l(
+            "When the nightly allocation runs for this job centre, HH:MM. Empty: the common time.")},
+    }
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
         # R-3.2: "HH:MM" or empty (the common PLANNER_ALLOCATION_TIME).
@@ -1050,6 +1066,7 @@ class JobCentreView(SupportModelView):
                 job_centre.sync_modes = form.sync_modes.data
             job_centre.allocation_time = planning_status.check_allocation_time(
                 form.allocation_time.data)
+            job_centre.municipality_code = form.municipality_code.data
             db.session.flush()
             audit.record(AuditEvent.ADMIN_CREATED, actor=current_user, obj=job_centre,
                          after=audit.snapshot(job_centre)

@@ -24,6 +24,7 @@ from webapp.models import (AuditEvent, Booking, BookingOrigin, BookingParticipan
                            CallIn, CallInStatus, CallInTemplate, Caseworker, Citizen,
                            DeadlineMode, Distribution, MeetingForm, Room)
 from webapp.storage import audit
+from webapp.messaging import dfdg
 from webapp.calendar.availability import caseworkers_free, free_caseworkers_at, room_free
 from webapp.booking import terms as booking_terms
 from webapp.booking.writer import (MeetingRequest, check_free, create_booking,
@@ -222,6 +223,7 @@ def create_callins(data: CallInInput, *, now: datetime, actor: Any = None) -> Ca
     for callin in result.callins:
         audit.record(AuditEvent.CALL_IN_CREATED, actor=actor, job_centre_id=data.job_centre_id,
                      citizen_id=callin.citizen_id, booking_id=callin.booking_id, obj=callin)
+        dfdg.callin_created(callin, now=now, actor=actor)  # the national data hub
     return result
 
 

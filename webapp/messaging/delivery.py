@@ -28,7 +28,7 @@ from webapp.config import setting
 from webapp.domain.availability import to_utc
 from webapp.domain.mailheaders import clean_header_text, has_control_characters
 from webapp.extensions import db
-from webapp.messaging.outbox import sender_address
+from webapp.messaging.outbox import HUB_KIND, sender_address
 from webapp.models import LogLevel, OutboxMessage, OutboxStatus, SystemLogEntry
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,11 @@ def backoff(attempts: int, base_seconds: int | None = None) -> timedelta:
     """Wait before try number `attempts + 1`: base, 2·base, 4·base, … capped at six hours."""
     base = base_seconds if base_seconds is not None else int(setting("PLANNER_OUTBOX_BACKOFF_SECONDS"))
     return min(timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def max_attempts() -> int:
+    """Tries before a message of the outbox is marked failed: PLANNER_OUTBOX_MAX_ATTEMPTS."""
+    return int(setting("PLANNER_OUTBOX_MAX_ATTEMPTS"))
 
 
 def recipient_address(text: str) -> str:
@@ -115,9 +120,10 @@ def _build_email(message: OutboxMessage, sender: str, now: datetime) -> EmailMes
 
 
 def due_messages(now: datetime, limit: int) -> list[OutboxMessage]:
+    """The e-mails due at `now`; the national data hub's messages have their own sender (R-6.9)."""
     return list(db.session.scalars(
         select(OutboxMessage).where(
-            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.kind != HUB_KIND,
             or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)))
 
@@ -134,7 +140,7 @@ def _connect() -> smtplib.SMTP:
 
 def send_due(now: datetime, *, limit: int = 200) -> SendReport:
     """Send what is due at `now`; commits after each message (a job owns its transaction)."""
-    max_attempts = int(setting("PLANNER_OUTBOX_MAX_ATTEMPTS"))
+    attempts_allowed = max_attempts()
     sender = sender_address()  # the outbox's, which the invitations name as their organizer too
     report = SendReport()
     messages = due_messages(now, limit)
@@ -178,7 +184,7 @@ def send_due(now: datetime, *, limit: int = 200) -> SendReport:
                     continue
                 message.attempts += 1
                 message.last_error = str(error)[:2000]
-                if message.attempts >= max_attempts:
+                if message.attempts >= attempts_allowed:
                     _fail(message, now, f"afvist {message.attempts} gange", str(error), counted=True)
                     report.failed += ids
                 else:

@@ -12,6 +12,10 @@ from webapp.domain.mailheaders import clean_header_text
 from webapp.models import OutboxStatus
 from webapp.storage.sql import dialect, rows as sql_rows
 
+# The national data hub's messages share the queue but not the SMTP sender:
+# `messaging/dfdg_delivery.py` sends them.
+HUB_KIND = "dfdg"
+
 # Written out rather than built: SQLAlchemy caches no compiled INSERT .. ON CONFLICT, and
 # compiling it cost more than running it. Both databases know this statement. A key
 # queued before (or by a transaction committing meanwhile) inserts nothing and returns

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, false, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import AddressMixin, Model, TenantMixin, created_at_column
 
+# Three digits; BETWEEN per character reads the same in SQLite and PostgreSQL.
+MUNICIPALITY_CODE_CHECK = ("municipality_code IS NULL OR (length(municipality_code) = 3"
+                           " AND substr(municipality_code, 1, 1) BETWEEN '0' AND '9'"
+                           " AND substr(municipality_code, 2, 1) BETWEEN '0' AND '9'"
+                           " AND substr(municipality_code, 3, 1) BETWEEN '0' AND '9')")
+
 
 class JobCentre(Model):
     __tablename__ = "job_centres"
+    __table_args__ = (
+        CheckConstraint(MUNICIPALITY_CODE_CHECK, name="municipality_code"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     municipality: Mapped[str] = mapped_column(String(80))
+    # The municipality's three-digit code, naming the job centre to the national data hub.
+    municipality_code: Mapped[str | None] = mapped_column(String(3))
     # which sync modes the job centre's set-up offers, comma separated.
     sync_modes: Mapped[str] = mapped_column(String(80), default="none,one_way,two_way")
     # When the nightly allocation runs for this job centre, Copenhagen time "HH:MM"; empty:
