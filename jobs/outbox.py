@@ -1,4 +1,5 @@
-"""Every few minutes: send the queued outbox e-mails that are due (`webapp.messaging.delivery`)."""
+"""Every few minutes: render the letters waiting for their PDF, then send the queued outbox
+e-mails that are due (`webapp.messaging.letters`, `webapp.messaging.delivery`)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ from datetime import datetime
 from jobs.scheduler import job_context
 from webapp.clock import now_local
 from webapp.messaging.delivery import SendReport, send_due
+from webapp.messaging.letters import render_pending
 
 log = logging.getLogger(__name__)
 
 
 def send_queued(now: datetime | None = None) -> SendReport:
-    """The scheduler's entry (see `jobs.scheduler.REGISTRY`): send what is due now."""
+    """The scheduler's entry (see `jobs.scheduler.REGISTRY`): render the letters a booking
+    change left (those without an e-mail too), then send what is due now."""
     with job_context():
+        rendered = render_pending()
+        if rendered:
+            log.info("Letters: %d rendered", len(rendered))
         report = send_due(now or now_local())
         if report.sent or report.failed or report.server_down:
             log.info("Outbox: %s", report)

@@ -9,6 +9,7 @@ letter for the activity is used and the error is written to the system log.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -18,11 +19,11 @@ from babel.dates import format_datetime
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from webapp.extensions import db
 from webapp.models import (Booking, CallIn, CallInTemplate, Citizen, Letter, LetterActivity,
-                           LetterRule, LetterTemplate, Room, Team)
+                           LetterRule, LetterTemplate, OutboxAttachment, Room, Team)
 
 log = logging.getLogger(__name__)
 
@@ -326,17 +327,77 @@ def _stylesheet():  # type: ignore[no-untyped-def]
 
 def create_letter(booking: Booking, citizen: Citizen, activity: LetterActivity, *,
                   now: datetime, previous: dict | None = None) -> tuple[Letter, RenderedLetter]:
-    """Render the letter to PDF and keep it with the booking; the caller commits."""
+    """Merge the letter and keep it with the booking; the caller commits.
+
+    The PDF is not rendered here: WeasyPrint takes a tenth of a second a letter, which a
+    re-planning of sixty meetings cannot spend inside its transaction (R-6.4). The merged page
+    is kept in the letter until `render_pdf` turns it into the PDF, after the commit: by the
+    outbox job (`render_pending`), before its e-mail is sent, or when someone opens the letter.
+    A change rolled back leaves no letter to render; a crash after the commit leaves the page.
+    """
     rendered = render_letter(booking, citizen, activity, now=now, previous=previous)
-    pdf = html_to_pdf(rendered.html)
     letter = Letter(booking_id=booking.id, citizen_id=citizen.id, activity=activity,
                     letter_template_id=rendered.letter_template_id,
                     filename=f"brev-{booking.id}-{ACTIVITY_NAMES_DA[activity]}-{citizen.id}"
                              f"-{now:%Y%m%d%H%M%S}.pdf",
-                    pdf=pdf, created_at=now)
+                    pdf=b"", html=rendered.html, created_at=now)
     db.session.add(letter)
     db.session.flush()
     return letter, rendered
+
+
+def render_pdf(letter: Letter) -> bytes:
+    """The letter's PDF, rendered now when it is still waiting; the caller commits.
+
+    Rendered once: the PDF is stored only while the page is still there, so of two renderings
+    at once (the job and a download) the first stored wins and both answer with it. The
+    letter's e-mail attachment gets the same bytes.
+    """
+    if letter.html is None:
+        return letter.pdf
+    pdf = html_to_pdf(letter.html)
+    stored = db.session.execute(
+        update(Letter).where(Letter.id == letter.id, Letter.html.is_not(None))
+        .values(pdf=pdf, html=None).execution_options(synchronize_session=False)).rowcount
+    if stored:
+        db.session.execute(
+            update(OutboxAttachment).where(OutboxAttachment.letter_id == letter.id)
+            .values(data=pdf).execution_options(synchronize_session=False))
+    for attachment in db.session.identity_map.values():
+        if isinstance(attachment, OutboxAttachment) and attachment.letter_id == letter.id:
+            db.session.expire(attachment)
+    db.session.expire(letter)
+    return letter.pdf
+
+
+def render_pending(*, limit: int = 200, letter_ids: Iterable[int] | None = None) -> list[int]:
+    """Render the letters still waiting for their PDF (all, or those of `letter_ids`), the
+    oldest first; commits after each, as a job does. Answers the ids rendered.
+
+    A page WeasyPrint cannot render stays waiting (its e-mail with it) and is written to the
+    system log; the others go on.
+    """
+    query = select(Letter.id).where(Letter.html.is_not(None)).order_by(Letter.id).limit(limit)
+    if letter_ids is not None:
+        query = query.where(Letter.id.in_(list(letter_ids)))
+    done = []
+    for letter_id in db.session.scalars(query).all():
+        letter = db.session.get(Letter, letter_id)
+        if letter is None:
+            continue
+        try:
+            render_pdf(letter)
+        except Exception as error:  # WeasyPrint's errors have no common base
+            db.session.rollback()
+            log.exception("Letter %s could not be rendered", letter_id)
+            centre = db.session.scalar(select(Booking.job_centre_id).join(Letter)
+                                       .where(Letter.id == letter_id))
+            _system_log(centre, f"Brev nr. {letter_id} kunne ikke dannes som PDF "
+                                f"({type(error).__name__}); det prøves igen ved næste kørsel.")
+        else:
+            done.append(letter_id)
+        db.session.commit()
+    return done
 
 
 def letters_of(booking_id: int) -> list[Letter]:
