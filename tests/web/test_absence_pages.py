@@ -63,6 +63,18 @@ def test_a_caseworker_registers_their_own_absence_and_sees_it_in_the_calendar_R_
                    for e in events)
 
 
+def test_no_break_is_drawn_over_an_absence_R_6_4(client, ws):
+    """R-6.4: a whole day away shows no 12:00 break that day; part of a day clips the break."""
+    login(client, ws.user, PASSWORD)
+    _register(client, ws.anna)  # Monday, whole day
+    _register(client, ws.anna, whole_days="0", day=(MONDAY + timedelta(days=1)).isoformat(),
+              from_time="12:15", to_time="14:00")
+    events = client.get("/caseworker/events?start=2027-03-01&end=2027-03-04").get_json()
+    breaks = [(e["start"], e["end"]) for e in events if "break" in e.get("classNames", [])]
+    assert breaks == [("2027-03-02T12:00:00", "2027-03-02T12:15:00"),
+                      ("2027-03-03T12:00:00", "2027-03-03T12:30:00")]
+
+
 def test_part_of_a_day_from_the_form_R_6_4(client, ws):
     """R-6.4: part of a day: day, from and to."""
     login(client, ws.user, PASSWORD)
