@@ -433,7 +433,7 @@ class LocalClosureDayView(PlannerModelView):
         movable = self._movable(closure)
         try:
             planned = replan.plan_from_form(request.form.getlist("move"), request.form.getlist("left"),
-                                            movable)
+                                            movable, request.form.get("signature"))
             done = replan.publish(closure.job_centre_id, movable, planned, now=now_local(),
                                   actor=current_user)
             db.session.commit()

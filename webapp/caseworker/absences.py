@@ -193,7 +193,8 @@ def absence_replan_confirm(absence_id: int) -> Response | str:
     now = now_local()
     hit = absences.hit_bookings(absence, now=now)
     try:
-        planned = replan.plan_from_form(request.form.getlist("move"), request.form.getlist("left"), hit)
+        planned = replan.plan_from_form(request.form.getlist("move"), request.form.getlist("left"), hit,
+                                        request.form.get("signature"))
         done = replan.publish(own_job_centre_id(), hit, planned, now=now, actor=current_user)
         db.session.commit()
     except DomainError as error:
