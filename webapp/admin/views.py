@@ -461,10 +461,12 @@ class NationalClosureDayView(SupportModelView):
 
     @expose("/collisions/")
     def collisions_view(self) -> Any:
+        # A national day closes every job centre: support (national, R-0.1) sees the meetings of
+        # all of them, each with its job centre; administrators never reach this view.
         closure = self.get_one(request.args.get("id"))
         bookings = closure_service.colliding_bookings(closure.day, closure.day)
         return self.render("admin/closure_collisions.html", closure=closure, bookings=bookings,
-                           first_day=closure.day, last_day=closure.day)
+                           first_day=closure.day, last_day=closure.day, national=True)
 
 
 def _absent_by_day(team: Team, first: date, last: date) -> dict[date, list[str]]:
