@@ -36,7 +36,7 @@ from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, BookingStatus, CallIn, CallInStatus, Caseworker, Citizen,
                            LetterRule, LetterTemplate, MembershipState, SystemLogEntry, Team)
 from webapp.storage import audit
-from webapp.planning import replan
+from webapp.planning import replan, replan_form
 from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
 from webapp.citizens import service as citizen_service
@@ -423,7 +423,7 @@ class LocalClosureDayView(PlannerModelView):
                            bookings=closure_service.colliding_bookings(closure.first_day, closure.last_day,
                                                                        closure.team),
                            first_day=closure.first_day, last_day=closure.last_day, movable=movable,
-                           planned=planned, form_plan=replan.plan_to_form(planned),
+                           planned=planned, form_plan=replan_form.plan_to_form(planned),
                            by_id={b.id: b for b in movable},
                            who=lambda ids: ", ".join(names.get(cw, "?") for cw in ids))
 
@@ -432,7 +432,7 @@ class LocalClosureDayView(PlannerModelView):
         closure = self.get_one(request.args.get("id"))
         movable = self._movable(closure)
         try:
-            planned = replan.plan_from_form(request.form.getlist("move"), request.form.getlist("left"),
+            planned = replan_form.plan_from_form(request.form.getlist("move"), request.form.getlist("left"),
                                             movable, request.form.get("signature"))
             done = replan.publish(closure.job_centre_id, movable, planned, now=now_local(),
                                   actor=current_user)

@@ -30,8 +30,6 @@ caller rolls everything back: all or nothing (R-3.3).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time as clock_time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -39,7 +37,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -47,7 +44,6 @@ from webapp.booking.writer import cancel_booking, move_booking
 from webapp.calendar import availability
 from webapp.calendar.availability import live_booking_filter
 from webapp.calendar.closed_days import closed_dates
-from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.domain.intervals import Interval
 from webapp.extensions import db
@@ -135,57 +131,6 @@ class Plan:
         if self.kept:
             text += f", {len(self.kept)} skal flyttes i hånden"
         return text
-
-
-def _signature(moves: Sequence[str], left: Sequence[str]) -> str:
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    payload = "\x1e".join(["replan", *moves, "\x1f", *left]).encode()
-    return hmac.new(secret, payload, hashlib.sha256).hexdigest()
-
-
-def plan_to_form(planned: Plan) -> dict[str, list[str]]:
-    """The plan as the confirm form carries it: what was shown is what is published.
-
-    The reasons of what goes back to the waiting list become the call-ins' reason and the
-    cancellation letter's text, so the form is signed with the app's secret key: a field
-    changed on its way back (a reason edited, a move added) is refused (`plan_from_form`).
-    """
-    form = {"move": [f"{m.booking_id}|{m.starts_at:%Y-%m-%dT%H:%M}|"
-                     + ",".join(str(cw) for cw in m.caseworker_ids) for m in planned.moves],
-            "left": [f"{item.booking_id}|{item.reason}" for item in planned.left]}
-    return form | {"signature": [_signature(form["move"], form["left"])]}
-
-
-def plan_from_form(moves: Sequence[str], left: Sequence[str], bookings: Sequence[Booking],
-                   signature: str | None = None) -> Plan:
-    """Read back `plan_to_form`: refused unless signed as it was shown (`replan_tampered`);
-    anything about other meetings, or no longer matching: the calendar changed."""
-    if not signature or not hmac.compare_digest(signature, _signature(moves, left)):
-        raise DomainError.of("replan_tampered", code="replan_tampered")
-    by_id = {b.id: b for b in bookings}
-    callins_of: dict[int, list[int]] = defaultdict(list)
-    for callin_id, booking_id in db.session.execute(
-            select(CallIn.id, CallIn.booking_id).where(CallIn.booking_id.in_(list(by_id) or [0]))):
-        callins_of[booking_id].append(callin_id)
-    result = Plan()
-    try:
-        for raw in moves:
-            booking_id, start, caseworkers = raw.split("|")
-            booking = by_id[int(booking_id)]
-            result.moves.append(Move(
-                booking.id, datetime.strptime(start, "%Y-%m-%dT%H:%M"),
-                tuple(int(cw) for cw in caseworkers.split(",")), booking.starts_at,
-                tuple(link.caseworker_id for link in booking.caseworker_links)))
-        for raw in left:
-            booking_id, _, reason = raw.partition("|")
-            booking = by_id[int(booking_id)]
-            reason = reason.strip() or DEFAULT_REASON_DA
-            # The planner's own words, signed; held to the reason's bounds all the same.
-            bounds.check_text(reason, "Begrundelse", "Reason", max_length=REASON_MAX, field="left")
-            result.left.append(Left(booking.id, reason, tuple(callins_of.get(booking.id, ()))))
-    except (KeyError, ValueError):
-        raise DomainError.of("replan_changed", code="replan_changed") from None
-    return result
 
 
 @dataclass
