@@ -22,7 +22,8 @@ from webapp.callins.calling import create_callins, from_template
 from webapp.extensions import db
 from webapp.messaging import letters
 from webapp.messaging.delivery import send_due
-from webapp.models import Letter, LetterActivity, OutboxAttachment, OutboxMessage, OutboxStatus
+from webapp.models import (Letter, LetterActivity, OutboxAttachment, OutboxMessage, OutboxStatus,
+                           SystemLogEntry)
 from webapp.planning import replan
 
 
@@ -140,3 +141,29 @@ def test_the_send_job_renders_a_waiting_letter_before_its_e_mail_R_6_4(ws, rende
     assert set(statuses) == {OutboxStatus.SENT}
     # The one without an e-mail address waits for the job's sweep or for someone to open it.
     assert [letter.pdf for letter in _move_letters()].count(b"") == 1
+
+
+def test_a_page_that_does_not_render_waits_and_is_logged_the_others_go_on_R_6_4(
+        ws, rendered, monkeypatch):
+    """R-6.4, R-7.5: one letter WeasyPrint refuses stays waiting, with a system log entry
+    naming it, not the citizen; the other letters are rendered."""
+    hit, plan = _sick_monday(ws)
+    replan.publish(ws.job_centre.id, hit, plan, now=NOW, actor=ws.admin)
+    db.session.commit()
+    waiting = [letter.id for letter in _move_letters()]
+    render = letters.html_to_pdf
+
+    def refuse_the_first(html: str) -> bytes:
+        if f"nr. {db.session.get(Letter, waiting[0]).booking_id}</div>" in html:
+            raise ValueError("broken page")
+        return render(html)
+
+    monkeypatch.setattr(letters, "html_to_pdf", refuse_the_first)
+    assert letters.render_pending() == waiting[1:]
+    db.session.expire_all()
+    assert db.session.get(Letter, waiting[0]).pdf == b""
+    assert db.session.get(Letter, waiting[0]).html is not None
+    [entry] = db.session.scalars(select(SystemLogEntry).where(SystemLogEntry.category == "letters"))
+    assert entry.message == (f"Brev nr. {waiting[0]} kunne ikke dannes som PDF (ValueError); "
+                             "det prøves igen ved næste kørsel.")
+    assert "Borger" not in entry.message

@@ -8,15 +8,14 @@ back (a reason edited or made long, a move added) is refused and nothing is save
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
+from webapp.config import keyed_digest
 from webapp.domain import bounds
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -25,9 +24,7 @@ from webapp.planning.replan import DEFAULT_REASON_DA, REASON_MAX, Left, Move, Pl
 
 
 def _signature(moves: Sequence[str], left: Sequence[str]) -> str:
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    payload = "\x1e".join(["replan", *moves, "\x1f", *left]).encode()
-    return hmac.new(secret, payload, hashlib.sha256).hexdigest()
+    return keyed_digest("replan", "\x1e".join([*moves, "\x1f", *left]))
 
 
 def plan_to_form(planned: Plan) -> dict[str, list[str]]:
