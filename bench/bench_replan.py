@@ -7,7 +7,9 @@ break), every caseworker booked about 80 % of their working time for the next th
 45-minute meetings (30 + 15 reporting) of citizens called in with a deadline two weeks after the
 meeting. One caseworker, with six meetings a day, is sick for two weeks (60 meetings). Timed: the dry run
 (`planning.replan.plan`) and the publication (`planning.replan.publish` through the booking
-writer, letters and audit included, then the commit). Each run builds the job centre afresh.
+writer, letters and audit included, then the commit). The move letters' PDFs are rendered after
+the commit, by the outbox job (`messaging.letters.render_pending`): that is timed apart. Each run
+builds the job centre afresh.
 
 The database is a fresh SQLite file by default, or `--database-url` (its schema is rebuilt).
 """
@@ -129,18 +131,6 @@ def _run(url: str, seed: int) -> dict:
     from webapp.models import User
     from webapp.planning import replan
 
-    # The letters' PDFs are rendered inside the transaction by the booking writer's listener:
-    # their share of the time is counted apart.
-    pdf_seconds = [0.0]
-    render = letters.html_to_pdf
-
-    def timed_render(*args, **kwargs):
-        started = clock.perf_counter()
-        try:
-            return render(*args, **kwargs)
-        finally:
-            pdf_seconds[0] += clock.perf_counter() - started
-
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
                       "WTF_CSRF_ENABLED": False})
     with app.app_context():
@@ -156,18 +146,18 @@ def _run(url: str, seed: int) -> dict:
         hit = absences.hit_bookings(absence, now=now)
         planned = replan.plan(centre_id, hit, now=now)
         dry = clock.perf_counter() - started
-        letters.html_to_pdf = timed_render
-        try:
-            replan.publish(centre_id, hit, planned, now=now, actor=admin)
-            db.session.commit()
-        finally:
-            letters.html_to_pdf = render
+        replan.publish(centre_id, hit, planned, now=now, actor=admin)
+        db.session.commit()
         total = clock.perf_counter() - started
         cpu = clock.process_time() - cpu_started
+        # After the commit: the outbox job renders the letters' PDFs, outside the user's wait.
+        render_started = clock.perf_counter()
+        rendered = letters.render_pending(limit=10_000)
+        pdf_seconds = clock.perf_counter() - render_started
         result = {"meetings": len(hit), "moved": len(planned.moves),
                   "same_time": sum(1 for m in planned.moves if m.same_time),
                   "same_day": planned.stayed_on_day, "waiting": len(planned.back_to_waiting),
-                  "dry": dry, "total": total, "pdf": pdf_seconds[0], "cpu": cpu,
+                  "dry": dry, "total": total, "pdf": pdf_seconds, "letters": len(rendered), "cpu": cpu,
                   "load": os.getloadavg()[0]}
         db.session.remove()
         db.engine.dispose()
@@ -193,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run {run + 1}: {result['meetings']} meetings, {result['moved']} moved "
               f"({result['same_day']} on their day, {result['same_time']} at the same time), "
               f"{result['waiting']} back to waiting; dry run {result['dry']:.2f} s, "
-              f"dry run + publish {result['total']:.2f} s (CPU {result['cpu']:.2f} s), of which letter "
-              f"PDFs {result['pdf']:.2f} s; load average {result['load']:.1f}",
+              f"dry run + publish {result['total']:.2f} s (CPU {result['cpu']:.2f} s); afterwards "
+              f"{result['letters']} letter PDFs {result['pdf']:.2f} s; load average {result['load']:.1f}",
               flush=True)
     database = "PostgreSQL" if args.database_url else "SQLite"
     worst = max(r["total"] for r in results)
@@ -206,22 +196,23 @@ def main(argv: list[str] | None = None) -> int:
         f"caseworkers ({TEAMS} teams of {PER_TEAM}), each booked about {LOAD:.0%} of their working "
         f"time for {DAYS} working days with {MEETING}+{REPORTING}-minute meetings; one caseworker "
         f"with {SICK_PER_DAY} meetings a day sick for {SICK_DAYS} working days. Timed from listing the hit meetings to the commit: "
-        "the dry run, then publishing through the booking writer (move letters, invitations and "
-        "audit entries included). Each run builds a new job centre (another random seed).",
+        "the dry run, then publishing through the booking writer (move letters merged, invitations and "
+        "audit entries included). The letters' PDFs are rendered after the commit by the outbox job "
+        "(`letters.render_pending`), timed apart. Each run builds a new job centre (another random seed).",
         "",
-        "| run | meetings hit | moved | on their day | same time | back to waiting | dry run (s) | dry run + publish (s) | its CPU time (s) | of which letter PDFs (s) | load average |",
-        "|-----|--------------|-------|--------------|-----------|-----------------|-------------|------------------------|------------------|--------------------------|--------------|",
+        "| run | meetings hit | moved | on their day | same time | back to waiting | dry run (s) | dry run + publish (s) | its CPU time (s) | after the commit: letter PDFs | their time (s) | load average |",
+        "|-----|--------------|-------|--------------|-----------|-----------------|-------------|------------------------|------------------|-------------------------------|----------------|--------------|",
     ]
     for k, r in enumerate(results, 1):
         lines.append(f"| {k} | {r['meetings']} | {r['moved']} | {r['same_day']} | {r['same_time']} | "
-                     f"{r['waiting']} | {r['dry']:.2f} | {r['total']:.2f} | {r['cpu']:.2f} | {r['pdf']:.2f} | "
+                     f"{r['waiting']} | {r['dry']:.2f} | {r['total']:.2f} | {r['cpu']:.2f} | {r['letters']} | {r['pdf']:.2f} | "
                      f"{r['load']:.1f} |")
     verdict = "met" if worst < TARGET_SECONDS else "**missed**"
-    without = max(r["total"] - r["pdf"] for r in results)
     lines += ["", f"Median dry run + publish {statistics.median(r['total'] for r in results):.2f} s, "
-              f"worst {worst:.2f} s; target < {TARGET_SECONDS:.0f} s: {verdict}. Without rendering "
-              f"the move letters' PDFs (WeasyPrint, one per moved meeting, inside the transaction "
-              f"through the booking writer's listener) the worst run takes {without:.2f} s. The "
+              f"worst {worst:.2f} s; target < {TARGET_SECONDS:.0f} s: {verdict}. The move letters' PDFs "
+              f"(WeasyPrint, one per moved meeting) are no longer rendered inside the transaction: the "
+              f"outbox job renders them after the commit, at most "
+              f"{max(r['pdf'] for r in results):.2f} s a run here, which no one waits for. The "
               "machine is shared (2 cores): the load average is the 1-minute one at the end of the "
               "run, and the CPU time is this process's own.", ""]
     table = "\n".join(lines)

@@ -1,5 +1,6 @@
-"""Every few minutes: send the queued outbox e-mails (`webapp.messaging.delivery`) and the
-national data hub's messages (`webapp.messaging.dfdg_delivery`, R-6.9) that are due."""
+"""Every few minutes: render the letters waiting for their PDF, then send the queued outbox
+e-mails that are due (`webapp.messaging.letters`, `webapp.messaging.delivery`) and the national
+data hub's messages (`webapp.messaging.dfdg_delivery`, R-6.9)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,18 @@ from jobs.scheduler import job_context
 from webapp.clock import now_local
 from webapp.messaging import dfdg_delivery
 from webapp.messaging.delivery import SendReport, send_due
+from webapp.messaging.letters import render_pending
 
 log = logging.getLogger(__name__)
 
 
 def send_queued(now: datetime | None = None) -> SendReport:
-    """The scheduler's entry (see `jobs.scheduler.REGISTRY`): send what is due now."""
+    """The scheduler's entry (see `jobs.scheduler.REGISTRY`): render the letters a booking
+    change left (those without an e-mail too), then send what is due now."""
     with job_context():
+        rendered = render_pending()
+        if rendered:
+            log.info("Letters: %d rendered", len(rendered))
         report = send_due(now or now_local())
         if report.sent or report.failed or report.server_down:
             log.info("Outbox: %s", report)

@@ -106,9 +106,12 @@ outbox_cli = AppGroup("outbox", help="The outbox of e-mails (letters, receipts, 
 @outbox_cli.command("send")
 @click.option("--limit", default=200, show_default=True, help="At most this many messages.")
 def outbox_send(limit: int) -> None:
-    """Send the queued e-mails that are due; failures are retried later with backoff."""
+    """Render the letters waiting for their PDF, then send the queued e-mails that are due;
+    failures are retried later with backoff."""
     from webapp.messaging.delivery import send_due
+    from webapp.messaging.letters import render_pending
     from webapp.clock import now_local
+    render_pending(limit=limit)  # the letters a booking change left to render (R-6.4)
     report = send_due(now_local(), limit=limit)
     click.echo(f"Outbox: {report}.")
 

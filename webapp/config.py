@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import math
 import os
@@ -296,6 +298,13 @@ def setting(key: str) -> Any:
         return current_app.config[key]
     value = next(vars(klass)[key] for klass in Config.__mro__ if key in vars(klass))
     return value.default if isinstance(value, Setting) else value
+
+
+def keyed_digest(kind: str, value: str) -> str:
+    """HMAC-SHA256 of `kind:value` with the app's secret key, as hex: for values that must not
+    be readable or forgeable (login throttling's keys, R-7.3; the re-planning's form, R-6.4)."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def in_production(config: Mapping[str, Any]) -> bool:

@@ -231,6 +231,10 @@ MESSAGES: dict[str, Text] = {
                            "There are no meetings to re-plan."),
     "replan_changed": Text("Kalenderen har ændret sig siden prøvekørslen; kør den igen.",
                            "The calendar has changed since the dry run; run it again."),
+    "replan_tampered": Text("Planen er ikke den, prøvekørslen viste, og er ikke gennemført; "
+                            "kør prøvekørslen igen.",
+                            "The plan is not the one the dry run showed and was not carried out; "
+                            "run the dry run again."),
     # Export of lists
     "bad_export_type": Text(
         "Listen kan kun hentes som CSV eller Excel (xlsx); vælg et af dem under »Eksportér«.",

@@ -17,8 +17,11 @@ from webapp.callins import moves
 from webapp.callins.calling import create_callins, from_template
 from webapp.domain.errors import Conflict, DomainError, NotFound
 from webapp.extensions import db
-from webapp.models import (Absence, AuditEntry, AuditEvent, Booking, BookingStatus, CallIn,
-                           CallInStatus, Letter, LetterActivity, OutboxMessage)
+from webapp.booking.checks import MeetingRequest
+from webapp.booking.writer import create_booking
+from webapp.models import (Absence, AuditEntry, AuditEvent, Booking, BookingOrigin, BookingStatus,
+                           CallIn, CallInStatus, DeadlineStatus, Letter, LetterActivity,
+                           OutboxMessage, SelfBookingDeadline)
 from webapp.planning import replan
 from webapp.planning.instance import build_instance
 
@@ -284,3 +287,64 @@ def test_never_past_the_call_ins_deadline_R_6_4(ws):
     plan = replan.plan(ws.job_centre.id, absences.hit_bookings(absence, now=NOW), now=NOW)
     assert not plan.moves
     assert plan.left[0].reason == "Fristen 26.02.2027 er overskredet; samtalen kan ikke flyttes inden fristen."
+
+
+# ---------------------------------------------------------------------------
+# Meetings that came from no call-in (R-6.4)
+# ---------------------------------------------------------------------------
+
+def _book_without_callin(ws, citizen, start):
+    """A meeting booked at a fixed time with no call-in behind it (as the case system does)."""
+    booking = create_booking(MeetingRequest(
+        job_centre_id=ws.job_centre.id, team_id=ws.team.id, conversation_type_id=ws.types[7].id,
+        holding_form_id=ws.forms["in_person"].id, caseworker_ids=[ws.anna.id], starts_at=start,
+        duration_minutes=30, origin=BookingOrigin.CALLED_IN, citizen_ids=[citizen.id]), now=NOW)
+    db.session.commit()
+    return booking
+
+
+def test_a_meeting_from_no_call_in_moves_to_the_earliest_free_time_within_two_weeks_R_6_4(ws):
+    """R-6.4: no one free that day: a meeting without a call-in goes the others' way, to the
+    earliest free time, up to two weeks after its own day."""
+    booking = _book_without_callin(ws, ws.citizens[0], at(MONDAY, 9))
+    for caseworker in (ws.bo, ws.carl):
+        _away(ws, caseworker, MONDAY)
+    absence = _away(ws, ws.anna, MONDAY)
+    plan = replan.plan(ws.job_centre.id, absences.hit_bookings(absence, now=NOW), now=NOW)
+    assert not plan.left
+    assert [(m.booking_id, m.starts_at) for m in plan.moves] == [(booking.id, at(TUESDAY, 8))]
+    replan.publish(ws.job_centre.id, [booking], plan, now=NOW, actor=ws.admin)
+    db.session.commit()
+    db.session.refresh(booking)
+    assert booking.starts_at == at(TUESDAY, 8) and booking.status == BookingStatus.BOOKED
+
+
+def test_a_meeting_from_no_call_in_stays_and_the_dry_run_says_why_R_6_4(ws):
+    """R-6.4: no free time within two weeks: it stays (no waiting list to go back to), and the
+    dry run says until when it looked."""
+    booking = _book_without_callin(ws, ws.citizens[0], at(MONDAY, 9))
+    last = MONDAY + timedelta(days=replan.WITHOUT_CALLIN_DAYS)
+    for caseworker in (ws.bo, ws.carl, ws.anna):
+        _away(ws, caseworker, MONDAY, last)
+    absence = db.session.scalars(select(Absence).where(Absence.caseworker_id == ws.anna.id)).one()
+    plan = replan.plan(ws.job_centre.id, absences.hit_bookings(absence, now=NOW), now=NOW)
+    assert not plan.moves and [item.booking_id for item in plan.left] == [booking.id]
+    assert not plan.left[0].to_waiting
+    assert plan.left[0].reason.startswith("Der er ingen ledig tid til og med 15.03.2027.")
+    assert plan.summary_da() == "0 flyttes, 0 tilbage på afventerlisten, 1 skal flyttes i hånden"
+
+
+def test_a_meeting_from_no_call_in_never_moves_past_the_self_booking_deadline_it_meets_R_6_4_R_4_8(ws):
+    """R-6.4, R-4.8: a self-booked meeting fulfilling a deadline on its own day stays on that day."""
+    booking = _book_without_callin(ws, ws.citizens[0], at(MONDAY, 9))
+    db.session.add(SelfBookingDeadline(
+        job_centre_id=ws.job_centre.id, citizen_id=ws.citizens[0].id,
+        conversation_type_id=ws.types[7].id, deadline_date=MONDAY, status=DeadlineStatus.FULFILLED,
+        booking_id=booking.id))
+    db.session.commit()
+    for caseworker in (ws.bo, ws.carl):
+        _away(ws, caseworker, MONDAY)
+    absence = _away(ws, ws.anna, MONDAY)
+    plan = replan.plan(ws.job_centre.id, absences.hit_bookings(absence, now=NOW), now=NOW)
+    assert not plan.moves
+    assert plan.left[0].reason.startswith("Der er ingen ledig tid til og med 01.03.2027.")

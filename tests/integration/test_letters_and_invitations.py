@@ -78,16 +78,22 @@ def test_letter_is_a_pdf_kept_with_the_booking_and_mailed_when_there_is_an_addre
     """§1.8, R-3.5: PDF stored with the booking; e-mailed through the outbox only to citizens with e-mail."""
     with_mail = _book(ws, ws.citizens[0], at(MONDAY, 9))
     without_mail = _book(ws, ws.citizens[1], at(MONDAY, 10))  # Borger 2 has no e-mail
-    for booking in (with_mail, without_mail):
-        letter = db.session.scalars(select(Letter).where(Letter.booking_id == booking.id)).one()
+    kept = [db.session.scalars(select(Letter).where(Letter.booking_id == booking.id)).one()
+            for booking in (with_mail, without_mail)]
+    # The PDF is rendered after the commit (R-6.4): until then the letter holds its page.
+    assert [(letter.pdf, "Kære Borger" in letter.html) for letter in kept] == [(b"", True)] * 2
+    assert sorted(letters.render_pending()) == sorted(letter.id for letter in kept)
+    for letter in kept:
         assert letter.pdf.startswith(b"%PDF-") and letter.filename.endswith(".pdf")
+        assert letter.html is None
         assert "0101" not in letter.filename  # no CPR in file names
     mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "letter")).all()
     assert [m.recipient for m in mails] == ["borger1@example.dk"]
     assert mails[0].subject == "Indkaldelse til samtale"
     assert "Kære Borger 1" in mails[0].body_text
     [attachment] = mails[0].attachments
-    assert attachment.content_type == "application/pdf" and attachment.data.startswith(b"%PDF-")
+    assert attachment.content_type == "application/pdf" and attachment.data == kept[0].pdf
+    assert attachment.letter_id == kept[0].id
 
 
 def test_letter_text_of_the_template_and_the_cancel_reason_are_merged(ws):

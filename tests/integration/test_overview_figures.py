@@ -11,6 +11,7 @@ import pytest
 from tests.integration.planning_support import make_callin
 from tests.timehelpers import MONDAY, at
 from webapp.booking.writer import cancel_booking
+from webapp.calendar import availability
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (Absence, AbsenceKind, BookingOrigin, Break, CallInStatus, Caseworker,
@@ -92,6 +93,21 @@ def test_capacity_is_working_time_minus_breaks_closures_and_absences_R_6_10(scen
     assert [c for c, _ in _capacity(scene, scene.sibling)][:3] == [5 * DAY, 4 * DAY, 3 * DAY]
     whole = [c for c, _ in _capacity(scene, None)]
     assert whole[2] == 4 * ANNA_DAY + 4 * DAY + 3 * DAY
+
+
+def test_capacity_reads_absence_through_the_calendar_service_R_6_10_R_6_4(scene, monkeypatch):
+    """R-6.10, R-6.4: the overview asks the calendar service for absent time, as free time does,
+    rather than reading the absences with its own query."""
+    asked = []
+
+    def absent_time(caseworker_ids, start, end):
+        asked.append(sorted(caseworker_ids))
+        return {scene.anna.id: [(at(MONDAY, 0), at(MONDAY + timedelta(days=1), 0))]}
+
+    monkeypatch.setattr(availability, "absent_time", absent_time)
+    capacity = [c for c, _ in _capacity(scene, scene.team)]
+    assert asked and scene.anna.id in asked[0]
+    assert capacity[0] == 5 * ANNA_DAY + 5 * DAY - ANNA_DAY
 
 
 def test_booked_time_counts_live_bookings_of_the_scopes_caseworkers_R_6_10(scene, create_booking):

@@ -11,7 +11,7 @@ from webapp.booking.checks import MeetingRequest
 from webapp.booking.writer import create_booking
 from webapp.calendar.explain import why_not_free
 from webapp.extensions import db
-from webapp.models import (Absence, AbsenceKind, BookingOrigin, BusyTime, LocalClosureDay, MeetingForm,
+from webapp.models import (Absence, AbsenceKind, BookingOrigin, BookingParticipant, BusyTime, LocalClosureDay, MeetingForm,
                            NationalClosureDay, OnlineOffer)
 
 
@@ -144,6 +144,21 @@ def test_room_full_and_room_too_small_R_6_8(ws):
         f"Lokalet Mødelokale 1 er fuldt: alle 3 pladser på samtale nr. {group.id} er taget."]
     small = why_not_free(starts_at=at(MONDAY, 13), room_id=ws.small_room.id, seats_needed=2, now=NOW)
     assert [r.text("da") for r in small] == ["Lokalet Lille rum har kun plads til 1 borgere."]
+
+
+def test_an_expired_seat_hold_does_not_make_the_room_full_R_6_8_R_6_5(ws):
+    """R-6.8, R-6.5, R-4.7: a seat held past its time is free again, though not yet removed."""
+    group = _book(ws, [ws.anna, ws.bo], at(MONDAY, 10), minutes=60, room=ws.room,
+                  citizens=ws.citizens[:2], meeting_form=MeetingForm.GROUP)
+    hold = BookingParticipant(booking_id=group.id, citizen_id=ws.citizens[2].id,
+                              reserved_until=NOW + timedelta(minutes=10))
+    db.session.add(hold)
+    db.session.commit()
+    assert _codes(why_not_free(starts_at=at(MONDAY, 10, 15), room_id=ws.room.id, now=NOW)) == [
+        "room_full"]  # the hold still lasts
+    later = NOW + timedelta(minutes=11)
+    assert _codes(why_not_free(starts_at=at(MONDAY, 10, 15), room_id=ws.room.id, now=later)) == [
+        "room_meeting"]
 
 
 def test_less_than_a_days_notice_and_after_the_offers_end_R_6_8(ws):

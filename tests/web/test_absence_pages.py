@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -13,7 +14,8 @@ from tests.factories import login
 from tests.workspace_setup import MONDAY, NOW, PASSWORD, at, build_workspace
 from webapp.callins.calling import create_callins, from_template
 from webapp.extensions import db
-from webapp.models import Absence, AuditEntry, AuditEvent, Booking, Letter, LetterActivity
+from webapp.models import (Absence, AuditEntry, AuditEvent, Booking, BookingStatus, CallIn,
+                           CallInStatus, Letter, LetterActivity)
 
 
 @pytest.fixture
@@ -40,6 +42,12 @@ def _register(client, caseworker, **fields):
     return client.post("/caseworker/absences", data=form)
 
 
+def _confirm_form(dry):
+    """The dry run's confirm form as the browser sends it back."""
+    return {name: [html.unescape(v) for v in re.findall(rf'name="{name}" value="([^"]*)"', dry)]
+            for name in ("move", "left", "signature")}
+
+
 def _count(model):
     return db.session.scalar(select(func.count()).select_from(model))
 
@@ -61,6 +69,18 @@ def test_a_caseworker_registers_their_own_absence_and_sees_it_in_the_calendar_R_
         ("Fravær: Sygdom", "2027-03-01", True)]
     assert not any("free" in e.get("classNames", []) and e["start"].startswith("2027-03-01")
                    for e in events)
+
+
+def test_no_break_is_drawn_over_an_absence_R_6_4(client, ws):
+    """R-6.4: a whole day away shows no 12:00 break that day; part of a day clips the break."""
+    login(client, ws.user, PASSWORD)
+    _register(client, ws.anna)  # Monday, whole day
+    _register(client, ws.anna, whole_days="0", day=(MONDAY + timedelta(days=1)).isoformat(),
+              from_time="12:15", to_time="14:00")
+    events = client.get("/caseworker/events?start=2027-03-01&end=2027-03-04").get_json()
+    breaks = [(e["start"], e["end"]) for e in events if "break" in e.get("classNames", [])]
+    assert breaks == [("2027-03-02T12:00:00", "2027-03-02T12:15:00"),
+                      ("2027-03-03T12:00:00", "2027-03-03T12:30:00")]
 
 
 def test_part_of_a_day_from_the_form_R_6_4(client, ws):
@@ -127,8 +147,7 @@ def test_dry_run_then_confirm_moves_the_meetings_with_letters_R_6_4(client, ws):
     assert "3 flyttes, 0 tilbage på afventerlisten" in dry
     assert _count(Letter) == letters_before
     assert all(b.caseworker_links[0].caseworker_id == ws.anna.id for b in booked)
-    form = {"move": re.findall(r'name="move" value="([^"]+)"', dry),
-            "left": re.findall(r'name="left" value="([^"]+)"', dry)}
+    form = _confirm_form(dry)
     done = client.post(f"/caseworker/absences/{absence.id}/replan/confirm", data=form)
     assert done.status_code == 200
     text = done.get_data(as_text=True)
@@ -155,10 +174,41 @@ def test_a_tampered_plan_is_refused_and_changes_nothing_R_6_4(client, ws):
     absence = db.session.scalars(select(Absence)).one()
     response = client.post(f"/caseworker/absences/{absence.id}/replan/confirm",
                            data={"move": [f"{booked[0].id}|nonsense"]}, follow_redirects=True)
-    assert "Kalenderen har ændret sig siden prøvekørslen" in response.get_data(as_text=True)
+    assert "Planen er ikke den, prøvekørslen viste" in response.get_data(as_text=True)
     db.session.refresh(booked[0])
     assert booked[0].caseworker_links[0].caseworker_id == ws.anna.id
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
+
+
+@pytest.mark.parametrize("reason", ["Borgeren er udeblevet tre gange.", "x" * 5000, ""])
+def test_a_reason_changed_in_the_confirm_form_is_refused_and_saves_nothing_R_6_4(client, ws, reason):
+    """R-6.4: the reasons of what goes back to the waiting list become the call-in's reason and
+    the letter's text: one edited or oversized on its way back is refused, nothing changes."""
+    [booking] = _meetings(ws, hours=(9,))
+    callin = db.session.scalars(select(CallIn).where(CallIn.booking_id == booking.id)).one()
+    callin.earliest_date = callin.deadline_date = NOW.date()  # cannot move: back to waiting
+    db.session.commit()
+    login(client, ws.admin, PASSWORD)
+    for caseworker in (ws.bo, ws.carl, ws.anna):  # no one else that day
+        _register(client, caseworker)
+    absence = db.session.scalars(select(Absence).where(Absence.caseworker_id == ws.anna.id)).one()
+    dry = client.post(f"/caseworker/absences/{absence.id}/replan").get_data(as_text=True)
+    assert "0 flyttes, 1 tilbage på afventerlisten" in dry
+    form = _confirm_form(dry)
+    assert form["left"] == [f"{booking.id}|Fristen 26.02.2027 er overskredet; samtalen kan ikke "
+                            "flyttes inden fristen."]
+    before = (_count(Letter), _count(AuditEntry))
+    form["left"] = [f"{booking.id}|{reason}"]
+    response = client.post(f"/caseworker/absences/{absence.id}/replan/confirm", data=form,
+                           follow_redirects=True)
+    assert response.status_code == 200
+    assert "Planen er ikke den, prøvekørslen viste" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.BOOKED
+    callin = db.session.get(CallIn, callin.id)
+    assert (callin.status, callin.unplaced_reason) == (CallInStatus.PLACED, None)
+    assert _count(Letter) == before[0]
+    assert _count(AuditEntry) == before[1] + 1  # the absence page's own view entry only
 
 
 # ---------------------------------------------------------------------------
@@ -226,8 +276,7 @@ def test_a_closure_day_added_late_re_plans_its_meetings_the_same_way_R_6_4(clien
     for booking in booked:
         db.session.refresh(booking)
         assert booking.starts_at.date() == MONDAY
-    form = {"move": re.findall(r'name="move" value="([^"]+)"', dry),
-            "left": re.findall(r'name="left" value="([^"]+)"', dry)}
+    form = _confirm_form(dry)
     done = client.post(f"/admin/localclosureday/collisions/replan/confirm/?id={closure_id}", data=form,
                        follow_redirects=True).get_data(as_text=True)
     assert "Genplanlagt: 2 flyttes, 0 tilbage på afventerlisten." in done

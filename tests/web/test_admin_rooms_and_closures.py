@@ -246,3 +246,31 @@ def test_r_1_3_2_dates_are_typed_and_shown_the_danish_way(client, admin):
     assert (closure.first_day, closure.last_day) == (date(2030, 12, 24), date(2030, 12, 31))
     page = client.get("/admin/localclosureday/").get_data(as_text=True)
     assert "24.12.2030" in page and "31.12.2030" in page
+
+
+def test_r_1_3_4_a_national_days_meetings_are_shown_to_support_by_job_centre_and_a_local_days_only_its_own(
+        client, admin, create_user, create_job_centre, create_caseworker, create_citizen, create_booking):
+    """R-1.3.4, R-0.1: a national closure day closes every job centre, so support (national)
+    sees the meetings of each, with its job centre; an administrator never sees that list, and a
+    local closure day's list holds only its own job centre's meetings."""
+    other = create_job_centre("Jobcenter Randers", root_team="Randers Jobcenter", child_team="Unge")
+    day = date(2030, 3, 5)
+    ours = create_booking([create_caseworker(admin.job_centre)], datetime(2030, 3, 5, 9),
+                          citizens=[create_citizen(admin.job_centre)], now=datetime(2030, 3, 1, 8))
+    theirs = create_booking([create_caseworker(other)], datetime(2030, 3, 5, 10),
+                            citizens=[create_citizen(other)], now=datetime(2030, 3, 1, 8))
+    support = create_user(Role.SUPPORT, None)
+    login(client, support)
+    response = client.post("/admin/nationalclosureday/new/", data={"day": day.isoformat(), "name": "Ekstra"})
+    assert "/collisions/" in response.location
+    page = client.get(response.location).get_data(as_text=True)
+    rows = re.findall(r"<tr><td>(\d+)</td><td>[^<]+</td><td>([^<]+)</td>", page)
+    assert rows == [(str(ours.id), "Jobcenter Aarhus"), (str(theirs.id), "Jobcenter Randers")]
+    national = response.location
+    client.post("/logout")
+    login(client, admin)
+    assert client.get(national).status_code == 403
+    response = client.post("/admin/localclosureday/new/", data=_closure(
+        first_day=day.isoformat(), last_day=day.isoformat()))
+    page = client.get(response.location).get_data(as_text=True)
+    assert re.findall(r"<tr><td>(\d+)</td>", page) == [str(ours.id)]

@@ -37,7 +37,7 @@ from webapp.extensions import db
 from webapp.models import (AuditEntry, AuditEvent, BookingStatus, CallIn, CallInStatus, Caseworker, Citizen,
                            LetterRule, LetterTemplate, MembershipState, Team)
 from webapp.storage import audit
-from webapp.planning import replan
+from webapp.planning import replan, replan_form
 from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
 from webapp.calendar import rooms as room_rules
@@ -474,7 +474,7 @@ class LocalClosureDayView(PlannerModelView):
                            bookings=closure_service.colliding_bookings(closure.first_day, closure.last_day,
                                                                        closure.teams),
                            first_day=closure.first_day, last_day=closure.last_day, movable=movable,
-                           planned=planned, form_plan=replan.plan_to_form(planned),
+                           planned=planned, form_plan=replan_form.plan_to_form(planned),
                            by_id={b.id: b for b in movable},
                            who=lambda ids: ", ".join(names.get(cw, "?") for cw in ids))
 
@@ -483,8 +483,8 @@ class LocalClosureDayView(PlannerModelView):
         closure = self.get_one(request.args.get("id"))
         movable = self._movable(closure)
         try:
-            planned = replan.plan_from_form(request.form.getlist("move"), request.form.getlist("left"),
-                                            movable)
+            planned = replan_form.plan_from_form(request.form.getlist("move"), request.form.getlist("left"),
+                                            movable, request.form.get("signature"))
             done = replan.publish(closure.job_centre_id, movable, planned, now=now_local(),
                                   actor=current_user)
             db.session.commit()
@@ -512,10 +512,12 @@ class NationalClosureDayView(SupportModelView):
 
     @expose("/collisions/")
     def collisions_view(self) -> Any:
+        # A national day closes every job centre: support (national, R-0.1) sees the meetings of
+        # all of them, each with its job centre; administrators never reach this view.
         closure = self.get_one(request.args.get("id"))
         bookings = closure_service.colliding_bookings(closure.day, closure.day)
         return self.render("admin/closure_collisions.html", closure=closure, bookings=bookings,
-                           first_day=closure.day, last_day=closure.day)
+                           first_day=closure.day, last_day=closure.day, national=True)
 
 
 def _absent_by_day(team: Team, first: date, last: date) -> dict[date, list[str]]:

@@ -7,8 +7,6 @@ password hash. Accounts and addresses are stored as keyed hashes only.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +14,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from webapp.config import keyed_digest
 from webapp.domain.lockout import LoginLocked, lock_end
 from webapp.extensions import db
 from webapp.models.users import LoginFailure
@@ -38,8 +37,7 @@ class Limits:
 
 
 def _hash(kind: str, value: str) -> str:
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(kind, value)
 
 
 def account_key(kind: str, name: str) -> str:

@@ -53,7 +53,12 @@ def validate_national_closure(closure: NationalClosureDay) -> None:
 
 def colliding_bookings(first_day: date, last_day: date,
                        teams: Iterable[Team] | None = None) -> list[Booking]:
-    """R-1.3.4: bookings on the closed days, of the teams and the teams below them (all when None)."""
+    """R-1.3.4: bookings on the closed days, of the teams and the teams below them (all when None).
+
+    A local closure's team tree lies within its job centre, so are its bookings. With no teams
+    (a national closure day, which closes every job centre) the bookings of all job centres:
+    only support, who is national, is shown them (`NationalClosureDayView`).
+    """
     stmt = (select(Booking).where(
         Booking.starts_at >= datetime.combine(first_day, time.min),
         Booking.starts_at < datetime.combine(last_day + timedelta(days=1), time.min),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from webapp.calendar.availability import live_booking_filter, weekly_schedules
 from webapp.calendar.closed_days import closures, each_day
@@ -231,9 +231,16 @@ def _closure_reasons(team_ids: list[int], first: date,
 
 def _room_reasons(room: Room, starts_at: datetime, ends_at: datetime, *, now: datetime,
                   ignore_booking_ids: Collection[int], seats_needed: int) -> list[Reason]:
-    """Meetings in the room; a group meeting with every seat taken is the room full."""
+    """Meetings in the room; a group meeting with every seat taken is the room full.
+
+    A seat held for a citizen who has not confirmed it counts only while the hold lasts: one
+    past its time is free again (R-4.7), though the hourly job has not yet removed it.
+    """
     taken = (select(func.count()).select_from(BookingParticipant)
-             .where(BookingParticipant.booking_id == Booking.id).scalar_subquery())
+             .where(BookingParticipant.booking_id == Booking.id,
+                    or_(BookingParticipant.reserved_until.is_(None),
+                        BookingParticipant.reserved_until > now))
+             .scalar_subquery())
     rows = db.session.execute(
         select(Booking.id, Booking.starts_at, Booking.ends_at, Booking.seats, taken)
         .where(Booking.room_id == room.id, Booking.starts_at < ends_at, Booking.ends_at > starts_at,

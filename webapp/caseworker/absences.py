@@ -23,7 +23,7 @@ from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.language import error_text
 from webapp.models import AbsenceKind, AuditEvent, Booking, Caseworker, Role
-from webapp.planning import replan
+from webapp.planning import replan, replan_form
 from webapp.storage import audit
 
 STAFF = (Role.CASEWORKER, Role.ADMINISTRATOR)
@@ -135,7 +135,7 @@ def _render_detail(absence: Any, planned: replan.Plan | None = None,
                            done=done, bookings=bookings, kinds=_kinds(),
                            who=lambda ids: ", ".join(names.get(cw, "?") for cw in ids),
                            span=absences.span_da, label=absences.label, last_day=absences.last_day,
-                           form_plan=replan.plan_to_form(planned) if planned else None)
+                           form_plan=replan_form.plan_to_form(planned) if planned else None)
 
 
 @bp.get("/absences/<int:absence_id>")
@@ -193,7 +193,8 @@ def absence_replan_confirm(absence_id: int) -> Response | str:
     now = now_local()
     hit = absences.hit_bookings(absence, now=now)
     try:
-        planned = replan.plan_from_form(request.form.getlist("move"), request.form.getlist("left"), hit)
+        planned = replan_form.plan_from_form(request.form.getlist("move"), request.form.getlist("left"), hit,
+                                        request.form.get("signature"))
         done = replan.publish(own_job_centre_id(), hit, planned, now=now, actor=current_user)
         db.session.commit()
     except DomainError as error:

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import url_for
 
-from webapp.domain.intervals import union
+from webapp.domain.intervals import subtract, union
 from webapp.models import Caseworker, Team
 from webapp.calendar.availability import caseworkers_free, weekly_schedules
 from webapp.calendar import bookings as calendar_bookings
@@ -47,15 +47,19 @@ def _closed(events: list[dict[str, Any]]) -> set[date]:
     return days
 
 
-def break_events(caseworker_id: int, first: date, last: date, closed: set[date]) -> list[dict]:
+def break_events(caseworker_id: int, first: date, last: date, closed: set[date],
+                 away: Sequence[tuple[datetime, datetime]] = ()) -> list[dict]:
+    """The caseworker's breaks on her working days; none on a closed day, and none in an
+    absence (`away`): a break is time off work, which an absence already is (R-6.4)."""
     schedule = weekly_schedules([caseworker_id])[caseworker_id]
     events = []
     day = first
     while day <= last:
         if day not in closed and day.weekday() in schedule.working_time:
-            for start, end in schedule.breaks.get(day.weekday(), ()):
-                events.append({"start": _iso(datetime.combine(day, start)),
-                               "end": _iso(datetime.combine(day, end)),
+            breaks = [(datetime.combine(day, start), datetime.combine(day, end))
+                      for start, end in schedule.breaks.get(day.weekday(), ())]
+            for start, end in subtract(breaks, away):
+                events.append({"start": _iso(start), "end": _iso(end),
                                "display": "background", "classNames": ["break"],
                                "title": "Pause"})
         day += timedelta(days=1)
@@ -125,8 +129,10 @@ def caseworker_events(caseworker: Caseworker, first: date, last: date) -> list[d
     team_ids = [t.id for t in caseworker.teams]
     closures = closure_events(team_ids, first, last)
     free = caseworkers_free([caseworker.id], first, last)[caseworker.id]
+    away = [(absence.starts_at, absence.ends_at) for absence in
+            absences.absences_of(caseworker.job_centre_id, [caseworker.id], first, last)]
     return (closures + free_events(free)
-            + break_events(caseworker.id, first, last, _closed(closures))
+            + break_events(caseworker.id, first, last, _closed(closures), away)
             + absence_events(caseworker.job_centre_id, [caseworker.id], first, last, with_names=False)
             + booking_events([caseworker.id], first, last, colour_by_caseworker=False))
 

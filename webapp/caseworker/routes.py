@@ -268,8 +268,9 @@ def letter_pdf(booking_id: int, letter_id: int) -> Response:
     audit.record(AuditEvent.BOOKING_DETAILS_VIEWED, actor=current_user, booking_id=booking.id,
                  citizen_id=letter.citizen_id, job_centre_id=booking.job_centre_id,
                  details=f"Brev hentet: {letter.filename}")
+    pdf = letters.render_pdf(letter)  # rendered after its change's commit, now if not yet
     db.session.commit()
-    response = Response(letter.pdf, mimetype="application/pdf")
+    response = Response(pdf, mimetype="application/pdf")
     # R-8.5: the letter opens in the browser's PDF viewer; saving it is one click from there.
     response.headers["Content-Disposition"] = f'inline; filename="{letter.filename}"'
     response.headers["Cache-Control"] = "no-store"

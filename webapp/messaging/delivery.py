@@ -28,6 +28,7 @@ from webapp.config import setting
 from webapp.domain.availability import to_utc
 from webapp.domain.mailheaders import clean_header_text, has_control_characters
 from webapp.extensions import db
+from webapp.messaging import letters
 from webapp.messaging.outbox import HUB_KIND, sender_address
 from webapp.models import LogLevel, OutboxMessage, OutboxStatus, SystemLogEntry
 
@@ -128,6 +129,20 @@ def due_messages(now: datetime, limit: int) -> list[OutboxMessage]:
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)))
 
 
+def _with_letters_rendered(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """The due messages, their letters' PDFs rendered first (they are rendered after the
+    booking change commits, `letters.create_letter`); one whose letter still cannot be
+    rendered waits for the next run, uncounted."""
+    waiting = {a.letter_id for m in messages for a in m.attachments
+               if a.letter_id is not None and not a.data}
+    if not waiting:
+        return messages
+    ids = [m.id for m in messages]
+    letters.render_pending(letter_ids=waiting, limit=len(waiting))
+    return [m for m in (db.session.get(OutboxMessage, m_id) for m_id in ids)
+            if m is not None and all(a.letter_id is None or a.data for a in m.attachments)]
+
+
 def _connect() -> smtplib.SMTP:
     smtp = smtplib.SMTP(str(setting("PLANNER_SMTP_HOST")), int(setting("PLANNER_SMTP_PORT")),
                         timeout=float(setting("PLANNER_SMTP_TIMEOUT")))
@@ -144,6 +159,9 @@ def send_due(now: datetime, *, limit: int = 200) -> SendReport:
     sender = sender_address()  # the outbox's, which the invitations name as their organizer too
     report = SendReport()
     messages = due_messages(now, limit)
+    if not messages:
+        return report
+    messages = _with_letters_rendered(messages)
     if not messages:
         return report
     try:

@@ -9,20 +9,21 @@ letter for the activity is used and the error is written to the system log.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_datetime
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from webapp.extensions import db
 from webapp.models import (Booking, CallIn, CallInTemplate, Citizen, Letter, LetterActivity,
-                           LetterRule, LetterTemplate, Room, Team)
+                           LetterRule, LetterTemplate, OutboxAttachment, Room, Team)
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,13 @@ def danish_datetime(value: datetime) -> DanishDateTime:
 @lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+
+@lru_cache(maxsize=256)
+def _template(source: str) -> Template:
+    """`source` compiled once: compiling costs ten times the merge, and a re-planning merges
+    sixty letters from the same few texts (keyed by the text, so an edited template is new)."""
+    return _environment().from_string(source)
 
 
 def _deny_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
@@ -282,12 +290,11 @@ class _CallInView:
 def _render(source: LetterTemplate | None, context: dict[str, Any], default: tuple[str, str], *,
             job_centre_id: int | None) -> RenderedLetter:
     """`source` rendered in the sandbox; `default` when there is none or it does not render."""
-    env = _environment()
     try:
         if source is None:
             raise LookupError
-        subject = env.from_string(source.subject).render(context)
-        body_text = env.from_string(source.body).render(context)
+        subject = _template(source.subject).render(context)
+        body_text = _template(source.body).render(context)
         template_id: int | None = source.id
     except (LookupError, TemplateError) as error:
         if isinstance(error, TemplateError):
@@ -295,14 +302,14 @@ def _render(source: LetterTemplate | None, context: dict[str, Any], default: tup
             _system_log(job_centre_id, f"Brevskabelonen »{source.name if source else '?'}« kunne "
                         f"ikke flettes ({error}); standardbrevet blev brugt.")
         default_subject, default_body = default
-        subject = env.from_string(default_subject).render(context)
-        body_text = env.from_string(default_body).render(context)
+        subject = _template(default_subject).render(context)
+        body_text = _template(default_body).render(context)
         template_id = None
     # The sandbox escaped the values; the text part wants them plain again.
     subject = Markup(subject).unescape()
     page_context = context | {"subject": subject, "body": _paragraphs(Markup(body_text).unescape()),
                               "letter_text": _paragraphs(context["letter_text"])}
-    html = env.from_string(_LAYOUT).render(page_context)
+    html = _template(_LAYOUT).render(page_context)
     return RenderedLetter(subject=subject, html=html, text=Markup(body_text).unescape(),
                           letter_template_id=template_id)
 
@@ -326,17 +333,77 @@ def _stylesheet():  # type: ignore[no-untyped-def]
 
 def create_letter(booking: Booking, citizen: Citizen, activity: LetterActivity, *,
                   now: datetime, previous: dict | None = None) -> tuple[Letter, RenderedLetter]:
-    """Render the letter to PDF and keep it with the booking; the caller commits."""
+    """Merge the letter and keep it with the booking; the caller commits.
+
+    The PDF is not rendered here: WeasyPrint takes a tenth of a second a letter, which a
+    re-planning of sixty meetings cannot spend inside its transaction (R-6.4). The merged page
+    is kept in the letter until `render_pdf` turns it into the PDF, after the commit: by the
+    outbox job (`render_pending`), before its e-mail is sent, or when someone opens the letter.
+    A change rolled back leaves no letter to render; a crash after the commit leaves the page.
+    """
     rendered = render_letter(booking, citizen, activity, now=now, previous=previous)
-    pdf = html_to_pdf(rendered.html)
     letter = Letter(booking_id=booking.id, citizen_id=citizen.id, activity=activity,
                     letter_template_id=rendered.letter_template_id,
                     filename=f"brev-{booking.id}-{ACTIVITY_NAMES_DA[activity]}-{citizen.id}"
                              f"-{now:%Y%m%d%H%M%S}.pdf",
-                    pdf=pdf, created_at=now)
+                    pdf=b"", html=rendered.html, created_at=now)
     db.session.add(letter)
     db.session.flush()
     return letter, rendered
+
+
+def render_pdf(letter: Letter) -> bytes:
+    """The letter's PDF, rendered now when it is still waiting; the caller commits.
+
+    Rendered once: the PDF is stored only while the page is still there, so of two renderings
+    at once (the job and a download) the first stored wins and both answer with it. The
+    letter's e-mail attachment gets the same bytes.
+    """
+    if letter.html is None:
+        return letter.pdf
+    pdf = html_to_pdf(letter.html)
+    stored = db.session.execute(
+        update(Letter).where(Letter.id == letter.id, Letter.html.is_not(None))
+        .values(pdf=pdf, html=None).execution_options(synchronize_session=False)).rowcount
+    if stored:
+        db.session.execute(
+            update(OutboxAttachment).where(OutboxAttachment.letter_id == letter.id)
+            .values(data=pdf).execution_options(synchronize_session=False))
+    for attachment in db.session.identity_map.values():
+        if isinstance(attachment, OutboxAttachment) and attachment.letter_id == letter.id:
+            db.session.expire(attachment)
+    db.session.expire(letter)
+    return letter.pdf
+
+
+def render_pending(*, limit: int = 200, letter_ids: Iterable[int] | None = None) -> list[int]:
+    """Render the letters still waiting for their PDF (all, or those of `letter_ids`), the
+    oldest first; commits after each, as a job does. Answers the ids rendered.
+
+    A page WeasyPrint cannot render stays waiting (its e-mail with it) and is written to the
+    system log; the others go on.
+    """
+    query = select(Letter.id).where(Letter.html.is_not(None)).order_by(Letter.id).limit(limit)
+    if letter_ids is not None:
+        query = query.where(Letter.id.in_(list(letter_ids)))
+    done = []
+    for letter_id in db.session.scalars(query).all():
+        letter = db.session.get(Letter, letter_id)
+        if letter is None:
+            continue
+        try:
+            render_pdf(letter)
+        except Exception as error:  # WeasyPrint's errors have no common base
+            db.session.rollback()
+            log.exception("Letter %s could not be rendered", letter_id)
+            centre = db.session.scalar(select(Booking.job_centre_id).join(Letter)
+                                       .where(Letter.id == letter_id))
+            _system_log(centre, f"Brev nr. {letter_id} kunne ikke dannes som PDF "
+                                f"({type(error).__name__}); det prøves igen ved næste kørsel.")
+        else:
+            done.append(letter_id)
+        db.session.commit()
+    return done
 
 
 def letters_of(booking_id: int) -> list[Letter]:

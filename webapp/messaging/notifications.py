@@ -90,7 +90,11 @@ def letter_activity(booking: Booking, change: str, previous: dict | None) -> Let
 
 def send_letter(booking: Booking, citizen: Citizen | None, activity: LetterActivity, *,
                 now: datetime, previous: dict | None = None) -> None:
-    """Render and keep the letter; e-mail it when the citizen has an address."""
+    """Merge and keep the letter; e-mail it when the citizen has an address.
+
+    Its PDF is rendered after the commit (`letters.create_letter`); the e-mail's attachment
+    names the letter until then.
+    """
     if citizen is None:
         return
     letter, rendered = letters.create_letter(booking, citizen, activity, now=now, previous=previous)
@@ -102,7 +106,7 @@ def send_letter(booking: Booking, citizen: Citizen | None, activity: LetterActiv
     outbox.enqueue(kind="letter", recipient=citizen.email, subject=rendered.subject,
                    body_text=body, now=now, job_centre_id=booking.job_centre_id,
                    booking_id=booking.id, dedupe_key=f"letter:{letter.id}",
-                   attachments=[(letter.filename, "application/pdf", letter.pdf)])
+                   letter=(letter.id, letter.filename))
 
 
 def _invited(caseworker_ids: list[int]) -> list[Caseworker]:

@@ -32,26 +32,30 @@ _TYPES = (bindparam("job_centre_id", type_=Integer()), bindparam("booking_id", t
 
 _INSERT_MESSAGE = text(_MESSAGE).bindparams(*_TYPES)
 _INSERT_ATTACHMENT = text("""
-    INSERT INTO outbox_attachments (message_id, filename, content_type, data)
-    VALUES (:message_id, :filename, :content_type, :data)""").bindparams(
-    bindparam("data", type_=LargeBinary()))
+    INSERT INTO outbox_attachments (message_id, filename, content_type, data, letter_id)
+    VALUES (:message_id, :filename, :content_type, :data, :letter_id)""").bindparams(
+    bindparam("data", type_=LargeBinary()), bindparam("letter_id", type_=Integer()))
 # PostgreSQL: the message and its one attachment in one statement.
 _INSERT_MESSAGE_WITH_ATTACHMENT = text(f"""
     WITH message AS ({_MESSAGE})
-    INSERT INTO outbox_attachments (message_id, filename, content_type, data)
-    SELECT id, :filename, :content_type, :data FROM message
-    RETURNING message_id""").bindparams(*_TYPES, bindparam("data", type_=LargeBinary()))
+    INSERT INTO outbox_attachments (message_id, filename, content_type, data, letter_id)
+    SELECT id, :filename, :content_type, :data, :letter_id FROM message
+    RETURNING message_id""").bindparams(*_TYPES, bindparam("data", type_=LargeBinary()),
+                                        bindparam("letter_id", type_=Integer()))
 
 
 def enqueue(*, kind: str, recipient: str, subject: str, body_text: str, now: datetime,
             job_centre_id: int | None = None, booking_id: int | None = None,
             dedupe_key: str | None = None,
-            attachments: Iterable[tuple[str, str, bytes]] = ()) -> int | None:
+            attachments: Iterable[tuple[str, str, bytes]] = (),
+            letter: tuple[int, str] | None = None) -> int | None:
     """Queue one e-mail in the caller's transaction: its id, or None when `dedupe_key` was
     queued before.
 
     `attachments` are (filename, content type, bytes), e.g. a letter PDF or a
-    text/calendar invitation. Nothing is sent here: the send job picks queued rows up,
+    text/calendar invitation. `letter` (its id, its file name) attaches a letter whose PDF is
+    rendered after the commit: the attachment is empty until then (`letters.render_pdf`
+    fills it in; the send job renders it first when it is still empty). Nothing is sent here: the send job picks queued rows up,
     so a notification is never lost when the mail server is down.
     """
     # The subject merges data (names, template text): kept to one line, as the header it becomes (R-7.5).
@@ -59,16 +63,21 @@ def enqueue(*, kind: str, recipient: str, subject: str, body_text: str, now: dat
               "body_text": body_text, "job_centre_id": job_centre_id, "booking_id": booking_id,
               "dedupe_key": dedupe_key, "status": OutboxStatus.QUEUED.value,
               "next_attempt_at": now}
-    attachments = list(attachments)
-    if len(attachments) == 1 and dialect() == "postgresql":
-        (filename, content_type, data), = attachments
+    files = [(filename, content_type, data, None) for filename, content_type, data in attachments]
+    if letter is not None:
+        letter_id, filename = letter
+        files.append((filename, "application/pdf", b"", letter_id))
+    if len(files) == 1 and dialect() == "postgresql":
+        (filename, content_type, data, letter_id), = files
         return sql_rows(_INSERT_MESSAGE_WITH_ATTACHMENT, values | {
-            "filename": filename, "content_type": content_type, "data": data}).scalar()
+            "filename": filename, "content_type": content_type, "data": data,
+            "letter_id": letter_id}).scalar()
     message_id = sql_rows(_INSERT_MESSAGE, values).scalar()
-    if message_id is not None and attachments:
+    if message_id is not None and files:
         sql_rows(_INSERT_ATTACHMENT, [
             {"message_id": message_id, "filename": filename, "content_type": content_type,
-             "data": data} for filename, content_type, data in attachments])
+             "data": data, "letter_id": letter_id}
+            for filename, content_type, data, letter_id in files])
     return message_id
 
 

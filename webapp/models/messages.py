@@ -21,7 +21,10 @@ class Letter(Model):
     letter_template_id: Mapped[int | None] = mapped_column(
         ForeignKey("letter_templates.id", ondelete="SET NULL"))
     filename: Mapped[str] = mapped_column(String(200))
+    # Rendered after the commit (`messaging.letters.render_pending`): empty until then, while
+    # `html` holds the page to render; `html` is cleared when the PDF is stored.
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    html: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
 
 
@@ -65,5 +68,8 @@ class OutboxAttachment(Model):
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    # A letter's PDF: `data` is empty until the letter is rendered, then a copy of its PDF.
+    letter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("letters.id", ondelete="SET NULL"), index=True)
 
     message: Mapped[OutboxMessage] = relationship(back_populates="attachments")

@@ -27,14 +27,14 @@ from typing import Any
 from sqlalchemy import case, exists, func, select
 
 from webapp.calendar.closed_days import subtree_ids
+from webapp.calendar import availability
 from webapp.calendar.availability import weekly_schedules
 from webapp.calendar.closed_days import closed_dates_of_teams
 from webapp.callins import worklist
 from webapp.domain.availability import team_free_intervals
 from webapp.domain.errors import DomainError
-from webapp.domain.intervals import Interval
 from webapp.extensions import db
-from webapp.models import (Absence, AuditEntry, AuditEvent, Booking, BookingCaseworker,
+from webapp.models import (AuditEntry, AuditEvent, Booking, BookingCaseworker,
                            BookingOrigin, BookingStatus, CallIn, CallInStatus, MembershipState,
                            Team, TeamMembership)
 from webapp.storage.sql import dialect, in_ids
@@ -193,12 +193,7 @@ def _capacity(members: dict[int, frozenset[int]], first_monday: date,
     ids = sorted(members)
     if ids:
         schedules = weekly_schedules(ids)
-        absences: dict[int, list[Interval]] = defaultdict(list)
-        for caseworker, a_start, a_end in db.session.execute(
-                select(Absence.caseworker_id, Absence.starts_at, Absence.ends_at)
-                .where(in_ids(Absence.caseworker_id, ids), Absence.starts_at < end,
-                       Absence.ends_at > start)):
-            absences[caseworker].append((a_start, a_end))
+        absences = availability.absent_time(ids, start, end)
         # Caseworkers of the same teams share their closed days: one query per set of teams.
         by_teams: dict[frozenset[int], list[int]] = defaultdict(list)
         for caseworker in ids:

@@ -10,7 +10,10 @@ the waiting list. The order of preference, in three passes:
    least loaded that day first: the citizen's time does not change;
 2. the same day, any free time, through the optimiser;
 3. the earliest free time from tomorrow to the call-in's deadline, through the optimiser
-   (it prefers earlier days).
+   (it prefers earlier days). A meeting that came from no call-in has no deadline: it may move
+   up to `WITHOUT_CALLIN_DAYS` (14) days after its own day, never past a self-booking deadline
+   it fulfils (R-4.8); when it cannot, it stays where it is and the dry run says why, since
+   it has no call-in to go back to the waiting list with.
 
 Each pass sees the previous passes' placements as busy. The citizen's other meetings are
 respected: for a meeting without a room the citizen is given to the optimiser as a room
@@ -46,7 +49,8 @@ from webapp.domain.intervals import Interval
 from webapp.extensions import db
 from webapp.messages import texts
 from webapp.models import (Booking, BookingParticipant, BookingStatus, CallIn, CallInStatus,
-                           Caseworker, MeetingForm, MembershipState, TeamMembership)
+                           Caseworker, MeetingForm, MembershipState, SelfBookingDeadline,
+                           TeamMembership)
 from webapp.planning.instance import (UNLIMITED_SEATS, _busy_json, _candidates, _clock, _complement,
                                       _cw_id, _room_id, _team_id, database_id, granularity_setting)
 from webapp.planning.publish import solve_prepared_document
@@ -55,10 +59,17 @@ from webapp.planning.reasons import reason_text
 _DAY = timedelta(days=1)
 # A re-planning is a handful of meetings: a short search is plenty.
 TIME_LIMIT_SECONDS = 3.0
-NOT_FROM_CALLIN_DA = ("Samtalen kommer ikke fra en indkaldelse og kan ikke sættes på "
-                      "afventerlisten; flyt den på samtalens side.")
+#: A meeting that came from no call-in (self-booked, booked at a fixed time, from the case
+#: system) has no deadline of its own: it may move up to this many days after its own day, and
+#: never past the self-booking deadline it fulfils (R-4.8). Two weeks: the time a citizen is
+#: usually called in for, and a sick caseworker's usual absence.
+WITHOUT_CALLIN_DAYS = 14
+NOT_FROM_CALLIN_DA = ("Der er ingen ledig tid til og med {last}. Samtalen kommer ikke fra en "
+                      "indkaldelse og kan ikke sættes på afventerlisten, så den bliver stående; "
+                      "flyt eller aflys den på samtalens side.")
 DEADLINE_PASSED_DA = "Fristen {deadline} er overskredet; samtalen kan ikke flyttes inden fristen."
 DEFAULT_REASON_DA = "Der er ingen ledig tid inden fristen."
+REASON_MAX = 500  # CallIn.unplaced_reason, Booking.cancel_reason
 CITIZEN_BUSY_DA = ("Borgeren har andre samtaler, når {caseworkers} kan holde samtalen mellem "
                    "{first} og {last}.")
 
@@ -122,39 +133,6 @@ class Plan:
         return text
 
 
-def plan_to_form(planned: Plan) -> dict[str, list[str]]:
-    """The plan as the confirm form carries it: what was shown is what is published."""
-    return {"move": [f"{m.booking_id}|{m.starts_at:%Y-%m-%dT%H:%M}|"
-                     + ",".join(str(cw) for cw in m.caseworker_ids) for m in planned.moves],
-            "left": [f"{item.booking_id}|{item.reason}" for item in planned.left]}
-
-
-def plan_from_form(moves: Sequence[str], left: Sequence[str], bookings: Sequence[Booking]) -> Plan:
-    """Read back `plan_to_form`; anything malformed or about other meetings: the calendar changed."""
-    by_id = {b.id: b for b in bookings}
-    callins_of: dict[int, list[int]] = defaultdict(list)
-    for callin_id, booking_id in db.session.execute(
-            select(CallIn.id, CallIn.booking_id).where(CallIn.booking_id.in_(list(by_id) or [0]))):
-        callins_of[booking_id].append(callin_id)
-    result = Plan()
-    try:
-        for raw in moves:
-            booking_id, start, caseworkers = raw.split("|")
-            booking = by_id[int(booking_id)]
-            result.moves.append(Move(
-                booking.id, datetime.strptime(start, "%Y-%m-%dT%H:%M"),
-                tuple(int(cw) for cw in caseworkers.split(",")), booking.starts_at,
-                tuple(link.caseworker_id for link in booking.caseworker_links)))
-        for raw in left:
-            booking_id, _, reason = raw.partition("|")
-            booking = by_id[int(booking_id)]
-            result.left.append(Left(booking.id, reason.strip()[:500] or DEFAULT_REASON_DA,
-                                    tuple(callins_of.get(booking.id, ()))))
-    except (KeyError, ValueError):
-        raise DomainError.of("replan_changed", code="replan_changed") from None
-    return result
-
-
 @dataclass
 class _Meeting:
     booking: Booking
@@ -194,6 +172,11 @@ def _meetings(job_centre_id: int, bookings: Sequence[Booking], now: datetime) ->
             .options(selectinload(CallIn.caseworkers)).order_by(CallIn.id)):
         callins_of[callin.booking_id].append(callin)
     members = _team_members({b.team_id for b in bookings}, job_centre_id)
+    fulfilled: dict[int, list[date]] = defaultdict(list)  # the self-booking deadlines met (R-4.8)
+    for booking_id, deadline_date in db.session.execute(
+            select(SelfBookingDeadline.booking_id, SelfBookingDeadline.deadline_date)
+            .where(SelfBookingDeadline.booking_id.in_([b.id for b in bookings] or [0]))):
+        fulfilled[booking_id].append(deadline_date)
     tomorrow = now.date() + _DAY
     meetings: list[_Meeting] = []
     left: list[Left] = []
@@ -217,7 +200,9 @@ def _meetings(job_centre_id: int, bookings: Sequence[Booking], now: datetime) ->
             deadline = min(c.deadline_date for c in callins)
             earliest = max([tomorrow] + [c.earliest_date for c in callins])
         else:
-            deadline, earliest = day, day
+            deadline = min([day + timedelta(days=WITHOUT_CALLIN_DAYS)]
+                           + fulfilled.get(booking.id, []))
+            earliest = tomorrow
         meetings.append(_Meeting(booking, callins, candidates, group,
                                  [p.citizen_id for p in booking.participants],
                                  earliest, deadline,
@@ -421,7 +406,7 @@ def plan(job_centre_id: int, bookings: Sequence[Booking], *, now: datetime,
     rest = [m for m in rest if m.booking.id not in moved]
     tomorrow = now.date() + _DAY
     later = {m.booking.id: (max(m.first, tomorrow), m.last) for m in rest
-             if m.callins and m.last >= max(m.first, tomorrow)}
+             if m.last >= max(m.first, tomorrow)}
     reasons |= _optimiser_pass(rest, later, cal, result, granularity, limit)
     moved = {move.booking_id for move in result.moves}
     for meeting in rest:
@@ -429,7 +414,7 @@ def plan(job_centre_id: int, bookings: Sequence[Booking], *, now: datetime,
             continue
         callin_ids = tuple(c.id for c in meeting.callins)
         if not meeting.callins:
-            reason = NOT_FROM_CALLIN_DA
+            reason = NOT_FROM_CALLIN_DA.format(last=f"{meeting.last:%d.%m.%Y}")
         elif meeting.booking.id not in later:
             reason = DEADLINE_PASSED_DA.format(deadline=f"{meeting.last:%d.%m.%Y}")
         elif not meeting.candidates:
