@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
+from tests.browser.language import assert_danish
 from tests.conftest import _config
 from webapp import create_app
 from webapp.extensions import db
@@ -109,10 +110,13 @@ def _wait_until_quiet(page, settle: float = 0.15, timeout: float = 15.0) -> None
         page.wait_for_timeout(25)  # lets Playwright deliver the request events meanwhile
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, *, danish: bool = True) -> Path:
+    """A full-page picture of what the walk shows; a Danish page is checked for English (R-8.3)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.evaluate("document.fonts.ready")  # icon fonts load after the page
     _wait_until_quiet(page)
+    if danish:
+        assert_danish(page)
     page.screenshot(path=str(path), full_page=True)
     return path

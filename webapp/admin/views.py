@@ -21,11 +21,14 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from wtforms import SelectField, StringField, ValidationError
 
+from webapp.admin import audit_details
 from webapp.admin.base import (PlannerBaseView, PlannerModelView, ReadOnlyModelView,
                                ReferenceModelView, SupportModelView, Tabs, error_text, row_key)
 from webapp.admin.room_calendar import teams_in_tree, why_on_team_calendar
 from webapp.admin.fields import BreaksField, TeamChecklistField, WeekField
-from webapp.admin.labels import ENUM_LABELS, MONTHS, WEEKDAYS, enum_label
+from webapp.admin.labels import (COLUMN_LABELS, ENUM_LABELS, INBOUND_OUTCOME_LABELS, MONTHS,
+                                 OUTBOX_KIND_LABELS, WEEKDAYS, enum_label, inbound_outcome_label,
+                                 outbox_kind_label)
 from webapp.auth.tenancy import get_scoped_or_404, scoped, staff_job_centre_id
 from webapp.clock import now_local, today_local
 from webapp.domain import bounds
@@ -33,8 +36,9 @@ from webapp.domain.cpr import mask_cpr, normalise_cpr
 from webapp.domain.directory import FileDirectory
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import (AuditEntry, AuditEvent, BookingStatus, CallIn, CallInStatus, Caseworker, Citizen,
-                           LetterRule, LetterTemplate, MembershipState, SystemLogEntry, Team)
+from webapp.models import (AuditEntry, AuditEvent, InboundMessage, BookingStatus, CallIn, CallInStatus, Caseworker, Citizen,
+                           LetterRule, LetterTemplate, MembershipState, OutboxMessage, SystemLogEntry,
+                           Team)
 from webapp.storage import audit
 from webapp.planning import replan
 from webapp.planning import status as planning_status
@@ -749,7 +753,8 @@ def _caseworker_name(view: Any, context: Any, model: AuditEntry, name: str) -> s
     if model.caseworker_id is None:
         return ""
     caseworker = db.session.get(Caseworker, model.caseworker_id)
-    return caseworker.name if caseworker is not None else f"#{model.caseworker_id}"
+    return caseworker.name if caseworker is not None else _("Deleted caseworker no. %(id)s",
+                                                              id=model.caseworker_id)
 
 
 def _citizen_name(view: Any, context: Any, model: AuditEntry, name: str) -> str:
@@ -757,18 +762,30 @@ def _citizen_name(view: Any, context: Any, model: AuditEntry, name: str) -> str:
     if model.citizen_id is None:
         return ""
     citizen = db.session.get(Citizen, model.citizen_id)
-    return f"{citizen.name} ({citizen.masked_cpr})" if citizen is not None else f"#{model.citizen_id}"
+    return (f"{citizen.name} ({citizen.masked_cpr})" if citizen is not None
+            else _("Deleted citizen no. %(id)s", id=model.citizen_id))
+
+
+def _audit_object(view: Any, context: Any, model: AuditEntry, name: str) -> str:
+    return audit_details.object_text(model.object_type, model.object_id, session=db.session)
+
+
+def _audit_changes(view: Any, context: Any, model: AuditEntry, name: str) -> Any:
+    return audit_details.changes_table(model.before, model.after)
 
 
 class AuditTrailView(ReadOnlyModelView):
     """Append-only (R-1.9.2): nobody creates, edits or deletes here. 7 search fields (R-1.9.3)."""
 
     column_list = ("occurred_at", "event", "user_name", "booking_id", "citizen_id",
-                   "caseworker_id", "object_type", "object_id")
+                   "caseworker_id", "object_type")
+    # R-8.3: what changed as a table of Danish field names, before and after; no raw JSON.
     column_details_list = ("occurred_at", "event", "user_name", "booking_id", "citizen_id",
-                           "caseworker_id", "object_type", "object_id", "before", "after", "details")
+                           "caseworker_id", "object_type", "before", "details")
     column_default_sort = ("occurred_at", True)
-    column_formatters = {"caseworker_id": _caseworker_name, "citizen_id": _citizen_name}
+    column_labels = COLUMN_LABELS | {"before": _l("Changes")}
+    column_formatters = {"caseworker_id": _caseworker_name, "citizen_id": _citizen_name,
+                         "object_type": _audit_object, "before": _audit_changes}
     column_filters = (
         sqla_filters.IntEqualFilter(AuditEntry.booking_id, _l("Conversation number")),
         CprSearchFilter(AuditEntry.citizen_id, _l("Citizen (CPR)")),
@@ -811,13 +828,20 @@ class SystemLogView(ReadOnlyModelView):
     column_searchable_list = ("message", "category")
 
 
+class InboundOutcomeFilter(sqla_filters.FilterEqual):
+    def get_options(self, view: Any) -> list[tuple[str, Any]]:
+        return list(INBOUND_OUTCOME_LABELS.items())
+
+
 class InboundLogView(SystemLogView):
     """Raw inbound appointment messages with their outcome (R-1.11.1)."""
 
     column_list = ("received_at", "external_id", "outcome", "detail")
     column_details_list = ("received_at", "external_id", "outcome", "detail", "raw")
     column_default_sort = ("received_at", True)
-    column_filters = ("outcome", "received_at", "external_id")
+    column_formatters = {"outcome": lambda view, context, model, name: inbound_outcome_label(model.outcome)}
+    column_filters = (InboundOutcomeFilter(InboundMessage.outcome, _l("Outcome")), "received_at",
+                      "external_id")
     column_searchable_list = ("external_id", "detail")
 
 
@@ -1022,11 +1046,18 @@ class SelfBookingDeadlineView(CitizenAuditMixin, ReadOnlyModelView):
     column_filters = ("status", "deadline_date")
 
 
+class OutboxKindFilter(sqla_filters.FilterEqual):
+    def get_options(self, view: Any) -> list[tuple[str, Any]]:
+        return list(OUTBOX_KIND_LABELS.items())
+
+
 class OutboxView(ReadOnlyModelView):
     """What was and will be sent; message bodies may hold personal data, so no details."""
 
     can_view_details = False
     column_list = ("created_at", "kind", "recipient", "subject", "status", "attempts", "sent_at")
     column_default_sort = ("created_at", True)
-    column_filters = ("status", "kind")
+    # R-8.3: the kind by its Danish name, in the list and in the filter.
+    column_formatters = {"kind": lambda view, context, model, name: outbox_kind_label(model.kind)}
+    column_filters = ("status", OutboxKindFilter(OutboxMessage.kind, _l("Kind")))
 
