@@ -235,11 +235,12 @@ class PlannerModelConverter(AdminModelConverter):
 
     @converts("Date")
     def convert_date(self, field_args: dict, **extra: Any) -> DateField:
-        """Dates typed and shown the Danish way (31.12.2027); ISO (2027-12-31) is read too."""
-        field_args.setdefault("format", ["%d.%m.%Y", "%Y-%m-%d"])
-        field_args.setdefault("widget", widgets.TextInput())
-        field_args.setdefault("render_kw", {"placeholder": "31.12.2027", "inputmode": "numeric",
-                                            "autocomplete": "off"})
+        """R-8.4: a date picker (`<input type=date>`: the browser shows the date the user's way and
+        sends ISO); a date typed the Danish way (31.12.2027) is read too, for clients without one.
+        No placeholder: an example date in the field looked like a value."""
+        field_args.setdefault("format", ["%Y-%m-%d", "%d.%m.%Y"])
+        field_args.setdefault("widget", widgets.DateInput())
+        field_args.setdefault("render_kw", {"autocomplete": "off"})
         field_args["validators"].append(Bounded(bounds.check_date))
         return DateField(**field_args)
 

@@ -40,6 +40,9 @@ from webapp.models import (AuditEntry, AuditEvent, InboundMessage, BookingStatus
                            LetterRule, LetterTemplate, MembershipState, OutboxMessage, SystemLogEntry,
                            Team)
 from webapp.storage import audit
+from webapp.language import current_language
+from webapp.messaging.letters import render_preview
+from webapp.messaging.merge_fields import MERGE_FIELDS, sample_context
 from webapp.planning import replan
 from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
@@ -692,11 +695,36 @@ class VariantView(PlannerModelView):
 
 
 class LetterTemplateView(PlannerModelView):
+    """R-8.4: the merge fields are listed beside the text, a preview renders the letter with
+    sample data, and a template that reads an unknown merge field is refused on save."""
+
     column_list = ("name", "subject")
     column_searchable_list = ("name", "subject")
+    form_columns = ("name", "subject", "body")
+    form_rules = ("name", "subject", rules.Container("planner.letter_body_with_fields", rules.Field("body")))
+    form_helper_actions = {"preview": "preview"}
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
         variant_service.validate_letter_template(model)
+
+    def merge_fields(self) -> list[tuple[str, str]]:
+        language = current_language()
+        return [(name, text.en if language == "en" else text.da) for name, text in MERGE_FIELDS]
+
+    def preview(self, form: Any) -> None:
+        """Render what is in the form with sample data; nothing is saved (R-8.4)."""
+        draft = LetterTemplate(job_centre_id=staff_job_centre_id(), name=(form.name.data or "").strip() or "-",
+                               subject=form.subject.data or "", body=form.body.data or "")
+        draft_id = request.args.get("id", type=int)
+        draft.id = draft_id
+        try:
+            variant_service.validate_letter_template(draft)
+        finally:
+            # The draft is never added: keep it out of the session the form's save would flush.
+            if draft in db.session:
+                db.session.expunge(draft)
+        team = db.session.scalar(scoped(Team, select(Team)).order_by(Team.id).limit(1))
+        g.letter_preview = render_preview(draft.subject, draft.body, sample_context(team, now=now_local()))
 
 
 # --- Audit trail, logs, about (R-1.9 to R-1.12) ---------------------------------------
