@@ -68,7 +68,7 @@ def test_the_preview_renders_the_letter_with_sample_data_and_saves_nothing_R_8_4
     assert "Forhåndsvisning: Indkaldelse til jobsamtale" in page
     frame = html.unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))
     assert "Kære Jens Eksempel Hansen" in frame and " kl. 10.00" in frame
-    assert 'sandbox=""' in page
+    assert 'sandbox="allow-same-origin"' in page  # no scripts in the letter
     assert db.session.scalar(select(func.count(LetterTemplate.id))) == 0
 
 
@@ -91,3 +91,12 @@ def test_the_preview_of_a_saved_template_keeps_it_unchanged_R_8_4(client, admin)
     assert response.status_code == 200 and "Forhåndsvisning: Nyt emne" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(LetterTemplate, template.id).subject == "Emne"
+
+
+@pytest.mark.parametrize("day", range(1, 8))
+def test_the_sample_meeting_is_on_a_working_day_R_8_4(day):
+    from datetime import datetime
+
+    from webapp.messaging.merge_fields import sample_context
+    starts = sample_context(None, now=datetime(2026, 12, day, 9))["booking"].starts_at
+    assert starts.weekday() < 5

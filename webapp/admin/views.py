@@ -703,6 +703,7 @@ class LetterTemplateView(PlannerModelView):
     form_columns = ("name", "subject", "body")
     form_rules = ("name", "subject", rules.Container("planner.letter_body_with_fields", rules.Field("body")))
     form_helper_actions = {"preview": "preview"}
+    form_widget_args = {"body": {"rows": 12}}
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
         variant_service.validate_letter_template(model)

@@ -88,6 +88,7 @@ def sample_context(team: object | None, *, now: datetime) -> dict[str, object]:
     from webapp.messaging.letters import danish_datetime
 
     starts = (now + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
+    starts += timedelta(days=(7 - starts.weekday()) % 7 if starts.weekday() >= 5 else 0)  # a working day
     sample_team = team if team is not None else SimpleNamespace(
         name="Jobparate", email="jobparate@jobcenter.dk", phone="87 13 00 00", address="Værkmestergade 2B",
         postal_code="8000", city="Aarhus C")
