@@ -17,10 +17,9 @@ class Text(NamedTuple):
 MESSAGES: dict[str, Text] = {
     # Letter templates: webapp/messaging/merge_fields.py
     "letter_unknown_field": Text(
-        "Flettefeltet {{{{ {name} }}}} findes ikke i breve. Brug et af flettefelterne i listen ved "
-        "siden af teksten.",
-        "Letters have no merge field {{{{ {name} }}}}. Use one of the merge fields listed beside the "
-        "text."),
+        "Flettefeltet »{name}« findes ikke i breve. Brug et af flettefelterne i listen ved siden af "
+        "teksten.",
+        "Letters have no merge field '{name}'. Use one of the merge fields listed beside the text."),
     # Booking and self-booking
     "slot_taken": Text("Tiden er desværre taget. Vælg en anden.",
                        "That time has just been taken. Please choose another."),

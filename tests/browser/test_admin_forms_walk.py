@@ -41,7 +41,7 @@ def test_letter_template_merge_fields_refusal_preview_and_named_messages_R_8_4(
     page.fill("#subject", "Indkaldelse til {{ conversation_type|lower }}")
     page.fill("#body", "Kære {{ borger.navn }}\n\nDu er indkaldt {{ booking.starts_at }}.")
     _press(page, page.locator("form.admin-form input[type=submit][value='Gem']"))
-    expect(page.locator(".invalid-feedback")).to_contain_text("Flettefeltet {{ borger }} findes ikke i breve.")
+    expect(page.locator(".invalid-feedback")).to_contain_text("Flettefeltet »borger« findes ikke i breve.")
     assert db.session.scalar(select(LetterTemplate)) is None
     screenshot(page, "admin-letter-template-unknown-field")
 

@@ -43,7 +43,7 @@ def test_an_unknown_merge_field_is_refused_on_save_R_8_4(client, admin, field, v
     data = {"name": "Nyt brev", "subject": "Indkaldelse", "body": "Kære {{ citizen.name }}"} | {field: value}
     status, page = post(client, "/admin/lettertemplate/new/", data)
     assert status == 200
-    assert f"Flettefeltet {{{{ {name} }}}} findes ikke i breve." in " ".join(field_errors(page, field))
+    assert f"Flettefeltet »{name}« findes ikke i breve." in " ".join(field_errors(page, field))
     assert db.session.scalar(select(func.count(LetterTemplate.id))) == 0
 
 
@@ -77,7 +77,7 @@ def test_the_preview_shows_an_unknown_field_on_its_field_R_8_4(client, admin):
     status, page = post(client, "/admin/lettertemplate/new/", {
         "name": "Nyt brev", "subject": "Indkaldelse", "body": "Kære {{ borger }}", "preview": "1"})
     assert status == 200
-    assert "Flettefeltet {{ borger }} findes ikke i breve." in " ".join(field_errors(page, "body"))
+    assert "Flettefeltet »borger« findes ikke i breve." in " ".join(field_errors(page, "body"))
     assert "srcdoc" not in page
 
 
