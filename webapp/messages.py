@@ -15,6 +15,11 @@ class Text(NamedTuple):
 # a sentence several rules share (e.g. "the meeting does not exist") has one key, and each
 # error keeps its own API code. Texts may hold {name} fields, filled by `texts(code, **params)`.
 MESSAGES: dict[str, Text] = {
+    # Letter templates: webapp/messaging/merge_fields.py
+    "letter_unknown_field": Text(
+        "Flettefeltet »{name}« findes ikke i breve. Brug et af flettefelterne i listen ved siden af "
+        "teksten.",
+        "Letters have no merge field '{name}'. Use one of the merge fields listed beside the text."),
     # Booking and self-booking
     "slot_taken": Text("Tiden er desværre taget. Vælg en anden.",
                        "That time has just been taken. Please choose another."),

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
+from tests.browser.language import assert_danish
 from tests.conftest import _config
 from webapp import create_app
 from webapp.extensions import db
@@ -109,11 +110,14 @@ def _wait_until_quiet(page, settle: float = 0.15, timeout: float = 15.0) -> None
         page.wait_for_timeout(25)  # lets Playwright deliver the request events meanwhile
 
 
-def screenshot(page, name: str, *, full_page: bool = True) -> Path:
-    """The page as a PNG; `full_page=False` for the window only (a phone's screen, say)."""
+def screenshot(page, name: str, *, full_page: bool = True, danish: bool = True) -> Path:
+    """The page as a PNG (`full_page=False` for the window only, a phone's screen say); a Danish
+    page is checked for English (R-8.3)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.evaluate("document.fonts.ready")  # icon fonts load after the page
     _wait_until_quiet(page)
+    if danish:
+        assert_danish(page)
     page.screenshot(path=str(path), full_page=full_page)
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, time
 
@@ -252,13 +253,13 @@ def test_r_1_2_10_delete_asks_and_refuses_with_future_meetings(client, admin, cr
     free = create_caseworker(admin.job_centre, teams=[_team("Ungeindsatsen")])
     create_booking([busy], datetime(2030, 3, 5, 9))
     listing = client.get("/admin/caseworker/").get_data(as_text=True)
-    # Asks first: each row's delete button confirms, in Danish, before its form is sent.
+    # Asks first: each row's delete button confirms, in Danish and naming the row (R-8.4).
     forms = re.findall(r'<form class="icon" method="POST" action="/admin/caseworker/delete/">(.*?)</form>',
                        listing, re.S)
     assert len(forms) == 2
     for form in forms:
-        assert re.search(r"<button onclick=\"return faHelpers\.safeConfirm\('Er du sikker på[^']*slette[^']*'\);\"",
-                         form), form
+        question = json.loads(re.search(r"safeConfirm\((.*?)\);'", form).group(1))
+        assert re.fullmatch(r"Slet vejleder »[^«]+«\?", question), question
     page = client.post("/admin/caseworker/delete/", data={"id": busy.id},
                        follow_redirects=True).get_data(as_text=True)
     assert any("har 1 kommende samtaler og kan ikke slettes" in m for m in flashes(page))

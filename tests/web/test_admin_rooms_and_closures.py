@@ -42,10 +42,10 @@ def test_r_1_4_1_r_1_4_2_create_room_with_capacity_overbooking_and_teams(client,
     assert (room.capacity, room.overbooking_seats, room.seats, room.city) == (8, 2, 10, "Aarhus C")
     assert [t.name for t in room.teams] == ["Ungeindsatsen"]
 
-    # Saving again says so in plain Danish (our catalog over Flask-Admin's "Post blev gemt.").
+    # Saving again says so in plain Danish and names the room.
     assert post(client, f"/admin/room/edit/?id={room.id}", _room(capacity="9"))[0] == 302
     messages = " ".join(flashes(client.get("/admin/room/").get_data(as_text=True)))
-    assert "Posten blev gemt." in messages and "Post blev gemt." not in messages
+    assert f"Mødelokale »{room.name}« er gemt." in messages and "Post blev gemt." not in messages
 
 
 BAD_ROOM_INPUT = [

@@ -228,7 +228,7 @@ def test_r_1_7_x_bad_variant_input_is_refused(client, admin, letters, field, cha
 def test_letter_module_refuses_templates_that_do_not_parse(client, admin, letters, field, value, message):
     """§1.8: a letter template is Jinja; one that does not parse is refused on its field."""
     login(client, admin)
-    data = {"name": "Nyt brev", "subject": "Indkaldelse", "body": "Kære {{ borger }}"} | {field: value}
+    data = {"name": "Nyt brev", "subject": "Indkaldelse", "body": "Kære {{ citizen.name }}"} | {field: value}
     status, page = post(client, "/admin/lettertemplate/new/", data)
     assert status == 200
     assert any(message in e for e in field_errors(page, field)), field_errors(page, field)

@@ -118,7 +118,7 @@ def test_r_6_11_waiting_list_exports_csv_scoped_masked_and_audited_once(client, 
     assert _entries() == before + 1
     [entry] = _exports()
     assert entry.user_id == ws.user.id and entry.job_centre_id == ws.job_centre.id
-    assert entry.after["liste"] == "Venteliste" and entry.after["rækker"] == 3
+    assert entry.after["liste"] == "Afventerliste" and entry.after["rækker"] == 3
     assert entry.after["format"] == "csv" and entry.after["filtre"]["Teams"] == ws.team.name
 
 

@@ -94,6 +94,14 @@ def test_the_good_call_in_form_calls_the_citizen_in(client, admin, workspace):
     assert db.session.scalar(select(func.count(CallIn.id))) == 1
 
 
+def test_the_call_in_result_agrees_with_its_number_R_8_3(client, admin, workspace):
+    """R-8.3: one citizen is "1 borger", not "1 borgere"."""
+    login(client, admin)
+    page = client.post("/caseworker/callins/new", data=_call_in(workspace),
+                       follow_redirects=True).get_data(as_text=True)
+    assert "1 borger indkaldt" in page and "1 borgere" not in page and "1 samtaler" not in page
+
+
 @pytest.mark.parametrize("field", ["duration_minutes", "reporting_minutes", "deadline_days", "team_id",
                                    "room_id", "template_id"])
 @pytest.mark.parametrize("value", ["²", "١٢", str(2**70)])

@@ -8,6 +8,7 @@ from flask_babel import force_locale, refresh
 
 from tests.factories import login
 from webapp.config import setting
+from webapp.extensions import db
 from webapp.domain.errors import DomainError
 from webapp.language import current_language, error_text, select_locale
 from webapp.messages import texts
@@ -56,6 +57,25 @@ def test_the_switch_names_the_other_language_and_refuses_unknown_ones(client, ad
 
 def test_login_keeps_the_language_chosen_before(client, admin) -> None:
     client.post("/lang/en")
+    login(client, admin)
+    with client.session_transaction() as kept:
+        assert kept["lang"] == "en"
+
+
+@pytest.mark.parametrize("profile", [None, "da"])
+def test_english_chosen_on_the_login_page_survives_login_R_8_3(client, admin, profile) -> None:
+    """R-8.3: the language chosen on the login page wins over the profile's."""
+    admin.locale = profile
+    db.session.flush()
+    client.post("/lang/en")
+    login(client, admin)
+    page = client.get("/home").get_data(as_text=True)
+    assert '<html lang="en">' in page
+
+
+def test_without_a_choice_the_profile_language_is_used_at_login_R_8_3(client, admin) -> None:
+    admin.locale = "en"
+    db.session.flush()
     login(client, admin)
     with client.session_transaction() as kept:
         assert kept["lang"] == "en"

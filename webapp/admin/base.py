@@ -10,9 +10,10 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
@@ -36,7 +37,7 @@ from wtforms.fields import DateField, TextAreaField
 
 from webapp.admin.empty_lists import EmptyList, empty_list
 from webapp.admin.export import ExportMixin
-from webapp.admin.labels import COLUMN_LABELS, COLUMN_TYPE_FORMATTERS, enum_label
+from webapp.admin.labels import COLUMN_LABELS, COLUMN_TYPE_FORMATTERS, enum_label, object_label
 from webapp.auth.tenancy import staff_job_centre_id
 from webapp.domain import bounds
 from webapp.domain.errors import DomainError
@@ -132,6 +133,17 @@ def log_failure(exc: BaseException, where: str) -> None:
         summary = f"{type(exc).__name__}: {exc}"
     frames = "".join(traceback.format_tb(exc.__traceback__))
     log.error("%s failed: %s\n%s", where, summary, frames)
+
+
+def item_text(model: Any, *, in_sentence: bool = False) -> str:
+    """"Vejleder »Anna Holm«": the kind of an admin row in Danish and, when it has one, its name.
+
+    `in_sentence` writes the kind in lower case, as inside a sentence ("Slet vejleder …?")."""
+    kind = object_label(type(model).__name__)
+    if in_sentence and kind[1:2].islower():  # "API-klient" keeps its capitals
+        kind = kind[:1].lower() + kind[1:]
+    name = getattr(model, "name", None)
+    return f"{kind} »{name}«" if isinstance(name, str) and name else kind
 
 
 def _login_redirect() -> Any:
@@ -238,13 +250,24 @@ class PlannerModelConverter(AdminModelConverter):
 
     @converts("Date")
     def convert_date(self, field_args: dict, **extra: Any) -> DateField:
-        """Dates typed and shown the Danish way (31.12.2027); ISO (2027-12-31) is read too."""
-        field_args.setdefault("format", ["%d.%m.%Y", "%Y-%m-%d"])
-        field_args.setdefault("widget", widgets.TextInput())
-        field_args.setdefault("render_kw", {"placeholder": "31.12.2027", "inputmode": "numeric",
-                                            "autocomplete": "off"})
+        """R-8.4: a date picker (`<input type=date>`: the browser shows the date the user's way and
+        sends ISO); a date typed the Danish way (31.12.2027) is read too, for clients without one.
+        No placeholder: an example date in the field looked like a value."""
+        field_args.setdefault("format", ["%Y-%m-%d", "%d.%m.%Y"])
+        field_args.setdefault("widget", widgets.DateInput())
+        field_args.setdefault("render_kw", {"autocomplete": "off"})
         field_args["validators"].append(Bounded(bounds.check_date))
-        return DateField(**field_args)
+        return PickerDateField(**field_args)
+
+
+class PickerDateField(DateField):
+    """A date field for `<input type=date>`: a date read from any accepted format is shown
+    again in ISO, the only one the picker understands (else it would show an empty field)."""
+
+    def _value(self) -> str:
+        if isinstance(self.data, date):
+            return self.data.isoformat()
+        return super()._value()
 
 
 class _EnumLabel:
@@ -547,7 +570,7 @@ class PlannerModelView(ExportMixin, AccessMixin, ModelView):
         if action and self.can_create:
             form = self.create_form()
             return self._render_after_helper(form, action, self.create_template, self._form_create_rules)
-        return super().create_view()
+        return self._naming_the_item(super().create_view())
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self) -> Any:
@@ -557,7 +580,33 @@ class PlannerModelView(ExportMixin, AccessMixin, ModelView):
             form = self.edit_form(obj=model)
             return self._render_after_helper(form, action, self.edit_template, self._form_edit_rules,
                                              model=model)
-        return super().edit_view()
+        return self._naming_the_item(super().edit_view())
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self) -> Any:
+        return self._naming_the_item(super().delete_view())
+
+    # --- messages that name the item (R-8.4) ----------------------------------
+    def delete_confirmation(self, row: Any) -> str:
+        """The list's question before deleting one row: "Slet vejleder »Anna Holm«?"."""
+        return str(_l("Delete %(item)s?", item=item_text(row, in_sentence=True)))
+
+    def _naming_the_item(self, response: Any) -> Any:
+        """Flask-Admin's "Posten blev gemt." becomes "Vejleder »Anna Holm« er gemt.": the flash
+        of this request is rewritten with the item the save or delete recorded in `g`."""
+        saved, deleted = g.pop("planner_saved_item", None), g.pop("planner_deleted_item", None)
+        named = {}
+        if saved is not None:
+            named[str(admin_gettext("Record was successfully created."))] = _l("%(item)s is created.", item=saved)
+            named[str(admin_gettext("Record was successfully saved."))] = _l("%(item)s is saved.", item=saved)
+        if deleted is not None:
+            named[str(admin_ngettext("Record was successfully deleted.",
+                                     "%(count)s records were successfully deleted.", 1, count=1))] = \
+                _l("%(item)s is deleted.", item=deleted)
+        if named and session.get("_flashes"):
+            session["_flashes"] = [(category, str(named.get(message, message)))
+                                   for category, message in session["_flashes"]]
+        return response
 
     # --- errors ---------------------------------------------------------------
     def field_error(self, form: Any, error: DomainError) -> bool:
@@ -607,12 +656,14 @@ class PlannerModelView(ExportMixin, AccessMixin, ModelView):
         elif after:
             audit.record(AuditEvent.ADMIN_UPDATED, actor=current_user, obj=model,
                          before=before, after=after)
+        g.planner_saved_item = item_text(model)
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
         """Call the services for this model; raise DomainError to refuse."""
 
     def on_model_delete(self, model: Any) -> None:
         self.check_delete(model)
+        g.planner_deleted_item = item_text(model)
         audit.record(AuditEvent.ADMIN_DELETED, actor=current_user, obj=model,
                      before=audit.snapshot(model) | self.related_snapshot(model))
 

@@ -21,11 +21,14 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from wtforms import SelectField, StringField, ValidationError
 
+from webapp.admin import audit_details
 from webapp.admin.base import (PlannerBaseView, PlannerModelView, ReadOnlyModelView,
                                ReferenceModelView, SupportModelView, Tabs, error_text, row_key)
 from webapp.admin.room_calendar import teams_in_tree, why_on_team_calendar
 from webapp.admin.fields import BreaksField, TeamChecklistField, WeekField
-from webapp.admin.labels import ENUM_LABELS, MONTHS, WEEKDAYS, enum_label
+from webapp.admin.labels import (COLUMN_LABELS, ENUM_LABELS, INBOUND_OUTCOME_LABELS, MONTHS,
+                                 OUTBOX_KIND_LABELS, WEEKDAYS, enum_label, inbound_outcome_label,
+                                 outbox_kind_label)
 from webapp.auth.tenancy import get_scoped_or_404, scoped, staff_job_centre_id
 from webapp.clock import now_local, today_local
 from webapp.domain import bounds
@@ -34,9 +37,12 @@ from webapp.domain.cpr import mask_cpr, normalise_cpr
 from webapp.administration.directory import get_directory
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import (AuditEntry, AuditEvent, BookingStatus, CallIn, CallInStatus, Caseworker, Citizen,
-                           LetterRule, LetterTemplate, MembershipState, Team)
+from webapp.models import (AuditEntry, AuditEvent, InboundMessage, BookingStatus, CallIn, CallInStatus, Caseworker, Citizen,
+                           LetterRule, LetterTemplate, MembershipState, OutboxMessage, Team)
 from webapp.storage import audit
+from webapp.language import current_language
+from webapp.messaging.letters import render_preview
+from webapp.messaging.merge_fields import MERGE_FIELDS, sample_context
 from webapp.planning import replan, replan_form
 from webapp.planning import status as planning_status
 from webapp.callins import templates as template_service
@@ -741,11 +747,37 @@ class VariantView(PlannerModelView):
 
 
 class LetterTemplateView(PlannerModelView):
+    """R-8.4: the merge fields are listed beside the text, a preview renders the letter with
+    sample data, and a template that reads an unknown merge field is refused on save."""
+
     column_list = ("name", "subject")
     column_searchable_list = ("name", "subject")
+    form_columns = ("name", "subject", "body")
+    form_rules = ("name", "subject", rules.Container("planner.letter_body_with_fields", rules.Field("body")))
+    form_helper_actions = {"preview": "preview"}
+    form_widget_args = {"body": {"rows": 12}}
 
     def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
         variant_service.validate_letter_template(model)
+
+    def merge_fields(self) -> list[tuple[str, str]]:
+        language = current_language()
+        return [(name, text.en if language == "en" else text.da) for name, text in MERGE_FIELDS]
+
+    def preview(self, form: Any) -> None:
+        """Render what is in the form with sample data; nothing is saved (R-8.4)."""
+        draft = LetterTemplate(job_centre_id=staff_job_centre_id(), name=(form.name.data or "").strip() or "-",
+                               subject=form.subject.data or "", body=form.body.data or "")
+        draft_id = request.args.get("id", type=int)
+        draft.id = draft_id
+        try:
+            variant_service.validate_letter_template(draft)
+        finally:
+            # The draft is never added: keep it out of the session the form's save would flush.
+            if draft in db.session:
+                db.session.expunge(draft)
+        team = db.session.scalar(scoped(Team, select(Team)).order_by(Team.id).limit(1))
+        g.letter_preview = render_preview(draft.subject, draft.body, sample_context(team, now=now_local()))
 
 
 # --- Audit trail, logs, about (R-1.9 to R-1.12) ---------------------------------------
@@ -802,7 +834,8 @@ def _caseworker_name(view: Any, context: Any, model: AuditEntry, name: str) -> s
     if model.caseworker_id is None:
         return ""
     caseworker = db.session.get(Caseworker, model.caseworker_id)
-    return caseworker.name if caseworker is not None else f"#{model.caseworker_id}"
+    return caseworker.name if caseworker is not None else _("Deleted caseworker no. %(id)s",
+                                                              id=model.caseworker_id)
 
 
 def _citizen_name(view: Any, context: Any, model: AuditEntry, name: str) -> str:
@@ -810,18 +843,30 @@ def _citizen_name(view: Any, context: Any, model: AuditEntry, name: str) -> str:
     if model.citizen_id is None:
         return ""
     citizen = db.session.get(Citizen, model.citizen_id)
-    return f"{citizen.name} ({citizen.masked_cpr})" if citizen is not None else f"#{model.citizen_id}"
+    return (f"{citizen.name} ({citizen.masked_cpr})" if citizen is not None
+            else _("Deleted citizen no. %(id)s", id=model.citizen_id))
+
+
+def _audit_object(view: Any, context: Any, model: AuditEntry, name: str) -> str:
+    return audit_details.object_text(model.object_type, model.object_id, session=db.session)
+
+
+def _audit_changes(view: Any, context: Any, model: AuditEntry, name: str) -> Any:
+    return audit_details.changes_table(model.before, model.after)
 
 
 class AuditTrailView(ReadOnlyModelView):
     """Append-only (R-1.9.2): nobody creates, edits or deletes here. 7 search fields (R-1.9.3)."""
 
     column_list = ("occurred_at", "event", "user_name", "booking_id", "citizen_id",
-                   "caseworker_id", "object_type", "object_id")
+                   "caseworker_id", "object_type")
+    # R-8.3: what changed as a table of Danish field names, before and after; no raw JSON.
     column_details_list = ("occurred_at", "event", "user_name", "booking_id", "citizen_id",
-                           "caseworker_id", "object_type", "object_id", "before", "after", "details")
+                           "caseworker_id", "object_type", "before", "details")
     column_default_sort = ("occurred_at", True)
-    column_formatters = {"caseworker_id": _caseworker_name, "citizen_id": _citizen_name}
+    column_labels = COLUMN_LABELS | {"before": _l("Changes")}
+    column_formatters = {"caseworker_id": _caseworker_name, "citizen_id": _citizen_name,
+                         "object_type": _audit_object, "before": _audit_changes}
     column_filters = (
         sqla_filters.IntEqualFilter(AuditEntry.booking_id, _l("Conversation number")),
         CprSearchFilter(AuditEntry.citizen_id, _l("Citizen (CPR)")),
@@ -864,13 +909,20 @@ class SystemLogView(ReadOnlyModelView):
     column_searchable_list = ("message", "category")
 
 
+class InboundOutcomeFilter(sqla_filters.FilterEqual):
+    def get_options(self, view: Any) -> list[tuple[str, Any]]:
+        return list(INBOUND_OUTCOME_LABELS.items())
+
+
 class InboundLogView(SystemLogView):
     """Raw inbound appointment messages with their outcome (R-1.11.1)."""
 
     column_list = ("received_at", "external_id", "outcome", "detail")
     column_details_list = ("received_at", "external_id", "outcome", "detail", "raw")
     column_default_sort = ("received_at", True)
-    column_filters = ("outcome", "received_at", "external_id")
+    column_formatters = {"outcome": lambda view, context, model, name: inbound_outcome_label(model.outcome)}
+    column_filters = (InboundOutcomeFilter(InboundMessage.outcome, _l("Outcome")), "received_at",
+                      "external_id")
     column_searchable_list = ("external_id", "detail")
 
 
@@ -1101,11 +1153,18 @@ class SelfBookingDeadlineView(CitizenAuditMixin, ReadOnlyModelView):
     column_filters = ("status", "deadline_date")
 
 
+class OutboxKindFilter(sqla_filters.FilterEqual):
+    def get_options(self, view: Any) -> list[tuple[str, Any]]:
+        return list(OUTBOX_KIND_LABELS.items())
+
+
 class OutboxView(ReadOnlyModelView):
     """What was and will be sent; message bodies may hold personal data, so no details."""
 
     can_view_details = False
     column_list = ("created_at", "kind", "recipient", "subject", "status", "attempts", "sent_at")
     column_default_sort = ("created_at", True)
-    column_filters = ("status", "kind")
+    # R-8.3: the kind by its Danish name, in the list and in the filter.
+    column_formatters = {"kind": lambda view, context, model, name: outbox_kind_label(model.kind)}
+    column_filters = ("status", OutboxKindFilter(OutboxMessage.kind, _l("Kind")))
 

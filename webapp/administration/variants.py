@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from webapp.domain.errors import DomainError
 from webapp.domain.mailheaders import check_header_text
 from webapp.extensions import db
+from webapp.messaging import merge_fields
 from webapp.models import LetterTemplate, Variant
 
 
@@ -80,3 +81,6 @@ def validate_letter_template(template: LetterTemplate) -> None:
                 f"Skabelonen har en fejl i linje {error.lineno}: {error.message}. Tjek {{{{ }}}} og {{% %}}.",
                 f"The template has an error on line {error.lineno}: {error.message}.",
                 field=field, code="template_syntax") from None
+    # a misspelt merge field would print as nothing in every letter; refuse it here.
+    for field in ("subject", "body"):
+        merge_fields.check_merge_fields(getattr(template, field) or "", field=field)

@@ -16,10 +16,12 @@ from webapp.models import Citizen, User
 def start_session(principal: User | Citizen) -> None:
     """Log `principal` in on a fresh session; the language chosen before is kept.
 
-    Flask-Login stores `principal.get_id()`, which carries the session version, so
-    `end_session`, a new password or disabling the user ends this session too.
+    A language chosen on the login page wins over the one in the user's profile (R-8.3): it is
+    the later and the more deliberate choice. Flask-Login stores `principal.get_id()`, which
+    carries the session version, so `end_session`, a new password or disabling the user ends
+    this session too.
     """
-    language = supported(getattr(principal, "locale", None)) or chosen_language()
+    language = chosen_language() or supported(getattr(principal, "locale", None))
     session.clear()  # nothing from before the login (no session fixation)
     login_user(principal)
     if language is not None:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import (Response, abort, flash, jsonify, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from webapp.auth.tenancy import get_scoped_or_404, own_job_centre_id, roles_required
@@ -430,12 +431,16 @@ def new_callin() -> str | Response:
                 errors = [exc]
             else:
                 if result.bookings:
-                    flash(_("%(n)s citizens called in: %(m)s meetings booked.", n=len(result.callins),
-                            m=len(result.bookings)), "success")
+                    # "1 borger indkaldt: 1 samtale booket.", each number with its own plural.
+                    flash(ngettext("%(num)s citizen called in:", "%(num)s citizens called in:",
+                                   len(result.callins)) + " "
+                          + ngettext("%(num)s meeting booked.", "%(num)s meetings booked.",
+                                     len(result.bookings)), "success")
                     first = result.bookings[0]
                     return redirect(url_for("workspace.calendar", date=first.starts_at.date().isoformat()))
-                flash(_("%(n)s citizens called in and placed on the waiting list.",
-                        n=len(result.callins)), "success")
+                flash(ngettext("%(num)s citizen called in and placed on the waiting list.",
+                               "%(num)s citizens called in and placed on the waiting list.",
+                               len(result.callins)), "success")
                 return redirect(url_for("workspace.waiting_list"))
     else:
         template_id = request.args.get("template", type=int)
@@ -500,14 +505,14 @@ def waiting_list_export(export_type: str) -> Response:
                r.callin.team.name, r.callin.earliest_date, r.callin.deadline_date, r.days_waited,
                r.callin.priority, CALLIN_STATUS_WORDS.get(r.callin.status.value, r.callin.status.value),
                r.callin.unplaced_reason) for r in rows]
-    body = export_file.render(export_type, WAITING_EXPORT_HEADERS, values, title="Venteliste")
+    body = export_file.render(export_type, WAITING_EXPORT_HEADERS, values, title="Afventerliste")
     shown = {"Teams": ", ".join(t.name for t in teams)} | {
         key: value for key, value in request.args.items()
         if key in ("status", "team", "caseworker", "type", "deadline_by", "min_days", "sort")}
-    audit.record_export(actor=current_user, job_centre_id=job_centre_id, list_name="Venteliste",
+    audit.record_export(actor=current_user, job_centre_id=job_centre_id, list_name="Afventerliste",
                         export_type=export_type, rows=len(values), filters=shown)
     db.session.commit()
-    filename = f"venteliste_{now_local():%Y-%m-%d_%H-%M}.{export_type}"
+    filename = f"afventerliste_{now_local():%Y-%m-%d_%H-%M}.{export_type}"
     return Response(body, mimetype=export_file.MIMETYPES[export_type],
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 

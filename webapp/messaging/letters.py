@@ -314,6 +314,16 @@ def _render(source: LetterTemplate | None, context: dict[str, Any], default: tup
                           letter_template_id=template_id)
 
 
+def render_preview(subject_source: str, body_source: str, context: dict[str, Any]) -> RenderedLetter:
+    """A template rendered with `context` (sample data, R-8.4) the way a letter is; errors raise."""
+    env = _environment()
+    subject = Markup(env.from_string(subject_source or "").render(context)).unescape()
+    body_text = Markup(env.from_string(body_source or "").render(context)).unescape()
+    html = env.from_string(_LAYOUT).render(context | {
+        "subject": subject, "body": _paragraphs(body_text), "letter_text": _paragraphs(context["letter_text"])})
+    return RenderedLetter(subject=subject, html=html, text=body_text, letter_template_id=None)
+
+
 def _system_log(job_centre_id: int | None, message: str) -> None:
     from webapp.models import LogLevel, SystemLogEntry
     db.session.add(SystemLogEntry(level=LogLevel.ERROR, category="letters", message=message,
