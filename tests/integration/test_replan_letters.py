@@ -63,9 +63,15 @@ def _sick_monday(ws):
     return hit, replan.plan(ws.job_centre.id, hit, now=NOW)
 
 
+_SUBJECTS = ("Din samtale er flyttet", "Der er ændringer til din samtale")
+
+
 def _move_letters() -> list[Letter]:
-    return list(db.session.scalars(select(Letter).where(Letter.activity == LetterActivity.MOVE)
-                                   .order_by(Letter.id)))
+    """The letters of the re-plan: a move to another time, or an update where only the
+    caseworker changes at the same time (R-1.7.2)."""
+    return list(db.session.scalars(
+        select(Letter).where(Letter.activity.in_([LetterActivity.MOVE, LetterActivity.UPDATE]))
+        .order_by(Letter.id)))
 
 
 @pytest.mark.committing
@@ -80,7 +86,8 @@ def test_a_replan_commits_without_rendering_and_its_letters_are_rendered_once_af
     assert len(rendered) == before  # nothing rendered inside the transaction nor at its commit
     waiting = _move_letters()
     assert len(waiting) == 3
-    assert all(letter.pdf == b"" and "flyttet" in letter.html for letter in waiting)
+    assert all(letter.pdf == b"" and ("flyttet" in letter.html or "ændret" in letter.html)
+               for letter in waiting)
     ids = [letter.id for letter in waiting]
 
     # A crash between the commit and the rendering: nothing but the committed rows is left.
@@ -97,8 +104,8 @@ def test_a_replan_commits_without_rendering_and_its_letters_are_rendered_once_af
     pdfs = {letter.id: letter.pdf for letter in _move_letters()}
     assert all(pdf.startswith(b"%PDF-") for pdf in pdfs.values())
     assert all(letter.html is None for letter in _move_letters())
-    moved = [message_from_bytes(m.as_bytes(), policy=policy.default) for m in smtp.inbox.messages
-             if m["Subject"] == "Din samtale er flyttet"]
+    parsed = [message_from_bytes(m.as_bytes(), policy=policy.default) for m in smtp.inbox.messages]
+    moved = [mail for mail in parsed if mail["Subject"] in _SUBJECTS]
     assert len(moved) == 2
     sent = sorted(part.get_content() for mail in moved for part in mail.iter_attachments())
     assert sent == sorted(pdf for letter_id, pdf in pdfs.items()
@@ -132,8 +139,8 @@ def test_the_send_job_renders_a_waiting_letter_before_its_e_mail_R_6_4(ws, rende
     db.session.commit()
     report = send_due(NOW)  # the delivery alone, without the job's sweep
     assert not report.failed
-    moved = [message_from_bytes(m.as_bytes(), policy=policy.default) for m in smtp.inbox.messages
-             if m["Subject"] == "Din samtale er flyttet"]
+    parsed = [message_from_bytes(m.as_bytes(), policy=policy.default) for m in smtp.inbox.messages]
+    moved = [mail for mail in parsed if mail["Subject"] in _SUBJECTS]
     assert len(moved) == 2
     assert all(part.get_content().startswith(b"%PDF-")
                for mail in moved for part in mail.iter_attachments())

@@ -33,7 +33,7 @@ def test_a_date_picker_sends_iso_and_a_typed_danish_date_is_read_too_R_8_4(clien
     team = admin.job_centre.teams[0] if admin.job_centre.teams else None
     data = {"name": "Personaledag", "first_day": typed, "last_day": typed}
     if team is not None:
-        data["team"] = str(team.id)
+        data["teams"] = str(team.id)
     status, _page = post(client, "/admin/localclosureday/new/", data)
     assert status == 302
     day = db.session.scalar(select(LocalClosureDay))

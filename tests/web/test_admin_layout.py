@@ -63,7 +63,7 @@ def test_list_emptied_by_a_search_says_nothing_matches_R_8_4(client, admin, crea
 def test_admin_page_has_language_landmarks_and_one_h1_R_8_2(client, admin, path):
     """R-8.2: <html lang="da">, a header, a navigation and a main landmark, and exactly one h1."""
     login(client, admin)
-    response = client.get(path)
+    response = client.get(path, follow_redirects=True)  # /admin/ opens on Vejledere (§1)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert re.search(r'<html lang="da">', html)

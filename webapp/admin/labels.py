@@ -70,6 +70,9 @@ COLUMN_LABELS: dict[str, Any] = {
 # Further columns, for the audit trail's before/after table: every column of every model
 # has a Danish word (tests/unit/test_audit_details.py), so no English key reaches the screen.
 FIELD_LABELS: dict[str, Any] = {
+    "html": _l("Letter text waiting for its PDF"), "letter": _l("Letter"),
+    "beat_at": _l("Last sign of life"), "host": _l("Machine"), "pid": _l("Process number"),
+    "started_at": _l("Started"), "stopped_at": _l("Stopped"),
     "blocking": _l("Blocks the calendar"), "body_text": _l("Text"), "busy_until": _l("Busy until"),
     "cancel_reason": _l("Reason for cancellation"), "cancellable_until": _l("Cancellable until"),
     "cancelled_at": _l("Cancelled at"), "content_type": _l("File type"), "cpr": _l("CPR"),
