@@ -67,6 +67,15 @@ def text(env: str, default: str, *, production: Any = _SAME) -> Any:
     return Setting(env, default, str, production=production, blank_is_default=False)
 
 
+def https_url(env: str, default: str) -> Any:
+    def parse(raw: str) -> str:
+        value = raw.strip()
+        if not value.startswith("https://") or len(value) <= len("https://") or any(c.isspace() for c in value):
+            raise ValueError("use an https:// address without spaces")
+        return value
+    return Setting(env, default, parse)
+
+
 def choice(env: str, default: str, options: tuple[str, ...], *, production: Any = _SAME) -> Any:
     def parse(raw: str) -> str:
         if raw.strip() not in options:
@@ -248,6 +257,8 @@ class Config:
     PLANNER_REMINDER_TIME = clock_time("PLANNER_REMINDER_TIME", "07:00")
     # The host part of calendar invitations' UIDs: the deployment's own domain.
     PLANNER_ICS_DOMAIN = text("PLANNER_ICS_DOMAIN", "samtaleplanlaegger.local")
+    # The portal's map link for a meeting's address (R-8.6): the address is appended, URL-encoded.
+    PLANNER_MAP_URL = https_url("PLANNER_MAP_URL", "https://www.openstreetmap.org/search?query=")
     # Two-way calendars (R-7.5): the hosts a calendar address may name, comma-separated, exact
     # ("kalender.kommune.dk") or a domain ("*.kommune.dk"); a host on the list may be internal.
     # Empty: any host whose addresses are all public.

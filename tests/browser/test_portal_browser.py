@@ -97,7 +97,7 @@ def test_r_4_7_citizen_books_rebooks_and_cancels_on_a_phone(
     page.get_by_role("link", name="Book en jobsamtale").click()
     expect(page.get_by_label("Vejleder")).to_be_visible()
     assert_accessible(page, "slots")
-    screenshot(page, "portal-slots")
+    screenshot(page, "portal-slots", full_page=False)  # the phone's screen: the action stays in it
     first_time = page.get_by_role("radio").first
     first_time.focus()
     page.keyboard.press("Space")
@@ -120,7 +120,7 @@ def test_r_4_7_citizen_books_rebooks_and_cancels_on_a_phone(
 
     page.get_by_role("link", name="Ombook").click()
     assert_accessible(page, "rebook")
-    screenshot(page, "portal-rebook")
+    screenshot(page, "portal-rebook", full_page=False)
     page.get_by_role("radio").nth(3).check()
     page.get_by_role("button", name="Flyt til den valgte tid").click()
     expect(page.get_by_role("status").first).to_contain_text("Din samtale er flyttet")

@@ -70,6 +70,15 @@ def team_contact(team: Team | None) -> Contact | None:
     return None
 
 
+def team_address(team: Team | None) -> str:
+    """The visiting address of the team, else of its nearest ancestor that has one (R-8.6)."""
+    for holder in (team, *team.ancestors()) if team is not None else ():
+        if holder.address:
+            place = " ".join(p for p in (holder.postal_code, holder.city) if p)
+            return f"{holder.address}, {place}" if place else holder.address
+    return ""
+
+
 def _offer_open(booking: Booking) -> bool:
     if booking.offer_id is None:
         return False

@@ -103,6 +103,30 @@ def invitation(booking: Booking, caseworker: Caseworker, *, now: datetime,
     return cal.to_ical()
 
 
+def for_citizen(booking: Booking, place: str, *, now: datetime) -> bytes:
+    """R-8.6: the citizen's "add to calendar" file: one event, no caseworker addresses.
+
+    The same UID and SEQUENCE as the caseworkers' invitations, so a file fetched again after a
+    rebooking replaces the event in the citizen's calendar instead of adding a second one.
+    """
+    event = Event()
+    event.add("uid", booking_uid(booking))
+    event.add("dtstamp", to_utc(now))
+    starts, ends = meeting_utc(booking.starts_at, booking.ends_at)
+    event.add("dtstart", starts)
+    event.add("dtend", ends)
+    event.add("sequence", booking.ics_sequence)
+    kind = booking.conversation_type.name + (f" – {booking.variant.name}" if booking.variant else "")
+    event.add("summary", f"Samtale med jobcentret: {kind}")
+    if place:
+        event.add("location", place)
+    event.add("description", f"{booking.holding_form.name}. Samtale nr. {booking.id}.")
+    event.add("status", "CONFIRMED")
+    cal = _calendar(PUBLISH)
+    cal.add_component(event)
+    return cal.to_ical()
+
+
 # ---------------------------------------------------------------------------
 # The private feed
 # ---------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import quote_plus
 
 from flask import Flask, abort
 from flask_babel import format_date
 from flask_login import current_user
 
+from webapp.config import setting
 from webapp.domain.errors import DomainError
 from webapp.language import current_language, error_text
 from webapp.models import Booking, Citizen
@@ -37,6 +39,16 @@ def long_datetime(moment: datetime | None) -> str:
     return f"{long_day(moment)} {'at' if current_language() == 'en' else 'kl.'} {moment:%H:%M}"
 
 
+def short_day(day: date) -> str:
+    """'man. 1.3.' for the day strip (R-8.6)."""
+    return f"{format_date(day, 'EEE')} {day.day}.{day.month}."
+
+
+def map_link(address: str) -> str:
+    """A plain link to the map service with the address as its query; no embedded map (R-8.6)."""
+    return f"{setting('PLANNER_MAP_URL')}{quote_plus(address)}" if address else ""
+
+
 def terms_text(booking: Booking, now: datetime) -> list[str]:
     """R-4.9: what the citizen may change, the same sentences as the receipt and the API."""
     return meeting_service.terms_text(booking, now, current_language(), long_datetime)
@@ -46,3 +58,4 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["long_day"] = long_day
     app.jinja_env.filters["long_datetime"] = long_datetime
     app.jinja_env.filters["terms_text"] = terms_text
+    app.jinja_env.filters["short_day"] = short_day

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -23,11 +23,12 @@ from webapp.extensions import db
 from webapp.models import MeetingForm, OnlineOffer
 from webapp.portal.blueprint import bp
 from webapp.portal.authn import authenticator
-from webapp.portal.helpers import citizen, message
+from webapp.portal.helpers import citizen, map_link, message
 from webapp.selfbooking import deadlines
 from webapp.administration import login_throttle
 from webapp.selfbooking import offers
-from webapp.messaging import receipts
+from webapp.messaging import ics, receipts
+from webapp.messaging.letters import meeting_address
 from webapp.selfbooking import reservations as selfbooking
 from webapp.selfbooking import meetings as meeting_service
 from webapp.selfbooking import slots as slot_service
@@ -100,8 +101,9 @@ def home() -> str:
 def offer_list() -> str:
     me = citizen()
     today = now_local().date()
-    return render_template("portal/offers.html", offers=offers.offers_for_citizen(me, today),
-                           today=today, window=offers.window)
+    found = offers.offers_for_citizen(me, today)
+    return render_template("portal/offers.html", offers=found, today=today, window=offers.window,
+                           contact=None if found else meeting_service.contact_for_citizen(me))
 
 
 def _offer_or_404(offer_id: int) -> OnlineOffer:
@@ -121,25 +123,47 @@ def _week_of(raw: str | None, default: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _day_arg(raw: str | None) -> date | None:
+    try:
+        day = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+    return day if day is not None and bounds.within_years(day) else None
+
+
 def _slot_page(slots: list[slot_service.Slot], start: date, span: tuple[date, date] | None
                ) -> dict[str, Any]:
-    """One week of slots, grouped by day, with links to the weeks around it."""
-    week_start = _week_of(request.args.get("week"), slots[0].starts_at.date() if slots else start)
+    """One week of days with the count of free times, and the chosen day's times (R-8.6).
+
+    Day first, then time: the strip shows the week's days as links (a GET parameter, so no
+    script is needed), the form only the chosen day's times with the action right under them.
+    """
+    chosen = _day_arg(request.args.get("day"))
+    week_start = _week_of(chosen.isoformat() if chosen else request.args.get("week"),
+                          slots[0].starts_at.date() if slots else start)
     if span is not None:
         week_start = max(week_start, span[0] - timedelta(days=span[0].weekday()))
     week_end = week_start + timedelta(days=6)
-    days: dict[date, list[slot_service.Slot]] = {}
+    by_day: dict[date, list[slot_service.Slot]] = {}
     for slot in slots:
         if week_start <= slot.starts_at.date() <= week_end:
-            days.setdefault(slot.starts_at.date(), []).append(slot)
+            by_day.setdefault(slot.starts_at.date(), []).append(slot)
+    if chosen not in by_day:
+        chosen = next(iter(by_day), None)
+    # Monday to Friday always, a weekend day only when it has times.
+    strip = [(day, len(by_day.get(day, [])))
+             for day in (week_start + timedelta(days=n) for n in range(7))
+             if day.weekday() < 5 or day in by_day]
     later = next((s for s in slots if s.starts_at.date() > week_end), None)
     earlier = next((s for s in reversed(slots) if s.starts_at.date() < week_start), None)
-    return {"days": days, "week_start": week_start, "week_end": week_end,
+    return {"days": by_day, "strip": strip, "chosen_day": chosen,
+            "chosen_slots": by_day.get(chosen, []) if chosen else [],
+            "week_start": week_start, "week_end": week_end,
             "week_number": week_start.isocalendar()[1],
             "next_week": (week_end + timedelta(days=1)).isoformat() if later else None,
             "previous_week": (week_start - timedelta(days=7)).isoformat() if earlier else None,
-            "next_free": later.starts_at if later and not days else None,
-            "next_free_week": later.starts_at.date().isoformat() if later and not days else None}
+            "next_free": later.starts_at if later and not by_day else None,
+            "next_free_week": later.starts_at.date().isoformat() if later and not by_day else None}
 
 
 @bp.get("/offers/<int:offer_id>")
@@ -191,6 +215,7 @@ def reserve(offer_id: int) -> Response:
         flash(message(error), "error")
         return redirect(url_for("portal.offer_detail", offer_id=offer_id,
                                 week=request.form.get("week") or None,
+                                day=request.form.get("day") or None,
                                 caseworker=request.form.get("caseworker_id") or None))
     db.session.commit()
     return redirect(url_for("portal.reservation", reservation_id=reservation.id))
@@ -262,12 +287,31 @@ def meeting(booking_id: int) -> str:
     booking = _own(booking_id)
     meeting_service.see_booking(citizen(), booking)
     now = now_local()
+    can_cancel = meeting_service.can_cancel(booking, now)
+    can_rebook = meeting_service.can_rebook(booking, now)
     html = render_template("portal/meeting.html", booking=booking, now=now,
                            place=receipts.meeting_place(booking),
-                           can_cancel=meeting_service.can_cancel(booking, now),
-                           can_rebook=meeting_service.can_rebook(booking, now))
+                           map_url=map_link(meeting_address(booking)),
+                           can_cancel=can_cancel, can_rebook=can_rebook,
+                           contact=None if can_cancel and can_rebook
+                           else meeting_service.contact_of_team(booking.team))
     db.session.commit()
     return html
+
+
+@bp.get("/meetings/<int:booking_id>/calendar.ics")
+@citizen_required
+def meeting_calendar(booking_id: int) -> Response:
+    """R-8.6: "add to calendar": the citizen's own meeting as an .ics file; a read, so audited."""
+    booking = _own(booking_id)
+    meeting_service.see_booking(citizen(), booking)
+    body = ics.for_citizen(booking, receipts.meeting_place(booking), now=now_local())
+    db.session.commit()
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="samtale-{booking_id}.ics"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/meetings/<int:booking_id>/cancel", methods=["GET", "POST"])
@@ -307,7 +351,8 @@ def rebook(booking_id: int) -> str | Response:
             db.session.rollback()
             flash(message(error), "error")
             return redirect(url_for("portal.rebook", booking_id=booking_id,
-                                    week=request.form.get("week") or None))
+                                    week=request.form.get("week") or None,
+                                    day=request.form.get("day") or None))
         new_id = booking.id
         db.session.commit()
         flash(_("Your meeting has been moved. A receipt is on its way to your e-mail."), "success")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -13,7 +14,8 @@ from webapp.booking.writer import (REBOOKED_FROM, cancel_booking, create_booking
                                    remove_participant)
 from webapp.domain.errors import Conflict, DomainError, NotFound
 from webapp.extensions import db
-from webapp.models import (AuditEntry, AuditEvent, Booking, BookingStatus, Caseworker, Citizen, MeetingForm,
+from webapp.models import (AuditEntry, AuditEvent, Booking, BookingParticipant, BookingStatus, Caseworker,
+                           Citizen, MeetingForm, Team,
                            OnlineOffer)
 from webapp.selfbooking.reservations import (Reservation, attending, check_start, choose_caseworkers,
                                              meeting_request, take_seat, terms_for, valid_id)
@@ -72,6 +74,44 @@ def terms_text(booking: Booking, now: datetime, language: str,
                when: Callable[[datetime], str]) -> list[str]:
     """The booking's terms as the citizen reads them on every page and e-mail (R-4.9)."""
     return booking_terms.sentences(booking_terms.terms_for(booking, now), language, when)
+
+
+@dataclass(frozen=True)
+class JobCentreContact:
+    """How the citizen reaches the job centre: a team's phone and e-mail, and where to find it (R-8.6)."""
+
+    team: str
+    phone: str | None
+    email: str | None
+    address: str
+
+    @property
+    def empty(self) -> bool:
+        return not (self.phone or self.email or self.address)
+
+
+def contact_of_team(team: Team | None) -> JobCentreContact:
+    """The team's contact, or its nearest ancestor's, as the terms name it (R-4.9, R-8.6)."""
+    found = booking_terms.team_contact(team)
+    address = booking_terms.team_address(team)
+    name = found.team if found else (team.name if team is not None else "")
+    return JobCentreContact(team=name, phone=found.phone if found else None,
+                            email=found.email if found else None, address=address)
+
+
+def contact_for_citizen(citizen: Citizen) -> JobCentreContact:
+    """Whom the citizen contacts when there is nothing to book (R-8.6): the team of her most
+    recent meeting, else the job centre's top team."""
+    team = db.session.scalar(
+        select(Team).join(Booking, Booking.team_id == Team.id)
+        .join(BookingParticipant, BookingParticipant.booking_id == Booking.id)
+        .where(BookingParticipant.citizen_id == citizen.id, Booking.job_centre_id == citizen.job_centre_id)
+        .order_by(Booking.starts_at.desc()).limit(1))
+    if team is None:
+        team = db.session.scalar(
+            select(Team).where(Team.job_centre_id == citizen.job_centre_id, Team.parent_id.is_(None))
+            .order_by(Team.id).limit(1))
+    return contact_of_team(team)
 
 
 def cancel(citizen: Citizen, booking: Booking, *, now: datetime, reason: str | None = None) -> Booking:
