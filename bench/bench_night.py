@@ -156,7 +156,7 @@ def _figures(url: str, key: str) -> list[dict[str, Any]]:
         with engine.connect() as conn:
             return [dict(row) for row, in conn.execute(text(
                 "SELECT figures FROM system_log WHERE category = 'allocation' "
-                "AND figures->>'run_key' = :key"), {"key": key})]
+                "AND figures->>'run_key' = :key ORDER BY id"), {"key": key})]
     finally:
         engine.dispose()
 
@@ -218,6 +218,7 @@ def night(url: str, processes: int, time_limit: float, timeout: float, logs: Pat
         "shares": shares, "exit_codes": [w.returncode for w in workers],
         "run_seconds": sorted(float(f.get("seconds") or 0) for f in figures if "placed" in f),
         "solve_seconds": sorted(float(f.get("solve_seconds") or 0) for f in figures if "placed" in f),
+        "in_commit_order": [(f.get("job_centre"), f.get("seconds"), f.get("solve_seconds")) for f in figures],
         "placed": sum(int(f.get("placed") or 0) for f in figures),
         "waiting": sum(int(f.get("waiting") or 0) for f in figures),
     }
