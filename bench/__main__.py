@@ -16,6 +16,11 @@ BENCHMARKS = (
     ("bench_overview", "The overview of a large job centre", "performance-overview.md"),
     ("bench_replan", "Re-planning an absence", "performance-replan.md"),
 )
+# Run only when asked (`python -m bench --night`): it needs PostgreSQL and takes minutes even
+# short; otherwise its page is gathered as it was last written (`python -m bench.bench_night --help`).
+ON_REQUEST = (
+    ("bench_night", "A night of many job centres", "performance-night.md"),
+)
 # Pages measured by other means than a benchmark module, gathered into the summary as they are.
 MEASURED_ELSEWHERE = (
     "performance-tests.md",  # the test suite's time, `make test` (see the page)
@@ -27,14 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", metavar="PATH", help="the summary page to write")
     parser.add_argument("--collect", action="store_true",
                         help="only gather the pages already in docs/ into the summary")
+    parser.add_argument("--night", action="store_true",
+                        help="also run the night of many job centres (short size; PostgreSQL)")
     args = parser.parse_args(argv)
     docs = Path("docs")
     sections = []
     status = 0
-    for module, title, filename in BENCHMARKS:
+    for module, title, filename in (*BENCHMARKS, *ON_REQUEST):
         if importlib.util.find_spec(f"bench.{module}") is None:
             continue
-        if not args.collect:
+        if not args.collect and (args.night or (module, title, filename) not in ON_REQUEST):
             print(f"== {title}", flush=True)
             result = subprocess.run([sys.executable, "-m", f"bench.{module}",
                                      "--write", str(docs / filename)], check=False)

@@ -94,12 +94,15 @@ def _summary_da(result: AllocationResult) -> str:
 
 
 def _already_ran(job_centre_id: int, run_key: str) -> bool:
-    recent = db.session.scalars(
-        select(SystemLogEntry).where(SystemLogEntry.category == LOG_CATEGORY,
-                                     SystemLogEntry.job_centre_id == job_centre_id,
-                                     SystemLogEntry.level == LogLevel.INFO)
-        .order_by(SystemLogEntry.id.desc()).limit(50))
-    return any((entry.figures or {}).get("run_key") == run_key for entry in recent)
+    """Whether the job centre's run with this key (e.g. tonight's) has been published or has
+    failed. A failed one counts too: a second or third scheduler that found the job centre due
+    at the same moment must not run it again, as `status.nightly_due` does not (R-3.3)."""
+    return db.session.scalar(
+        select(SystemLogEntry.id).where(SystemLogEntry.category == LOG_CATEGORY,
+                                        SystemLogEntry.job_centre_id == job_centre_id,
+                                        SystemLogEntry.level.in_((LogLevel.INFO, LogLevel.ERROR)),
+                                        SystemLogEntry.figures["run_key"].as_string() == run_key)
+        .limit(1)) is not None
 
 
 def _session_is_clean() -> bool:
@@ -115,7 +118,7 @@ def run_allocation(job_centre_id: int, *, now: datetime, dry_run: bool = False,
 
     Commits its own transactions, so call it with nothing pending in the session. Raises
     `AllocationRunning` when another run holds the job centre. With `run_key`, a run that
-    finds a published run with the same key (e.g. tonight's) does nothing ("skipped").
+    finds a published or failed run with the same key (e.g. tonight's) does nothing ("skipped").
     Every published run writes a system log entry with its figures (R-1.10.1); a run that
     fails is rolled back, logged as an error, and the error is raised again.
     """
