@@ -51,8 +51,8 @@ def summary(booking: Booking) -> str:
     return f"Samtale nr. {booking.id}: {booking.conversation_type.name}{who}"
 
 
-def _event(booking: Booking, *, now: datetime, cancelled: bool,
-           attendees: Iterable[Caseworker] = ()) -> Event:
+def _timed_event(booking: Booking, *, now: datetime) -> Event:
+    """The meeting's identity and time: the same UID and SEQUENCE in every file about it."""
     event = Event()
     event.add("uid", booking_uid(booking))
     event.add("dtstamp", to_utc(now))
@@ -60,6 +60,12 @@ def _event(booking: Booking, *, now: datetime, cancelled: bool,
     event.add("dtstart", starts)
     event.add("dtend", ends)
     event.add("sequence", booking.ics_sequence)
+    return event
+
+
+def _event(booking: Booking, *, now: datetime, cancelled: bool,
+           attendees: Iterable[Caseworker] = ()) -> Event:
+    event = _timed_event(booking, now=now)
     event.add("summary", summary(booking))
     place = ", ".join(p for p in (booking.room.name if booking.room else "",
                                   meeting_address(booking)) if p)
@@ -109,13 +115,7 @@ def for_citizen(booking: Booking, place: str, *, now: datetime) -> bytes:
     The same UID and SEQUENCE as the caseworkers' invitations, so a file fetched again after a
     rebooking replaces the event in the citizen's calendar instead of adding a second one.
     """
-    event = Event()
-    event.add("uid", booking_uid(booking))
-    event.add("dtstamp", to_utc(now))
-    starts, ends = meeting_utc(booking.starts_at, booking.ends_at)
-    event.add("dtstart", starts)
-    event.add("dtend", ends)
-    event.add("sequence", booking.ics_sequence)
+    event = _timed_event(booking, now=now)
     kind = booking.conversation_type.name + (f" – {booking.variant.name}" if booking.variant else "")
     event.add("summary", f"Samtale med jobcentret: {kind}")
     if place:
