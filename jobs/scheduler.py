@@ -155,21 +155,31 @@ def available_jobs(registry: list[JobSpec] | None = None) -> list[JobSpec]:
     return [spec for spec in (REGISTRY if registry is None else registry) if resolve(spec) is not None]
 
 
+class _AppEngineJobStore(SQLAlchemyJobStore):
+    """The job store on the app's own engine. APScheduler's store disposes its engine when the
+    scheduler shuts down; this engine is the app's and outlives the scheduler, and disposing it
+    under the web app or a test would orphan the connections it has checked out."""
+
+    def shutdown(self) -> None:
+        pass
+
+
 def build_scheduler(app: Flask, *, registry: list[JobSpec] | None = None) -> BackgroundScheduler:
     """A scheduler with the registry's available jobs in the app's database; not started."""
     global _app
     _app = app
     registry = REGISTRY if registry is None else registry
+    available = {spec.id for spec in available_jobs(registry)}
     with app.app_context():
-        store = SQLAlchemyJobStore(engine=db.engine, tablename=JOB_TABLE)
+        store = _AppEngineJobStore(engine=db.engine, tablename=JOB_TABLE)
         _create_job_table(store)
+        _forget_other_jobs(store, available)
     scheduler = BackgroundScheduler(
         jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(4)},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=TZ,
     )
-    available = {spec.id for spec in available_jobs(registry)}
     for spec in registry:
         if spec.id not in available:
             continue
@@ -178,6 +188,13 @@ def build_scheduler(app: Flask, *, registry: list[JobSpec] | None = None) -> Bac
                           misfire_grace_time=spec.misfire_grace_seconds)
     scheduler._planner_missing = [s.id for s in registry if s.id not in available]  # type: ignore[attr-defined]
     return scheduler
+
+
+def _forget_other_jobs(store: SQLAlchemyJobStore, kept: set[str]) -> None:
+    """A job the registry no longer has (renamed, removed, its module gone) is deleted from the
+    shared store, or the scheduler would load it at start and run or fail it for ever."""
+    with db.engine.begin() as connection:
+        connection.execute(store.jobs_t.delete().where(store.jobs_t.c.id.not_in(sorted(kept))))
 
 
 def _create_job_table(store: SQLAlchemyJobStore) -> None:

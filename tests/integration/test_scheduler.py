@@ -68,6 +68,26 @@ def test_r_3_2_registry_skips_missing_modules_and_stores_jobs(app, caplog):
     assert inspect(db.engine).has_table("apscheduler_jobs")
 
 
+def test_r_3_2_a_job_gone_from_the_registry_is_forgotten_by_the_store(app):
+    """R-3.2: the store is shared and lives on; a job a new version no longer has (renamed or
+    removed) is deleted when a scheduler is built, so it is never loaded, run or failed again."""
+    registry = [spec for spec in jobs_scheduler.REGISTRY if spec.id == "expire-reservations"]
+    jobs_scheduler.build_scheduler(app, registry=registry)  # the table exists from here on
+    table = jobs_scheduler.SQLAlchemyJobStore(engine=db.engine, tablename=jobs_scheduler.JOB_TABLE).jobs_t
+    with db.engine.begin() as connection:
+        connection.execute(table.insert().values(id="renamed-long-ago", next_run_time=0.0,
+                                                 job_state=b"not a job any more"))
+    scheduler = jobs_scheduler.build_scheduler(app, registry=registry)
+    with db.engine.connect() as connection:
+        ids = set(connection.execute(select(table.c.id)).scalars())
+    assert "renamed-long-ago" not in ids
+    scheduler.start(paused=True)
+    try:
+        assert {job.id for job in scheduler.get_jobs()} == {"expire-reservations"}
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 @pytest.mark.parametrize("value", ["25:00", "2", "02:60", "to om natten", "02:00:00:00"])
 def test_r_3_2_allocation_time_must_be_a_time_of_day(value):
     """R-3.2: the nightly time is configurable; a bad value is refused with a message naming it."""
