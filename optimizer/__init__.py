@@ -31,10 +31,12 @@ a spawned pool process starts on the next, when enough meetings lie outside the 
    (and ends for the whole instance after a time that grows with its size): exact models over
    the LP's support with its near-whole columns fixed (RENS steps, loosest fixing first, while
    HiGHS closes them; under tight load over each cut round's vertex with the LP's support below
-   it), rounding restarts from perturbed LP values (normal load), the whole component's MIP
-   when it is small (its dual bound, when lower, tightens the bound), then exact re-solves of neighbourhoods (a waiting meeting's caseworkers and rooms over three
-   days: the meetings placed there, and the waiting ones that could join, re-arranged with the
-   rest fixed). Each stops once the schedule reaches the bound.
+   it), rounding restarts from perturbed LP values (until four in a row gain nothing), the whole
+   component's MIP when it is small (its dual bound, when lower, tightens the bound), then exact
+   re-solves of neighbourhoods (a waiting meeting's caseworkers and rooms over three days: the
+   meetings placed there, and the waiting ones that could join, re-arranged with the rest
+   fixed), in passes with the blocks of days shifted by one. Each stops once the schedule
+   reaches the bound.
 
 Under a time limit (anytime, never worse as the limit grows): each component follows one plan
 whatever the limit, its search past rounding planned at a fixed time per meeting, the LP at a
@@ -63,7 +65,9 @@ loosened by a further 1e-6, and rows with very large multipliers or cuts whose c
 more than six orders of magnitude are left out. The objective order of R-3.2: weighted count; never outside earliest date and deadline
 (no column exists there); earlier days (rounding order, the neighbourhoods' tie-break, a final
 pass that moves each meeting to its earliest free day); then balance (ties go to the
-least-loaded caseworker); then compact days (a last pass slides every meeting to the first
+least-loaded caseworker, and under a time limit a last pass over the whole instance moves or
+trades individual meetings between caseworkers on the same day while that makes each team's
+booked shares more even); then compact days (a last pass slides every meeting to the first
 free start of its own day with its own caseworkers and room, until nothing moves).
 
 A meeting left unplaced gets a reason (reasons.py): a code with its parameters, the first of

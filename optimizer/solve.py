@@ -334,9 +334,8 @@ class _Shares:
 
 def _balance(schedule: Schedule, problem: Problem, teams: list[np.ndarray], deadline: float | None) -> int:
     """Even out the booked shares of each team's caseworkers (R-3.2): an individual meeting moves
-    to another of its caseworkers on the same day with the same room (at the same start when they
-    are free then, else at their first free start), or trades places with a shorter meeting of
-    theirs, when the shares within the teams become more even (`_Shares.fall`). Count and days
+    to another of its caseworkers on the same day with the same room (at their first free start,
+    which keeps their day packed), or trades places with a shorter meeting of theirs, when the shares within the teams become more even (`_Shares.fall`). Count and days
     stay; each move makes the teams more even, so the passes end. Returns the number of moves."""
     shares = _Shares(schedule, problem, teams)
     moves = 0
@@ -371,7 +370,7 @@ def _move_or_swap(schedule: Schedule, problem: Problem, m: MeetingData, shares: 
         for t, r, mask in schedule.masks(m, np.array([day])):
             if r == room and t[0] in gains and mask[0].any():
                 starts = schedule.grid(m.length)[mask[0]]
-                spots[t[0]] = minute if minute in starts else int(starts[0])
+                spots[t[0]] = int(starts[0])
         best = max(spots, key=lambda b: (gains[b], -b), default=a)
         schedule.place(m, (best,), room, day, spots.get(best, minute))
         if best != a:
