@@ -1,6 +1,6 @@
 """Benchmark: the optimiser on the pooled family (issue 18) at time limits, beside two greedies.
 
-    python -m bench.bench_pooled [--sizes 900,3000] [--limits 5,10,30,60] [--write docs/performance-optimizer-pooled.md]
+    python -m bench.bench_pooled [--sizes 900,3000,20000] [--limits 5,10,30,60] [--write docs/performance-optimizer-pooled.md]
 
 Instances from `python -m optimizer generate --profile pooled` (tight load). Each solve is the
 whole `python -m optimizer solve --time-limit L` process in its own child (wall time and peak
@@ -167,7 +167,7 @@ def _page(table: str, command: str, seed: int, loads: tuple[float, float]) -> st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="900,3000")
+    parser.add_argument("--sizes", default="900,3000,20000")
     parser.add_argument("--limits", default="5,10,30,60")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--write", help="markdown file for the table")

@@ -351,12 +351,22 @@ def _highs(matrix: Matrix, threads: int, seconds: float | None) -> highspy.Highs
     return h
 
 
-def solve_lp(columns: Columns, matrix: Matrix, time_limit: float | None, threads: int = 1) -> LpResult:
+def solve_lp(columns: Columns, matrix: Matrix, time_limit: float | None, threads: int = 1,
+             stop: Callable[[], bool] | None = None) -> LpResult:
     """LP relaxation of the weighted count; the bound comes from weak duality with the returned
-    duals, so it holds whatever the tolerances."""
+    duals, so it holds whatever the tolerances. `stop()` is asked at every iteration: when it
+    says so, HiGHS returns at once (not optimal)."""
     h = _highs(matrix, threads, time_limit)
     if h is None:
         return LpResult(None, None, False)
+    if stop is not None:
+
+        def interrupt(event) -> None:
+            if stop():
+                event.interrupt()
+
+        h.cbIpmInterrupt += interrupt
+        h.cbSimplexInterrupt += interrupt
     # Interior point without crossover was several times faster than simplex on these
     # degenerate models; the bound needs only duals, rounding tolerates an interior point, and
     # its support (the whole optimal face) is what the support models are built on.

@@ -19,9 +19,11 @@ from pathlib import Path
 import highspy
 import pytest
 
-from optimizer.bound import LpResult
+from optimizer.bound import LpResult, build_matrix, enumerate_columns, solve_lp
 from optimizer.check import check
 from optimizer.generate import generate_pooled
+from optimizer.greedy import Schedule, build_problem
+from optimizer.model import instance_to_json, write_json
 
 solve_module = importlib.import_module("optimizer.solve")
 CLOCKED = [solve_module, importlib.import_module("optimizer.greedy"), importlib.import_module("optimizer.cuts")]
@@ -62,14 +64,14 @@ def work_clock(monkeypatch):
         clock = WorkClock()
         fake = types.SimpleNamespace(time=clock.read, perf_counter=clock.read, sleep=time.sleep)
 
-        def timed_lp(columns, matrix, seconds, threads=1):
+        def timed_lp(columns, matrix, seconds, threads=1, stop=None):
             # The LP takes its time on the work clock; cut by its time limit, it gives nothing.
             cost = LP_SECONDS_PER_COLUMN * columns.size
             if seconds is not None and cost > seconds:
                 clock.now += seconds
                 return LpResult(None, None, False)
             clock.now += cost
-            return solve_lp(columns, matrix, seconds, threads)
+            return solve_lp(columns, matrix, seconds, threads, stop)
 
         with monkeypatch.context() as patch:
             for module in CLOCKED:
@@ -116,3 +118,42 @@ def test_cuts_on_an_lp_solved_beside_the_chains_do_not_end_the_process_R_3_2() -
                           cwd=Path(__file__).resolve().parents[3])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "ejection chains beside the lp" in done.stdout and "gomory cuts" in done.stdout
+
+
+def test_a_stop_request_ends_the_lp_at_its_next_iteration_R_3_2() -> None:
+    """R-3.2: the LP asks `stop` at every iteration; a run cut at its deadline stops it there
+    instead of leaving HiGHS to solve on until its own time limit."""
+    problem = build_problem(generate_pooled(120, 8, 5, seed=2))
+    indices = [m.index for m in problem.meetings]
+    columns = enumerate_columns(problem, Schedule(problem), indices, solve_module.COLUMN_LIMIT)
+    matrix = build_matrix(problem, columns)
+    asked = []
+
+    def stop() -> bool:
+        asked.append(True)
+        return True
+
+    stopped = solve_lp(columns, matrix, None, 1, stop)
+    assert asked and not stopped.optimal
+    assert solve_lp(columns, matrix, None, 1, lambda: False).optimal
+
+
+def test_a_cancelled_lp_thread_is_waited_for_R_3_2() -> None:
+    """R-3.2: closing the LP's thread at the deadline waits for the job under way to stop."""
+    thread = solve_module.HighsThread()
+    thread.submit(lambda: thread.cancelled.wait(10))
+    thread.close(cancel=True)
+    assert not thread.thread.is_alive()
+
+
+def test_a_run_cut_in_its_lp_exits_cleanly_R_3_2(tmp_path) -> None:
+    """R-3.2: a whole `optimizer solve` process whose limit ends before its LP: the process used to
+    be aborted at its exit in about half such runs (exit 134, "terminate called without an active
+    exception"), HiGHS still solving on the LP's thread; three runs, each must exit 0."""
+    instance = tmp_path / "pooled.json"
+    write_json(instance_to_json(generate_pooled(900, 16, 10, seed=1)), instance)
+    for run in range(3):
+        done = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(instance), "-o",
+                               str(tmp_path / f"solution{run}.json"), "--time-limit", "3"],
+                              capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[3])
+        assert done.returncode == 0, done.stderr[-2000:]
