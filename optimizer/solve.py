@@ -142,7 +142,10 @@ BESIDE_TRIES_PER_MEETING = 0.2
 # Neighbourhood re-solves: days per neighbourhood, seconds and columns per model, and the
 # time they may take in all per component (a base plus a share per meeting).
 NEIGHBOURHOOD_DAYS = 3
-NEIGHBOURHOOD_SECONDS = 0.5
+# 0.25 s each: on pooled 900 at 30 s (seeds 1 to 3) 0.5 s placed 1,230 / 1,284 / 1,231, 0.25 s
+# 1,231 / 1,285 / 1,232 (more models in the time; those that do not close seldom gain), 1.0 s
+# 1,229 / 1,284 / 1,232.
+NEIGHBOURHOOD_SECONDS = 0.25
 NEIGHBOURHOOD_COLUMNS = 6_000
 # Even out the caseworkers' booked shares after the search under a time limit (`_balance`).
 BALANCE = True
