@@ -12,7 +12,6 @@ closure days and their bookings, then list the bookable starts with who is free.
 from __future__ import annotations
 
 import argparse
-import platform
 import random
 import shlex
 import statistics
@@ -21,6 +20,8 @@ import time as clock
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+
+from bench.page import footer
 
 from webapp.domain.availability import (
     WeeklySchedule,
@@ -160,10 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             "intervals of each caseworker (and the room) from schedule, closure days and "
             "bookings, then the list of starts with the caseworkers free at each; the "
             "widened bookings themselves are built once, outside the timing.\n\n"
-            f"{table}\n\n"
-            f"Command (from the repository root):\n\n```\n{command}\n```\n\n"
-            f"Python {platform.python_version()} on {platform.machine()} "
-            f"({platform.system()}).\n"
+            f"{table}\n\n" + "\n".join(footer(command)) + "\n"
         )
         Path(args.write).write_text(text, encoding="utf-8")
         print(f"\nwritten to {args.write}")

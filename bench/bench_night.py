@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import random
 import re
 import signal
@@ -36,6 +35,8 @@ import time as clock
 from collections import Counter
 from datetime import datetime, time, timedelta
 from pathlib import Path
+
+from bench.page import footer
 from typing import Any
 
 from sqlalchemy import create_engine, insert, text
@@ -333,15 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         "with other work; more than 2 means that work slowed these figures, and a third process "
         "on 2 cores can only take turns with the other two).",
         "",
-        "Command (from the repository root):",
-        "",
-        "```",
-        f".venv/bin/python -m bench.bench_night --job-centres {args.job_centres} --waiting {args.waiting} "
-        f"--time-limit {args.time_limit:g} --processes {args.processes}"
-        + (f" --write {args.write}" if args.write else ""),
-        "```",
-        "",
-        f"Python {platform.python_version()} on {platform.machine()} ({platform.system()}).",
+        *footer(f".venv/bin/python -m bench.bench_night --job-centres {args.job_centres} --waiting {args.waiting} "
+                f"--time-limit {args.time_limit:g} --processes {args.processes}"
+                + (f" --write {args.write}" if args.write else "")),
     ]
     print("\n".join(lines))
     if args.write:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import time as clock
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+
+from bench.page import footer
 from typing import Any
 
 from sqlalchemy import event, insert, text
@@ -254,14 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         f"One-minute load average at the end: {os.getloadavg()[0]:.1f} (the machine's 2 cores are "
         "shared; more than 2 means other work slowed these figures).",
         "",
-        "Command (from the repository root):",
-        "",
-        "```",
-        ".venv/bin/python -m bench.bench_overview --runs 30 "
-        + " ".join(f"--url {u}" for u in urls) + " --write docs/performance-overview.md",
-        "```",
-        "",
-        f"Python {platform.python_version()} on {platform.machine()} ({platform.system()}).",
+        *footer(".venv/bin/python -m bench.bench_overview --runs 30 "
+                + " ".join(f"--url {u}" for u in urls) + " --write docs/performance-overview.md"),
     ]
     print("\n".join(lines))
     if args.write:
